@@ -1,0 +1,99 @@
+"""The loyalty platform: ``create_app`` builds a configured Flask application."""
+import os
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from loyalty import cli
+from loyalty.blueprints import admin, auth, merchant, terminal
+from loyalty.config import DEFAULT_SECRET_KEY, Config
+from loyalty.database import configure_engine
+from loyalty.errors import register_errorhandlers
+from loyalty.extensions import babel, csrf, db, limiter, login_manager, migrate, redis_client
+from loyalty.models import User
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(overrides=None):
+    """Build the app from the environment, then apply ``overrides`` (a dict, used by tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    config = Config(app.instance_path)
+    app.config.update(config.as_dict())
+    app.config.update(overrides or {})
+    check_production_settings(app)
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_context(app)
+    cli.register_commands(app)
+    return app
+
+
+def check_production_settings(app):
+    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] in (
+        DEFAULT_SECRET_KEY, "", None,
+    ):
+        raise RuntimeError(
+            "Refusing to start in production with the default SECRET_KEY. "
+            "Set SECRET_KEY to a long random value (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')."
+        )
+
+
+def select_locale():
+    """The visitor's explicit choice, then their account's language, then the browser's."""
+    languages = app_languages()
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.preferred_locale in languages:
+        return current_user.preferred_locale
+    return request.accept_languages.best_match(list(languages)) or "en"
+
+
+def app_languages():
+    return current_app.config["LANGUAGES"]
+
+
+def register_extensions(app):
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    redis_client.init_app(app)
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    return db.session.get(User, int(user_id))
+
+
+def register_blueprints(app):
+    for blueprint in (auth.bp, terminal.bp, merchant.bp, admin.bp):
+        app.register_blueprint(blueprint)
+
+
+def register_template_context(app):
+    @app.context_processor
+    def inject_languages():
+        return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}
+
+    @app.after_request
+    def vary_on_htmx(response):
+        response.vary.add("HX-Request")
+        return response

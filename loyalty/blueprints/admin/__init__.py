@@ -1,0 +1,3 @@
+from loyalty.blueprints.admin.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from loyalty.blueprints.auth.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from loyalty.blueprints.merchant.views import bp
+
+__all__ = ["bp"]

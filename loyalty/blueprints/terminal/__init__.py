@@ -1,0 +1,3 @@
+from loyalty.blueprints.terminal.views import bp
+
+__all__ = ["bp"]

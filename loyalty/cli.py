@@ -1,0 +1,82 @@
+"""``flask loyalty ...`` and ``flask translate ...`` commands."""
+import os
+
+import click
+from babel.messages.frontend import CommandLineInterface
+from flask import current_app
+from flask.cli import AppGroup
+
+from loyalty.services import accounts
+from loyalty.services.demo import DEMO_PASSWORD, load_demo_data
+from loyalty.services.errors import DomainError
+
+loyalty_cli = AppGroup("loyalty", help="Loyalty platform administration.")
+translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+POT_FILE = os.path.join(ROOT, "translations", "messages.pot")
+
+
+@loyalty_cli.command("demo")
+def demo_command():
+    """Load demo data (idempotent) and print the demo logins."""
+    logins = load_demo_data()
+    click.echo("Demo data ready. Sign in with password " + click.style(DEMO_PASSWORD, bold=True))
+    for role, email in logins:
+        click.echo(f"  {role:<40} {email}")
+
+
+@loyalty_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True, default="Administrator")
+@click.password_option()
+def create_admin_command(email, name, password):
+    """Create a platform administrator."""
+    try:
+        user = accounts.register_user(email, password, name, is_platform_admin=True)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Created platform admin {user.email}.")
+
+
+def _pybabel(*args):
+    if CommandLineInterface().run(["pybabel", *args]):
+        raise click.ClickException("pybabel " + " ".join(args) + " failed")
+
+
+def _catalog_dir():
+    return current_app.config["BABEL_TRANSLATION_DIRECTORIES"]
+
+
+@translate_cli.command("extract")
+def extract_command():
+    """Extract every marked string into translations/messages.pot."""
+    _pybabel("extract", "-F", os.path.join(ROOT, "babel.cfg"), "-k", "_l", "--no-location",
+             "--sort-output", "-o", POT_FILE, os.path.join(ROOT, "loyalty"))
+
+
+@translate_cli.command("update")
+def update_command():
+    """Extract, then merge new strings into every catalog."""
+    extract_command.callback()
+    _pybabel("update", "-i", POT_FILE, "-d", _catalog_dir(), "--no-fuzzy-matching",
+             "--ignore-obsolete")
+
+
+@translate_cli.command("init")
+@click.argument("language")
+def init_command(language):
+    """Start a catalog for a new language."""
+    extract_command.callback()
+    _pybabel("init", "-i", POT_FILE, "-d", _catalog_dir(), "-l", language)
+
+
+@translate_cli.command("compile")
+def compile_command():
+    """Compile every catalog to .mo files."""
+    _pybabel("compile", "-d", _catalog_dir(), "--statistics")
+
+
+def register_commands(app):
+    app.cli.add_command(loyalty_cli)
+    app.cli.add_command(translate_cli)

@@ -1,0 +1,82 @@
+"""Settings from the environment, with embedded defaults that need no servers.
+
+Nothing set: a SQLite file in the instance folder, background jobs run inline, an
+in-memory rate-limit store.  ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and
+Redis.  ``LOYALTY_ENV=production`` turns on secure cookies and refuses the default secret.
+"""
+import os
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def normalize_database_url(url):
+    """Accept the URL forms hosting providers hand out and pick the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    """Read once when the app is created; tests pass overrides to ``create_app``."""
+
+    def __init__(self, instance_path):
+        self.ENV_NAME = os.environ.get("LOYALTY_ENV", "development")
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+        default_db = "sqlite:///" + os.path.join(instance_path, "loyalty.sqlite3")
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            os.environ.get("DATABASE_URL", default_db)
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        # Jobs run in the request when there is no Redis (the embedded default).
+        self.JOBS_INLINE = _bool("JOBS_INLINE", default=self.REDIS_URL is None)
+
+        production = self.ENV_NAME == "production"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", production)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.PREFERRED_URL_SCHEME = "https" if production else "http"
+        self.PROXY_FIX = _bool("PROXY_FIX", production)
+        self.WTF_CSRF_TIME_LIMIT = None  # a terminal stays open all day; the session bounds it
+
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_DEFAULT_TIMEZONE = "UTC"
+        self.BABEL_TRANSLATION_DIRECTORIES = os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "translations"
+        )
+        self.LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch", "lb": "Lëtzebuergesch"}
+
+        self.BCRYPT_ROUNDS = _int("BCRYPT_ROUNDS", 12)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "loyalty")
+        self.RATELIMIT_HEADERS_ENABLED = False
+        self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 5 minutes")
+
+        # Platform defaults for per-merchant loyalty settings (admins can override them).
+        self.DEFAULT_PIN_LOCKOUT_ATTEMPTS = _int("DEFAULT_PIN_LOCKOUT_ATTEMPTS", 5)
+        self.DEFAULT_PIN_LOCKOUT_MINUTES = _int("DEFAULT_PIN_LOCKOUT_MINUTES", 30)
+        self.DEFAULT_TIMEZONE = "Europe/Luxembourg"
+        self.DEFAULT_CURRENCY = "EUR"
+
+    @property
+    def is_production(self):
+        return self.ENV_NAME == "production"
+
+    def as_dict(self):
+        return {key: getattr(self, key) for key in dir(self) if key.isupper()}

@@ -1,0 +1,56 @@
+"""Engine settings and the write transaction that keeps concurrent writers from racing.
+
+A plain pysqlite transaction starts DEFERRED: two connections can both read a balance and
+then both write it. Following SQLAlchemy's documented pysqlite recipe we take over BEGIN, and
+a use case that reads then writes starts its transaction with ``BEGIN IMMEDIATE`` through
+``write_transaction()``: the write lock is held from the first statement and a second writer
+waits (busy timeout) instead of acting on stale data. Other transactions stay DEFERRED, so
+readers never queue behind writers (WAL). On PostgreSQL the services lock rows themselves
+(``SELECT ... FOR UPDATE`` or a conditional ``UPDATE``).
+"""
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from loyalty.extensions import db
+
+IMMEDIATE = "loyalty_sqlite_immediate"
+
+
+def configure_engine(engine):
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        immediate = connection.get_execution_options().get(IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction():
+    """One use case, one transaction that holds the write lock from its first statement.
+
+    Commits on success, rolls back on any error. Whatever the session was reading before is
+    committed first, so the use case never decides on a stale snapshot.
+    """
+    session = db.session()  # the request's Session itself, not the scoped proxy
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={IMMEDIATE: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

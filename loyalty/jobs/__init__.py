@@ -1,0 +1,21 @@
+"""Background jobs: thin functions that call services. ``enqueue`` runs them on RQ or inline."""
+from flask import current_app
+from rq import Queue
+
+from loyalty.extensions import redis_client
+
+QUEUES = ("default",)
+
+
+def enqueue(func, *args, job_id=None, queue="default", **kwargs):
+    """Run ``func`` on an RQ worker, or right now when jobs run inline (no Redis)."""
+    if current_app.config["JOBS_INLINE"] or redis_client.connection is None:
+        return func(*args, **kwargs)
+    return Queue(queue, connection=redis_client.connection).enqueue(
+        func, *args, job_id=job_id, **kwargs
+    )
+
+
+def schedule(cron_scheduler):
+    """Register the recurring jobs. Later issues add points expiry and wallet sync here."""
+    return cron_scheduler

@@ -1,0 +1,152 @@
+"""Column types and mixins shared by every aggregate, and the global soft-delete filter."""
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
+from sqlalchemy.types import TypeDecorator
+
+from loyalty.extensions import db
+
+
+def utcnow():
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class SoftDeleteMixin:
+    """Rows are never removed, only marked; the ``do_orm_execute`` hook below hides them.
+
+    ``deleted_batch`` ties together the rows one cascading delete marked, so that restoring
+    the parent brings back exactly those rows and not ones deleted earlier on their own.
+    Subclasses list the rows their deletion carries along in ``__soft_delete_cascade__``
+    as ``(class name, foreign key attribute)`` pairs.
+    """
+
+    __soft_delete_cascade__: tuple[tuple[str, str], ...] = ()
+
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    deleted_batch: Mapped[str | None] = mapped_column(String(32))
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+
+LIVE_ROWS = "deleted_at IS NULL"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _hide_soft_deleted(execute_state):
+    if (
+        execute_state.is_select
+        and not execute_state.is_column_load
+        and not execute_state.is_relationship_load
+        and not execute_state.execution_options.get("include_deleted", False)
+    ):
+        execute_state.statement = execute_state.statement.options(
+            with_loader_criteria(
+                SoftDeleteMixin, lambda cls: cls.deleted_at.is_(None), include_aliases=True
+            )
+        )
+
+
+def _soft_deletable_classes():
+    return [
+        mapper.class_
+        for mapper in db.Model.registry.mappers
+        if issubclass(mapper.class_, SoftDeleteMixin)
+    ]
+
+
+def _class_named(name):
+    for cls in _soft_deletable_classes():
+        if cls.__name__ == name:
+            return cls
+    raise LookupError(f"no soft-deletable model named {name!r}")
+
+
+def soft_delete(obj, by=None):
+    """Mark one row deleted, leaving its children alone. Does not commit."""
+    obj.deleted_at = utcnow()
+    obj.deleted_by_id = by.id if by is not None else None
+    obj.deleted_batch = uuid.uuid4().hex
+    return obj.deleted_batch
+
+
+def soft_delete_cascade(obj, by=None):
+    """Mark ``obj`` and, transitively, every live row its deletion carries along.
+
+    Set-based: one UPDATE per child class, whatever the number of rows. Returns the batch id.
+    Does not commit.
+    """
+    session = db.session
+    batch = soft_delete(obj, by)
+    session.flush()
+    stamp = {
+        "deleted_at": obj.deleted_at,
+        "deleted_by_id": obj.deleted_by_id,
+        "deleted_batch": batch,
+    }
+    _cascade(session, type(obj), stamp)
+    session.expire_all()
+    return batch
+
+
+def _cascade(session, parent_cls, stamp):
+    parent_ids = select(parent_cls.id).where(parent_cls.deleted_batch == stamp["deleted_batch"])
+    for child_name, fk_name in parent_cls.__soft_delete_cascade__:
+        child_cls = _class_named(child_name)
+        session.execute(
+            update(child_cls)
+            .where(getattr(child_cls, fk_name).in_(parent_ids), child_cls.deleted_at.is_(None))
+            .values(**stamp)
+            .execution_options(synchronize_session=False)
+        )
+        _cascade(session, child_cls, stamp)
+
+
+def restore(obj):
+    """Undo the deletion ``obj`` belongs to: the whole cascade it was part of, nothing more.
+
+    Does not commit.
+    """
+    session = db.session
+    batch = obj.deleted_batch
+    if batch is None:
+        return
+    session.flush()
+    for cls in _soft_deletable_classes():
+        session.execute(
+            update(cls)
+            .where(cls.deleted_batch == batch)
+            .values(deleted_at=None, deleted_by_id=None, deleted_batch=None)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire_all()

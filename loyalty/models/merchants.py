@@ -1,0 +1,87 @@
+"""The tenant (merchant), its locations (stores) and its customers."""
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from loyalty.extensions import db
+from loyalty.models.base import LIVE_ROWS, SoftDeleteMixin, TimestampMixin, UTCDateTime
+
+
+class Merchant(SoftDeleteMixin, TimestampMixin, db.Model):
+    __tablename__ = "merchants"
+    __soft_delete_cascade__ = (
+        ("Store", "merchant_id"),
+        ("Membership", "merchant_id"),
+        ("Customer", "merchant_id"),
+    )
+    __table_args__ = (
+        Index(
+            "uq_merchants_slug_live", "slug", unique=True,
+            postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    slug: Mapped[str] = mapped_column(String(64), nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Luxembourg", nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", nullable=False)
+    default_locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
+
+    stores: Mapped[list["Store"]] = relationship(back_populates="merchant", order_by="Store.name")
+
+    def __repr__(self):
+        return f"<Merchant {self.id} {self.slug}>"
+
+
+class Store(SoftDeleteMixin, TimestampMixin, db.Model):
+    __tablename__ = "stores"
+    __soft_delete_cascade__ = (("Membership", "store_id"),)
+    __table_args__ = (
+        Index(
+            "uq_stores_merchant_code_live", "merchant_id", "code", unique=True,
+            postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id"), index=True, nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    address: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+
+    merchant: Mapped[Merchant] = relationship(back_populates="stores")
+
+    def __repr__(self):
+        return f"<Store {self.id} {self.code}>"
+
+
+class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
+    __tablename__ = "customers"
+    __table_args__ = (
+        Index(
+            "uq_customers_merchant_email_live", "merchant_id", "email", unique=True,
+            postgresql_where=text("deleted_at IS NULL AND email IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NULL AND email IS NOT NULL"),
+        ),
+        Index("ix_customers_merchant_phone", "merchant_id", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id"), index=True, nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    preferred_locale: Mapped[str | None] = mapped_column(String(5))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    merchant: Mapped[Merchant] = relationship()
+
+    def __repr__(self):
+        return f"<Customer {self.id}>"

@@ -1,0 +1,1 @@
+"""Business operations: one function per use case, each one transaction."""

@@ -1,0 +1,158 @@
+"""Accounts and tenancy set-up: users, merchants, stores, memberships, customers."""
+from contextlib import contextmanager
+from functools import cache
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import (
+    Customer,
+    Membership,
+    Merchant,
+    Role,
+    Store,
+    User,
+    check_secret,
+    hash_secret,
+    restore,
+    soft_delete_cascade,
+    utcnow,
+)
+from loyalty.services.errors import Conflict, InvalidInput
+
+
+def bcrypt_rounds():
+    return current_app.config["BCRYPT_ROUNDS"]
+
+
+@cache
+def _timing_dummy_hash(rounds):
+    """Checked when the email is unknown, so a missing account costs as much as a wrong password."""
+    return hash_secret("timing-equaliser", rounds)
+
+
+def normalize_email(email):
+    return (email or "").strip().lower()
+
+
+def authenticate(email, password):
+    """The live user with this email and password, or None. Always one bcrypt check."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        check_secret(password or "", _timing_dummy_hash(bcrypt_rounds()))
+        return None
+    if not user.check_password(password or ""):
+        return None
+    with write_transaction():
+        user.last_login_at = utcnow()
+    return user
+
+
+@contextmanager
+def _unique(message):
+    """One write transaction; a unique-index violation becomes a Conflict with ``message``."""
+    try:
+        with write_transaction():
+            yield
+    except IntegrityError as exc:
+        raise Conflict(message) from exc
+
+
+def register_user(email, password, name, *, is_platform_admin=False, preferred_locale=None):
+    """Create a user; a live account with the same email is refused, a deleted one is not."""
+    email = normalize_email(email)
+    if "@" not in email:
+        raise InvalidInput(_l("Enter a valid email address."))
+    if len(password or "") < 8:
+        raise InvalidInput(_l("Choose a password of at least 8 characters."))
+    password_hash = hash_secret(password, bcrypt_rounds())  # slow: outside the transaction
+    message = _l("An account with this email already exists.")
+    with _unique(message):
+        if db.session.scalar(select(func.count(User.id)).where(User.email == email)):
+            raise Conflict(message)
+        user = User(
+            email=email,
+            name=name.strip(),
+            password_hash=password_hash,
+            is_platform_admin=is_platform_admin,
+            preferred_locale=preferred_locale,
+        )
+        db.session.add(user)
+    return user
+
+
+def create_merchant(name, slug, *, timezone="Europe/Luxembourg", currency="EUR", locale="en"):
+    with _unique(_l("A merchant with this web address already exists.")):
+        merchant = Merchant(
+            name=name, slug=slug, timezone=timezone, currency=currency, default_locale=locale
+        )
+        db.session.add(merchant)
+    return merchant
+
+
+def create_store(merchant, name, code, *, address=None):
+    with _unique(_l("This store code is already used by another of your stores.")):
+        store = Store(
+            merchant_id=merchant.id, name=name, code=code.strip().upper(), address=address
+        )
+        db.session.add(store)
+    return store
+
+
+def add_member(user, merchant, role, *, store=None):
+    """Give ``user`` a role at ``merchant``; store roles name their store."""
+    role = Role(role)
+    if role is Role.MERCHANT_OWNER:
+        store = None
+    elif store is None or store.merchant_id != merchant.id:
+        raise InvalidInput(_l("Choose one of this merchant's stores for a store role."))
+    with write_transaction():
+        membership = Membership(
+            user_id=user.id,
+            merchant_id=merchant.id,
+            store_id=store.id if store else None,
+            role=role,
+        )
+        db.session.add(membership)
+    return membership
+
+
+def create_customer(merchant, name, *, email=None, phone=None, locale=None, consent=True):
+    with _unique(_l("A customer with this email already exists.")):
+        customer = Customer(
+            merchant_id=merchant.id,
+            name=name.strip(),
+            email=normalize_email(email) or None,
+            phone=(phone or "").strip() or None,
+            preferred_locale=locale,
+            consent_at=utcnow() if consent else None,
+        )
+        db.session.add(customer)
+    return customer
+
+
+def delete_record(record, *, by=None):
+    """Soft-delete a record and whatever its deletion carries along (a merchant's stores,
+    memberships and customers; a store's memberships; a user's memberships)."""
+    with write_transaction():
+        soft_delete_cascade(record, by)
+
+
+def restore_record(record):
+    """Bring back a soft-deleted record and whatever its deletion carried along."""
+    with _unique(_l("Cannot restore: a live record now uses the same email or code.")):
+        restore(record)
+
+
+def memberships_of(user):
+    """The user's live memberships with live merchants, owners first."""
+    return db.session.scalars(
+        select(Membership)
+        .join(Merchant, Merchant.id == Membership.merchant_id)
+        .where(Membership.user_id == user.id)
+        .order_by(Membership.merchant_id, Membership.store_id.is_not(None), Membership.id)
+    ).all()

@@ -1,0 +1,35 @@
+"""Domain errors. Services raise them; blueprints map them to a message and a status in one place.
+
+Messages are lazy translations, rendered in the locale of whoever reads them.
+"""
+
+
+class DomainError(Exception):
+    """A refusal the user can act on; ``message`` says what happened and what to do."""
+
+    status_code = 400
+
+    def __init__(self, message, **details):
+        super().__init__(str(message))
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    """Missing, deleted, or another merchant's: the caller cannot tell which."""
+
+    status_code = 404
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    """The request clashes with existing data (a duplicate email, a second card ...)."""
+
+    status_code = 409
+
+
+class InvalidInput(DomainError):
+    status_code = 422

@@ -1,0 +1,98 @@
+"""Who the request acts for: the merchant and role, resolved once per request.
+
+Views never filter by ``merchant_id`` themselves: they call ``scoped(...)`` or
+``get_or_404(...)``, so a record of another merchant is simply not found.
+"""
+from functools import wraps
+
+from flask import abort, g, session
+from flask_login import current_user, login_required
+from sqlalchemy import Select, select
+from werkzeug.local import LocalProxy
+
+from loyalty.extensions import db
+from loyalty.models import Role
+from loyalty.services.accounts import memberships_of
+
+PLATFORM_ADMIN = "platform_admin"
+
+
+class Tenancy:
+    """The acting user's merchant, role and allowed stores for this request."""
+
+    def __init__(self, memberships):
+        self.memberships = memberships
+        chosen = session.get("merchant_id")
+        merchant_ids = [m.merchant_id for m in memberships]
+        self.merchant_id = chosen if chosen in merchant_ids else (
+            merchant_ids[0] if merchant_ids else None
+        )
+        mine = [m for m in memberships if m.merchant_id == self.merchant_id]
+        self.merchant = mine[0].merchant if mine else None
+        roles = {m.role for m in mine}
+        self.role = next((r for r in Role if r in roles), None)  # strongest role wins
+        self.store_ids = {m.store_id for m in mine if m.store_id is not None}
+
+    @property
+    def all_stores(self):
+        return self.role is Role.MERCHANT_OWNER
+
+
+def _tenancy():
+    if "tenancy" not in g:
+        memberships = memberships_of(current_user) if current_user.is_authenticated else []
+        g.tenancy = Tenancy(memberships)
+    return g.tenancy
+
+
+tenancy = LocalProxy(_tenancy)
+current_merchant = LocalProxy(lambda: _tenancy().merchant)
+
+
+def scoped(target):
+    """A select of ``target`` (a model or a Select) limited to the current merchant's rows."""
+    stmt = target if isinstance(target, Select) else select(target)
+    model = stmt.column_descriptions[0]["entity"]
+    merchant_id = _tenancy().merchant_id
+    return stmt.where(model.merchant_id == (merchant_id if merchant_id is not None else -1))
+
+
+def get_or_404(model, record_id):
+    """The current merchant's live ``model`` row with this id; anything else is a 404."""
+    record = db.session.scalar(scoped(model).where(model.id == record_id))
+    if record is None:
+        abort(404)
+    return record
+
+
+def home_endpoint(user):
+    """Where a user lands after signing in."""
+    if user.is_platform_admin:
+        return "admin.index"
+    role = Tenancy(memberships_of(user)).role
+    if role is Role.MERCHANT_OWNER:
+        return "merchant.index"
+    if role in (Role.STORE_MANAGER, Role.STORE_STAFF):
+        return "terminal.index"
+    return None
+
+
+def roles_required(*roles):
+    """Allow the view to users holding one of ``roles`` at the current merchant.
+
+    ``PLATFORM_ADMIN`` admits platform admins. Anyone else signed in gets a 403.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if PLATFORM_ADMIN in roles and current_user.is_platform_admin:
+                return view(*args, **kwargs)
+            if _tenancy().role in roles:
+                return view(*args, **kwargs)
+            abort(403)
+
+        return wrapped
+
+    return decorator

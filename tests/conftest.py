@@ -1,0 +1,166 @@
+"""Fixtures: an app per test on a freshly migrated database, and actions that read like the domain.
+
+SQLite (default): the schema is migrated once into a template file, copied for each test.
+PostgreSQL (``TEST_DATABASE_URL``): migrated once, every table truncated after each test.
+``REDIS_URL``, when set, backs rate limits (with a key prefix per test) and the health check.
+"""
+import os
+import re
+import shutil
+import uuid
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from loyalty import create_app
+from loyalty.config import normalize_database_url
+from loyalty.extensions import db
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ON_POSTGRES = bool(TEST_DATABASE_URL)
+
+
+def _base_config(database_url):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SERVER_NAME": "localhost",
+        "JOBS_INLINE": True,
+        "BCRYPT_ROUNDS": 4,  # the cost factor is not under test; keeps the suite fast
+        "RATELIMIT_KEY_PREFIX": "test-" + uuid.uuid4().hex,
+    }
+
+
+def _migrate(database_url):
+    app = create_app(_base_config(database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """The migrated database: a template file on SQLite, the test database on PostgreSQL."""
+    if ON_POSTGRES:
+        url = normalize_database_url(TEST_DATABASE_URL)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _migrate(url)
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    if ON_POSTGRES:
+        yield database_template
+        engine = create_engine(database_template)
+        with engine.begin() as conn:
+            tables = conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )).scalars().all()
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+    else:
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(database_template, path)
+        yield f"sqlite:///{path}"
+
+
+class RequestScopedClient(FlaskClient):
+    """Each request gets its own app context, hence its own database session, as in production.
+
+    Without this, requests would share the test's session and answer from its identity map.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build an app on the test database with extra settings; the default ``app`` uses none."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app({**_base_config(database_url), **overrides})
+        app.test_client_class = RequestScopedClient
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(response):
+    match = CSRF_FIELD.search(response.get_data(as_text=True))
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class AuthActions:
+    """Sign in and out through the real pages, as a person would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email, password=factories.PASSWORD, **kwargs):
+        token = csrf_token_from(self.client.get("/login"))
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}, **kwargs
+        )
+
+    def login_as(self, user):
+        response = self.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    def logout(self):
+        token = csrf_token_from(self.client.get("/", follow_redirects=True))
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def merchant(app):
+    return factories.merchant_with_team("Café Test", "cafe-test")
+
+
+@pytest.fixture
+def other_merchant(app):
+    return factories.merchant_with_team("Other Bakery", "other-bakery")

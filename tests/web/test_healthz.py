@@ -1,0 +1,35 @@
+"""/healthz: 200 only when the configured services answer."""
+import os
+
+import pytest
+
+
+def test_healthy_with_the_database_and_configured_redis(app, client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+    assert response.json["database"] == "ok"
+    expected = "ok" if app.config["REDIS_URL"] else "not configured"
+    assert response.json["redis"] == expected
+
+
+def test_a_stopped_redis_is_reported_unhealthy(make_app):
+    # Nothing listens on port 1: this is what a stopped Redis looks like to the app.
+    app = make_app(REDIS_URL="redis://127.0.0.1:1/0", RATELIMIT_STORAGE_URI="memory://")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"database": "ok", "redis": "unreachable", "status": "unhealthy"}
+
+
+def test_an_unreachable_database_is_reported_unhealthy(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+                   SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 1}})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "unreachable"
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a running Redis (CI sets REDIS_URL)")
+def test_a_running_redis_is_reported_healthy(make_app):
+    app = make_app(REDIS_URL=os.environ["REDIS_URL"])
+    assert app.test_client().get("/healthz").json["redis"] == "ok"
