@@ -7,7 +7,6 @@ PostgreSQL (``TEST_DATABASE_URL``): migrated once, every table truncated after e
 import os
 import re
 import shutil
-import uuid
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from loyalty import create_app
 from loyalty.config import normalize_database_url
-from loyalty.extensions import db
+from loyalty.extensions import db, limiter
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -31,7 +30,7 @@ def _base_config(database_url):
         "SERVER_NAME": "localhost",
         "JOBS_INLINE": True,
         "BCRYPT_ROUNDS": 4,  # the cost factor is not under test; keeps the suite fast
-        "RATELIMIT_KEY_PREFIX": "test-" + uuid.uuid4().hex,
+        "RATELIMIT_KEY_PREFIX": "loyalty-test",
     }
 
 
@@ -96,6 +95,8 @@ def make_app(database_url):
     def build(**overrides):
         app = create_app({**_base_config(database_url), **overrides})
         app.test_client_class = RequestScopedClient
+        with app.app_context():
+            limiter.reset()  # counters live in Redis on the PostgreSQL run: start each test clean
         apps.append(app)
         return app
 
