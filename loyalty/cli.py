@@ -9,6 +9,8 @@ from flask.cli import AppGroup
 from loyalty.services import accounts
 from loyalty.services.demo import DEMO_PASSWORD, load_demo_data
 from loyalty.services.errors import DomainError
+from loyalty.services.ledger import ledger_drift
+from loyalty.services.points import expire_points
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty platform administration.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
@@ -24,6 +26,27 @@ def demo_command():
     click.echo("Demo data ready. Sign in with password " + click.style(DEMO_PASSWORD, bold=True))
     for role, email in logins:
         click.echo(f"  {role:<40} {email}")
+
+
+@loyalty_cli.command("check-ledger")
+def check_ledger_command():
+    """Verify every card's balances and counters against the ledger; exit 1 on drift."""
+    drift = ledger_drift()
+    if not drift:
+        click.echo("Ledger OK: every card's balances and counters match its transactions.")
+        return
+    for card in drift:
+        details = ", ".join(
+            f"{name}: card {have} != ledger {want}" for name, (have, want) in card["fields"].items()
+        )
+        click.echo(f"card {card['card_id']} ({card['card_number']}): {details}", err=True)
+    raise SystemExit(1)
+
+
+@loyalty_cli.command("expire-points")
+def expire_points_command():
+    """Expire points of inactive cards now (the worker does this nightly)."""
+    click.echo(f"Expired the points of {expire_points()} cards.")
 
 
 @loyalty_cli.command("create-admin")

@@ -3,6 +3,7 @@ from flask import current_app
 from rq import Queue
 
 from loyalty.extensions import redis_client
+from loyalty.jobs.points import expire_points_job
 
 QUEUES = ("default",)
 
@@ -17,5 +18,6 @@ def enqueue(func, *args, job_id=None, queue="default", **kwargs):
 
 
 def schedule(cron_scheduler):
-    """Register the recurring jobs. Later issues add points expiry and wallet sync here."""
+    """Register the recurring jobs: points expiry every night at 03:15 UTC."""
+    cron_scheduler.register(expire_points_job, queue_name="default", cron="15 3 * * *")
     return cron_scheduler

@@ -8,10 +8,20 @@ from loyalty.models.base import (
     soft_delete_cascade,
     utcnow,
 )
+from loyalty.models.cards import LIFETIME_COUNTERS, REWARD_REDEMPTION_TYPES, LoyaltyCard
+from loyalty.models.ledger import (
+    LedgerImmutable,
+    LoyaltyTransaction,
+    TransactionType,
+)
 from loyalty.models.merchants import Customer, Merchant, Store
+from loyalty.models.programs import LoyaltyProgram, MerchantLoyaltySettings, ProgramType, Reward
+from loyalty.models.staff import StaffPin
 
 __all__ = [
-    "Customer", "Membership", "Merchant", "Role", "SoftDeleteMixin", "Store", "User",
-    "UTCDateTime", "check_secret", "hash_secret", "restore", "soft_delete",
-    "soft_delete_cascade", "utcnow",
+    "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "Customer",
+    "LedgerImmutable", "LoyaltyCard", "LoyaltyProgram", "LoyaltyTransaction", "Membership",
+    "Merchant", "MerchantLoyaltySettings", "ProgramType", "Reward", "Role", "SoftDeleteMixin",
+    "StaffPin", "Store", "TransactionType", "User", "UTCDateTime", "check_secret", "hash_secret",
+    "restore", "soft_delete", "soft_delete_cascade", "utcnow",
 ]

@@ -6,11 +6,12 @@ from sqlalchemy import DateTime, ForeignKey, String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
 from sqlalchemy.types import TypeDecorator
 
+from loyalty import clock
 from loyalty.extensions import db
 
 
 def utcnow():
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):

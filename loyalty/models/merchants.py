@@ -14,6 +14,8 @@ class Merchant(SoftDeleteMixin, TimestampMixin, db.Model):
         ("Store", "merchant_id"),
         ("Membership", "merchant_id"),
         ("Customer", "merchant_id"),
+        ("LoyaltyProgram", "merchant_id"),
+        ("LoyaltyCard", "merchant_id"),
     )
     __table_args__ = (
         Index(
@@ -62,6 +64,7 @@ class Store(SoftDeleteMixin, TimestampMixin, db.Model):
 
 class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
     __tablename__ = "customers"
+    __soft_delete_cascade__ = (("LoyaltyCard", "customer_id"),)
     __table_args__ = (
         Index(
             "uq_customers_merchant_email_live", "merchant_id", "email", unique=True,

@@ -33,3 +33,25 @@ class Conflict(DomainError):
 
 class InvalidInput(DomainError):
     status_code = 422
+
+
+class CardNotFound(NotFound):
+    """No card answers the lookup at this merchant (or it is another merchant's)."""
+
+
+class Refused(DomainError):
+    """A loyalty rule refuses the action; ``message`` says why and when it will work."""
+
+    status_code = 409
+
+
+class PinRequired(Refused):
+    status_code = 401
+
+
+class WrongPin(Refused):
+    status_code = 401
+
+
+class PinLocked(Refused):
+    status_code = 423

@@ -1,0 +1,67 @@
+"""A customer's loyalty card at one merchant: balances kept equal to the ledger's sums."""
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from loyalty.extensions import db
+from loyalty.models.base import LIVE_ROWS, SoftDeleteMixin, TimestampMixin, UTCDateTime
+
+#: (card attribute, ledger types whose deltas it sums, which delta, sign) - one definition
+#: used by the services that update counters and by the ledger check that verifies them.
+LIFETIME_COUNTERS = {
+    "stamps_earned_total": (("stamp_earned",), "stamps_delta", 1),
+    "points_earned_total": (("points_earned", "welcome_bonus"), "points_delta", 1),
+    "points_redeemed_total": (("points_redeemed",), "points_delta", -1),
+    "points_voided_total": (("points_voided",), "points_delta", -1),
+    "points_expired_total": (("points_expired",), "points_delta", -1),
+}
+#: Rewards redeemed counts redemption rows, stamp rewards and catalogue rewards alike.
+REWARD_REDEMPTION_TYPES = ("stamp_redeemed", "points_redeemed")
+
+
+class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
+    __tablename__ = "loyalty_cards"
+    __table_args__ = (
+        Index(
+            "uq_loyalty_cards_merchant_customer_live", "merchant_id", "customer_id", unique=True,
+            postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
+        ),
+        CheckConstraint("stamp_count >= 0", name="stamp_count_not_negative"),
+        CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True, nullable=False)
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("loyalty_programs.id"), index=True, nullable=False
+    )
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True, nullable=False)
+    card_number: Mapped[str] = mapped_column(String(14), unique=True, nullable=False)
+    qr_token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+
+    stamp_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    points_balance: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    stamps_earned_total: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    rewards_redeemed_total: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    points_earned_total: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    points_redeemed_total: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    points_voided_total: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    points_expired_total: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+    last_stamp_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_points_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_redemption_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    enrolled_at_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+
+    apple_serial_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    apple_auth_token: Mapped[str | None] = mapped_column(String(64))
+    google_object_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+    customer: Mapped["Customer"] = relationship()  # noqa: F821
+    program: Mapped["LoyaltyProgram"] = relationship()  # noqa: F821
+
+    def __repr__(self):
+        return f"<LoyaltyCard {self.id} {self.card_number}>"

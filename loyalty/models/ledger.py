@@ -1,0 +1,110 @@
+"""The append-only ledger: every change to a card is one row, never updated, never deleted."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from loyalty.extensions import db
+from loyalty.models.base import TimestampMixin, UTCDateTime
+
+
+class TransactionType(enum.StrEnum):
+    CARD_CREATED = "card_created"
+    CARD_DEACTIVATED = "card_deactivated"
+    CARD_REACTIVATED = "card_reactivated"
+    STAMP_EARNED = "stamp_earned"
+    STAMP_REDEEMED = "stamp_redeemed"
+    STAMP_VOIDED = "stamp_voided"
+    STAMP_ADJUSTED = "stamp_adjusted"
+    WELCOME_BONUS = "welcome_bonus"
+    POINTS_EARNED = "points_earned"
+    POINTS_REDEEMED = "points_redeemed"
+    POINTS_VOIDED = "points_voided"
+    POINTS_ADJUSTED = "points_adjusted"
+    POINTS_EXPIRED = "points_expired"
+
+
+class LedgerImmutable(Exception):
+    """Raised when code tries to change or delete a ledger row."""
+
+
+class LoyaltyTransaction(TimestampMixin, db.Model):
+    __tablename__ = "loyalty_transactions"
+    __table_args__ = (
+        # Idempotent earning: one points_earned row per order reference per merchant.
+        Index(
+            "uq_loyalty_transactions_order_reference", "merchant_id", "order_reference",
+            unique=True,
+            postgresql_where=text("transaction_type = 'points_earned' AND order_reference IS NOT NULL"),
+            sqlite_where=text("transaction_type = 'points_earned' AND order_reference IS NOT NULL"),
+        ),
+        # A retried terminal action replays the first answer.
+        Index(
+            "uq_loyalty_transactions_idempotency_key", "merchant_id", "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+            sqlite_where=text("idempotency_key IS NOT NULL"),
+        ),
+        Index("ix_loyalty_transactions_card_time", "card_id", "transaction_at"),
+        Index("ix_loyalty_transactions_merchant_time", "merchant_id", "transaction_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), nullable=False)
+    card_id: Mapped[int] = mapped_column(ForeignKey("loyalty_cards.id"), nullable=False)
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    staff_pin_id: Mapped[int | None] = mapped_column(ForeignKey("staff_pins.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    transaction_type: Mapped[TransactionType] = mapped_column(
+        Enum(TransactionType, native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+    )
+    stamps_delta: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    points_delta: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    stamps_balance_after: Mapped[int] = mapped_column(Integer, nullable=False)
+    points_balance_after: Mapped[int] = mapped_column(Integer, nullable=False)
+    related_transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loyalty_transactions.id"), index=True
+    )
+    #: On a void: what it should have taken back but could not, because the balance was short.
+    void_shortfall: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    purchase_amount_cents: Mapped[int | None] = mapped_column(Integer)
+    order_reference: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    reward_id: Mapped[int | None] = mapped_column(ForeignKey("rewards.id"))
+    reward_description: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    transaction_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    card: Mapped["LoyaltyCard"] = relationship()  # noqa: F821
+    store: Mapped["Store | None"] = relationship()  # noqa: F821
+    staff_pin: Mapped["StaffPin | None"] = relationship()  # noqa: F821
+
+    def __repr__(self):
+        return f"<LoyaltyTransaction {self.id} {self.transaction_type} {self.stamps_delta}/{self.points_delta}>"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_ledger_changes(session, flush_context, instances):
+    for row in list(session.dirty) + list(session.deleted):
+        if isinstance(row, LoyaltyTransaction) and (
+            row in session.deleted or session.is_modified(row, include_collections=False)
+        ):
+            raise LedgerImmutable("ledger rows are append-only: write a new transaction instead")
+
+
+# The database refuses too, whatever the client: the "loyalty engine" migration installs
+# BEFORE UPDATE / BEFORE DELETE triggers on loyalty_transactions (PostgreSQL and SQLite).

@@ -1,0 +1,139 @@
+"""A merchant's loyalty program, its reward catalogue, and the admin-controlled settings."""
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from loyalty.extensions import db
+from loyalty.models.base import LIVE_ROWS, SoftDeleteMixin, TimestampMixin, UTCDateTime
+
+
+class ProgramType(enum.StrEnum):
+    STAMPS = "stamps"
+    POINTS = "points"
+    HYBRID = "hybrid"
+
+
+class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
+    """One live program per merchant, shared by all its stores."""
+
+    __tablename__ = "loyalty_programs"
+    __soft_delete_cascade__ = (("LoyaltyCard", "program_id"),)
+    __table_args__ = (
+        Index(
+            "uq_loyalty_programs_merchant_live", "merchant_id", unique=True,
+            postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
+        ),
+        CheckConstraint("stamps_target >= 1", name="stamps_target_positive"),
+        CheckConstraint("points_per_euro >= 0", name="points_per_euro_not_negative"),
+        CheckConstraint("cooldown_minutes >= 0", name="cooldown_not_negative"),
+        CheckConstraint("max_stamps_per_day >= 1", name="max_stamps_per_day_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True, nullable=False)
+    program_type: Mapped[ProgramType] = mapped_column(
+        Enum(ProgramType, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+    )
+    # Stamps
+    stamps_target: Mapped[int] = mapped_column(Integer, default=10, nullable=False)
+    stamp_reward_description: Mapped[str | None] = mapped_column(String(200))
+    stamp_reward_value_cents: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # Points
+    points_per_euro: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    point_value_cents: Mapped[Decimal] = mapped_column(
+        Numeric(10, 4), default=Decimal("1"), nullable=False
+    )
+    welcome_bonus_points: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    minimum_redemption_points: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    minimum_purchase_cents: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    points_expiration_days: Mapped[int | None] = mapped_column(Integer)
+    # Anti-fraud
+    cooldown_minutes: Mapped[int] = mapped_column(Integer, default=15, nullable=False)
+    max_stamps_per_day: Mapped[int] = mapped_column(Integer, default=5, nullable=False)
+    require_staff_pin: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # Branding
+    card_name: Mapped[str] = mapped_column(String(120), nullable=False)
+    primary_color: Mapped[str] = mapped_column(String(7), default="#1d5c4d", nullable=False)
+    secondary_color: Mapped[str] = mapped_column(String(7), default="#ffffff", nullable=False)
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    hero_image_url: Mapped[str | None] = mapped_column(String(500))
+    terms_text: Mapped[str | None] = mapped_column(Text)
+    privacy_url: Mapped[str | None] = mapped_column(String(500))
+    # Lifecycle
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Wallets
+    apple_pass_type_id: Mapped[str | None] = mapped_column(String(120))
+    google_class_id: Mapped[str | None] = mapped_column(String(200))
+
+    rewards: Mapped[list["Reward"]] = relationship(
+        back_populates="program", order_by="Reward.points_cost"
+    )
+
+    @property
+    def has_stamps(self):
+        return self.program_type in (ProgramType.STAMPS, ProgramType.HYBRID)
+
+    @property
+    def has_points(self):
+        return self.program_type in (ProgramType.POINTS, ProgramType.HYBRID)
+
+    def points_for(self, amount_cents):
+        """Points earned for a purchase: floor(cents x points per euro / 100)."""
+        return amount_cents * self.points_per_euro // 100
+
+    def __repr__(self):
+        return f"<LoyaltyProgram {self.id} {self.program_type}>"
+
+
+class Reward(TimestampMixin, db.Model):
+    """An entry of the points catalogue. Retired rewards are deactivated, never deleted."""
+
+    __tablename__ = "rewards"
+    __table_args__ = (CheckConstraint("points_cost >= 1", name="points_cost_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True, nullable=False)
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("loyalty_programs.id"), index=True, nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    points_cost: Mapped[int] = mapped_column(Integer, nullable=False)
+    description: Mapped[str | None] = mapped_column(String(300))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+
+    program: Mapped[LoyaltyProgram] = relationship(back_populates="rewards")
+
+
+class MerchantLoyaltySettings(TimestampMixin, db.Model):
+    """Platform-admin controls per merchant; empty lockout values fall back to platform defaults."""
+
+    __tablename__ = "merchant_loyalty_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id"), unique=True, nullable=False
+    )
+    allow_self_enrollment: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    pin_lockout_attempts: Mapped[int | None] = mapped_column(Integer)
+    pin_lockout_minutes: Mapped[int | None] = mapped_column(Integer)
+    allow_voids: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    allow_cross_location_redemption: Mapped[bool] = mapped_column(
+        Boolean, default=True, nullable=False
+    )

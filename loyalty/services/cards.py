@@ -1,0 +1,173 @@
+"""Enrollment, card lookup (always within the acting merchant), and card activation."""
+import re
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from loyalty import clock
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import Customer, LoyaltyCard, TransactionType
+from loyalty.services.accounts import normalize_email
+from loyalty.services.errors import CardNotFound, Conflict, InvalidInput, Refused
+from loyalty.services.ledger import ActionContext, append, lock_card
+from loyalty.services.programs import live_program, loyalty_settings
+
+CARD_NUMBER_DIGITS = 12
+NO_CARD = _l("No card found. Check the number or search by email or phone.")
+
+
+def new_card_number():
+    digits = f"{secrets.randbelow(10 ** CARD_NUMBER_DIGITS):0{CARD_NUMBER_DIGITS}d}"
+    return "-".join(digits[i:i + 4] for i in range(0, CARD_NUMBER_DIGITS, 4))
+
+
+def normalize_card_number(text):
+    """``1234 5678 9012``, ``123456789012`` and ``1234-5678-9012`` are the same card; else None."""
+    digits = re.sub(r"[\s\-]", "", text or "")
+    if not re.fullmatch(rf"\d{{{CARD_NUMBER_DIGITS}}}", digits):
+        return None
+    return "-".join(digits[i:i + 4] for i in range(0, CARD_NUMBER_DIGITS, 4))
+
+
+def normalize_phone(text):
+    digits = re.sub(r"[^\d+]", "", text or "")
+    return digits or None
+
+
+def _cards(merchant_id):
+    return select(LoyaltyCard).where(LoyaltyCard.merchant_id == merchant_id)
+
+
+def card_by_id(merchant_id, card_id):
+    card = db.session.scalar(_cards(merchant_id).where(LoyaltyCard.id == card_id))
+    if card is None:
+        raise CardNotFound(NO_CARD)
+    return card
+
+
+def card_by_qr_token(merchant_id, token):
+    card = db.session.scalar(_cards(merchant_id).where(LoyaltyCard.qr_token == (token or "").strip()))
+    if card is None:
+        raise CardNotFound(NO_CARD)
+    return card
+
+
+def card_by_number(merchant_id, number):
+    normalized = normalize_card_number(number)
+    card = normalized and db.session.scalar(
+        _cards(merchant_id).where(LoyaltyCard.card_number == normalized)
+    )
+    if not card:
+        raise CardNotFound(NO_CARD)
+    return card
+
+
+def search_cards(merchant_id, text, limit=20):
+    """Cards whose customer matches an email, a phone number or part of a name."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    query = _cards(merchant_id).join(Customer, Customer.id == LoyaltyCard.customer_id)
+    phone = normalize_phone(text)
+    conditions = [func.lower(Customer.name).contains(text.lower(), autoescape=True)]
+    if "@" in text:
+        conditions = [Customer.email == normalize_email(text)]
+    elif phone and len(re.sub(r"\D", "", phone)) >= 6:
+        conditions.append(func.replace(func.replace(Customer.phone, " ", ""), "-", "") == phone)
+    return db.session.scalars(query.where(or_(*conditions)).order_by(Customer.name).limit(limit)).all()
+
+
+def find_card(merchant_id, text):
+    """One card from what staff typed or scanned: a card number or a QR token."""
+    text = (text or "").strip()
+    if normalize_card_number(text):
+        return card_by_number(merchant_id, text)
+    return card_by_qr_token(merchant_id, text)
+
+
+def _existing_customer(merchant_id, email, phone):
+    conditions = []
+    if email:
+        conditions.append(Customer.email == email)
+    if phone:
+        conditions.append(Customer.phone == phone)
+    return db.session.scalar(
+        select(Customer).where(Customer.merchant_id == merchant_id, or_(*conditions))
+    )
+
+
+def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, consent=True,
+                    self_service=False, context=None):
+    """Give a customer their card at ``merchant`` (creating the customer if new).
+
+    Refuses an inactive program, self-enrollment when the merchant turned it off, and a
+    second card for the same customer. Writes ``card_created`` and the welcome bonus.
+    """
+    context = context or ActionContext()
+    email = normalize_email(email) or None
+    phone = normalize_phone(phone)
+    if not (name or "").strip():
+        raise InvalidInput(_l("Enter the customer's name."))
+    if not email and not phone:
+        raise InvalidInput(_l("Enter an email address or a phone number."))
+    if email and "@" not in email:
+        raise InvalidInput(_l("Enter a valid email address."))
+    program = live_program(merchant.id)
+    if program is None or not program.is_active:
+        raise Refused(_l("The loyalty program is not active at the moment, so no cards can be issued."))
+    if self_service and not loyalty_settings(merchant.id).allow_self_enrollment:
+        raise Refused(_l("Sign-up online is not available for this shop. Ask at the counter."))
+    duplicate = _l("This customer already has a card. Look it up instead.")
+    try:
+        with write_transaction():
+            customer = _existing_customer(merchant.id, email, phone)
+            if customer is None:
+                customer = Customer(
+                    merchant_id=merchant.id, name=name.strip(), email=email, phone=phone,
+                    preferred_locale=locale, consent_at=clock.now() if consent else None,
+                )
+                db.session.add(customer)
+                db.session.flush()
+            elif db.session.scalar(select(LoyaltyCard.id).where(LoyaltyCard.customer_id == customer.id)):
+                raise Conflict(duplicate)
+            card = LoyaltyCard(
+                merchant_id=merchant.id,
+                program_id=program.id,
+                customer_id=customer.id,
+                card_number=new_card_number(),
+                qr_token=secrets.token_urlsafe(24),
+                apple_auth_token=secrets.token_urlsafe(24),
+                enrolled_at_store_id=context.store.id if context.store is not None else None,
+                last_activity_at=clock.now(),
+            )
+            db.session.add(card)
+            db.session.flush()
+            append(card, TransactionType.CARD_CREATED, context)
+            if program.has_points and program.welcome_bonus_points:
+                append(card, TransactionType.WELCOME_BONUS, context,
+                       points=program.welcome_bonus_points)
+    except IntegrityError as exc:
+        raise Conflict(duplicate) from exc
+    return card
+
+
+def deactivate_card(card, *, reason=None, context=None):
+    return _set_active(card, False, TransactionType.CARD_DEACTIVATED, reason, context)
+
+
+def reactivate_card(card, *, reason=None, context=None):
+    return _set_active(card, True, TransactionType.CARD_REACTIVATED, reason, context)
+
+
+def _set_active(card, active, transaction_type, reason, context):
+    with write_transaction():
+        card = lock_card(card.id)
+        if card.is_active == active:
+            message = _l("This card is already active.") if active else _l("This card is already deactivated.")
+            raise Refused(message)
+        card.is_active = active
+        append(card, transaction_type, context, notes=reason)
+    return card

@@ -1,0 +1,164 @@
+"""Writing the ledger and checking it: balances and counters always equal the ledger's sums.
+
+Every balance change goes through ``append`` on a card the caller has locked (``lock_card``
+inside ``write_transaction``), so the card row and its ledger row are written together.
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, func, or_, select
+
+from loyalty import clock
+from loyalty.extensions import db
+from loyalty.models import (
+    LIFETIME_COUNTERS,
+    REWARD_REDEMPTION_TYPES,
+    LoyaltyCard,
+    LoyaltyTransaction,
+    TransactionType,
+)
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """Who acts, where, and from which device; recorded on every ledger row."""
+
+    store: object = None
+    user: object = None
+    pin: str | None = None
+    staff_pin_id: int | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass
+class ActionResult:
+    """What an action did. ``replayed`` means a retry returned the first answer unchanged."""
+
+    transaction: LoyaltyTransaction
+    card: LoyaltyCard
+    replayed: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def lock_card(card_id):
+    """Re-read the card holding its row lock (``FOR UPDATE``; SQLite holds the write lock)."""
+    return db.session.scalars(
+        select(LoyaltyCard)
+        .where(LoyaltyCard.id == card_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def find_replay(merchant_id, idempotency_key):
+    """The transaction an earlier request with this key wrote, if any."""
+    if not idempotency_key:
+        return None
+    return db.session.scalar(
+        select(LoyaltyTransaction).where(
+            LoyaltyTransaction.merchant_id == merchant_id,
+            LoyaltyTransaction.idempotency_key == idempotency_key,
+        )
+    )
+
+
+def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pin=None,
+           idempotency_key=None, **details):
+    """Apply ``stamps``/``points`` to the locked ``card`` and write the matching ledger row."""
+    context = context or ActionContext()
+    transaction_type = TransactionType(transaction_type)
+    now = clock.now()
+    card.stamp_count += stamps
+    card.points_balance += points
+    if card.stamp_count < 0 or card.points_balance < 0:
+        raise AssertionError(f"{transaction_type} would make card {card.id} negative")
+    for attribute, (types, delta_name, sign) in LIFETIME_COUNTERS.items():
+        if transaction_type in types:
+            delta = stamps if delta_name == "stamps_delta" else points
+            setattr(card, attribute, getattr(card, attribute) + sign * delta)
+    if transaction_type in REWARD_REDEMPTION_TYPES:
+        card.rewards_redeemed_total += 1
+    row = LoyaltyTransaction(
+        merchant_id=card.merchant_id,
+        card_id=card.id,
+        transaction_type=transaction_type,
+        stamps_delta=stamps,
+        points_delta=points,
+        stamps_balance_after=card.stamp_count,
+        points_balance_after=card.points_balance,
+        store_id=context.store.id if context.store is not None else None,
+        user_id=context.user.id if context.user is not None else None,
+        staff_pin_id=staff_pin.id if staff_pin is not None else None,
+        ip_address=context.ip_address,
+        user_agent=(context.user_agent or "")[:255] or None,
+        idempotency_key=idempotency_key,
+        transaction_at=now,
+        **details,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def recent_transactions(card, limit=10):
+    return db.session.scalars(
+        select(LoyaltyTransaction)
+        .where(LoyaltyTransaction.card_id == card.id)
+        .order_by(LoyaltyTransaction.transaction_at.desc(), LoyaltyTransaction.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def already_voided(original_id):
+    """What voids of ``original_id`` have claimed so far: taken back plus recorded shortfall."""
+    T = LoyaltyTransaction
+    taken = func.coalesce(func.sum(-(T.stamps_delta + T.points_delta) + T.void_shortfall), 0)
+    return db.session.scalar(select(taken).where(T.related_transaction_id == original_id))
+
+
+def _counter_sum(types, delta_column, sign):
+    T = LoyaltyTransaction
+    return func.coalesce(
+        func.sum(case((T.transaction_type.in_(types), sign * delta_column), else_=0)), 0
+    )
+
+
+def ledger_drift():
+    """Cards (deleted ones too) whose balances or counters differ from the ledger.
+
+    One grouped query over the whole database. Returns a list of dicts: card id, number,
+    and for each mismatching field the card's value and the ledger's.
+    """
+    C, T = LoyaltyCard, LoyaltyTransaction
+    expected = {
+        "stamp_count": func.coalesce(func.sum(T.stamps_delta), 0),
+        "points_balance": func.coalesce(func.sum(T.points_delta), 0),
+        "rewards_redeemed_total": func.coalesce(
+            func.sum(case((T.transaction_type.in_(REWARD_REDEMPTION_TYPES), 1), else_=0)), 0
+        ),
+    }
+    for attribute, (types, delta_name, sign) in LIFETIME_COUNTERS.items():
+        expected[attribute] = _counter_sum(types, getattr(T, delta_name), sign)
+    labelled = [value.label(f"ledger_{name}") for name, value in expected.items()]
+    mismatch = or_(
+        C.stamp_count < 0,
+        C.points_balance < 0,
+        *[getattr(C, name) != value for name, value in expected.items()],
+    )
+    rows = db.session.execute(
+        select(C.id, C.card_number, *[getattr(C, name) for name in expected], *labelled)
+        .outerjoin(T, and_(T.card_id == C.id))
+        .group_by(C.id)
+        .having(mismatch)
+        .order_by(C.id)
+        .execution_options(include_deleted=True)
+    ).mappings().all()
+    drift = []
+    for row in rows:
+        fields = {
+            name: (row[name], row[f"ledger_{name}"])
+            for name in expected
+            if row[name] != row[f"ledger_{name}"] or row[name] < 0
+        }
+        drift.append({"card_id": row["id"], "card_number": row["card_number"], "fields": fields})
+    return drift

@@ -1,0 +1,185 @@
+"""Points actions: earn for a purchase, redeem a catalogue reward, void for a return, expire."""
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from loyalty import clock
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import (
+    LoyaltyCard,
+    LoyaltyProgram,
+    LoyaltyTransaction,
+    ProgramType,
+    Reward,
+    TransactionType,
+)
+from loyalty.services.actions import run_card_action
+from loyalty.services.errors import InvalidInput, Refused
+from loyalty.services.ledger import append
+from loyalty.services.rules import check_cross_location, check_void_allowed, void_amounts
+
+EXPIRY_BATCH = 500
+
+
+def _require_points(program):
+    if not program.has_points:
+        raise Refused(_l("This program does not use points."))
+
+
+def _normalize_order_reference(reference):
+    reference = (reference or "").strip()
+    if len(reference) > 64:
+        raise InvalidInput(_l("The order reference is too long (64 characters at most)."))
+    return reference or None
+
+
+def earn_points(card, amount_cents, *, context, order_reference=None, idempotency_key=None):
+    """Credit floor(amount x points per euro / 100) points; once per order reference."""
+    order_reference = _normalize_order_reference(order_reference)
+    if amount_cents is None or amount_cents <= 0:
+        raise InvalidInput(_l("Enter the purchase amount."))
+    if amount_cents > 10_000_000:
+        raise InvalidInput(_l("This amount is too large for one purchase."))
+
+    def action(card, program, staff_pin):
+        _require_points(program)
+        if amount_cents < program.minimum_purchase_cents:
+            raise Refused(
+                _l("Purchases below %(minimum)s earn no points.",
+                   minimum=f"{program.minimum_purchase_cents / 100:.2f}")
+            )
+        if order_reference and db.session.scalar(
+            select(LoyaltyTransaction.id).where(
+                LoyaltyTransaction.merchant_id == card.merchant_id,
+                LoyaltyTransaction.transaction_type == TransactionType.POINTS_EARNED,
+                LoyaltyTransaction.order_reference == order_reference,
+            )
+        ):
+            raise Refused(
+                _l("Order %(reference)s already earned points. Nothing was added.",
+                   reference=order_reference)
+            )
+        points = program.points_for(amount_cents)
+        if points < 1:
+            raise Refused(_l("This amount is too small to earn a point."))
+        now = clock.now()
+        card.last_points_at = now
+        card.last_activity_at = now
+        return append(card, TransactionType.POINTS_EARNED, context, points=points,
+                      staff_pin=staff_pin, idempotency_key=idempotency_key,
+                      purchase_amount_cents=amount_cents, order_reference=order_reference)
+
+    try:
+        return run_card_action(card, context, idempotency_key, action)
+    except IntegrityError as error:
+        # Another card credited this order between our check and our insert: the unique
+        # index is the last word (an idempotency-key clash was already replayed).
+        if order_reference:
+            raise Refused(
+                _l("Order %(reference)s already earned points. Nothing was added.",
+                   reference=order_reference)
+            ) from error
+        raise
+
+
+def redeem_reward(card, reward_id, *, context, idempotency_key=None):
+    """Spend a catalogue reward's points; refused below the minimum or without enough points."""
+
+    def action(card, program, staff_pin):
+        _require_points(program)
+        check_cross_location(card, context)
+        reward = db.session.scalar(
+            select(Reward).where(Reward.id == reward_id, Reward.program_id == program.id,
+                                 Reward.is_active.is_(True))
+        )
+        if reward is None:
+            raise Refused(_l("This reward is not available any more."))
+        if card.points_balance < program.minimum_redemption_points:
+            raise Refused(
+                _l("Rewards can be redeemed from %(minimum)s points; this card has %(balance)s.",
+                   minimum=program.minimum_redemption_points, balance=card.points_balance)
+            )
+        if card.points_balance < reward.points_cost:
+            raise Refused(
+                _l("Not enough points: %(reward)s costs %(cost)s, this card has %(balance)s.",
+                   reward=reward.name, cost=reward.points_cost, balance=card.points_balance)
+            )
+        now = clock.now()
+        card.last_redemption_at = now
+        card.last_activity_at = now
+        return append(card, TransactionType.POINTS_REDEEMED, context, points=-reward.points_cost,
+                      staff_pin=staff_pin, idempotency_key=idempotency_key,
+                      reward_id=reward.id, reward_description=reward.name)
+
+    return run_card_action(card, context, idempotency_key, action)
+
+
+def void_points(card, original_id, *, points=None, context, idempotency_key=None, notes=None):
+    """Take back points an earlier purchase earned (a return), bounded by what it gave."""
+
+    def action(card, program, staff_pin):
+        original = check_void_allowed(card, original_id, TransactionType.POINTS_EARNED)
+        taken, shortfall = void_amounts(original, original.points_delta, points, card.points_balance)
+        return append(card, TransactionType.POINTS_VOIDED, context, points=-taken,
+                      staff_pin=staff_pin, idempotency_key=idempotency_key,
+                      related_transaction_id=original.id, void_shortfall=shortfall, notes=notes)
+
+    return run_card_action(card, context, idempotency_key, action)
+
+
+def expire_points(now=None):
+    """Expire the points of cards inactive for their program's ``points_expiration_days``.
+
+    Set-based: per program and batch, one locking read, one ledger insert, one card update.
+    Running it again expires nothing more (the balances are already zero). Returns the
+    number of cards expired.
+    """
+    now = now or clock.now()
+    programs = db.session.scalars(
+        select(LoyaltyProgram).where(
+            LoyaltyProgram.points_expiration_days.is_not(None),
+            LoyaltyProgram.program_type != ProgramType.STAMPS,
+        )
+    ).all()
+    expired = 0
+    for program in programs:
+        cutoff = now - timedelta(days=program.points_expiration_days)
+        while batch := _expire_batch(program.id, cutoff, now):
+            expired += batch
+    return expired
+
+
+def _expire_batch(program_id, cutoff, now):
+    C = LoyaltyCard
+    with write_transaction():
+        due = db.session.execute(
+            select(C.id, C.merchant_id, C.points_balance, C.stamp_count)
+            .where(C.program_id == program_id, C.points_balance > 0, C.last_activity_at < cutoff)
+            .order_by(C.id)
+            .limit(EXPIRY_BATCH)
+            .with_for_update()
+        ).all()
+        if not due:
+            return 0
+        db.session.execute(insert(LoyaltyTransaction), [
+            {
+                "merchant_id": row.merchant_id, "card_id": row.id,
+                "transaction_type": TransactionType.POINTS_EXPIRED,
+                "stamps_delta": 0, "points_delta": -row.points_balance,
+                "stamps_balance_after": row.stamp_count, "points_balance_after": 0,
+                "void_shortfall": 0, "transaction_at": now, "created_at": now,
+                "notes": f"inactive since before {cutoff.date().isoformat()}",
+            }
+            for row in due
+        ])
+        db.session.execute(
+            update(C)
+            .where(C.id.in_([row.id for row in due]))
+            .values(points_expired_total=C.points_expired_total + C.points_balance,
+                    points_balance=0)
+            .execution_options(synchronize_session=False)
+        )
+    return len(due)

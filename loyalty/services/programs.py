@@ -1,0 +1,193 @@
+"""The merchant's loyalty program, its reward catalogue, and per-merchant settings."""
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from loyalty import clock
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import (
+    LoyaltyProgram,
+    MerchantLoyaltySettings,
+    ProgramType,
+    Reward,
+    soft_delete_cascade,
+)
+from loyalty.services.errors import Conflict, InvalidInput, NotFound
+
+EDITABLE_FIELDS = {
+    "program_type", "stamps_target", "stamp_reward_description", "stamp_reward_value_cents",
+    "points_per_euro", "point_value_cents", "welcome_bonus_points", "minimum_redemption_points",
+    "minimum_purchase_cents", "points_expiration_days", "cooldown_minutes", "max_stamps_per_day",
+    "require_staff_pin", "card_name", "primary_color", "secondary_color", "logo_url",
+    "hero_image_url", "terms_text", "privacy_url", "apple_pass_type_id", "google_class_id",
+}
+NON_NEGATIVE = (
+    "stamp_reward_value_cents", "points_per_euro", "welcome_bonus_points",
+    "minimum_redemption_points", "minimum_purchase_cents", "cooldown_minutes",
+)
+
+
+def _validate(fields):
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidInput(_l("Unknown program settings: %(names)s", names=", ".join(sorted(unknown))))
+    if "program_type" in fields:
+        try:
+            fields["program_type"] = ProgramType(fields["program_type"])
+        except ValueError as exc:
+            raise InvalidInput(_l("Choose stamps, points or both.")) from exc
+    for name in NON_NEGATIVE:
+        if fields.get(name) is not None and fields[name] < 0:
+            raise InvalidInput(_l("%(name)s cannot be negative.", name=name.replace("_", " ")))
+    if fields.get("stamps_target") is not None and not 1 <= fields["stamps_target"] <= 100:
+        raise InvalidInput(_l("The number of stamps for a reward must be between 1 and 100."))
+    if fields.get("max_stamps_per_day") is not None and fields["max_stamps_per_day"] < 1:
+        raise InvalidInput(_l("Allow at least one stamp per day."))
+    if fields.get("points_expiration_days") is not None and fields["points_expiration_days"] < 1:
+        raise InvalidInput(_l("Points must stay valid for at least one day, or never expire."))
+    if fields.get("card_name") is not None and not fields["card_name"].strip():
+        raise InvalidInput(_l("Give the card a name customers will recognise."))
+    return fields
+
+
+def live_program(merchant_id):
+    """The merchant's program (active or not), or None."""
+    return db.session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.merchant_id == merchant_id))
+
+
+def create_program(merchant, program_type, card_name, *, active=True, **fields):
+    """Create the merchant's one program; a second live program is refused."""
+    fields = _validate({"program_type": program_type, "card_name": card_name, **fields})
+    now = clock.now()
+    try:
+        with write_transaction():
+            if live_program(merchant.id) is not None:
+                raise Conflict(_l("This merchant already has a loyalty program. Edit it instead."))
+            program = LoyaltyProgram(
+                merchant_id=merchant.id,
+                is_active=active,
+                activated_at=now if active else None,
+                **fields,
+            )
+            db.session.add(program)
+            loyalty_settings(merchant.id)
+    except IntegrityError as exc:
+        raise Conflict(_l("This merchant already has a loyalty program. Edit it instead.")) from exc
+    return program
+
+
+def update_program(program, **fields):
+    fields = _validate(fields)
+    with write_transaction():
+        for name, value in fields.items():
+            setattr(program, name, value)
+    return program
+
+
+def activate_program(program):
+    with write_transaction():
+        program.is_active = True
+        program.activated_at = clock.now()
+    return program
+
+
+def deactivate_program(program):
+    with write_transaction():
+        program.is_active = False
+        program.deactivated_at = clock.now()
+    return program
+
+
+def delete_program(program, *, by=None):
+    """Soft-delete the program with its cards; the ledger stays."""
+    with write_transaction():
+        program.is_active = False
+        program.deactivated_at = clock.now()
+        soft_delete_cascade(program, by)
+
+
+def add_reward(program, name, points_cost, *, description=None):
+    if not (name or "").strip():
+        raise InvalidInput(_l("Give the reward a name."))
+    if points_cost is None or points_cost < 1:
+        raise InvalidInput(_l("A reward costs at least 1 point."))
+    with write_transaction():
+        reward = Reward(
+            merchant_id=program.merchant_id,
+            program_id=program.id,
+            name=name.strip(),
+            points_cost=points_cost,
+            description=description,
+        )
+        db.session.add(reward)
+    return reward
+
+
+def set_reward_active(reward, active):
+    with write_transaction():
+        reward.is_active = active
+    return reward
+
+
+def reward_for(merchant_id, reward_id):
+    reward = db.session.scalar(
+        select(Reward).where(Reward.id == reward_id, Reward.merchant_id == merchant_id)
+    )
+    if reward is None:
+        raise NotFound(_l("This reward does not exist."))
+    return reward
+
+
+def active_rewards(program):
+    return db.session.scalars(
+        select(Reward)
+        .where(Reward.program_id == program.id, Reward.is_active.is_(True))
+        .order_by(Reward.points_cost, Reward.name)
+    ).all()
+
+
+def loyalty_settings(merchant_id):
+    """The merchant's settings row, created on first use; safe when two requests race.
+
+    Runs in the caller's transaction (``INSERT ... ON CONFLICT DO NOTHING``, then read), so it
+    can be used inside a use case; the row is kept when the caller commits.
+    """
+    query = select(MerchantLoyaltySettings).where(MerchantLoyaltySettings.merchant_id == merchant_id)
+    settings = db.session.scalar(query)
+    if settings is None:
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(
+            insert(MerchantLoyaltySettings)
+            .values(merchant_id=merchant_id, created_at=clock.now())
+            .on_conflict_do_nothing(index_elements=["merchant_id"])
+        )
+        settings = db.session.scalar(query)
+    return settings
+
+
+def pin_lockout_policy(settings):
+    """(attempts, minutes): the merchant's own values, else the platform defaults."""
+    config = current_app.config
+    return (
+        settings.pin_lockout_attempts or config["DEFAULT_PIN_LOCKOUT_ATTEMPTS"],
+        settings.pin_lockout_minutes or config["DEFAULT_PIN_LOCKOUT_MINUTES"],
+    )
+
+
+def update_settings(merchant_id, **fields):
+    allowed = {"allow_self_enrollment", "pin_lockout_attempts", "pin_lockout_minutes",
+               "allow_voids", "allow_cross_location_redemption"}
+    if set(fields) - allowed:
+        raise InvalidInput(_l("Unknown settings."))
+    for name in ("pin_lockout_attempts", "pin_lockout_minutes"):
+        if fields.get(name) is not None and fields[name] < 1:
+            raise InvalidInput(_l("Lockout values must be at least 1."))
+    with write_transaction():
+        settings = loyalty_settings(merchant_id)
+        for name, value in fields.items():
+            setattr(settings, name, value)
+    return settings

@@ -1,0 +1,185 @@
+"""Staff PINs: create and manage them, and verify one with a single bcrypt check.
+
+Failed attempts are counted by one atomic ``UPDATE ... SET failed_attempts = failed_attempts + 1``
+that also sets ``locked_until`` when the count reaches the threshold, so parallel wrong guesses
+can neither be lost nor slip past the lock. A right PIN only counts while the PIN is unlocked
+(a conditional ``UPDATE`` whose row count decides).
+"""
+import hmac
+import re
+from datetime import timedelta
+from hashlib import sha256
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from loyalty import clock
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import Merchant, StaffPin, UTCDateTime, check_secret, hash_secret
+from loyalty.services.accounts import bcrypt_rounds
+from loyalty.services.errors import Conflict, InvalidInput, NotFound, PinLocked, WrongPin
+from loyalty.services.programs import loyalty_settings, pin_lockout_policy
+
+PIN_PATTERN = re.compile(r"^\d{4,8}$")
+
+
+def pin_lookup(store_id, pin):
+    """Keyed hash of store + PIN: finds the PIN's owner without trying every bcrypt hash."""
+    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    return hmac.new(key, f"{store_id}:{pin}".encode(), sha256).hexdigest()
+
+
+def _check_pin_format(pin):
+    if not PIN_PATTERN.match(pin or ""):
+        raise InvalidInput(_l("A PIN is 4 to 8 digits."))
+
+
+def _unique_pin(message=None):
+    return Conflict(message or _l("Someone at this store already uses this PIN. Choose another."))
+
+
+def create_staff_pin(merchant, store, staff_name, pin):
+    _check_pin_format(pin)
+    if store.merchant_id != merchant.id:
+        raise NotFound(_l("This store does not exist."))
+    if not (staff_name or "").strip():
+        raise InvalidInput(_l("Enter the staff member's name."))
+    pin_hash = hash_secret(pin, bcrypt_rounds())
+    try:
+        with write_transaction():
+            staff_pin = StaffPin(
+                merchant_id=merchant.id,
+                store_id=store.id,
+                staff_name=staff_name.strip(),
+                pin_hash=pin_hash,
+                pin_lookup=pin_lookup(store.id, pin),
+            )
+            db.session.add(staff_pin)
+    except IntegrityError as exc:
+        raise _unique_pin() from exc
+    return staff_pin
+
+
+def rename_staff_pin(staff_pin, staff_name):
+    if not (staff_name or "").strip():
+        raise InvalidInput(_l("Enter the staff member's name."))
+    with write_transaction():
+        staff_pin.staff_name = staff_name.strip()
+    return staff_pin
+
+
+def reset_staff_pin(staff_pin, new_pin):
+    """Give the staff member a new PIN; clears failed attempts and any lock."""
+    _check_pin_format(new_pin)
+    pin_hash = hash_secret(new_pin, bcrypt_rounds())
+    try:
+        with write_transaction():
+            staff_pin.pin_hash = pin_hash
+            staff_pin.pin_lookup = pin_lookup(staff_pin.store_id, new_pin)
+            staff_pin.failed_attempts = 0
+            staff_pin.locked_until = None
+    except IntegrityError as exc:
+        raise _unique_pin() from exc
+    return staff_pin
+
+
+def deactivate_staff_pin(staff_pin):
+    with write_transaction():
+        staff_pin.is_active = False
+    return staff_pin
+
+
+def unlock_staff_pin(staff_pin):
+    with write_transaction():
+        staff_pin.failed_attempts = 0
+        staff_pin.locked_until = None
+    return staff_pin
+
+
+def staff_pins_at(merchant_id, store_id):
+    return db.session.scalars(
+        select(StaffPin)
+        .where(StaffPin.merchant_id == merchant_id, StaffPin.store_id == store_id,
+               StaffPin.is_active.is_(True))
+        .order_by(StaffPin.staff_name)
+    ).all()
+
+
+def _locked_message(staff_pin, locked_until):
+    timezone = db.session.get(Merchant, staff_pin.merchant_id).timezone
+    return _l(
+        "This PIN is locked until %(time)s after too many wrong attempts. "
+        "Ask a manager to unlock it.",
+        time=clock.local_time_label(locked_until, timezone),
+    )
+
+
+def _find(merchant_id, store_id, pin, staff_pin_id):
+    query = select(StaffPin).where(
+        StaffPin.merchant_id == merchant_id,
+        StaffPin.store_id == store_id,
+        StaffPin.is_active.is_(True),
+    )
+    if staff_pin_id is not None:
+        return db.session.scalar(query.where(StaffPin.id == staff_pin_id))
+    return db.session.scalar(query.where(StaffPin.pin_lookup == pin_lookup(store_id, pin)))
+
+
+def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id=None):
+    """The active StaffPin this PIN belongs to, or a refusal that says what to do.
+
+    With ``staff_pin_id`` (the staff member picked on the terminal) a wrong PIN counts against
+    that person; without it, the PIN identifies its owner through ``pin_lookup``.
+    """
+    staff_pin = _find(merchant_id, store_id, pin or "", staff_pin_id)
+    if staff_pin is None:
+        if staff_pin_id is not None:
+            raise NotFound(_l("This staff member is not set up at this store."))
+        raise WrongPin(_l("Wrong PIN. Check it and try again."))
+    now = clock.now()
+    if staff_pin.locked_until is not None and staff_pin.locked_until > now:
+        raise PinLocked(_locked_message(staff_pin, staff_pin.locked_until))
+    if check_secret(pin or "", staff_pin.pin_hash):
+        with write_transaction():
+            accepted = db.session.execute(
+                update(StaffPin)
+                .where(StaffPin.id == staff_pin.id,
+                       or_(StaffPin.locked_until.is_(None), StaffPin.locked_until <= now))
+                .values(failed_attempts=0, locked_until=None, last_used_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        if not accepted:  # locked by parallel wrong guesses while we checked
+            db.session.refresh(staff_pin)
+            raise PinLocked(_locked_message(staff_pin, staff_pin.locked_until))
+        db.session.refresh(staff_pin)
+        return staff_pin
+    _record_failure(staff_pin, merchant_id, now)
+
+
+def _record_failure(staff_pin, merchant_id, now):
+    with write_transaction():
+        threshold, minutes = pin_lockout_policy(loyalty_settings(merchant_id))
+        lock_until = now + timedelta(minutes=minutes)
+        failed, locked_until = db.session.execute(
+            update(StaffPin)
+            .where(StaffPin.id == staff_pin.id)
+            .values(
+                failed_attempts=StaffPin.failed_attempts + 1,
+                locked_until=case(
+                    (StaffPin.failed_attempts + 1 >= threshold, literal(lock_until, UTCDateTime())),
+                    else_=StaffPin.locked_until,
+                ),
+            )
+            .returning(StaffPin.failed_attempts, StaffPin.locked_until)
+            .execution_options(synchronize_session=False)
+        ).one()
+    if locked_until is not None and locked_until > now:
+        raise PinLocked(_locked_message(staff_pin, locked_until))
+    left = threshold - failed
+    raise WrongPin(
+        _l("Wrong PIN. %(left)s attempts left before it locks.", left=left),
+        attempts_left=left,
+    )
