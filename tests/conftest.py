@@ -7,15 +7,17 @@ PostgreSQL (``TEST_DATABASE_URL``): migrated once, every table truncated after e
 import os
 import re
 import shutil
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from loyalty import create_app
+from loyalty import clock, create_app
 from loyalty.config import normalize_database_url
 from loyalty.extensions import db, limiter
+from loyalty.services.ledger import ActionContext
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -165,3 +167,34 @@ def merchant(app):
 @pytest.fixture
 def other_merchant(app):
     return factories.merchant_with_team("Other Bakery", "other-bakery")
+
+
+class FrozenClock:
+    """Business time under the test's control: ``clock.advance(minutes=15)``."""
+
+    def __init__(self, start):
+        self.now = start
+        clock.set_frozen(start)
+
+    def set(self, moment):
+        self.now = moment
+        clock.set_frozen(moment)
+
+    def advance(self, **delta):
+        self.set(self.now + timedelta(**delta))
+
+
+@pytest.fixture
+def frozen_clock():
+    yield FrozenClock(datetime(2026, 6, 15, 10, 0, tzinfo=UTC))
+    clock.set_frozen(None)
+
+
+@pytest.fixture
+def counter(merchant):
+    """What a terminal at the merchant's first store sends along with each action."""
+    return ActionContext(store=merchant.stores[0], user=merchant.staff)
+
+
+def run_cli(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))

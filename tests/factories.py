@@ -3,7 +3,8 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from loyalty.models import Customer, Merchant, Role, Store, User
-from loyalty.services import accounts
+from loyalty.services import accounts, cards, programs
+from loyalty.services.ledger import ActionContext
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test data
 _sequence = count(1)
@@ -51,3 +52,34 @@ def merchant_with_team(name, slug, *, stores=2):
     team = MerchantTeam(merchant, store_list, owner, manager, staff)
     team.customers.append(customer(merchant, f"{name} customer"))
     return team
+
+
+def stamp_program(merchant, **fields):
+    """A 10-stamp coffee card without a PIN unless the test asks for one."""
+    defaults = {
+        "stamps_target": 10, "stamp_reward_description": "A free coffee",
+        "stamp_reward_value_cents": 350, "cooldown_minutes": 15, "max_stamps_per_day": 5,
+        "require_staff_pin": False,
+    }
+    return programs.create_program(merchant, "stamps", "Coffee card", **{**defaults, **fields})
+
+
+def points_program(merchant, *, rewards=(("Croissant", 50), ("Cake", 200)), **fields):
+    defaults = {"points_per_euro": 10, "require_staff_pin": False, "welcome_bonus_points": 0}
+    program = programs.create_program(merchant, "points", "Bakery points", **{**defaults, **fields})
+    for name, cost in rewards:
+        programs.add_reward(program, name, cost)
+    return program
+
+
+def hybrid_program(merchant, **fields):
+    defaults = {"points_per_euro": 10, "stamps_target": 5, "cooldown_minutes": 0,
+                "max_stamps_per_day": 50, "require_staff_pin": False}
+    return programs.create_program(merchant, "hybrid", "Hybrid card", **{**defaults, **fields})
+
+
+def card(merchant, name="Carla Card", *, email=None, phone=None, store=None):
+    email = email if email is not None or phone else f"card{next(_sequence)}@example.com"
+    return cards.enroll_customer(
+        merchant, name=name, email=email, phone=phone, context=ActionContext(store=store)
+    )

@@ -1,0 +1,127 @@
+"""Staff PINs: required, wrong, locked, unlocked; one bcrypt check per attempt."""
+import pytest
+
+from loyalty.extensions import db
+from loyalty.services import programs, staff_pins
+from loyalty.services.errors import Conflict, InvalidInput, PinLocked, PinRequired, WrongPin
+from loyalty.services.ledger import ActionContext
+from loyalty.services.stamps import add_stamp
+from tests import factories
+
+
+@pytest.fixture
+def program(merchant):
+    return factories.stamp_program(merchant.merchant, require_staff_pin=True, cooldown_minutes=0,
+                                   max_stamps_per_day=100)
+
+
+@pytest.fixture
+def card(merchant, program):
+    return factories.card(merchant.merchant)
+
+
+@pytest.fixture
+def tom(merchant):
+    return staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Tom", "1234")
+
+
+def _at_counter(merchant, **pin):
+    return ActionContext(store=merchant.stores[0], **pin)
+
+
+def test_a_required_pin_must_be_given(merchant, card, frozen_clock):
+    with pytest.raises(PinRequired) as refused:
+        add_stamp(card, context=_at_counter(merchant))
+    assert str(refused.value.message) == "Enter your staff PIN to continue."
+    assert card.stamp_count == 0
+
+
+def test_the_pin_identifies_who_stamped(merchant, card, tom, frozen_clock):
+    result = add_stamp(card, context=_at_counter(merchant, pin="1234"))
+    assert result.transaction.staff_pin_id == tom.id
+    db.session.refresh(tom)
+    assert tom.last_used_at is not None
+
+
+def test_wrong_pin_says_how_many_attempts_are_left(merchant, card, tom, frozen_clock):
+    with pytest.raises(WrongPin) as refused:
+        add_stamp(card, context=_at_counter(merchant, pin="9999", staff_pin_id=tom.id))
+    assert str(refused.value.message) == "Wrong PIN. 4 attempts left before it locks."
+    with pytest.raises(WrongPin) as unknown:
+        add_stamp(card, context=_at_counter(merchant, pin="9999"))
+    assert str(unknown.value.message) == "Wrong PIN. Check it and try again."
+    assert card.stamp_count == 0
+
+
+def test_too_many_wrong_pins_lock_even_the_right_one_until_unlocked(merchant, card, tom, frozen_clock):
+    picked = {"staff_pin_id": tom.id}
+    for _ in range(4):
+        with pytest.raises(WrongPin):
+            add_stamp(card, context=_at_counter(merchant, pin="0000", **picked))
+    with pytest.raises(PinLocked) as locked:
+        add_stamp(card, context=_at_counter(merchant, pin="0000", **picked))
+    # 10:00 UTC + 30 minutes = 12:30 in Luxembourg (CEST) on 15 June.
+    assert str(locked.value.message) == (
+        "This PIN is locked until 12:30 after too many wrong attempts. Ask a manager to unlock it."
+    )
+    with pytest.raises(PinLocked):
+        add_stamp(card, context=_at_counter(merchant, pin="1234"))
+    staff_pins.unlock_staff_pin(tom)
+    assert add_stamp(card, context=_at_counter(merchant, pin="1234")).card.stamp_count == 1
+
+
+def test_the_lock_ends_by_itself(merchant, card, tom, frozen_clock):
+    for _ in range(5):
+        with pytest.raises((WrongPin, PinLocked)):
+            add_stamp(card, context=_at_counter(merchant, pin="0000", staff_pin_id=tom.id))
+    frozen_clock.advance(minutes=31)
+    assert add_stamp(card, context=_at_counter(merchant, pin="1234")).card.stamp_count == 1
+
+
+def test_lockout_threshold_comes_from_the_merchants_settings(merchant, card, tom, frozen_clock):
+    programs.update_settings(merchant.id, pin_lockout_attempts=2, pin_lockout_minutes=5)
+    with pytest.raises(WrongPin, match="1 attempts left"):
+        add_stamp(card, context=_at_counter(merchant, pin="0000", staff_pin_id=tom.id))
+    with pytest.raises(PinLocked, match="locked until 12:05"):
+        add_stamp(card, context=_at_counter(merchant, pin="0000", staff_pin_id=tom.id))
+
+
+def test_an_attempt_costs_one_bcrypt_check_whatever_the_team_size(merchant, card, tom, monkeypatch, frozen_clock):
+    for n in range(8):
+        staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], f"Staff {n}", f"55{n}0")
+    checks = []
+    real = staff_pins.check_secret
+    monkeypatch.setattr(staff_pins, "check_secret", lambda *a: checks.append(1) or real(*a))
+    add_stamp(card, context=_at_counter(merchant, pin="5570"))
+    assert len(checks) == 1
+    with pytest.raises(WrongPin):
+        add_stamp(card, context=_at_counter(merchant, pin="5571", staff_pin_id=tom.id))
+    assert len(checks) == 2
+
+
+def test_pins_are_digits_and_unique_per_store(merchant, tom):
+    with pytest.raises(InvalidInput, match="4 to 8 digits"):
+        staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Ann", "12a4")
+    with pytest.raises(Conflict, match="already uses this PIN"):
+        staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Ann", "1234")
+    # The same PIN at another store is someone else.
+    staff_pins.create_staff_pin(merchant.merchant, merchant.stores[1], "Ann", "1234")
+
+
+def test_rename_reset_and_deactivate(merchant, card, tom, frozen_clock):
+    staff_pins.rename_staff_pin(tom, "Thomas")
+    staff_pins.reset_staff_pin(tom, "4321")
+    with pytest.raises(WrongPin):
+        add_stamp(card, context=_at_counter(merchant, pin="1234"))
+    assert add_stamp(card, context=_at_counter(merchant, pin="4321")).transaction.staff_pin.staff_name == "Thomas"
+    staff_pins.deactivate_staff_pin(tom)
+    with pytest.raises(WrongPin):
+        add_stamp(card, context=_at_counter(merchant, pin="4321"))
+    # A deactivated PIN frees its digits for someone else.
+    staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Ann", "4321")
+
+
+def test_another_merchants_pin_is_not_accepted(merchant, other_merchant, card, frozen_clock):
+    staff_pins.create_staff_pin(other_merchant.merchant, other_merchant.stores[0], "Spy", "7777")
+    with pytest.raises(WrongPin):
+        add_stamp(card, context=_at_counter(merchant, pin="7777"))
