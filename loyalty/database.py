@@ -48,9 +48,17 @@ def write_transaction():
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={IMMEDIATE: True})
+    session.info["in_write_transaction"] = True
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop("in_write_transaction", None)
+
+
+def in_write_transaction():
+    """True inside ``write_transaction()``: writes may go straight into the current transaction."""
+    return db.session().info.get("in_write_transaction", False)

@@ -193,7 +193,7 @@ def frozen_clock():
 @pytest.fixture
 def counter(merchant):
     """What a terminal at the merchant's first store sends along with each action."""
-    return ActionContext(store=merchant.stores[0], user=merchant.staff)
+    return ActionContext(store_id=merchant.stores[0].id, user_id=merchant.staff.id)
 
 
 def run_cli(app, *args):

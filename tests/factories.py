@@ -81,5 +81,5 @@ def hybrid_program(merchant, **fields):
 def card(merchant, name="Carla Card", *, email=None, phone=None, store=None):
     email = email if email is not None or phone else f"card{next(_sequence)}@example.com"
     return cards.enroll_customer(
-        merchant, name=name, email=email, phone=phone, context=ActionContext(store=store)
+        merchant, name=name, email=email, phone=phone, context=ActionContext(store_id=store.id if store else None)
     )

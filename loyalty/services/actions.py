@@ -31,7 +31,7 @@ def authorize_staff(program, context, merchant_id):
         if program is not None and program.require_staff_pin:
             raise PinRequired(_l("Enter your staff PIN to continue."))
         return None
-    store_id = context.store.id if context.store is not None else None
+    store_id = context.store_id
     return verify_staff_pin(merchant_id, store_id, context.pin, staff_pin_id=context.staff_pin_id)
 
 

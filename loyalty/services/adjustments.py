@@ -31,7 +31,7 @@ def _adjust(card, delta, reason, user, context, *, field, transaction_type):
         raise InvalidInput(
             _l("An adjustment is between 1 and %(limit)s, up or down.", limit=f"{ADJUSTMENT_LIMIT:,}")
         )
-    context = context or ActionContext(user=user)
+    context = context or ActionContext(user_id=user.id)
     with write_transaction():
         locked = lock_card(card.id)
         if getattr(locked, field) + delta < 0:

@@ -140,7 +140,7 @@ def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, cons
                 card_number=new_card_number(),
                 qr_token=secrets.token_urlsafe(24),
                 apple_auth_token=secrets.token_urlsafe(24),
-                enrolled_at_store_id=context.store.id if context.store is not None else None,
+                enrolled_at_store_id=context.store_id,
                 last_activity_at=clock.now(),
             )
             db.session.add(card)

@@ -20,10 +20,13 @@ from loyalty.models import (
 
 @dataclass(frozen=True)
 class ActionContext:
-    """Who acts, where, and from which device; recorded on every ledger row."""
+    """Who acts, where, and from which device; recorded on every ledger row.
 
-    store: object = None
-    user: object = None
+    Ids, not ORM objects: a context may be built in one session and used in another.
+    """
+
+    store_id: int | None = None
+    user_id: int | None = None
     pin: str | None = None
     staff_pin_id: int | None = None
     ip_address: str | None = None
@@ -86,8 +89,8 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
         points_delta=points,
         stamps_balance_after=card.stamp_count,
         points_balance_after=card.points_balance,
-        store_id=context.store.id if context.store is not None else None,
-        user_id=context.user.id if context.user is not None else None,
+        store_id=context.store_id,
+        user_id=context.user_id,
         staff_pin_id=staff_pin.id if staff_pin is not None else None,
         ip_address=context.ip_address,
         user_agent=(context.user_agent or "")[:255] or None,

@@ -7,7 +7,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import clock
-from loyalty.database import write_transaction
+from loyalty.database import in_write_transaction, write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
     LoyaltyProgram,
@@ -42,7 +42,7 @@ def _validate(fields):
             raise InvalidInput(_l("Choose stamps, points or both.")) from exc
     for name in NON_NEGATIVE:
         if fields.get(name) is not None and fields[name] < 0:
-            raise InvalidInput(_l("%(name)s cannot be negative.", name=name.replace("_", " ")))
+            raise InvalidInput(_l("Amounts, points and minutes cannot be negative."))
     if fields.get("stamps_target") is not None and not 1 <= fields["stamps_target"] <= 100:
         raise InvalidInput(_l("The number of stamps for a reward must be between 1 and 100."))
     if fields.get("max_stamps_per_day") is not None and fields["max_stamps_per_day"] < 1:
@@ -153,18 +153,23 @@ def active_rewards(program):
 def loyalty_settings(merchant_id):
     """The merchant's settings row, created on first use; safe when two requests race.
 
-    Runs in the caller's transaction (``INSERT ... ON CONFLICT DO NOTHING``, then read), so it
-    can be used inside a use case; the row is kept when the caller commits.
+    ``INSERT ... ON CONFLICT DO NOTHING``, then read: inside a use case's write transaction it
+    joins that transaction, otherwise it commits a short one of its own.
     """
     query = select(MerchantLoyaltySettings).where(MerchantLoyaltySettings.merchant_id == merchant_id)
     settings = db.session.scalar(query)
     if settings is None:
         insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        db.session.execute(
+        statement = (
             insert(MerchantLoyaltySettings)
             .values(merchant_id=merchant_id, created_at=clock.now())
             .on_conflict_do_nothing(index_elements=["merchant_id"])
         )
+        if in_write_transaction():
+            db.session.execute(statement)
+        else:
+            with write_transaction():
+                db.session.execute(statement)
         settings = db.session.scalar(query)
     return settings
 

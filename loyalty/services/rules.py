@@ -15,8 +15,8 @@ def check_cross_location(card, context):
     if (
         not settings.allow_cross_location_redemption
         and card.enrolled_at_store_id is not None
-        and context.store is not None
-        and context.store.id != card.enrolled_at_store_id
+        and context.store_id is not None
+        and context.store_id != card.enrolled_at_store_id
     ):
         raise Refused(_l("Rewards for this card can only be redeemed at the store that issued it."))
 

@@ -122,13 +122,13 @@ def test_voids_can_be_turned_off(merchant, card, counter, frozen_clock):
 
 
 def test_cross_location_redemption_can_be_refused(merchant, program, card, frozen_clock):
-    earn_points(card, 1000, context=ActionContext(store=merchant.stores[0]))
+    earn_points(card, 1000, context=ActionContext(store_id=merchant.stores[0].id))
     programs.update_settings(merchant.id, allow_cross_location_redemption=False)
-    elsewhere = ActionContext(store=merchant.stores[1])
+    elsewhere = ActionContext(store_id=merchant.stores[1].id)
     with pytest.raises(Refused, match="only be redeemed at the store that issued it"):
         redeem_reward(card, _reward(program, "Croissant").id, context=elsewhere)
     assert redeem_reward(card, _reward(program, "Croissant").id,
-                         context=ActionContext(store=merchant.stores[0])).card.points_balance == 75
+                         context=ActionContext(store_id=merchant.stores[0].id)).card.points_balance == 75
 
 
 def test_expiry_takes_the_points_of_inactive_cards_once(merchant, card, counter, frozen_clock):

@@ -26,7 +26,7 @@ def tom(merchant):
 
 
 def _at_counter(merchant, **pin):
-    return ActionContext(store=merchant.stores[0], **pin)
+    return ActionContext(store_id=merchant.stores[0].id, **pin)
 
 
 def test_a_required_pin_must_be_given(merchant, card, frozen_clock):

@@ -1,0 +1,139 @@
+"""Many terminals on one card at the same moment give the result of some serial order.
+
+Runs on SQLite (the embedded default) and on PostgreSQL (CI's second run). Each docstring says
+which guard the test covers and how it was checked that the test fails without it.
+"""
+import pytest
+from sqlalchemy import func, select
+
+from loyalty.extensions import db
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, MerchantLoyaltySettings, StaffPin, TransactionType
+from loyalty.services import programs, staff_pins
+from loyalty.services.errors import PinLocked, WrongPin
+from loyalty.services.ledger import ActionContext, ledger_drift
+from loyalty.services.points import earn_points, redeem_reward
+from loyalty.services.stamps import add_stamp
+from loyalty.services.staff_pins import verify_staff_pin
+from tests import factories
+
+pytestmark = pytest.mark.concurrency
+
+
+def _card(card_id):
+    return db.session.get(LoyaltyCard, card_id)
+
+
+def _assert_ledger_clean():
+    assert ledger_drift() == []
+    negative = db.session.scalar(
+        select(func.count(LoyaltyCard.id)).where(
+            (LoyaltyCard.points_balance < 0) | (LoyaltyCard.stamp_count < 0))
+    )
+    assert negative == 0
+
+
+def test_32_simultaneous_redeems_succeed_exactly_as_often_as_the_balance_allows(
+    merchant, run_together, frozen_clock
+):
+    """Guard: ``lock_card`` (SELECT ... FOR UPDATE) inside ``write_transaction`` (BEGIN IMMEDIATE
+    on SQLite). Checked by removing ``.with_for_update()`` and the IMMEDIATE begin: on PostgreSQL
+    far more than 10 redeems went through (lost updates, ledger drift); on SQLite the deferred
+    transactions failed with "database is locked" instead of being refused for lack of points.
+    """
+    program = factories.points_program(merchant.merchant, rewards=[("Cake", 50)])
+    card = factories.card(merchant.merchant)
+    earn_points(card, 5099, context=ActionContext())  # 509 points: 10 cakes, 9 left
+    reward_id, card_id = program.rewards[0].id, card.id
+    at_counter = ActionContext(store_id=merchant.stores[0].id)
+
+    outcomes = run_together(32, lambda i: redeem_reward(_card(card_id), reward_id, context=at_counter))
+
+    assert outcomes.errors() == []
+    assert outcomes.count("ok") == 509 // 50
+    assert outcomes.messages() == {"Not enough points: Cake costs 50, this card has 9."}
+    assert _card(card_id).points_balance == 9
+    _assert_ledger_clean()
+
+
+def test_20_simultaneous_earns_with_one_order_reference_credit_once(merchant, run_together, frozen_clock):
+    """Guard: the unique partial index on (merchant, order_reference) for points_earned rows,
+    behind the pre-check. The 20 requests go to 4 different cards, so card locks do not
+    serialise them. Checked by dropping the index: on PostgreSQL several cards were credited.
+    """
+    factories.points_program(merchant.merchant)
+    card_ids = [factories.card(merchant.merchant).id for _ in range(4)]
+
+    outcomes = run_together(20, lambda i: earn_points(
+        _card(card_ids[i % 4]), 2500, context=ActionContext(), order_reference="ORDER-7"))
+
+    assert outcomes.errors() == []
+    assert outcomes.count("ok") == 1
+    assert outcomes.messages() == {"Order ORDER-7 already earned points. Nothing was added."}
+    credited = db.session.scalar(select(func.count(LoyaltyTransaction.id)).where(
+        LoyaltyTransaction.transaction_type == TransactionType.POINTS_EARNED))
+    assert credited == 1
+    assert sum(_card(i).points_balance for i in card_ids) == 250
+    _assert_ledger_clean()
+
+
+def test_10_simultaneous_stamps_with_a_cooldown_give_one_stamp(merchant, run_together, frozen_clock):
+    """Guard: the card lock under which the cooldown is checked. Checked by removing
+    ``.with_for_update()`` (PostgreSQL) / the IMMEDIATE begin (SQLite): several stamps landed
+    (PostgreSQL) or requests failed with "database is locked" (SQLite).
+    """
+    factories.stamp_program(merchant.merchant, cooldown_minutes=15, max_stamps_per_day=5)
+    card_id = factories.card(merchant.merchant).id
+
+    outcomes = run_together(10, lambda i: add_stamp(_card(card_id), context=ActionContext()))
+
+    assert outcomes.errors() == []
+    assert outcomes.count("ok") == 1
+    assert len(outcomes.messages()) == 1
+    assert "The next stamp is possible in 15 min" in outcomes.messages().pop()
+    assert _card(card_id).stamp_count == 1
+    _assert_ledger_clean()
+
+
+def test_50_simultaneous_wrong_pins_lock_the_pin(merchant, run_together, frozen_clock):
+    """Guard: the single ``UPDATE ... SET failed_attempts = failed_attempts + 1`` that also sets
+    ``locked_until``. Every counted failure gets its own count back, so exactly threshold - 1
+    guesses hear "N attempts left" (4, 3, 2, 1) and all others are refused as locked. Checked by
+    replacing it with ``pin.failed_attempts += 1`` on the loaded row: on PostgreSQL increments
+    were lost and several guesses heard the same "attempts left".
+    """
+    factories.stamp_program(merchant.merchant, require_staff_pin=True)
+    store = merchant.stores[0]
+    pin_id = staff_pins.create_staff_pin(merchant.merchant, store, "Tom", "2468").id
+    merchant_id, store_id = merchant.id, store.id
+
+    outcomes = run_together(50, lambda i: verify_staff_pin(
+        merchant_id, store_id, f"{1000 + i}", staff_pin_id=pin_id))
+
+    assert outcomes.errors() == []
+    assert outcomes.count("refused") == 50
+    attempts_left = sorted(
+        value.details["attempts_left"] for _, value in outcomes if isinstance(value, WrongPin)
+    )
+    assert attempts_left == [1, 2, 3, 4]
+    assert all(isinstance(value, (WrongPin, PinLocked)) for _, value in outcomes)
+    pin = db.session.get(StaffPin, pin_id)
+    assert pin.failed_attempts >= 5
+    assert pin.locked_until is not None and pin.locked_until > frozen_clock.now
+    with pytest.raises(PinLocked):
+        verify_staff_pin(merchant_id, store_id, "2468", staff_pin_id=pin_id)
+
+
+def test_settings_are_created_once_when_many_requests_ask_at_once(merchant, run_together):
+    """Guard: INSERT ... ON CONFLICT DO NOTHING on the unique merchant_id. Checked by replacing
+    it with a plain insert after a read: the losers failed with a unique violation."""
+    merchant_id = merchant.id
+
+    def ask(i):
+        settings = programs.loyalty_settings(merchant_id)
+        db.session.commit()
+        return settings.id
+
+    outcomes = run_together(16, ask)
+    assert outcomes.errors() == []
+    assert len({value for _, value in outcomes}) == 1
+    assert db.session.scalar(select(func.count(MerchantLoyaltySettings.id))) == 1
