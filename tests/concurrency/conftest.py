@@ -17,6 +17,10 @@ def app(make_app):
 
 
 class Outcomes(list):
+    def __repr__(self):
+        kinds = ("ok", "refused", "error")
+        return "Outcomes(" + ", ".join(f"{k}={self.count(k)}" for k in kinds) + ")"
+
     def count(self, kind):  # noqa: D102 - list.count by outcome kind
         return sum(1 for outcome, _ in self if outcome == kind)
 
