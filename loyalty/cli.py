@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from loyalty.services import accounts
-from loyalty.services.demo import DEMO_PASSWORD, load_demo_data
+from loyalty.services.demo import DEMO_PASSWORD, demo_pins, load_demo_data
 from loyalty.services.errors import DomainError
 from loyalty.services.ledger import ledger_drift
 from loyalty.services.points import expire_points
@@ -26,6 +26,9 @@ def demo_command():
     click.echo("Demo data ready. Sign in with password " + click.style(DEMO_PASSWORD, bold=True))
     for role, email in logins:
         click.echo(f"  {role:<40} {email}")
+    click.echo("Staff PINs at the terminal:")
+    for merchant, store, name, pin in demo_pins():
+        click.echo(f"  {merchant} {store:<8} {name:<8} PIN {pin}")
 
 
 @loyalty_cli.command("check-ledger")

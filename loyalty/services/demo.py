@@ -1,9 +1,17 @@
 """Demo data for the embedded default and for trying the product: safe to load twice."""
+import random
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from loyalty import clock
 from loyalty.extensions import db
-from loyalty.models import Customer, Membership, Merchant, Role, Store, User
-from loyalty.services import accounts
+from loyalty.models import Customer, LoyaltyCard, Membership, Merchant, Role, Store, User
+from loyalty.services import accounts, cards, programs, staff_pins
+from loyalty.services.errors import DomainError
+from loyalty.services.ledger import ActionContext
+from loyalty.services.points import earn_points, redeem_reward
+from loyalty.services.stamps import add_stamp, redeem_stamp_reward
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README, demo data only
 
@@ -18,6 +26,14 @@ MERCHANTS = [
         "owner": ("owner@kaffisbuttek.lu", "Anna Weber"),
         "staff": [("staff@kaffisbuttek.lu", "Tom Schmit", "GARE", Role.STORE_STAFF),
                   ("manager@kaffisbuttek.lu", "Lisa Muller", "KIRCH", Role.STORE_MANAGER)],
+        "program": {
+            "program_type": "stamps", "card_name": "Kaffiskaart", "stamps_target": 10,
+            "stamp_reward_description": "A free coffee of your choice",
+            "stamp_reward_value_cents": 350, "cooldown_minutes": 15, "max_stamps_per_day": 5,
+            "primary_color": "#5b3a29", "secondary_color": "#f4e9dc",
+        },
+        "rewards": [],
+        "pins": [("GARE", "Tom", "1234"), ("KIRCH", "Lisa", "2345")],
         "customers": [("Marie Hoffmann", "marie@example.lu", "+352 621 100 001", "fr"),
                       ("Paul Wagner", "paul@example.lu", "+352 621 100 002", "lb"),
                       ("Sophie Klein", "sophie@example.lu", None, "de"),
@@ -33,6 +49,15 @@ MERCHANTS = [
         "owner": ("owner@beimbaecker.lu", "Marc Reuter"),
         "staff": [("staff@beimbaecker.lu", "Claire Faber", "CENTRE", Role.STORE_STAFF),
                   ("esch@beimbaecker.lu", "Luca Rossi", "ESCH", Role.STORE_STAFF)],
+        "program": {
+            "program_type": "points", "card_name": "Bäckerpunkten", "points_per_euro": 10,
+            "welcome_bonus_points": 20, "minimum_redemption_points": 50,
+            "minimum_purchase_cents": 100, "points_expiration_days": 365,
+            "primary_color": "#8a4b12", "secondary_color": "#fff6e5",
+        },
+        "rewards": [("Croissant", 60), ("Pain au chocolat", 80), ("Baguette", 120),
+                    ("Fruit tart", 300), ("Birthday cake", 1500)],
+        "pins": [("CENTRE", "Claire", "1111"), ("ESCH", "Luca", "2222"), ("DIEK", "Marc", "3333")],
         "customers": [("Nora Schroeder", "nora@example.lu", "+352 691 200 001", "de"),
                       ("Luc Thill", "luc@example.lu", None, "lb"),
                       ("Emma Dupont", "emma@example.fr", "+33 6 12 34 56 78", "fr"),
@@ -60,8 +85,76 @@ def _membership(user, merchant, role, store=None):
         accounts.add_member(user, merchant, role, store=store)
 
 
+FIRST_NAMES = ["Lara", "Ben", "Mia", "Noah", "Emma", "Luca", "Sofia", "Max", "Lena", "Tom",
+               "Chloé", "Félix", "Zoé", "Jo", "Nina", "Pit", "Anne", "Yves", "Carla", "Gil"]
+LAST_NAMES = ["Schmit", "Muller", "Weber", "Wagner", "Hoffmann", "Thill", "Kieffer", "Reding",
+              "Majerus", "Schiltz", "Meyer", "Steffen", "Da Silva", "Ferreira", "Kremer"]
+HISTORY_DAYS = 60
+EXTRA_CUSTOMERS = 26
+
+
+def _program(merchant, spec, stores):
+    """The demo program with its catalogue, PINs, cards and 60 days of counter activity."""
+    if programs.live_program(merchant.id) is not None:
+        return
+    fields = dict(spec["program"], require_staff_pin=False)
+    program = programs.create_program(merchant, fields.pop("program_type"), fields.pop("card_name"),
+                                      **fields)
+    for name, cost in spec["rewards"]:
+        programs.add_reward(program, name, cost)
+    for code, name, pin in spec["pins"]:
+        staff_pins.create_staff_pin(merchant, stores[code], name, pin)
+    _history(merchant, program, list(stores.values()), spec)
+    # History is written without PINs; from now on the counter asks for one.
+    programs.update_program(program, require_staff_pin=True)
+
+
+def _history(merchant, program, stores, spec):
+    rng = random.Random(merchant.slug)
+    start = clock.now() - timedelta(days=HISTORY_DAYS)
+    people = [(name, email, phone) for name, email, phone, _locale in spec["customers"]]
+    for n in range(EXTRA_CUSTOMERS):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        people.append((f"{first} {last}", f"{first}.{last}.{n}@example.lu".lower().replace(" ", ""), None))
+    card_ids = []
+    with clock.frozen_at(start):
+        for name, email, phone in people:
+            store = rng.choice(stores)
+            try:
+                card = cards.enroll_customer(merchant, name=name, email=email, phone=phone,
+                                             context=ActionContext(store_id=store.id))
+            except DomainError:
+                continue
+            card_ids.append(card.id)
+    for day in range(HISTORY_DAYS):
+        for visit in range(rng.randint(6, 14)):
+            moment = start + timedelta(days=day, hours=rng.randint(7, 18), minutes=rng.randint(0, 59))
+            store = rng.choice(stores)
+            card = db.session.get(LoyaltyCard, rng.choice(card_ids))
+            context = ActionContext(store_id=store.id)
+            with clock.frozen_at(moment):
+                try:
+                    _visit(rng, program, card, context)
+                except DomainError:
+                    pass  # a cooldown or a short balance: the counter would have said so too
+
+
+def _visit(rng, program, card, context):
+    if program.has_stamps:
+        if card.stamp_count >= program.stamps_target and rng.random() < 0.7:
+            redeem_stamp_reward(card, context=context)
+        else:
+            add_stamp(card, context=context)
+    if program.has_points:
+        affordable = [r for r in programs.active_rewards(program) if r.points_cost <= card.points_balance]
+        if affordable and rng.random() < 0.25:
+            redeem_reward(card, rng.choice(affordable).id, context=context)
+        else:
+            earn_points(card, rng.randint(150, 4500), context=context)
+
+
 def load_demo_data():
-    """Create the demo admin, merchants, stores, people and customers that are missing.
+    """Create the demo admin, merchants, stores, people, programs and activity that are missing.
 
     Returns the list of ``(role, email)`` demo logins.
     """
@@ -89,4 +182,14 @@ def load_demo_data():
             )
             if known is None:
                 accounts.create_customer(merchant, name, email=email, phone=phone, locale=locale)
+        _program(merchant, spec, stores)
     return logins
+
+
+def demo_pins():
+    """(merchant, store, staff name, PIN) for the README and the ``demo`` command's output."""
+    return [
+        (spec["name"], code, name, pin)
+        for spec in MERCHANTS
+        for code, name, pin in spec["pins"]
+    ]
