@@ -67,6 +67,8 @@ class Config:
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "loyalty")
         self.RATELIMIT_HEADERS_ENABLED = False
         self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 5 minutes")
+        # Wrong or locked staff PINs per terminal address, on top of the per-PIN lockout.
+        self.PIN_FAILURE_LIMIT = os.environ.get("PIN_FAILURE_LIMIT", "20 per 10 minutes")
 
         # Platform defaults for per-merchant loyalty settings (admins can override them).
         self.DEFAULT_PIN_LOCKOUT_ATTEMPTS = _int("DEFAULT_PIN_LOCKOUT_ATTEMPTS", 5)

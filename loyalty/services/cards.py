@@ -12,7 +12,7 @@ from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, TransactionType
 from loyalty.services.accounts import normalize_email
 from loyalty.services.errors import CardNotFound, Conflict, InvalidInput, Refused
-from loyalty.services.ledger import ActionContext, append, lock_card
+from loyalty.services.ledger import ActionContext, append, find_replay, lock_card
 from loyalty.services.programs import live_program, loyalty_settings
 
 CARD_NUMBER_DIGITS = 12
@@ -100,13 +100,17 @@ def _existing_customer(merchant_id, email, phone):
 
 
 def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, consent=True,
-                    self_service=False, context=None):
+                    self_service=False, context=None, idempotency_key=None):
     """Give a customer their card at ``merchant`` (creating the customer if new).
 
     Refuses an inactive program, self-enrollment when the merchant turned it off, and a
     second card for the same customer. Writes ``card_created`` and the welcome bonus.
+    A repeated ``idempotency_key`` returns the card the first request created.
     """
     context = context or ActionContext()
+    replay = find_replay(merchant.id, idempotency_key)
+    if replay is not None:
+        return db.session.get(LoyaltyCard, replay.card_id)
     email = normalize_email(email) or None
     phone = normalize_phone(phone)
     if not (name or "").strip():
@@ -145,11 +149,14 @@ def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, cons
             )
             db.session.add(card)
             db.session.flush()
-            append(card, TransactionType.CARD_CREATED, context)
+            append(card, TransactionType.CARD_CREATED, context, idempotency_key=idempotency_key)
             if program.has_points and program.welcome_bonus_points:
                 append(card, TransactionType.WELCOME_BONUS, context,
                        points=program.welcome_bonus_points)
     except IntegrityError as exc:
+        replay = find_replay(merchant.id, idempotency_key)
+        if replay is not None:
+            return db.session.get(LoyaltyCard, replay.card_id)
         raise Conflict(duplicate) from exc
     return card
 

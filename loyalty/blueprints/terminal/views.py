@@ -1,15 +1,340 @@
-"""The counter screen for store staff."""
-from flask import Blueprint, render_template
+"""The counter screen: find a card, act on it, see the result, without a page reload.
 
-from loyalty.models import Role
-from loyalty.tenancy import current_merchant, roles_required
+A page renders whole on a normal request; on an HTMX request the same view returns only the
+partial the page includes (the card panel, the search results or the action sheet).
+"""
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from loyalty.blueprints.terminal import forms
+from loyalty.blueprints.terminal.messages import delta_label, result_message, transaction_label
+from loyalty.extensions import db, limiter
+from loyalty.models import Role, Store
+from loyalty.services import cards, staff_pins
+from loyalty.services.card_summary import summarize_card
+from loyalty.services.errors import CardNotFound, DomainError, NotFound, PinLocked, PinRequired, WrongPin
+from loyalty.services.ledger import ActionContext
+from loyalty.services.points import earn_points, redeem_reward
+from loyalty.services.programs import live_program
+from loyalty.services.stamps import add_stamp, redeem_stamp_reward
+from loyalty.services.voids import void_transaction
+from loyalty.tenancy import current_merchant, roles_required, scoped, tenancy
 
 bp = Blueprint("terminal", __name__, url_prefix="/terminal")
 
 STAFF_ROLES = (Role.MERCHANT_OWNER, Role.STORE_MANAGER, Role.STORE_STAFF)
+STORE_COOKIE = "terminal_store"
+PIN_ERRORS = (PinRequired, WrongPin, PinLocked)
+
+
+def _pin_failed(response):
+    return response.status_code in (401, 423)
+
+
+pin_limit = limiter.limit(lambda: current_app.config["PIN_FAILURE_LIMIT"], deduct_when=_pin_failed)
+
+
+@bp.app_template_global()
+def ledger_label(kind):
+    return transaction_label(kind)
+
+
+@bp.app_template_global()
+def ledger_delta(transaction):
+    return delta_label(transaction)
+
+
+@bp.app_template_filter()
+def merchant_time(moment):
+    """A timestamp on the merchant's wall clock, e.g. "21/11 14:05"."""
+    return moment.astimezone(ZoneInfo(current_merchant.timezone)).strftime("%d/%m %H:%M")
+
+
+@bp.app_template_global()
+def idempotency_key():
+    return forms.new_key()
+
+
+# --- the device's store -------------------------------------------------------------------
+
+def _serializer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="terminal-store")
+
+
+def _allowed_stores():
+    query = scoped(Store).where(Store.is_active.is_(True)).order_by(Store.name)
+    if not tenancy.all_stores:
+        query = query.where(Store.id.in_(tenancy.store_ids or {-1}))
+    return db.session.scalars(query).all()
+
+
+def _device_store():
+    """The store this device works for, if it is one the signed-in person may act for."""
+    try:
+        store_id = _serializer().loads(request.cookies.get(STORE_COOKIE, ""))
+    except BadSignature:
+        return None
+    return next((s for s in _allowed_stores() if s.id == store_id), None)
+
+
+def _store_or_redirect():
+    store = _device_store()
+    if store is None:
+        allowed = _allowed_stores()
+        if len(allowed) == 1:
+            return allowed[0], None
+        return None, redirect(url_for("terminal.choose_store", next=request.full_path))
+    return store, None
+
+
+def _remember_store(response, store):
+    response.set_cookie(
+        STORE_COOKIE, _serializer().dumps(store.id), max_age=60 * 60 * 24 * 365,
+        httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+@bp.route("/store", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def choose_store():
+    stores = _allowed_stores()
+    form = forms.StoreForm()
+    if form.validate_on_submit():
+        store = next((s for s in stores if s.id == form.store_id.data), None)
+        if store is None:
+            abort(404)
+        target = request.args.get("next", "")
+        if not target.startswith("/terminal"):
+            target = url_for("terminal.index")
+        return _remember_store(redirect(target), store)
+    return render_template("terminal/choose_store.html", stores=stores, form=form,
+                           current=_device_store())
+
+
+# --- pages and partials -------------------------------------------------------------------
+
+def _is_htmx():
+    return request.headers.get("HX-Request") == "true"
+
+
+def _context(store, form=None):
+    return ActionContext(
+        store_id=store.id,
+        user_id=current_user.id,
+        pin=(form.pin.data or None) if form is not None else None,
+        staff_pin_id=form.staff_pin_id.data if form is not None else None,
+        ip_address=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
+
+
+def _render(store, *, card=None, results=None, query="", banner=None, banner_kind="success",
+            status=200):
+    program = live_program(current_merchant.id)
+    summary = summarize_card(card) if card is not None else None
+    values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
+                  results=results, query=query, banner=banner, banner_kind=banner_kind)
+    if _is_htmx():
+        template = "terminal/_results.html" if results is not None else "terminal/_card_panel.html"
+        return render_template(template, **values), status
+    return render_template("terminal/index.html", **values), status
+
+
+def _card_or_404(card_id):
+    try:
+        return cards.card_by_id(current_merchant.id, card_id)
+    except CardNotFound:
+        abort(404)
 
 
 @bp.route("/")
 @roles_required(*STAFF_ROLES)
 def index():
-    return render_template("terminal/index.html", merchant=current_merchant)
+    store, redirect_response = _store_or_redirect()
+    if redirect_response:
+        return redirect_response
+    return _render(store)
+
+
+@bp.route("/find")
+@roles_required(*STAFF_ROLES)
+def find():
+    """A scan or a typed card number opens the card; anything else searches customers."""
+    store, redirect_response = _store_or_redirect()
+    if redirect_response:
+        return redirect_response
+    query = request.args.get("q", "").strip()
+    if not query:
+        return _render(store, results=[], query=query)
+    try:
+        card = cards.find_card(current_merchant.id, query)
+    except CardNotFound as missing:
+        results = cards.search_cards(current_merchant.id, query)
+        if len(results) == 1:
+            return _render(store, card=results[0], query=query)
+        if not results:
+            return _render(store, results=[], query=query, banner=str(missing.message),
+                           banner_kind="error")
+        return _render(store, results=results, query=query)
+    return _render(store, card=card, query=query)
+
+
+@bp.route("/cards/<int:card_id>")
+@roles_required(*STAFF_ROLES)
+def card(card_id):
+    store, redirect_response = _store_or_redirect()
+    if redirect_response:
+        return redirect_response
+    return _render(store, card=_card_or_404(card_id))
+
+
+SHEETS = {
+    "stamp": forms.ActionForm,
+    "redeem-stamps": forms.ActionForm,
+    "earn": forms.EarnForm,
+    "redeem": forms.RedeemForm,
+    "void": forms.VoidForm,
+}
+
+
+@bp.route("/cards/<int:card_id>/sheet/<kind>")
+@roles_required(*STAFF_ROLES)
+def sheet(card_id, kind):
+    """The action sheet: amount keypad, confirmation and PIN pad for one action."""
+    store, redirect_response = _store_or_redirect()
+    if redirect_response:
+        return redirect_response
+    if kind not in SHEETS:
+        abort(404)
+    card = _card_or_404(card_id)
+    form = SHEETS[kind](formdata=None, reward_id=request.args.get("reward_id", type=int),
+                        transaction_id=request.args.get("transaction_id", type=int))
+    return _render_sheet(store, card, kind, form)
+
+
+LAST_STAFF = "terminal_staff_pin_id"
+
+
+def _render_sheet(store, card, kind, form, *, error=None, status=200):
+    staff = staff_pins.staff_pins_at(current_merchant.id, store.id)
+    if form.staff_pin_id.data is None:
+        # Preselect whoever used this terminal last, or the only staff member of the store.
+        remembered = session.get(LAST_STAFF)
+        ids = [person.id for person in staff]
+        form.staff_pin_id.data = remembered if remembered in ids else (ids[0] if len(ids) == 1 else None)
+    values = dict(store=store, summary=summarize_card(card), kind=kind, form=form, error=error,
+                  program=live_program(current_merchant.id),
+                  merchant_currency=current_merchant.currency, staff=staff)
+    if _is_htmx():
+        response = current_app.make_response((render_template("terminal/_sheet.html", **values), status))
+        response.headers["HX-Retarget"] = "#sheet"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render_template("terminal/sheet_page.html", **values), status
+
+
+def _act(card_id, kind, run):
+    """Validate the action's form, run the service once, answer with the updated panel."""
+    store, redirect_response = _store_or_redirect()
+    if redirect_response:
+        return redirect_response
+    card = _card_or_404(card_id)
+    form = SHEETS[kind]()
+    if not form.validate_on_submit():
+        return _render_sheet(store, card, kind, form, status=422)
+    try:
+        result = run(card, form, _context(store, form))
+    except PIN_ERRORS as refusal:
+        return _render_sheet(store, card, kind, form, error=str(refusal.message),
+                             status=refusal.status_code)
+    except NotFound:
+        abort(404)
+    except DomainError as refusal:
+        return _render(store, card=card, banner=str(refusal.message), banner_kind="error",
+                       status=refusal.status_code)
+    if result.transaction.staff_pin_id:
+        session[LAST_STAFF] = result.transaction.staff_pin_id
+    program = live_program(current_merchant.id)
+    message = result_message(result.transaction, result.card, program)
+    return _render(store, card=result.card, banner=message)
+
+
+@bp.route("/cards/<int:card_id>/stamp", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+@pin_limit
+def stamp(card_id):
+    return _act(card_id, "stamp", lambda card, form, ctx: add_stamp(
+        card, context=ctx, idempotency_key=form.idempotency_key.data))
+
+
+@bp.route("/cards/<int:card_id>/redeem-stamps", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+@pin_limit
+def redeem_stamps(card_id):
+    return _act(card_id, "redeem-stamps", lambda card, form, ctx: redeem_stamp_reward(
+        card, context=ctx, idempotency_key=form.idempotency_key.data))
+
+
+@bp.route("/cards/<int:card_id>/earn", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+@pin_limit
+def earn(card_id):
+    return _act(card_id, "earn", lambda card, form, ctx: earn_points(
+        card, form.amount_cents, context=ctx, order_reference=form.order_reference.data,
+        idempotency_key=form.idempotency_key.data))
+
+
+@bp.route("/cards/<int:card_id>/redeem", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+@pin_limit
+def redeem(card_id):
+    return _act(card_id, "redeem", lambda card, form, ctx: redeem_reward(
+        card, form.reward_id.data, context=ctx, idempotency_key=form.idempotency_key.data))
+
+
+@bp.route("/cards/<int:card_id>/void", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+@pin_limit
+def void(card_id):
+    return _act(card_id, "void", lambda card, form, ctx: void_transaction(
+        card, form.transaction_id.data, amount=form.amount.data, context=ctx,
+        idempotency_key=form.idempotency_key.data))
+
+
+@bp.route("/enroll", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def enroll():
+    store, redirect_response = _store_or_redirect()
+    if redirect_response:
+        return redirect_response
+    form = forms.EnrollForm()
+    status = 200
+    error = None
+    if form.validate_on_submit():
+        try:
+            card = cards.enroll_customer(
+                current_merchant, name=form.name.data, email=form.email.data,
+                phone=form.phone.data, locale=form.language.data, context=_context(store),
+                idempotency_key=form.idempotency_key.data,
+            )
+        except DomainError as refusal:
+            error, status = str(refusal.message), refusal.status_code
+        else:
+            return _render(store, card=card,
+                           banner=_("Welcome! Card %(number)s is ready.", number=card.card_number))
+    elif request.method == "POST":
+        status = 422
+    template = "terminal/_enroll.html" if _is_htmx() else "terminal/enroll_page.html"
+    response = current_app.make_response(
+        (render_template(template, form=form, error=error, store=store), status))
+    if _is_htmx():
+        response.headers["HX-Retarget"] = "#sheet"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+

@@ -1,0 +1,61 @@
+"""Forms of the counter screen. Every action form carries a one-time idempotency key."""
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
+
+
+def new_key():
+    return uuid.uuid4().hex
+
+
+class ActionForm(FlaskForm):
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)], default=new_key)
+    pin = PasswordField(_l("Staff PIN"), validators=[
+        Optional(), Regexp(r"^\d{4,8}$", message=_l("A PIN is 4 to 8 digits."))])
+    staff_pin_id = IntegerField(validators=[Optional()])
+
+
+class EarnForm(ActionForm):
+    amount = StringField(_l("Purchase amount"), validators=[DataRequired(_l("Enter the purchase amount."))])
+    order_reference = StringField(_l("Order reference (optional)"), validators=[Optional(), Length(max=64)])
+
+    def validate_amount(self, field):
+        try:
+            value = Decimal((field.data or "").replace(",", ".").strip())
+        except InvalidOperation as exc:
+            raise ValidationError(_l("Enter an amount like 12.50.")) from exc
+        if value <= 0 or value != value.quantize(Decimal("0.01")):
+            raise ValidationError(_l("Enter an amount like 12.50."))
+        self.amount_cents = int(value * 100)
+
+
+class RedeemForm(ActionForm):
+    reward_id = IntegerField(validators=[DataRequired()])
+
+
+class VoidForm(ActionForm):
+    transaction_id = IntegerField(validators=[DataRequired()])
+    amount = IntegerField(_l("How much to take back"), validators=[
+        Optional(), NumberRange(min=1, message=_l("Void at least 1."))])
+
+
+class EnrollForm(FlaskForm):
+    idempotency_key = HiddenField(default=new_key)
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the customer's name.")), Length(max=120)])
+    email = StringField(_l("Email"), validators=[
+        Optional(), Email(_l("Enter a valid email address, like name@example.com.")), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
+    language = SelectField(_l("Language"), choices=[
+        ("lb", "Lëtzebuergesch"), ("fr", "Français"), ("de", "Deutsch"), ("en", "English")])
+
+    def validate_phone(self, field):
+        if not field.data and not self.email.data:
+            raise ValidationError(_l("Enter an email address or a phone number."))
+
+
+class StoreForm(FlaskForm):
+    store_id = IntegerField(validators=[DataRequired()])

@@ -1,0 +1,69 @@
+"""The result banner's words for each kind of ledger row."""
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from loyalty.models import TransactionType
+
+
+def result_message(transaction, card, program):
+    kind = transaction.transaction_type
+    if kind == TransactionType.STAMP_EARNED:
+        if program.stamps_target and card.stamp_count >= program.stamps_target:
+            return _("Stamp added. %(count)s of %(target)s: the reward is ready!",
+                     count=card.stamp_count, target=program.stamps_target)
+        return _("Stamp added. %(count)s of %(target)s stamps.",
+                 count=card.stamp_count, target=program.stamps_target)
+    if kind == TransactionType.STAMP_REDEEMED:
+        return _("Reward given: %(reward)s. %(count)s stamps left on the card.",
+                 reward=transaction.reward_description or _("stamp card reward"),
+                 count=card.stamp_count)
+    if kind == TransactionType.POINTS_EARNED:
+        return _("%(points)s points added. New balance: %(balance)s points.",
+                 points=transaction.points_delta, balance=card.points_balance)
+    if kind == TransactionType.POINTS_REDEEMED:
+        return _("%(reward)s redeemed for %(cost)s points. New balance: %(balance)s points.",
+                 reward=transaction.reward_description, cost=-transaction.points_delta,
+                 balance=card.points_balance)
+    if kind == TransactionType.POINTS_VOIDED:
+        message = _("%(points)s points taken back. New balance: %(balance)s points.",
+                    points=-transaction.points_delta, balance=card.points_balance)
+    elif kind == TransactionType.STAMP_VOIDED:
+        message = _("%(stamps)s stamps taken back. Now %(count)s stamps.",
+                    stamps=-transaction.stamps_delta, count=card.stamp_count)
+    else:
+        return _("Done.")
+    if transaction.void_shortfall:
+        message += " " + _("%(short)s could not be taken back: the card did not have enough left.",
+                           short=transaction.void_shortfall)
+    return message
+
+
+def transaction_label(kind):
+    labels = {
+        TransactionType.CARD_CREATED: _("Card created"),
+        TransactionType.CARD_DEACTIVATED: _("Card deactivated"),
+        TransactionType.CARD_REACTIVATED: _("Card reactivated"),
+        TransactionType.STAMP_EARNED: _("Stamp"),
+        TransactionType.STAMP_REDEEMED: _("Stamp reward"),
+        TransactionType.STAMP_VOIDED: _("Stamp voided"),
+        TransactionType.STAMP_ADJUSTED: _("Stamps adjusted"),
+        TransactionType.WELCOME_BONUS: _("Welcome bonus"),
+        TransactionType.POINTS_EARNED: _("Purchase"),
+        TransactionType.POINTS_REDEEMED: _("Reward"),
+        TransactionType.POINTS_VOIDED: _("Return"),
+        TransactionType.POINTS_ADJUSTED: _("Points adjusted"),
+        TransactionType.POINTS_EXPIRED: _("Points expired"),
+    }
+    return labels.get(kind, str(kind))
+
+
+def delta_label(transaction):
+    """What a ledger row did to the card, e.g. "+1 stamp" or "-60 points"."""
+    parts = []
+    if transaction.stamps_delta:
+        n = transaction.stamps_delta
+        parts.append(("+" if n > 0 else "-") + ngettext("%(num)s stamp", "%(num)s stamps", abs(n)))
+    if transaction.points_delta:
+        n = transaction.points_delta
+        parts.append(("+" if n > 0 else "-") + ngettext("%(num)s point", "%(num)s points", abs(n)))
+    return " ".join(parts)

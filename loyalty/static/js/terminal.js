@@ -1,0 +1,118 @@
+// The counter screen: keypads, the action sheet, camera scanning. No framework; htmx does the rest.
+(function () {
+  "use strict";
+
+  // Swap 4xx answers too: refusals and wrong PINs come back as partials that say what to do.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.htmx) {
+      htmx.config.responseHandling = [
+        { code: "204", swap: false },
+        { code: "[23]..", swap: true },
+        { code: "[4]..", swap: true, error: false },
+        { code: "[5]..", swap: true, error: true },
+      ];
+    }
+  });
+
+  // Keypads write into the input named by data-keypad-for.
+  document.addEventListener("click", function (event) {
+    var key = event.target.closest("[data-key]");
+    if (key) {
+      var pad = key.closest("[data-keypad-for]");
+      var input = pad && document.getElementById(pad.dataset.keypadFor);
+      if (!input) return;
+      var value = key.dataset.key;
+      if (value === "clear") input.value = "";
+      else if (value === "back") input.value = input.value.slice(0, -1);
+      else if (value === "." && input.value.indexOf(".") !== -1) return;
+      else if (!input.maxLength || input.maxLength < 0 || input.value.length < input.maxLength) input.value += value;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      return;
+    }
+    if (event.target.closest("[data-close-sheet]")) {
+      var host = document.getElementById("sheet");
+      if (host) host.innerHTML = "";
+      focusSearch();
+    }
+  });
+
+  function focusSearch() {
+    var q = document.getElementById("q");
+    if (q) { q.focus(); q.select(); }
+  }
+
+  // After a result, the search field is ready for the next scan (keyboard-wedge scanners type there).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "workspace") focusSearch();
+    if (event.detail.target && event.detail.target.id === "sheet") {
+      var first = event.detail.target.querySelector("input[name=amount], input[name=name], input[name=pin]");
+      if (first && !("ontouchstart" in window)) first.focus();
+    }
+  });
+
+  // Camera scanning: BarcodeDetector where the browser has it, otherwise the vendored jsQR.
+  var stream = null;
+  var scanning = false;
+
+  function stopScan() {
+    scanning = false;
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    stream = null;
+    var box = document.getElementById("scanner");
+    if (box) box.hidden = true;
+  }
+
+  function found(text) {
+    stopScan();
+    var q = document.getElementById("q");
+    q.value = text;
+    var form = document.getElementById("find-form");
+    if (window.htmx) htmx.trigger(form, "submit"); else form.submit();
+  }
+
+  function startScan(button) {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      alert(button.dataset.noCamera);
+      return;
+    }
+    var video = document.getElementById("scanner-video");
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
+      stream = s;
+      video.srcObject = s;
+      document.getElementById("scanner").hidden = false;
+      scanning = true;
+      return video.play();
+    }).then(function () {
+      var detector = ("BarcodeDetector" in window) ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+      var canvas = document.createElement("canvas");
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      function tick() {
+        if (!scanning) return;
+        if (detector) {
+          detector.detect(video).then(function (codes) {
+            if (codes.length) found(codes[0].rawValue); else requestAnimationFrame(tick);
+          }).catch(function () { requestAnimationFrame(tick); });
+          return;
+        }
+        if (video.videoWidth && window.jsQR) {
+          canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+          context.drawImage(video, 0, 0);
+          var image = context.getImageData(0, 0, canvas.width, canvas.height);
+          var code = window.jsQR(image.data, image.width, image.height);
+          if (code && code.data) { found(code.data); return; }
+        }
+        requestAnimationFrame(tick);
+      }
+      tick();
+    }).catch(function () {
+      stopScan();
+      alert(button.dataset.noCamera);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var scan = event.target.closest("#scan-button");
+    if (scan) startScan(scan);
+    if (event.target.closest("#scan-stop")) stopScan();
+  });
+})();
