@@ -7,9 +7,11 @@ PostgreSQL (``TEST_DATABASE_URL``): migrated once, every table truncated after e
 import os
 import re
 import shutil
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -85,8 +87,17 @@ class RequestScopedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        self._end_test_transaction()
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        self._end_test_transaction()
+        return response
+
+    @staticmethod
+    def _end_test_transaction():
+        """Commit the test's own session, so neither side reads a snapshot older than the other."""
+        if has_app_context():
+            db.session.commit()
 
 
 @pytest.fixture
@@ -198,3 +209,45 @@ def counter(merchant):
 
 def run_cli(app, *args):
     return app.test_cli_runner().invoke(args=list(args))
+
+
+class Terminal:
+    """A tablet at the counter: signed in, store chosen, talking HTMX like the real page."""
+
+    HTMX = {"HX-Request": "true"}
+
+    def __init__(self, client, auth):
+        self.client = client
+        self.auth = auth
+        self.token = None
+
+    def sign_in(self, user, store=None):
+        self.auth.login_as(user)
+        page = self.client.get("/terminal/store")
+        self.token = csrf_token_from(page)
+        if store is not None:
+            self.client.post("/terminal/store", data={"store_id": store.id, "csrf_token": self.token})
+        return self
+
+    def find(self, query, htmx=True):
+        return self.client.get("/terminal/find", query_string={"q": query},
+                               headers=self.HTMX if htmx else {})
+
+    def sheet(self, card_id, kind, **params):
+        return self.client.get(f"/terminal/cards/{card_id}/sheet/{kind}", query_string=params,
+                               headers=self.HTMX)
+
+    def act(self, card_id, kind, key=None, **data):
+        data.setdefault("idempotency_key", key or uuid.uuid4().hex)
+        return self.client.post(f"/terminal/cards/{card_id}/{kind}", data=data,
+                                headers={**self.HTMX, "X-CSRFToken": self.token})
+
+    def enroll(self, **data):
+        data.setdefault("idempotency_key", uuid.uuid4().hex)
+        return self.client.post("/terminal/enroll", data=data,
+                                headers={**self.HTMX, "X-CSRFToken": self.token})
+
+
+@pytest.fixture
+def terminal(client, auth):
+    return Terminal(client, auth)

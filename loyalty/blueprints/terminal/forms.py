@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
 
@@ -50,7 +50,8 @@ class EnrollForm(FlaskForm):
         Optional(), Email(_l("Enter a valid email address, like name@example.com.")), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
     language = SelectField(_l("Language"), choices=[
-        ("lb", "Lëtzebuergesch"), ("fr", "Français"), ("de", "Deutsch"), ("en", "English")])
+        SelectChoice(code, label) for code, label in
+        (("lb", "Lëtzebuergesch"), ("fr", "Français"), ("de", "Deutsch"), ("en", "English"))])
 
     def validate_phone(self, field):
         if not field.data and not self.email.data:

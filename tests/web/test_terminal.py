@@ -1,0 +1,259 @@
+"""The counter screen through the test client: every action, refusal, page and fragment."""
+import pytest
+from sqlalchemy import func, select
+
+from loyalty.extensions import db
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
+from loyalty.services import programs, staff_pins
+from tests import factories
+
+
+def _ledger(kind):
+    return db.session.scalar(select(func.count(LoyaltyTransaction.id)).where(
+        LoyaltyTransaction.transaction_type == kind))
+
+
+@pytest.fixture
+def stamp_card(merchant):
+    factories.stamp_program(merchant.merchant, stamps_target=3)
+    return factories.card(merchant.merchant, "Ida Stamp", email="ida@example.com")
+
+
+@pytest.fixture
+def points_card(merchant):
+    program = factories.points_program(merchant.merchant, minimum_purchase_cents=100)
+    card = factories.card(merchant.merchant, "Pia Points", email="pia@example.com")
+    return card, {r.name: r.id for r in program.rewards}
+
+
+@pytest.fixture
+def staff_terminal(terminal, merchant):
+    return terminal.sign_in(merchant.staff)
+
+
+def test_staff_with_one_store_gets_the_terminal_of_that_store(staff_terminal, client, merchant):
+    page = client.get("/terminal/")
+    assert page.status_code == 200
+    assert merchant.stores[0].name in page.text
+    assert 'id="q"' in page.text and "<html" in page.text
+
+
+def test_owner_chooses_the_store_once_per_device(terminal, client, merchant, other_merchant):
+    terminal.auth.login_as(merchant.owner)
+    first = client.get("/terminal/")
+    assert first.status_code == 302 and first.location.startswith("/terminal/store")
+    token = csrf_token = terminal.client.get("/terminal/store")
+    from tests.conftest import csrf_token_from  # noqa: PLC0415
+    token = csrf_token_from(csrf_token)
+    assert client.post("/terminal/store", data={"store_id": other_merchant.stores[0].id,
+                                                "csrf_token": token}).status_code == 404
+    chosen = client.post("/terminal/store", data={"store_id": merchant.stores[1].id, "csrf_token": token})
+    assert chosen.status_code == 302
+    assert "terminal_store=" in chosen.headers["Set-Cookie"]
+    assert merchant.stores[1].name in client.get("/terminal/").text
+
+
+def test_find_by_number_returns_the_panel_as_fragment_or_page(staff_terminal, stamp_card):
+    fragment = staff_terminal.find(stamp_card.card_number.replace("-", " "))
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert "Ida Stamp" in fragment.text and 'class="stamp-grid"' in fragment.text
+    page = staff_terminal.find(stamp_card.card_number.replace("-", ""), htmx=False)
+    assert "<html" in page.text and "Ida Stamp" in page.text
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_find_by_qr_token_email_phone_and_name(staff_terminal, merchant, stamp_card):
+    factories.card(merchant.merchant, "Ida Other", email="ida.other@example.com")
+    assert "Ida Stamp" in staff_terminal.find(stamp_card.qr_token).text
+    assert 'class="stamp-grid"' in staff_terminal.find("IDA@example.com").text
+    results = staff_terminal.find("ida")
+    assert "Customers found" in results.text
+    assert "Ida Stamp" in results.text and "Ida Other" in results.text
+
+
+def test_unknown_and_foreign_cards_look_the_same(staff_terminal, other_merchant, stamp_card):
+    factories.stamp_program(other_merchant.merchant)
+    foreign = factories.card(other_merchant.merchant, "Foreign Fred", email="fred@example.com")
+    unknown = staff_terminal.find("0000-0000-0000")
+    theirs = staff_terminal.find(foreign.card_number)
+    assert "No card found" in unknown.text
+    assert theirs.text == unknown.text
+    assert "No card found" in staff_terminal.find("fred@example.com").text
+
+
+def test_add_stamp_updates_the_panel_with_a_banner(staff_terminal, stamp_card):
+    response = staff_terminal.act(stamp_card.id, "stamp")
+    assert response.status_code == 200
+    assert "Stamp added. 1 of 3 stamps." in response.text
+    assert response.text.count("stamp filled") == 1
+    assert 'id="sheet"' in response.text and 'hx-swap-oob="true"' in response.text
+
+
+def test_a_double_tap_stamps_once_and_shows_the_same_result(staff_terminal, stamp_card):
+    first = staff_terminal.act(stamp_card.id, "stamp", key="same-tap")
+    second = staff_terminal.act(stamp_card.id, "stamp", key="same-tap")
+    assert second.status_code == 200
+    assert "Stamp added. 1 of 3 stamps." in first.text and "Stamp added. 1 of 3 stamps." in second.text
+    assert _ledger(TransactionType.STAMP_EARNED) == 1
+
+
+def test_cooldown_refusal_says_when_it_will_work(staff_terminal, stamp_card, frozen_clock):
+    staff_terminal.act(stamp_card.id, "stamp")
+    refused = staff_terminal.act(stamp_card.id, "stamp")
+    assert refused.status_code == 409
+    assert "The next stamp is possible in 15 min, at 12:15." in refused.text
+    assert 'class="banner banner-error"' in refused.text
+
+
+def test_redeem_stamp_reward_when_ready(merchant, staff_terminal, stamp_card, frozen_clock):
+    programs.update_program(programs.live_program(merchant.id), cooldown_minutes=0)
+    for _ in range(3):
+        staff_terminal.act(stamp_card.id, "stamp")
+    panel = staff_terminal.find(stamp_card.card_number)
+    assert "Reward ready" in panel.text and "Give reward" in panel.text
+    sheet = staff_terminal.sheet(stamp_card.id, "redeem-stamps")
+    assert "This uses 3 stamps of the 3 on the card." in sheet.text
+    done = staff_terminal.act(stamp_card.id, "redeem-stamps")
+    assert "Reward given: A free coffee. 0 stamps left on the card." in done.text
+
+
+def test_earn_points_with_the_keypad_amount(staff_terminal, points_card):
+    card, _ = points_card
+    sheet = staff_terminal.sheet(card.id, "earn")
+    assert sheet.headers["HX-Retarget"] == "#sheet"
+    assert 'data-keypad-for="amount"' in sheet.text
+    done = staff_terminal.act(card.id, "earn", amount="12.50", order_reference="T-1")
+    assert done.status_code == 200
+    assert "125 points added. New balance: 125 points." in done.text
+    again = staff_terminal.act(card.id, "earn", amount="3,00", order_reference="T-1")
+    assert again.status_code == 409
+    assert "Order T-1 already earned points. Nothing was added." in again.text
+
+
+@pytest.mark.parametrize("amount", ["abc", "-5", "1.234", ""])
+def test_a_bad_amount_is_refused_on_the_sheet(staff_terminal, points_card, amount):
+    card, _ = points_card
+    response = staff_terminal.act(card.id, "earn", amount=amount)
+    assert response.status_code == 422
+    assert response.headers["HX-Retarget"] == "#sheet"
+    assert "Enter an amount like 12.50." in response.text or "Enter the purchase amount." in response.text
+    assert _ledger(TransactionType.POINTS_EARNED) == 0
+
+
+def test_redeem_a_reward_after_confirming(staff_terminal, points_card):
+    card, rewards = points_card
+    staff_terminal.act(card.id, "earn", amount="10.00")  # 100 points
+    sheet = staff_terminal.sheet(card.id, "redeem", reward_id=rewards["Croissant"])
+    assert "Redeem Croissant for 50 points? The card has 100 points." in sheet.text
+    done = staff_terminal.act(card.id, "redeem", reward_id=rewards["Croissant"])
+    assert "Croissant redeemed for 50 points. New balance: 50 points." in done.text
+    short = staff_terminal.act(card.id, "redeem", reward_id=rewards["Cake"])
+    assert short.status_code == 409
+    assert "Not enough points: Cake costs 200, this card has 50." in short.text
+
+
+def test_void_a_purchase_for_a_return_within_bounds(staff_terminal, points_card):
+    card, _ = points_card
+    staff_terminal.act(card.id, "earn", amount="8.00")  # 80 points
+    purchase = db.session.scalar(select(LoyaltyTransaction).where(
+        LoyaltyTransaction.transaction_type == TransactionType.POINTS_EARNED))
+    panel = staff_terminal.find(card.card_number)
+    assert f"transaction_id={purchase.id}" in panel.text
+    sheet = staff_terminal.sheet(card.id, "void", transaction_id=purchase.id)
+    assert "At most 80." in sheet.text
+    over = staff_terminal.act(card.id, "void", transaction_id=purchase.id, amount=81)
+    assert over.status_code == 409
+    assert "At most 80 can still be voided for this transaction." in over.text
+    done = staff_terminal.act(card.id, "void", transaction_id=purchase.id, amount=30)
+    assert "30 points taken back. New balance: 50 points." in done.text
+
+
+def test_void_of_a_stamp(staff_terminal, stamp_card):
+    staff_terminal.act(stamp_card.id, "stamp")
+    stamp = db.session.scalar(select(LoyaltyTransaction.id).where(
+        LoyaltyTransaction.transaction_type == TransactionType.STAMP_EARNED))
+    done = staff_terminal.act(stamp_card.id, "void", transaction_id=stamp)
+    assert "1 stamps taken back. Now 0 stamps." in done.text
+
+
+class TestStaffPin:
+    @pytest.fixture
+    def card(self, merchant):
+        factories.stamp_program(merchant.merchant, require_staff_pin=True)
+        return factories.card(merchant.merchant, "Pin Paul", email="paul@example.com")
+
+    @pytest.fixture
+    def tom(self, merchant):
+        return staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Tom", "1234")
+
+    def test_the_stamp_button_opens_the_pin_pad(self, staff_terminal, card, tom):
+        panel = staff_terminal.find(card.card_number)
+        assert f"/terminal/cards/{card.id}/sheet/stamp" in panel.text
+        sheet = staff_terminal.sheet(card.id, "stamp")
+        assert 'data-keypad-for="pin"' in sheet.text and "Tom" in sheet.text
+        assert f'value="{tom.id}" checked' in sheet.text  # the only staff member is preselected
+
+    def test_missing_wrong_locked_then_right_pin(self, staff_terminal, card, tom, frozen_clock):
+        missing = staff_terminal.act(card.id, "stamp")
+        assert missing.status_code == 401 and "Enter your staff PIN to continue." in missing.text
+        wrong = staff_terminal.act(card.id, "stamp", pin="9999", staff_pin_id=tom.id)
+        assert wrong.status_code == 401
+        assert "Wrong PIN. 4 attempts left before it locks." in wrong.text
+        assert wrong.headers["HX-Retarget"] == "#sheet"
+        for _ in range(3):
+            staff_terminal.act(card.id, "stamp", pin="9999", staff_pin_id=tom.id)
+        locked = staff_terminal.act(card.id, "stamp", pin="9999", staff_pin_id=tom.id)
+        assert locked.status_code == 423
+        assert "This PIN is locked until 12:30" in locked.text
+        assert staff_terminal.act(card.id, "stamp", pin="1234", staff_pin_id=tom.id).status_code == 423
+        staff_pins.unlock_staff_pin(tom)
+        right = staff_terminal.act(card.id, "stamp", pin="1234", staff_pin_id=tom.id)
+        assert right.status_code == 200 and "Stamp added. 1 of 10 stamps." in right.text
+        row = db.session.scalar(select(LoyaltyTransaction).where(
+            LoyaltyTransaction.transaction_type == TransactionType.STAMP_EARNED))
+        assert row.staff_pin_id == tom.id
+
+    def test_a_wrong_pin_keeps_the_same_idempotency_key(self, staff_terminal, card, tom):
+        wrong = staff_terminal.act(card.id, "stamp", key="key-123", pin="0000", staff_pin_id=tom.id)
+        assert 'name="idempotency_key" value="key-123"' in wrong.text
+
+    def test_too_many_wrong_pins_from_one_terminal_are_rate_limited(self, make_app, merchant, card, tom):
+        from tests.conftest import AuthActions, Terminal  # noqa: PLC0415
+
+        app = make_app(PIN_FAILURE_LIMIT="3 per minute")
+        client = app.test_client()
+        terminal = Terminal(client, AuthActions(client))
+        with app.app_context():
+            terminal.sign_in(merchant.staff)
+        statuses = [terminal.act(card.id, "stamp", pin=f"{5000 + i}").status_code for i in range(4)]
+        assert statuses == [401, 401, 401, 429]
+
+
+def test_enroll_at_the_counter_shows_the_new_card(staff_terminal, merchant, stamp_card):
+    sheet = staff_terminal.client.get("/terminal/enroll", headers={"HX-Request": "true"})
+    assert sheet.headers["HX-Retarget"] == "#sheet" and 'name="name"' in sheet.text
+    done = staff_terminal.enroll(name="Nina New", email="nina@example.com", language="fr")
+    assert done.status_code == 200
+    card = db.session.scalar(select(LoyaltyCard).join(LoyaltyCard.customer).where(
+        LoyaltyCard.merchant_id == merchant.id).order_by(LoyaltyCard.id.desc()))
+    assert f"Welcome! Card {card.card_number} is ready." in done.text
+    assert card.enrolled_at_store_id == merchant.stores[0].id
+
+
+def test_enroll_refusals_say_what_to_do(staff_terminal, stamp_card):
+    nothing = staff_terminal.enroll(name="No Contact", language="en")
+    assert nothing.status_code == 422
+    assert "Enter an email address or a phone number." in nothing.text
+    duplicate = staff_terminal.enroll(name="Ida Again", email="ida@example.com", language="en")
+    assert duplicate.status_code == 409
+    assert "This customer already has a card. Look it up instead." in duplicate.text
+
+
+def test_a_repeated_enrollment_submit_creates_one_card(staff_terminal, stamp_card):
+    first = staff_terminal.enroll(name="Olga Once", phone="+352 691 000 111", language="lb",
+                                  idempotency_key="enroll-1")
+    second = staff_terminal.enroll(name="Olga Once", phone="+352 691 000 111", language="lb",
+                                   idempotency_key="enroll-1")
+    assert first.status_code == second.status_code == 200
+    assert _ledger(TransactionType.CARD_CREATED) == 2  # Ida's card and Olga's, once
