@@ -93,7 +93,7 @@ HISTORY_DAYS = 60
 EXTRA_CUSTOMERS = 26
 
 
-def _program(merchant, spec, stores):
+def _program(merchant, spec, stores, history_days):
     """The demo program with its catalogue, PINs, cards and 60 days of counter activity."""
     if programs.live_program(merchant.id) is not None:
         return
@@ -104,14 +104,14 @@ def _program(merchant, spec, stores):
         programs.add_reward(program, name, cost)
     for code, name, pin in spec["pins"]:
         staff_pins.create_staff_pin(merchant, stores[code], name, pin)
-    _history(merchant, program, list(stores.values()), spec)
+    _history(merchant, program, list(stores.values()), spec, history_days)
     # History is written without PINs; from now on the counter asks for one.
     programs.update_program(program, require_staff_pin=True)
 
 
-def _history(merchant, program, stores, spec):
+def _history(merchant, program, stores, spec, history_days):
     rng = random.Random(merchant.slug)
-    start = clock.now() - timedelta(days=HISTORY_DAYS)
+    start = clock.now() - timedelta(days=history_days)
     people = [(name, email, phone) for name, email, phone, _locale in spec["customers"]]
     for n in range(EXTRA_CUSTOMERS):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -126,7 +126,7 @@ def _history(merchant, program, stores, spec):
             except DomainError:
                 continue
             card_ids.append(card.id)
-    for day in range(HISTORY_DAYS):
+    for day in range(history_days):
         for visit in range(rng.randint(6, 14)):
             moment = start + timedelta(days=day, hours=rng.randint(7, 18), minutes=rng.randint(0, 59))
             store = rng.choice(stores)
@@ -153,7 +153,7 @@ def _visit(rng, program, card, context):
             earn_points(card, rng.randint(150, 4500), context=context)
 
 
-def load_demo_data():
+def load_demo_data(history_days=HISTORY_DAYS):
     """Create the demo admin, merchants, stores, people, programs and activity that are missing.
 
     Returns the list of ``(role, email)`` demo logins.
@@ -182,7 +182,7 @@ def load_demo_data():
             )
             if known is None:
                 accounts.create_customer(merchant, name, email=email, phone=phone, locale=locale)
-        _program(merchant, spec, stores)
+        _program(merchant, spec, stores, history_days)
     return logins
 
 

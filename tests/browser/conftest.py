@@ -1,0 +1,66 @@
+"""Headless Chromium (Debian's package, never a downloaded browser) against a live server."""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from loyalty.extensions import db
+from loyalty.services.demo import load_demo_data
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"
+
+if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def playwright_browser():
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only when browsers run
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(make_app):
+    """The app on a free port over the test database, with the demo data (two days of history)."""
+    app = make_app()
+    with app.app_context():
+        load_demo_data(history_days=2)
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.app = app
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def tablet(playwright_browser, live_server, request):
+    """A 10-inch tablet in landscape; screenshots go to test-output/browser/<test name>-<step>.png."""
+    context = playwright_browser.new_context(viewport={"width": 1280, "height": 800},
+                                             has_touch=True, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    steps = iter(range(1, 100))
+
+    def shot(label):
+        page.screenshot(path=str(OUTPUT / f"{request.node.name}-{next(steps):02d}-{label}.png"))
+
+    page.shot = shot
+    page.base = live_server.url
+    yield page
+    context.close()
