@@ -40,7 +40,12 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             os.environ.get("DATABASE_URL", default_db)
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A ping on every pool checkout costs a round trip per request; recycling connections
+        # bounds the harm of a database restart instead. DB_POOL_PRE_PING=1 turns pings on.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": _bool("DB_POOL_PRE_PING", False),
+            "pool_recycle": _int("DB_POOL_RECYCLE_SECONDS", 1800),
+        }
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         # Jobs run in the request when there is no Redis (the embedded default).
         self.JOBS_INLINE = _bool("JOBS_INLINE", default=self.REDIS_URL is None)

@@ -86,7 +86,7 @@ def test_wrong_pin_then_right_pin(tablet, live_server):
     tablet.click(".pinpad .key[data-key='clear']")
     _type_pin(tablet, "1234")
     tablet.click(".sheet button[type=submit]")
-    tablet.wait_for_selector(".banner-success")
+    tablet.wait_for_selector(".banner-success:has-text('Stamp added')")
     tablet.shot("right-pin")
     assert _ledger_count(live_server.app, card_id, TransactionType.STAMP_EARNED) >= 1
 
@@ -132,7 +132,7 @@ def test_earn_points_with_the_keypad_and_redeem_a_reward(tablet, live_server):
     _type_pin(tablet, "1111")
     tablet.shot("confirm-reward")
     tablet.click(".sheet button[type=submit]")
-    tablet.wait_for_selector(".banner-success")
+    tablet.wait_for_selector(".banner-success:has-text('redeemed for')")
     assert f"New balance: {balance - cost} points." in tablet.text_content(".banner-success")
     assert int(tablet.text_content("[data-testid=points-balance]")) == balance - cost
     assert _ledger_count(live_server.app, card_id, TransactionType.POINTS_REDEEMED) >= 1

@@ -1,5 +1,6 @@
 """The result banner's words for each kind of ledger row."""
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from loyalty.models import TransactionType
@@ -38,23 +39,26 @@ def result_message(transaction, card, program):
     return message
 
 
+TRANSACTION_LABELS = {
+    TransactionType.CARD_CREATED: _l("Card created"),
+    TransactionType.CARD_DEACTIVATED: _l("Card deactivated"),
+    TransactionType.CARD_REACTIVATED: _l("Card reactivated"),
+    TransactionType.STAMP_EARNED: _l("Stamp"),
+    TransactionType.STAMP_REDEEMED: _l("Stamp reward"),
+    TransactionType.STAMP_VOIDED: _l("Stamp voided"),
+    TransactionType.STAMP_ADJUSTED: _l("Stamps adjusted"),
+    TransactionType.WELCOME_BONUS: _l("Welcome bonus"),
+    TransactionType.POINTS_EARNED: _l("Purchase"),
+    TransactionType.POINTS_REDEEMED: _l("Reward"),
+    TransactionType.POINTS_VOIDED: _l("Return"),
+    TransactionType.POINTS_ADJUSTED: _l("Points adjusted"),
+    TransactionType.POINTS_EXPIRED: _l("Points expired"),
+}
+
+
 def transaction_label(kind):
-    labels = {
-        TransactionType.CARD_CREATED: _("Card created"),
-        TransactionType.CARD_DEACTIVATED: _("Card deactivated"),
-        TransactionType.CARD_REACTIVATED: _("Card reactivated"),
-        TransactionType.STAMP_EARNED: _("Stamp"),
-        TransactionType.STAMP_REDEEMED: _("Stamp reward"),
-        TransactionType.STAMP_VOIDED: _("Stamp voided"),
-        TransactionType.STAMP_ADJUSTED: _("Stamps adjusted"),
-        TransactionType.WELCOME_BONUS: _("Welcome bonus"),
-        TransactionType.POINTS_EARNED: _("Purchase"),
-        TransactionType.POINTS_REDEEMED: _("Reward"),
-        TransactionType.POINTS_VOIDED: _("Return"),
-        TransactionType.POINTS_ADJUSTED: _("Points adjusted"),
-        TransactionType.POINTS_EXPIRED: _("Points expired"),
-    }
-    return labels.get(kind, str(kind))
+    label = TRANSACTION_LABELS.get(kind)
+    return str(label) if label is not None else str(kind)
 
 
 def delta_label(transaction):

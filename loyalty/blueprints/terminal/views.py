@@ -5,7 +5,7 @@ partial the page includes (the card panel, the search results or the action shee
 """
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -49,9 +49,9 @@ def ledger_delta(transaction):
 
 
 @bp.app_template_filter()
-def merchant_time(moment):
+def merchant_time(moment, timezone):
     """A timestamp on the merchant's wall clock, e.g. "21/11 14:05"."""
-    return moment.astimezone(ZoneInfo(current_merchant.timezone)).strftime("%d/%m %H:%M")
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%d/%m %H:%M")
 
 
 @bp.app_template_global()
@@ -66,10 +66,13 @@ def _serializer():
 
 
 def _allowed_stores():
-    query = scoped(Store).where(Store.is_active.is_(True)).order_by(Store.name)
-    if not tenancy.all_stores:
-        query = query.where(Store.id.in_(tenancy.store_ids or {-1}))
-    return db.session.scalars(query).all()
+    """Open stores the signed-in person may work at (loaded once per request)."""
+    if "terminal_stores" not in g:
+        query = scoped(Store).where(Store.is_active.is_(True)).order_by(Store.name)
+        if not tenancy.all_stores:
+            query = query.where(Store.id.in_(tenancy.store_ids or {-1}))
+        g.terminal_stores = db.session.scalars(query).all()
+    return g.terminal_stores
 
 
 def _device_store():
@@ -138,7 +141,8 @@ def _render(store, *, card=None, results=None, query="", banner=None, banner_kin
     program = live_program(current_merchant.id)
     summary = summarize_card(card) if card is not None else None
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
-                  results=results, query=query, banner=banner, banner_kind=banner_kind)
+                  results=results, query=query, banner=banner, banner_kind=banner_kind,
+                  timezone=current_merchant.timezone)
     if _is_htmx():
         template = "terminal/_results.html" if results is not None else "terminal/_card_panel.html"
         return render_template(template, **values), status
@@ -229,7 +233,8 @@ def _render_sheet(store, card, kind, form, *, error=None, status=200):
         form.staff_pin_id.data = remembered if remembered in ids else (ids[0] if len(ids) == 1 else None)
     values = dict(store=store, summary=summarize_card(card), kind=kind, form=form, error=error,
                   program=live_program(current_merchant.id),
-                  merchant_currency=current_merchant.currency, staff=staff)
+                  merchant_currency=current_merchant.currency, staff=staff,
+                  timezone=current_merchant.timezone)
     if _is_htmx():
         response = current_app.make_response((render_template("terminal/_sheet.html", **values), status))
         response.headers["HX-Retarget"] = "#sheet"
