@@ -1,10 +1,10 @@
 """The frame every counter action runs in: replay, staff PIN, lock, rules, ledger row.
 
-1. A retried request (same idempotency key) gets the first answer back, unchanged.
-2. If the program requires it, the staff PIN is verified (one bcrypt check).
-3. One write transaction locks the card, checks the key again (a double tap waits for the
-   first tap's lock, then replays it), checks that card and program are active, and runs
-   the action's own rules and ledger writes.
+1. A staff PIN, when given, is verified first (one bcrypt check, outside any lock).
+2. One write transaction locks the card, checks the idempotency key (a retried request or a
+   double tap, once the first tap's lock is released, gets the first answer back unchanged),
+   checks that card and program are active and that a required PIN was given, and runs the
+   action's own rules and ledger writes.
 """
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -25,23 +25,24 @@ def _replay(card_id, merchant_id, idempotency_key):
     return ActionResult(previous, db.session.get(LoyaltyCard, card_id), replayed=True)
 
 
-def authorize_staff(program, context, merchant_id):
-    """The verified StaffPin when the program requires one (or one was given), else None."""
-    if context.pin is None and context.staff_pin_id is None:
-        if program is not None and program.require_staff_pin:
-            raise PinRequired(_l("Enter your staff PIN to continue."))
-        return None
-    store_id = context.store_id
-    return verify_staff_pin(merchant_id, store_id, context.pin, staff_pin_id=context.staff_pin_id)
+def _pin_given(context):
+    return context.pin is not None or context.staff_pin_id is not None
 
 
 def run_card_action(card, context, idempotency_key, action):
-    """Run ``action(card, program, staff_pin) -> LoyaltyTransaction`` under the card's lock."""
+    """Run ``action(card, program, staff_pin) -> LoyaltyTransaction`` under the card's lock.
+
+    A PIN, when given, is checked (bcrypt) before the lock is taken, so the lock is held
+    for milliseconds; a program that requires a PIN refuses inside the lock when none came.
+    """
     card_id, merchant_id = card.id, card.merchant_id
-    replay = _replay(card_id, merchant_id, idempotency_key)
-    if replay is not None:
-        return replay
-    staff_pin = authorize_staff(live_program(merchant_id), context, merchant_id)
+    staff_pin = None
+    if _pin_given(context):
+        replay = _replay(card_id, merchant_id, idempotency_key)
+        if replay is not None:
+            return replay  # a retried request does not cost another PIN check
+        staff_pin = verify_staff_pin(merchant_id, context.store_id, context.pin,
+                                     staff_pin_id=context.staff_pin_id)
     try:
         with write_transaction():
             locked = lock_card(card_id)
@@ -51,6 +52,8 @@ def run_card_action(card, context, idempotency_key, action):
             program = live_program(merchant_id)
             if program is None or not program.is_active or program.id != locked.program_id:
                 raise Refused(_l("The loyalty program is not active at the moment."))
+            if program.require_staff_pin and staff_pin is None:
+                raise PinRequired(_l("Enter your staff PIN to continue."))
             if not locked.is_active:
                 raise Refused(_l("This card is deactivated. Reactivate it in the card's settings first."))
             transaction = action(locked, program, staff_pin)

@@ -53,8 +53,9 @@ def _voidable_amounts(transactions):
     return remaining
 
 
-def summarize_card(card, *, history=8):
-    program = live_program(card.merchant_id)
+def summarize_card(card, *, program=None, history=8):
+    """Everything the card panel shows. Pass the merchant's ``program`` if already loaded."""
+    program = program if program is not None else live_program(card.merchant_id)
     summary = CardSummary(card=card, customer=db.session.get(Customer, card.customer_id),
                           program=program)
     if program is not None and program.has_points:

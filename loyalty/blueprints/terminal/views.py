@@ -136,10 +136,17 @@ def _context(store, form=None):
     )
 
 
+def _program():
+    """The merchant's program, loaded once per request."""
+    if "terminal_program" not in g:
+        g.terminal_program = live_program(current_merchant.id)
+    return g.terminal_program
+
+
 def _render(store, *, card=None, results=None, query="", banner=None, banner_kind="success",
             status=200):
-    program = live_program(current_merchant.id)
-    summary = summarize_card(card) if card is not None else None
+    program = _program()
+    summary = summarize_card(card, program=program) if card is not None else None
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
                   timezone=current_merchant.timezone)
@@ -231,8 +238,8 @@ def _render_sheet(store, card, kind, form, *, error=None, status=200):
         remembered = session.get(LAST_STAFF)
         ids = [person.id for person in staff]
         form.staff_pin_id.data = remembered if remembered in ids else (ids[0] if len(ids) == 1 else None)
-    values = dict(store=store, summary=summarize_card(card), kind=kind, form=form, error=error,
-                  program=live_program(current_merchant.id),
+    values = dict(store=store, summary=summarize_card(card, program=_program()), kind=kind,
+                  form=form, error=error, program=_program(),
                   merchant_currency=current_merchant.currency, staff=staff,
                   timezone=current_merchant.timezone)
     if _is_htmx():
@@ -264,8 +271,7 @@ def _act(card_id, kind, run):
                        status=refusal.status_code)
     if result.transaction.staff_pin_id:
         session[LAST_STAFF] = result.transaction.staff_pin_id
-    program = live_program(current_merchant.id)
-    message = result_message(result.transaction, result.card, program)
+    message = result_message(result.transaction, result.card, _program())
     return _render(store, card=result.card, banner=message)
 
 
