@@ -62,7 +62,7 @@ for i in range({terminals}):
     user = accounts.register_user(f"terminal{{i}}@bench.example.com", "{password}", f"Terminal {{i}}")
     accounts.add_member(user, merchant, Role.STORE_STAFF, store=store)
 program = programs.create_program(merchant, "hybrid", "Bench card", stamps_target=10,
-    cooldown_minutes=0, max_stamps_per_day=1000000, points_per_euro=10, require_staff_pin=pin_on)
+    cooldown_minutes=0, max_stamps_per_day=1000000, points_per_euro=10, require_staff_pin=False)
 for name, cost in [("Coffee", 50), ("Cake", 150), ("Lunch", 600)]:
     programs.add_reward(program, name, cost)
 pins = []
@@ -74,6 +74,7 @@ for i in range(300):
                                  context=ActionContext(store_id=store.id))
     earn_points(card, 2000, context=ActionContext(store_id=store.id))
     numbers.append(card.card_number)
+programs.update_program(program, require_staff_pin=pin_on)
 print(json.dumps({{"numbers": numbers, "pins": pins}}))
 """
 
