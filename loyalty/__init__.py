@@ -11,7 +11,15 @@ from loyalty.blueprints import admin, auth, merchant, terminal
 from loyalty.config import DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
 from loyalty.errors import register_errorhandlers
-from loyalty.extensions import babel, csrf, db, limiter, login_manager, migrate, redis_client
+from loyalty.extensions import (
+    babel,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    redis_client,
+)
 from loyalty.models import User
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")

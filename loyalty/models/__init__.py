@@ -15,7 +15,12 @@ from loyalty.models.ledger import (
     TransactionType,
 )
 from loyalty.models.merchants import Customer, Merchant, Store
-from loyalty.models.programs import LoyaltyProgram, MerchantLoyaltySettings, ProgramType, Reward
+from loyalty.models.programs import (
+    LoyaltyProgram,
+    MerchantLoyaltySettings,
+    ProgramType,
+    Reward,
+)
 from loyalty.models.staff import StaffPin
 
 __all__ = [

@@ -4,11 +4,16 @@ from datetime import datetime
 
 import bcrypt
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
-from loyalty.models.base import LIVE_ROWS, SoftDeleteMixin, TimestampMixin, UTCDateTime
+from loyalty.models.base import (
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    unique_among,
+)
 
 
 class Role(enum.StrEnum):
@@ -32,10 +37,7 @@ class User(UserMixin, SoftDeleteMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
     __soft_delete_cascade__ = (("Membership", "user_id"),)
     __table_args__ = (
-        Index(
-            "uq_users_email_live", "email", unique=True,
-            postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
-        ),
+        unique_among("uq_users_email_live", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

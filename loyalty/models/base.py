@@ -2,7 +2,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, event, select, update
+from sqlalchemy import DateTime, ForeignKey, Index, String, event, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
 from sqlalchemy.types import TypeDecorator
 
@@ -61,6 +61,12 @@ class SoftDeleteMixin:
 
 
 LIVE_ROWS = "deleted_at IS NULL"
+
+
+def unique_among(name, *columns, where=LIVE_ROWS):
+    """A partial unique index (PostgreSQL and SQLite): unique only among rows matching ``where``,
+    by default the live ones, so a soft-deleted email or code can be used again."""
+    return Index(name, *columns, unique=True, postgresql_where=text(where), sqlite_where=text(where))
 
 
 @event.listens_for(Session, "do_orm_execute")

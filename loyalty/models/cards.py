@@ -1,11 +1,22 @@
 """A customer's loyalty card at one merchant: balances kept equal to the ledger's sums."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
-from loyalty.models.base import LIVE_ROWS, SoftDeleteMixin, TimestampMixin, UTCDateTime
+from loyalty.models.base import (
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    unique_among,
+)
 
 #: (card attribute, ledger types whose deltas it sums, which delta, sign) - one definition
 #: used by the services that update counters and by the ledger check that verifies them.
@@ -23,10 +34,7 @@ REWARD_REDEMPTION_TYPES = ("stamp_redeemed", "points_redeemed")
 class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     __tablename__ = "loyalty_cards"
     __table_args__ = (
-        Index(
-            "uq_loyalty_cards_merchant_customer_live", "merchant_id", "customer_id", unique=True,
-            postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
-        ),
+        unique_among("uq_loyalty_cards_merchant_customer_live", "merchant_id", "customer_id"),
         CheckConstraint("stamp_count >= 0", name="stamp_count_not_negative"),
         CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
     )

@@ -10,12 +10,11 @@ from sqlalchemy import (
     String,
     Text,
     event,
-    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from loyalty.extensions import db
-from loyalty.models.base import TimestampMixin, UTCDateTime
+from loyalty.models.base import TimestampMixin, UTCDateTime, unique_among
 
 
 class TransactionType(enum.StrEnum):
@@ -42,18 +41,14 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
     __tablename__ = "loyalty_transactions"
     __table_args__ = (
         # Idempotent earning: one points_earned row per order reference per merchant.
-        Index(
+        unique_among(
             "uq_loyalty_transactions_order_reference", "merchant_id", "order_reference",
-            unique=True,
-            postgresql_where=text("transaction_type = 'points_earned' AND order_reference IS NOT NULL"),
-            sqlite_where=text("transaction_type = 'points_earned' AND order_reference IS NOT NULL"),
+            where="transaction_type = 'points_earned' AND order_reference IS NOT NULL",
         ),
         # A retried terminal action replays the first answer.
-        Index(
+        unique_among(
             "uq_loyalty_transactions_idempotency_key", "merchant_id", "idempotency_key",
-            unique=True,
-            postgresql_where=text("idempotency_key IS NOT NULL"),
-            sqlite_where=text("idempotency_key IS NOT NULL"),
+            where="idempotency_key IS NOT NULL",
         ),
         Index("ix_loyalty_transactions_card_time", "card_id", "transaction_at"),
         Index("ix_loyalty_transactions_merchant_time", "merchant_id", "transaction_at"),

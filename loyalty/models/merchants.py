@@ -1,11 +1,16 @@
 """The tenant (merchant), its locations (stores) and its customers."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
-from loyalty.models.base import LIVE_ROWS, SoftDeleteMixin, TimestampMixin, UTCDateTime
+from loyalty.models.base import (
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    unique_among,
+)
 
 
 class Merchant(SoftDeleteMixin, TimestampMixin, db.Model):
@@ -18,10 +23,7 @@ class Merchant(SoftDeleteMixin, TimestampMixin, db.Model):
         ("LoyaltyCard", "merchant_id"),
     )
     __table_args__ = (
-        Index(
-            "uq_merchants_slug_live", "slug", unique=True,
-            postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
-        ),
+        unique_among("uq_merchants_slug_live", "slug"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,10 +43,7 @@ class Store(SoftDeleteMixin, TimestampMixin, db.Model):
     __tablename__ = "stores"
     __soft_delete_cascade__ = (("Membership", "store_id"),)
     __table_args__ = (
-        Index(
-            "uq_stores_merchant_code_live", "merchant_id", "code", unique=True,
-            postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
-        ),
+        unique_among("uq_stores_merchant_code_live", "merchant_id", "code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,11 +65,8 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
     __tablename__ = "customers"
     __soft_delete_cascade__ = (("LoyaltyCard", "customer_id"),)
     __table_args__ = (
-        Index(
-            "uq_customers_merchant_email_live", "merchant_id", "email", unique=True,
-            postgresql_where=text("deleted_at IS NULL AND email IS NOT NULL"),
-            sqlite_where=text("deleted_at IS NULL AND email IS NOT NULL"),
-        ),
+        unique_among("uq_customers_merchant_email_live", "merchant_id", "email",
+                     where="deleted_at IS NULL AND email IS NOT NULL"),
         Index("ix_customers_merchant_phone", "merchant_id", "phone"),
     )
 

@@ -8,17 +8,20 @@ from sqlalchemy import (
     CheckConstraint,
     Enum,
     ForeignKey,
-    Index,
     Integer,
     Numeric,
     String,
     Text,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
-from loyalty.models.base import LIVE_ROWS, SoftDeleteMixin, TimestampMixin, UTCDateTime
+from loyalty.models.base import (
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    unique_among,
+)
 
 
 class ProgramType(enum.StrEnum):
@@ -33,10 +36,7 @@ class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
     __tablename__ = "loyalty_programs"
     __soft_delete_cascade__ = (("LoyaltyCard", "program_id"),)
     __table_args__ = (
-        Index(
-            "uq_loyalty_programs_merchant_live", "merchant_id", unique=True,
-            postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
-        ),
+        unique_among("uq_loyalty_programs_merchant_live", "merchant_id"),
         CheckConstraint("stamps_target >= 1", name="stamps_target_positive"),
         CheckConstraint("points_per_euro >= 0", name="points_per_euro_not_negative"),
         CheckConstraint("cooldown_minutes >= 0", name="cooldown_not_negative"),

@@ -6,7 +6,15 @@ from sqlalchemy import select
 
 from loyalty import clock
 from loyalty.extensions import db
-from loyalty.models import Customer, LoyaltyCard, Membership, Merchant, Role, Store, User
+from loyalty.models import (
+    Customer,
+    LoyaltyCard,
+    Membership,
+    Merchant,
+    Role,
+    Store,
+    User,
+)
 from loyalty.services import accounts, cards, programs, staff_pins
 from loyalty.services.errors import DomainError
 from loyalty.services.ledger import ActionContext

@@ -19,7 +19,11 @@ from loyalty.models import (
 from loyalty.services.actions import run_card_action
 from loyalty.services.errors import InvalidInput, Refused
 from loyalty.services.ledger import append
-from loyalty.services.rules import check_cross_location, check_void_allowed, void_amounts
+from loyalty.services.rules import (
+    check_cross_location,
+    check_void_allowed,
+    void_amounts,
+)
 
 EXPIRY_BATCH = 500
 

@@ -20,7 +20,13 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import Merchant, StaffPin, UTCDateTime, check_secret, hash_secret
 from loyalty.services.accounts import bcrypt_rounds
-from loyalty.services.errors import Conflict, InvalidInput, NotFound, PinLocked, WrongPin
+from loyalty.services.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PinLocked,
+    WrongPin,
+)
 from loyalty.services.programs import loyalty_settings, pin_lockout_policy
 
 PIN_PATTERN = re.compile(r"^\d{4,8}$")

@@ -10,7 +10,11 @@ from loyalty.models import LoyaltyTransaction, Merchant, TransactionType
 from loyalty.services.actions import run_card_action
 from loyalty.services.errors import Refused
 from loyalty.services.ledger import append
-from loyalty.services.rules import check_cross_location, check_void_allowed, void_amounts
+from loyalty.services.rules import (
+    check_cross_location,
+    check_void_allowed,
+    void_amounts,
+)
 
 
 def _require_stamps(program):

@@ -5,9 +5,8 @@ Revises: ae105f34aa5f
 Create Date: 2026-11-21 05:34:50.003413
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1fa705748d5b'

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-21 05:17:27.435873
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'ae105f34aa5f'

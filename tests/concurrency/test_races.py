@@ -7,13 +7,19 @@ import pytest
 from sqlalchemy import func, select
 
 from loyalty.extensions import db
-from loyalty.models import LoyaltyCard, LoyaltyTransaction, MerchantLoyaltySettings, StaffPin, TransactionType
+from loyalty.models import (
+    LoyaltyCard,
+    LoyaltyTransaction,
+    MerchantLoyaltySettings,
+    StaffPin,
+    TransactionType,
+)
 from loyalty.services import programs, staff_pins
 from loyalty.services.errors import PinLocked, WrongPin
 from loyalty.services.ledger import ActionContext, ledger_drift
 from loyalty.services.points import earn_points, redeem_reward
-from loyalty.services.stamps import add_stamp
 from loyalty.services.staff_pins import verify_staff_pin
+from loyalty.services.stamps import add_stamp
 from tests import factories
 
 pytestmark = pytest.mark.concurrency

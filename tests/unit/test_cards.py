@@ -5,7 +5,12 @@ import pytest
 from sqlalchemy import select, text
 
 from loyalty.extensions import db
-from loyalty.models import LedgerImmutable, LoyaltyCard, LoyaltyTransaction, TransactionType
+from loyalty.models import (
+    LedgerImmutable,
+    LoyaltyCard,
+    LoyaltyTransaction,
+    TransactionType,
+)
 from loyalty.services import cards, programs
 from loyalty.services.adjustments import adjust_points, adjust_stamps
 from loyalty.services.errors import (

@@ -5,7 +5,13 @@ from itertools import count
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from loyalty import clock
 from loyalty.extensions import db
@@ -14,7 +20,12 @@ from loyalty.services import accounts, cards, programs
 from loyalty.services.adjustments import adjust_points, adjust_stamps
 from loyalty.services.errors import DomainError
 from loyalty.services.ledger import ActionContext, ledger_drift
-from loyalty.services.points import earn_points, expire_points, redeem_reward, void_points
+from loyalty.services.points import (
+    earn_points,
+    expire_points,
+    redeem_reward,
+    void_points,
+)
 from loyalty.services.stamps import add_stamp, redeem_stamp_reward, void_stamps
 from tests import factories
 

@@ -5,7 +5,12 @@ from loyalty.extensions import db
 from loyalty.services import programs
 from loyalty.services.errors import InvalidInput, NotFound, Refused
 from loyalty.services.ledger import ActionContext, ledger_drift
-from loyalty.services.points import earn_points, expire_points, redeem_reward, void_points
+from loyalty.services.points import (
+    earn_points,
+    expire_points,
+    redeem_reward,
+    void_points,
+)
 from tests import factories
 
 

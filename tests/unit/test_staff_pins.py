@@ -3,7 +3,13 @@ import pytest
 
 from loyalty.extensions import db
 from loyalty.services import programs, staff_pins
-from loyalty.services.errors import Conflict, InvalidInput, PinLocked, PinRequired, WrongPin
+from loyalty.services.errors import (
+    Conflict,
+    InvalidInput,
+    PinLocked,
+    PinRequired,
+    WrongPin,
+)
 from loyalty.services.ledger import ActionContext
 from loyalty.services.stamps import add_stamp
 from tests import factories

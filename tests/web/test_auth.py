@@ -1,7 +1,6 @@
 """Signing in and out through the real pages."""
 import pytest
 
-from loyalty.extensions import db
 from loyalty.services import accounts
 from tests import factories
 from tests.conftest import csrf_token_from

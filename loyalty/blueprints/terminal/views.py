@@ -5,18 +5,39 @@ partial the page includes (the card panel, the search results or the action shee
 """
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from loyalty.blueprints.terminal import forms
-from loyalty.blueprints.terminal.messages import delta_label, result_message, transaction_label
+from loyalty.blueprints.terminal.messages import (
+    delta_label,
+    result_message,
+    transaction_label,
+)
 from loyalty.extensions import db, limiter
 from loyalty.models import Role, Store
 from loyalty.services import cards, staff_pins
 from loyalty.services.card_summary import summarize_card
-from loyalty.services.errors import CardNotFound, DomainError, NotFound, PinLocked, PinRequired, WrongPin
+from loyalty.services.errors import (
+    CardNotFound,
+    DomainError,
+    NotFound,
+    PinLocked,
+    PinRequired,
+    WrongPin,
+)
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points, redeem_reward
 from loyalty.services.programs import live_program
