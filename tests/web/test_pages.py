@@ -18,9 +18,15 @@ def test_browser_language_is_used_when_nothing_was_chosen(client):
     assert "Anmelden" in page.text
 
 
-def test_language_switcher_ignores_unknown_languages_and_foreign_redirects(client):
-    response = client.get("/lang/xx?next=https://evil.example/")
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_language_switcher_never_redirects_off_site(client, target):
+    response = client.get("/lang/fr", query_string={"next": target})
     assert response.location == "/"
+
+
+def test_language_switcher_ignores_unknown_languages(client):
+    response = client.get("/lang/xx?next=/login")
+    assert response.location == "/login"
     assert '<html lang="en">' in client.get("/login").text
 
 
