@@ -1,7 +1,7 @@
 """The loyalty platform: ``create_app`` builds a configured Flask application."""
 import os
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, abort, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -100,6 +100,13 @@ def register_template_context(app):
     @app.context_processor
     def inject_languages():
         return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}
+
+    @app.before_request
+    def refuse_nul_bytes():
+        """A NUL byte is never valid text here (PostgreSQL refuses it): answer 400, not 500."""
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def vary_on_htmx(response):

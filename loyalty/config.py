@@ -35,7 +35,10 @@ class Config:
 
     def __init__(self, instance_path):
         self.ENV_NAME = os.environ.get("LOYALTY_ENV", "development")
-        self.SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or DEFAULT_SECRET_KEY
+        # Keys the hash that keeps staff PINs unique per store; set it on its own so rotating
+        # SECRET_KEY (sessions, CSRF) leaves stored PINs working.
+        self.PIN_LOOKUP_KEY = os.environ.get("PIN_LOOKUP_KEY") or self.SECRET_KEY
         default_db = "sqlite:///" + os.path.join(instance_path, "loyalty.sqlite3")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             os.environ.get("DATABASE_URL", default_db)

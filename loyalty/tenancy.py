@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from werkzeug.local import LocalProxy
 
 from loyalty.extensions import db
-from loyalty.models import Role
+from loyalty.models import MAX_ID, Role
 from loyalty.services.accounts import memberships_of
 
 PLATFORM_ADMIN = "platform_admin"
@@ -59,6 +59,8 @@ def scoped(target):
 
 def get_or_404(model, record_id):
     """The current merchant's live ``model`` row with this id; anything else is a 404."""
+    if not 0 < record_id <= MAX_ID:
+        abort(404)
     record = db.session.scalar(scoped(model).where(model.id == record_id))
     if record is None:
         abort(404)

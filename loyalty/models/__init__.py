@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Import from here."""
 from loyalty.models.accounts import Membership, Role, User, check_secret, hash_secret
 from loyalty.models.base import (
+    MAX_ID,
     SoftDeleteMixin,
     UTCDateTime,
     restore,
@@ -24,6 +25,7 @@ from loyalty.models.programs import (
 from loyalty.models.staff import StaffPin
 
 __all__ = [
+    "MAX_ID",
     "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "Customer",
     "LedgerImmutable", "LoyaltyCard", "LoyaltyProgram", "LoyaltyTransaction", "Membership",
     "Merchant", "MerchantLoyaltySettings", "ProgramType", "Reward", "Role", "SoftDeleteMixin",

@@ -61,6 +61,8 @@ class SoftDeleteMixin:
 
 
 LIVE_ROWS = "deleted_at IS NULL"
+#: Primary keys are 32-bit integers; a larger id from a URL or a form cannot exist.
+MAX_ID = 2**31 - 1
 
 
 def unique_among(name, *columns, where=LIVE_ROWS):

@@ -1,4 +1,5 @@
 """Accounts and tenancy set-up: users, merchants, stores, memberships, customers."""
+import re
 from contextlib import contextmanager
 from functools import cache
 
@@ -37,6 +38,11 @@ def _timing_dummy_hash(rounds):
 
 def normalize_email(email):
     return (email or "").strip().lower()
+
+
+def normalize_phone(text):
+    """Digits and a leading +, so "+352 621 12-34" and "+3526211234" are one number."""
+    return re.sub(r"[^\d+]", "", text or "") or None
 
 
 def authenticate(email, password):
@@ -127,7 +133,7 @@ def create_customer(merchant, name, *, email=None, phone=None, locale=None, cons
             merchant_id=merchant.id,
             name=name.strip(),
             email=normalize_email(email) or None,
-            phone=(phone or "").strip() or None,
+            phone=normalize_phone(phone),
             preferred_locale=locale,
             consent_at=utcnow() if consent else None,
         )

@@ -1,6 +1,7 @@
 """The frame every counter action runs in: replay, staff PIN, lock, rules, ledger row.
 
-1. A staff PIN, when given, is verified first (one bcrypt check, outside any lock).
+1. A staff PIN, when given, is verified first (one bcrypt check, outside any lock); a
+   retried request with a PIN replays without a second check.
 2. One write transaction locks the card, checks the idempotency key (a retried request or a
    double tap, once the first tap's lock is released, gets the first answer back unchanged),
    checks that card and program are active and that a required PIN was given, and runs the
@@ -19,14 +20,14 @@ from loyalty.services.staff_pins import verify_staff_pin
 
 
 def _replay(card_id, merchant_id, idempotency_key):
-    previous = find_replay(merchant_id, idempotency_key)
+    previous = find_replay(merchant_id, idempotency_key, card_id)
     if previous is None:
         return None
     return ActionResult(previous, db.session.get(LoyaltyCard, card_id), replayed=True)
 
 
 def _pin_given(context):
-    return context.pin is not None or context.staff_pin_id is not None
+    return bool(context.pin) or context.staff_pin_id is not None
 
 
 def run_card_action(card, context, idempotency_key, action):

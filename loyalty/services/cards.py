@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from loyalty import clock
 from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import Customer, LoyaltyCard, TransactionType
-from loyalty.services.accounts import normalize_email
+from loyalty.models import MAX_ID, Customer, LoyaltyCard, Merchant, TransactionType
+from loyalty.services.accounts import normalize_email, normalize_phone
 from loyalty.services.errors import CardNotFound, Conflict, InvalidInput, Refused
 from loyalty.services.ledger import ActionContext, append, find_replay, lock_card
 from loyalty.services.programs import live_program, loyalty_settings
@@ -32,18 +32,14 @@ def normalize_card_number(text):
     return "-".join(digits[i:i + 4] for i in range(0, CARD_NUMBER_DIGITS, 4))
 
 
-def normalize_phone(text):
-    digits = re.sub(r"[^\d+]", "", text or "")
-    return digits or None
-
-
 def _cards(merchant_id):
     return select(LoyaltyCard).where(LoyaltyCard.merchant_id == merchant_id)
 
 
 def card_by_id(merchant_id, card_id):
-    card = db.session.scalar(_cards(merchant_id).where(LoyaltyCard.id == card_id))
-    if card is None:
+    card = card_id is not None and 0 < card_id <= MAX_ID and db.session.scalar(
+        _cards(merchant_id).where(LoyaltyCard.id == card_id))
+    if not card:
         raise CardNotFound(NO_CARD)
     return card
 
@@ -127,6 +123,13 @@ def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, cons
     duplicate = _l("This customer already has a card. Look it up instead.")
     try:
         with write_transaction():
+            # One enrollment per merchant at a time (SQLite already serialises writers): two
+            # tablets enrolling the same phone number cannot both miss the existing customer.
+            db.session.execute(
+                select(Merchant.id).where(Merchant.id == merchant.id).with_for_update())
+            replay = find_replay(merchant.id, idempotency_key)
+            if replay is not None:  # the first request finished while we waited for the lock
+                return db.session.get(LoyaltyCard, replay.card_id)
             customer = _existing_customer(merchant.id, email, phone)
             if customer is None:
                 customer = Customer(

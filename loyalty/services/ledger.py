@@ -5,6 +5,7 @@ inside ``write_transaction``), so the card row and its ledger row are written to
 """
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
 from loyalty import clock
@@ -16,6 +17,7 @@ from loyalty.models import (
     LoyaltyTransaction,
     TransactionType,
 )
+from loyalty.services.errors import Conflict
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,22 @@ def lock_card(card_id):
     ).one()
 
 
-def find_replay(merchant_id, idempotency_key):
-    """The transaction an earlier request with this key wrote, if any."""
+def find_replay(merchant_id, idempotency_key, card_id=None):
+    """The transaction an earlier request with this key wrote, if any.
+
+    With ``card_id``, a key already used on another card is refused rather than replayed.
+    """
     if not idempotency_key:
         return None
-    return db.session.scalar(
+    previous = db.session.scalar(
         select(LoyaltyTransaction).where(
             LoyaltyTransaction.merchant_id == merchant_id,
             LoyaltyTransaction.idempotency_key == idempotency_key,
         )
     )
+    if previous is not None and card_id is not None and previous.card_id != card_id:
+        raise Conflict(_l("This form was already used for another card. Open the card again."))
+    return previous
 
 
 def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pin=None,

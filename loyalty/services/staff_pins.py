@@ -1,5 +1,9 @@
 """Staff PINs: create and manage them, and verify one with a single bcrypt check.
 
+At the counter the staff member taps their name, then types the PIN: a wrong PIN always counts
+against a person, so guessing PINs without picking anyone is not possible. The keyed hash
+``pin_lookup`` keeps PINs unique within a store (no two people share one).
+
 Failed attempts are counted by one atomic ``UPDATE ... SET failed_attempts = failed_attempts + 1``
 that also sets ``locked_until`` when the count reaches the threshold, so parallel wrong guesses
 can neither be lost nor slip past the lock. A right PIN only counts while the PIN is unlocked
@@ -25,6 +29,7 @@ from loyalty.services.errors import (
     InvalidInput,
     NotFound,
     PinLocked,
+    PinRequired,
     WrongPin,
 )
 from loyalty.services.programs import loyalty_settings, pin_lockout_policy
@@ -33,8 +38,8 @@ PIN_PATTERN = re.compile(r"^\d{4,8}$")
 
 
 def pin_lookup(store_id, pin):
-    """Keyed hash of store + PIN: finds the PIN's owner without trying every bcrypt hash."""
-    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    """Keyed hash of store + PIN, unique among a store's active PINs (no bcrypt loop needed)."""
+    key = current_app.config["PIN_LOOKUP_KEY"].encode("utf-8")
     return hmac.new(key, f"{store_id}:{pin}".encode(), sha256).hexdigest()
 
 
@@ -123,28 +128,21 @@ def _locked_message(staff_pin, locked_until):
     )
 
 
-def _find(merchant_id, store_id, pin, staff_pin_id):
-    query = select(StaffPin).where(
+def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):
+    """The picked staff member's active StaffPin if ``pin`` is theirs, or a refusal saying
+    what to do. One bcrypt check; a wrong PIN counts toward that person's lockout."""
+    if staff_pin_id is None:
+        raise PinRequired(_l("Tap your name, then enter your PIN."))
+    if not pin:
+        raise PinRequired(_l("Enter your staff PIN to continue."))
+    staff_pin = db.session.scalar(select(StaffPin).where(
+        StaffPin.id == staff_pin_id,
         StaffPin.merchant_id == merchant_id,
         StaffPin.store_id == store_id,
         StaffPin.is_active.is_(True),
-    )
-    if staff_pin_id is not None:
-        return db.session.scalar(query.where(StaffPin.id == staff_pin_id))
-    return db.session.scalar(query.where(StaffPin.pin_lookup == pin_lookup(store_id, pin)))
-
-
-def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id=None):
-    """The active StaffPin this PIN belongs to, or a refusal that says what to do.
-
-    With ``staff_pin_id`` (the staff member picked on the terminal) a wrong PIN counts against
-    that person; without it, the PIN identifies its owner through ``pin_lookup``.
-    """
-    staff_pin = _find(merchant_id, store_id, pin or "", staff_pin_id)
+    ))
     if staff_pin is None:
-        if staff_pin_id is not None:
-            raise NotFound(_l("This staff member is not set up at this store."))
-        raise WrongPin(_l("Wrong PIN. Check it and try again."))
+        raise NotFound(_l("This staff member is not set up at this store."))
     now = clock.now()
     if staff_pin.locked_until is not None and staff_pin.locked_until > now:
         raise PinLocked(_locked_message(staff_pin, staff_pin.locked_until))

@@ -11,7 +11,7 @@ from loyalty.models import (
     LoyaltyTransaction,
     TransactionType,
 )
-from loyalty.services import cards, programs
+from loyalty.services import accounts, cards, programs
 from loyalty.services.adjustments import adjust_points, adjust_stamps
 from loyalty.services.errors import (
     CardNotFound,
@@ -55,6 +55,14 @@ def test_a_customer_gets_one_card_per_merchant(merchant, other_merchant, card):
     with pytest.raises(Conflict):
         factories.card(merchant.merchant, "Léa by phone", email="", phone="+352621123456")
     assert factories.card(other_merchant.merchant, "Léa", email="lea@example.com").id != card.id
+
+
+def test_a_phone_number_is_the_same_whatever_its_spacing(merchant, program):
+    accounts.create_customer(merchant.merchant, "Walk-in", email=None, phone="+352 691 22-33-44")
+    card = cards.enroll_customer(merchant.merchant, name="Walk-in", phone="+352691223344")
+    assert card.customer.phone == "+352691223344"
+    with pytest.raises(Conflict):
+        cards.enroll_customer(merchant.merchant, name="Walk-in", phone="+352 691 223 344")
 
 
 def test_enrollment_is_refused_while_the_program_is_inactive(merchant, program):

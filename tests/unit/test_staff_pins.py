@@ -6,6 +6,7 @@ from loyalty.services import programs, staff_pins
 from loyalty.services.errors import (
     Conflict,
     InvalidInput,
+    NotFound,
     PinLocked,
     PinRequired,
     WrongPin,
@@ -42,8 +43,8 @@ def test_a_required_pin_must_be_given(merchant, card, frozen_clock):
     assert card.stamp_count == 0
 
 
-def test_the_pin_identifies_who_stamped(merchant, card, tom, frozen_clock):
-    result = add_stamp(card, context=_at_counter(merchant, pin="1234"))
+def test_the_picked_staff_member_is_recorded(merchant, card, tom, frozen_clock):
+    result = add_stamp(card, context=_at_counter(merchant, pin="1234", staff_pin_id=tom.id))
     assert result.transaction.staff_pin_id == tom.id
     db.session.refresh(tom)
     assert tom.last_used_at is not None
@@ -53,10 +54,24 @@ def test_wrong_pin_says_how_many_attempts_are_left(merchant, card, tom, frozen_c
     with pytest.raises(WrongPin) as refused:
         add_stamp(card, context=_at_counter(merchant, pin="9999", staff_pin_id=tom.id))
     assert str(refused.value.message) == "Wrong PIN. 4 attempts left before it locks."
-    with pytest.raises(WrongPin) as unknown:
-        add_stamp(card, context=_at_counter(merchant, pin="9999"))
-    assert str(unknown.value.message) == "Wrong PIN. Check it and try again."
     assert card.stamp_count == 0
+
+
+def test_a_pin_without_picking_who_is_refused_and_never_guessed(merchant, card, tom, monkeypatch, frozen_clock):
+    checks = []
+    monkeypatch.setattr(staff_pins, "check_secret", lambda *a: checks.append(1) or False)
+    with pytest.raises(PinRequired) as refused:
+        add_stamp(card, context=_at_counter(merchant, pin="1234"))
+    assert str(refused.value.message) == "Tap your name, then enter your PIN."
+    assert checks == []
+
+
+def test_confirming_without_typing_a_pin_does_not_count_as_a_wrong_pin(merchant, card, tom, frozen_clock):
+    for _ in range(6):
+        with pytest.raises(PinRequired, match="Enter your staff PIN"):
+            add_stamp(card, context=_at_counter(merchant, pin="", staff_pin_id=tom.id))
+    db.session.refresh(tom)
+    assert tom.failed_attempts == 0 and tom.locked_until is None
 
 
 def test_too_many_wrong_pins_lock_even_the_right_one_until_unlocked(merchant, card, tom, frozen_clock):
@@ -71,9 +86,9 @@ def test_too_many_wrong_pins_lock_even_the_right_one_until_unlocked(merchant, ca
         "This PIN is locked until 12:30 after too many wrong attempts. Ask a manager to unlock it."
     )
     with pytest.raises(PinLocked):
-        add_stamp(card, context=_at_counter(merchant, pin="1234"))
+        add_stamp(card, context=_at_counter(merchant, pin="1234", **picked))
     staff_pins.unlock_staff_pin(tom)
-    assert add_stamp(card, context=_at_counter(merchant, pin="1234")).card.stamp_count == 1
+    assert add_stamp(card, context=_at_counter(merchant, pin="1234", **picked)).card.stamp_count == 1
 
 
 def test_the_lock_ends_by_itself(merchant, card, tom, frozen_clock):
@@ -81,7 +96,7 @@ def test_the_lock_ends_by_itself(merchant, card, tom, frozen_clock):
         with pytest.raises((WrongPin, PinLocked)):
             add_stamp(card, context=_at_counter(merchant, pin="0000", staff_pin_id=tom.id))
     frozen_clock.advance(minutes=31)
-    assert add_stamp(card, context=_at_counter(merchant, pin="1234")).card.stamp_count == 1
+    assert add_stamp(card, context=_at_counter(merchant, pin="1234", staff_pin_id=tom.id)).card.stamp_count == 1
 
 
 def test_lockout_threshold_comes_from_the_merchants_settings(merchant, card, tom, frozen_clock):
@@ -93,12 +108,12 @@ def test_lockout_threshold_comes_from_the_merchants_settings(merchant, card, tom
 
 
 def test_an_attempt_costs_one_bcrypt_check_whatever_the_team_size(merchant, card, tom, monkeypatch, frozen_clock):
-    for n in range(8):
-        staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], f"Staff {n}", f"55{n}0")
+    team = [staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], f"Staff {n}", f"55{n}0")
+            for n in range(8)]
     checks = []
     real = staff_pins.check_secret
     monkeypatch.setattr(staff_pins, "check_secret", lambda *a: checks.append(1) or real(*a))
-    add_stamp(card, context=_at_counter(merchant, pin="5570"))
+    add_stamp(card, context=_at_counter(merchant, pin="5570", staff_pin_id=team[7].id))
     assert len(checks) == 1
     with pytest.raises(WrongPin):
         add_stamp(card, context=_at_counter(merchant, pin="5571", staff_pin_id=tom.id))
@@ -117,17 +132,20 @@ def test_pins_are_digits_and_unique_per_store(merchant, tom):
 def test_rename_reset_and_deactivate(merchant, card, tom, frozen_clock):
     staff_pins.rename_staff_pin(tom, "Thomas")
     staff_pins.reset_staff_pin(tom, "4321")
+    picked = {"staff_pin_id": tom.id}
     with pytest.raises(WrongPin):
-        add_stamp(card, context=_at_counter(merchant, pin="1234"))
-    assert add_stamp(card, context=_at_counter(merchant, pin="4321")).transaction.staff_pin.staff_name == "Thomas"
+        add_stamp(card, context=_at_counter(merchant, pin="1234", **picked))
+    result = add_stamp(card, context=_at_counter(merchant, pin="4321", **picked))
+    assert result.transaction.staff_pin.staff_name == "Thomas"
     staff_pins.deactivate_staff_pin(tom)
-    with pytest.raises(WrongPin):
-        add_stamp(card, context=_at_counter(merchant, pin="4321"))
+    with pytest.raises(NotFound, match="not set up at this store"):
+        add_stamp(card, context=_at_counter(merchant, pin="4321", **picked))
     # A deactivated PIN frees its digits for someone else.
     staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Ann", "4321")
 
 
 def test_another_merchants_pin_is_not_accepted(merchant, other_merchant, card, frozen_clock):
-    staff_pins.create_staff_pin(other_merchant.merchant, other_merchant.stores[0], "Spy", "7777")
-    with pytest.raises(WrongPin):
-        add_stamp(card, context=_at_counter(merchant, pin="7777"))
+    spy = staff_pins.create_staff_pin(other_merchant.merchant, other_merchant.stores[0], "Spy", "7777")
+    with pytest.raises(NotFound):
+        add_stamp(card, context=_at_counter(merchant, pin="7777", staff_pin_id=spy.id))
+    assert card.stamp_count == 0

@@ -58,6 +58,12 @@ def test_server_errors_show_a_friendly_page(make_app):
     assert "kaboom" not in page.text
 
 
+def test_an_empty_secret_key_in_development_falls_back_to_the_dev_key(monkeypatch, database_url):
+    monkeypatch.setenv("SECRET_KEY", "")  # as a freshly copied .env.example leaves it
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "memory://"})
+    assert app.test_client().get("/login").status_code == 200
+
+
 def test_production_refuses_the_default_secret_key(monkeypatch):
     monkeypatch.setenv("LOYALTY_ENV", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)

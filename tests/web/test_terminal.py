@@ -131,7 +131,7 @@ def test_earn_points_with_the_keypad_amount(staff_terminal, points_card):
     assert "Order T-1 already earned points. Nothing was added." in again.text
 
 
-@pytest.mark.parametrize("amount", ["abc", "-5", "1.234", ""])
+@pytest.mark.parametrize("amount", ["abc", "-5", "1.234", "", "NaN", "Infinity", "1e999", "1E+30"])
 def test_a_bad_amount_is_refused_on_the_sheet(staff_terminal, points_card, amount):
     card, _ = points_card
     response = staff_terminal.act(card.id, "earn", amount=amount)
@@ -257,3 +257,22 @@ def test_a_repeated_enrollment_submit_creates_one_card(staff_terminal, stamp_car
                                    idempotency_key="enroll-1")
     assert first.status_code == second.status_code == 200
     assert _ledger(TransactionType.CARD_CREATED) == 2  # Ida's card and Olga's, once
+
+
+def test_an_idempotency_key_used_on_one_card_is_refused_on_another(staff_terminal, merchant, points_card):
+    card, _ = points_card
+    other = factories.card(merchant.merchant, "Otto Other", email="otto@example.com")
+    staff_terminal.act(card.id, "earn", key="one-form", amount="10.00")
+    reused = staff_terminal.act(other.id, "earn", key="one-form", amount="10.00")
+    assert reused.status_code == 409
+    assert "This form was already used for another card." in reused.text
+    assert _ledger(TransactionType.POINTS_EARNED) == 1
+
+
+def test_out_of_range_ids_and_nul_bytes_are_bad_input_not_errors(staff_terminal, points_card):
+    card, _ = points_card
+    huge = "99999999999999999999"
+    assert staff_terminal.client.get(f"/terminal/cards/{huge}", headers=staff_terminal.HTMX).status_code == 404
+    assert staff_terminal.act(card.id, "redeem", reward_id=huge).status_code == 422
+    assert staff_terminal.act(card.id, "void", transaction_id=huge).status_code == 422
+    assert staff_terminal.find("abc\x00def").status_code == 400

@@ -22,6 +22,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from loyalty.models import MAX_ID
+
+MAX_AMOUNT = Decimal("100000")
+ID_RANGE = NumberRange(min=1, max=MAX_ID)
+
 
 def new_key():
     return uuid.uuid4().hex
@@ -31,7 +36,7 @@ class ActionForm(FlaskForm):
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)], default=new_key)
     pin = PasswordField(_l("Staff PIN"), validators=[
         Optional(), Regexp(r"^\d{4,8}$", message=_l("A PIN is 4 to 8 digits."))])
-    staff_pin_id = IntegerField(validators=[Optional()])
+    staff_pin_id = IntegerField(validators=[Optional(), ID_RANGE])
 
 
 class EarnForm(ActionForm):
@@ -43,19 +48,20 @@ class EarnForm(ActionForm):
             value = Decimal((field.data or "").replace(",", ".").strip())
         except InvalidOperation as exc:
             raise ValidationError(_l("Enter an amount like 12.50.")) from exc
-        if value <= 0 or value != value.quantize(Decimal("0.01")):
+        if (not value.is_finite() or value <= 0 or value > MAX_AMOUNT
+                or value.as_tuple().exponent < -2):
             raise ValidationError(_l("Enter an amount like 12.50."))
         self.amount_cents = int(value * 100)
 
 
 class RedeemForm(ActionForm):
-    reward_id = IntegerField(validators=[DataRequired()])
+    reward_id = IntegerField(validators=[DataRequired(), ID_RANGE])
 
 
 class VoidForm(ActionForm):
-    transaction_id = IntegerField(validators=[DataRequired()])
+    transaction_id = IntegerField(validators=[DataRequired(), ID_RANGE])
     amount = IntegerField(_l("How much to take back"), validators=[
-        Optional(), NumberRange(min=1, message=_l("Void at least 1."))])
+        Optional(), NumberRange(min=1, max=MAX_ID, message=_l("Void at least 1."))])
 
 
 class EnrollForm(FlaskForm):
@@ -74,4 +80,4 @@ class EnrollForm(FlaskForm):
 
 
 class StoreForm(FlaskForm):
-    store_id = IntegerField(validators=[DataRequired()])
+    store_id = IntegerField(validators=[DataRequired(), ID_RANGE])
