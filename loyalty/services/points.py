@@ -1,4 +1,4 @@
-"""Points actions: earn for a purchase, redeem a catalogue reward, void for a return, expire."""
+"""Points actions: earn for a purchase, redeem a catalogue reward, expire (voids: ``voids.py``)."""
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -21,8 +21,6 @@ from loyalty.services.errors import InvalidInput, Refused
 from loyalty.services.ledger import append
 from loyalty.services.rules import (
     check_cross_location,
-    check_void_allowed,
-    void_amounts,
 )
 
 EXPIRY_BATCH = 500
@@ -117,19 +115,6 @@ def redeem_reward(card, reward_id, *, context, idempotency_key=None):
         return append(card, TransactionType.POINTS_REDEEMED, context, points=-reward.points_cost,
                       staff_pin=staff_pin, idempotency_key=idempotency_key,
                       reward_id=reward.id, reward_description=reward.name)
-
-    return run_card_action(card, context, idempotency_key, action)
-
-
-def void_points(card, original_id, *, points=None, context, idempotency_key=None, notes=None):
-    """Take back points an earlier purchase earned (a return), bounded by what it gave."""
-
-    def action(card, program, staff_pin):
-        original = check_void_allowed(card, original_id, TransactionType.POINTS_EARNED)
-        taken, shortfall = void_amounts(original, original.points_delta, points, card.points_balance)
-        return append(card, TransactionType.POINTS_VOIDED, context, points=-taken,
-                      staff_pin=staff_pin, idempotency_key=idempotency_key,
-                      related_transaction_id=original.id, void_shortfall=shortfall, notes=notes)
 
     return run_card_action(card, context, idempotency_key, action)
 

@@ -1,4 +1,4 @@
-"""Stamp card actions: add a stamp, redeem the stamp reward, void stamps for a return."""
+"""Stamp card actions: add a stamp, redeem the stamp reward (voids live in ``voids.py``)."""
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -12,8 +12,6 @@ from loyalty.services.errors import Refused
 from loyalty.services.ledger import append
 from loyalty.services.rules import (
     check_cross_location,
-    check_void_allowed,
-    void_amounts,
 )
 
 
@@ -82,18 +80,5 @@ def redeem_stamp_reward(card, *, context, idempotency_key=None):
                       stamps=-program.stamps_target, staff_pin=staff_pin,
                       idempotency_key=idempotency_key,
                       reward_description=program.stamp_reward_description)
-
-    return run_card_action(card, context, idempotency_key, action)
-
-
-def void_stamps(card, original_id, *, stamps=None, context, idempotency_key=None, notes=None):
-    """Take back stamps an earlier ``stamp_earned`` gave (a return)."""
-
-    def action(card, program, staff_pin):
-        original = check_void_allowed(card, original_id, TransactionType.STAMP_EARNED)
-        taken, shortfall = void_amounts(original, original.stamps_delta, stamps, card.stamp_count)
-        return append(card, TransactionType.STAMP_VOIDED, context, stamps=-taken,
-                      staff_pin=staff_pin, idempotency_key=idempotency_key,
-                      related_transaction_id=original.id, void_shortfall=shortfall, notes=notes)
 
     return run_card_action(card, context, idempotency_key, action)

@@ -1,24 +1,84 @@
-"""Void for a return: dispatch to points or stamps by what the original transaction gave."""
+"""Voids for a return: take back what an earlier stamp or purchase gave, never more.
+
+A void never takes back more than the original gave minus what earlier voids claimed, and
+never more than the balance holds; what the balance cannot cover is the shortfall, recorded
+on the void row instead of being dropped.
+"""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, TransactionType
-from loyalty.services.errors import NotFound
-from loyalty.services.points import void_points
-from loyalty.services.stamps import void_stamps
+from loyalty.services.actions import run_card_action
+from loyalty.services.errors import NotFound, Refused
+from loyalty.services.ledger import already_voided, append
+from loyalty.services.programs import loyalty_settings
+
+#: earn type -> (void type, the card's balance attribute, the ledger delta attribute)
+VOIDABLE = {
+    TransactionType.POINTS_EARNED: (TransactionType.POINTS_VOIDED, "points_balance", "points_delta"),
+    TransactionType.STAMP_EARNED: (TransactionType.STAMP_VOIDED, "stamp_count", "stamps_delta"),
+}
+NOT_VOIDABLE = _l("This transaction cannot be voided: pick a purchase or stamp of this card.")
 
 
-def void_transaction(card, original_id, *, amount=None, context, idempotency_key=None, notes=None):
-    """Take back (part of) a purchase's points or a stamp of this card."""
-    kind = db.session.scalar(
-        select(LoyaltyTransaction.transaction_type).where(
-            LoyaltyTransaction.id == original_id, LoyaltyTransaction.card_id == card.id)
+def _original(card, original_id, earn_type=None):
+    if not loyalty_settings(card.merchant_id).allow_voids:
+        raise Refused(_l("Voids are turned off for this shop. Ask the owner to adjust the card."))
+    query = select(LoyaltyTransaction).where(
+        LoyaltyTransaction.id == original_id,
+        LoyaltyTransaction.card_id == card.id,
+        LoyaltyTransaction.transaction_type.in_([earn_type] if earn_type else list(VOIDABLE)),
     )
-    if kind == TransactionType.POINTS_EARNED:
-        return void_points(card, original_id, points=amount, context=context,
-                           idempotency_key=idempotency_key, notes=notes)
-    if kind == TransactionType.STAMP_EARNED:
-        return void_stamps(card, original_id, stamps=amount, context=context,
-                           idempotency_key=idempotency_key, notes=notes)
-    raise NotFound(_l("This transaction cannot be voided: pick a purchase or stamp of this card."))
+    original = db.session.scalar(query)
+    if original is None:
+        raise NotFound(NOT_VOIDABLE)
+    return original
+
+
+def _amounts(original, gave, requested, balance):
+    """(taken, shortfall) for a void of ``requested`` (None = all that is left)."""
+    remaining = gave - already_voided(original.id)
+    if remaining <= 0:
+        raise Refused(_l("This transaction was already voided in full."))
+    if requested is None:
+        requested = remaining
+    if requested < 1:
+        raise Refused(_l("Void at least 1."))
+    if requested > remaining:
+        raise Refused(
+            _l("At most %(remaining)s can still be voided for this transaction.", remaining=remaining)
+        )
+    taken = min(requested, balance)
+    return taken, requested - taken
+
+
+def void_transaction(card, original_id, *, amount=None, earn_type=None, context,
+                     idempotency_key=None, notes=None):
+    """Take back (part of) a purchase's points or a stamp of this card, under the card's lock."""
+
+    def action(card, program, staff_pin):
+        original = _original(card, original_id, earn_type)
+        void_type, balance, delta = VOIDABLE[original.transaction_type]
+        taken, shortfall = _amounts(original, getattr(original, delta), amount,
+                                    getattr(card, balance))
+        change = {"points": -taken} if delta == "points_delta" else {"stamps": -taken}
+        return append(card, void_type, context, staff_pin=staff_pin,
+                      idempotency_key=idempotency_key, related_transaction_id=original.id,
+                      void_shortfall=shortfall, notes=notes, **change)
+
+    return run_card_action(card, context, idempotency_key, action)
+
+
+def void_points(card, original_id, *, points=None, context, idempotency_key=None, notes=None):
+    """Take back points an earlier purchase earned (a return), bounded by what it gave."""
+    return void_transaction(card, original_id, amount=points, context=context,
+                            earn_type=TransactionType.POINTS_EARNED,
+                            idempotency_key=idempotency_key, notes=notes)
+
+
+def void_stamps(card, original_id, *, stamps=None, context, idempotency_key=None, notes=None):
+    """Take back stamps an earlier ``stamp_earned`` gave (a return)."""
+    return void_transaction(card, original_id, amount=stamps, context=context,
+                            earn_type=TransactionType.STAMP_EARNED,
+                            idempotency_key=idempotency_key, notes=notes)

@@ -24,9 +24,9 @@ from loyalty.services.points import (
     earn_points,
     expire_points,
     redeem_reward,
-    void_points,
 )
-from loyalty.services.stamps import add_stamp, redeem_stamp_reward, void_stamps
+from loyalty.services.stamps import add_stamp, redeem_stamp_reward
+from loyalty.services.voids import void_points, void_stamps
 from tests import factories
 
 COOLDOWN = timedelta(minutes=10)

@@ -9,8 +9,8 @@ from loyalty.services.points import (
     earn_points,
     expire_points,
     redeem_reward,
-    void_points,
 )
+from loyalty.services.voids import void_points
 from tests import factories
 
 

@@ -8,7 +8,8 @@ from loyalty.models import LoyaltyTransaction, TransactionType
 from loyalty.services import cards, programs
 from loyalty.services.errors import Refused
 from loyalty.services.ledger import ledger_drift
-from loyalty.services.stamps import add_stamp, redeem_stamp_reward, void_stamps
+from loyalty.services.stamps import add_stamp, redeem_stamp_reward
+from loyalty.services.voids import void_stamps
 from tests import factories
 
 
