@@ -42,21 +42,32 @@ def write_transaction():
     """One use case, one transaction that holds the write lock from its first statement.
 
     Commits on success, rolls back on any error. Whatever the session was reading before is
-    committed first, so the use case never decides on a stale snapshot.
+    committed first, so the use case never decides on a stale snapshot: what it decides on (the
+    card, the program, the settings) it reads again inside, with ``populate_existing``.
     """
     session = db.session()  # the request's Session itself, not the scoped proxy
     if session.in_transaction():
-        session.commit()
+        _commit_keeping_state(session)  # rows the use case decides on are re-read under the lock
     session.connection(execution_options={IMMEDIATE: True})
     session.info["in_write_transaction"] = True
     try:
         yield session
-        session.commit()
+        _commit_keeping_state(session)
     except BaseException:
         session.rollback()
         raise
     finally:
         session.info.pop("in_write_transaction", None)
+
+
+def _commit_keeping_state(session):
+    """Commit without expiring loaded objects: what the use case just wrote under its lock is
+    what the database now holds, so the page that follows need not read it all again."""
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def in_write_transaction():

@@ -55,8 +55,12 @@ def _validate(fields):
 
 
 def live_program(merchant_id):
-    """The merchant's program (active or not), or None."""
-    return db.session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.merchant_id == merchant_id))
+    """The merchant's program (active or not), or None; always as the database has it now."""
+    return db.session.scalar(
+        select(LoyaltyProgram)
+        .where(LoyaltyProgram.merchant_id == merchant_id)
+        .execution_options(populate_existing=True)
+    )
 
 
 def create_program(merchant, program_type, card_name, *, active=True, **fields):
@@ -156,7 +160,11 @@ def loyalty_settings(merchant_id):
     ``INSERT ... ON CONFLICT DO NOTHING``, then read: inside a use case's write transaction it
     joins that transaction, otherwise it commits a short one of its own.
     """
-    query = select(MerchantLoyaltySettings).where(MerchantLoyaltySettings.merchant_id == merchant_id)
+    query = (
+        select(MerchantLoyaltySettings)
+        .where(MerchantLoyaltySettings.merchant_id == merchant_id)
+        .execution_options(populate_existing=True)
+    )
     settings = db.session.scalar(query)
     if settings is None:
         insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -140,7 +140,7 @@ def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):
         StaffPin.merchant_id == merchant_id,
         StaffPin.store_id == store_id,
         StaffPin.is_active.is_(True),
-    ))
+    ).execution_options(populate_existing=True))
     if staff_pin is None:
         raise NotFound(_l("This staff member is not set up at this store."))
     now = clock.now()
