@@ -7,6 +7,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
@@ -158,7 +159,8 @@ def memberships_of(user):
     """The user's live memberships with live merchants, owners first."""
     return db.session.scalars(
         select(Membership)
-        .join(Merchant, Merchant.id == Membership.merchant_id)
+        .join(Membership.merchant)
+        .options(contains_eager(Membership.merchant))
         .where(Membership.user_id == user.id)
         .order_by(Membership.merchant_id, Membership.store_id.is_not(None), Membership.id)
     ).all()

@@ -2,10 +2,10 @@
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyTransaction, TransactionType
-from loyalty.services.ledger import recent_transactions
 from loyalty.services.programs import active_rewards, live_program
 
 VOIDABLE_TYPES = (TransactionType.POINTS_EARNED, TransactionType.STAMP_EARNED)
@@ -33,31 +33,37 @@ class CardSummary:
         return min(self.card.stamp_count, self.program.stamps_target) if self.program else 0
 
 
-def _voidable_amounts(transactions):
-    """Remaining voidable amount per earn transaction, from one grouped query."""
-    earns = [t for t in transactions if t.transaction_type in VOIDABLE_TYPES]
-    if not earns:
-        return {}
-    T = LoyaltyTransaction
-    claimed = dict(db.session.execute(
-        select(T.related_transaction_id,
-               func.sum(-(T.stamps_delta + T.points_delta) + T.void_shortfall))
-        .where(T.related_transaction_id.in_([t.id for t in earns]))
-        .group_by(T.related_transaction_id)
-    ).all())
-    remaining = {}
-    for earn in earns:
-        left = earn.stamps_delta + earn.points_delta - (claimed.get(earn.id) or 0)
-        if left > 0:
-            remaining[earn.id] = left
-    return remaining
+def _recent_with_voidable(card, limit):
+    """The card's latest transactions and, for earn rows, what voids can still take back.
+
+    One query: each row carries what later voids already claimed, as a correlated subquery.
+    """
+    T, V = LoyaltyTransaction, aliased(LoyaltyTransaction)
+    claimed = (
+        select(func.coalesce(func.sum(-(V.stamps_delta + V.points_delta) + V.void_shortfall), 0))
+        .where(V.related_transaction_id == T.id)
+        .correlate(T)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(T, claimed)
+        .where(T.card_id == card.id)
+        .order_by(T.transaction_at.desc(), T.id.desc())
+        .limit(limit)
+    ).all()
+    voidable = {}
+    for row, already in rows:
+        if row.transaction_type in VOIDABLE_TYPES:
+            left = row.stamps_delta + row.points_delta - already
+            if left > 0:
+                voidable[row.id] = left
+    return [row for row, _ in rows], voidable
 
 
 def summarize_card(card, *, program=None, history=8):
     """Everything the card panel shows. Pass the merchant's ``program`` if already loaded."""
     program = program if program is not None else live_program(card.merchant_id)
-    summary = CardSummary(card=card, customer=db.session.get(Customer, card.customer_id),
-                          program=program)
+    summary = CardSummary(card=card, customer=card.customer, program=program)
     if program is not None and program.has_points:
         summary.rewards = active_rewards(program)
         summary.affordable = [
@@ -67,6 +73,5 @@ def summarize_card(card, *, program=None, history=8):
         ]
         summary.next_reward = next(
             (r for r in summary.rewards if r.points_cost > card.points_balance), None)
-    summary.recent = recent_transactions(card, limit=history)
-    summary.voidable = _voidable_amounts(summary.recent)
+    summary.recent, summary.voidable = _recent_with_voidable(card, history)
     return summary

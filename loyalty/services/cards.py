@@ -5,6 +5,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from loyalty import clock
 from loyalty.database import write_transaction
@@ -33,7 +34,12 @@ def normalize_card_number(text):
 
 
 def _cards(merchant_id):
-    return select(LoyaltyCard).where(LoyaltyCard.merchant_id == merchant_id)
+    """The merchant's cards, each with its customer (the counter always shows the name)."""
+    return (
+        select(LoyaltyCard)
+        .where(LoyaltyCard.merchant_id == merchant_id)
+        .options(joinedload(LoyaltyCard.customer))
+    )
 
 
 def card_by_id(merchant_id, card_id):

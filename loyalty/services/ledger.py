@@ -111,15 +111,6 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     return row
 
 
-def recent_transactions(card, limit=10):
-    return db.session.scalars(
-        select(LoyaltyTransaction)
-        .where(LoyaltyTransaction.card_id == card.id)
-        .order_by(LoyaltyTransaction.transaction_at.desc(), LoyaltyTransaction.id.desc())
-        .limit(limit)
-    ).all()
-
-
 def already_voided(original_id):
     """What voids of ``original_id`` have claimed so far: taken back plus recorded shortfall."""
     T = LoyaltyTransaction
