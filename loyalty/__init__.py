@@ -38,7 +38,7 @@ def create_app(overrides=None):
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
-    register_template_context(app)
+    register_request_hooks(app)
     cli.register_commands(app)
     return app
 
@@ -96,7 +96,8 @@ def register_blueprints(app):
         app.register_blueprint(blueprint)
 
 
-def register_template_context(app):
+def register_request_hooks(app):
+    """Template globals, the NUL-byte guard and the Vary header on every response."""
     @app.context_processor
     def inject_languages():
         return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}
