@@ -20,7 +20,7 @@ from loyalty.extensions import (
     migrate,
     redis_client,
 )
-from loyalty.models import User
+from loyalty.services import accounts
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -88,7 +88,7 @@ def register_extensions(app):
 
 @login_manager.user_loader
 def load_user(user_id):
-    return db.session.get(User, int(user_id))
+    return accounts.load_signed_in_user(int(user_id))
 
 
 def register_blueprints(app):

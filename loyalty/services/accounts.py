@@ -5,13 +5,14 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import joinedload
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
+    MAX_ID,
     Customer,
     Membership,
     Merchant,
@@ -155,12 +156,21 @@ def restore_record(record):
         restore(record)
 
 
+@cache
+def _signed_in_user_statement():
+    return select(User).where(User.id == bindparam("user_id")).options(
+        joinedload(User.memberships).joinedload(Membership.merchant, innerjoin=True)
+    )
+
+
+def load_signed_in_user(user_id):
+    """The live user with their memberships and merchants, in one statement (every request)."""
+    if not 0 < user_id <= MAX_ID:
+        return None
+    return db.session.scalars(_signed_in_user_statement(), {"user_id": user_id}).unique().first()
+
+
 def memberships_of(user):
     """The user's live memberships with live merchants, owners first."""
-    return db.session.scalars(
-        select(Membership)
-        .join(Membership.merchant)
-        .options(contains_eager(Membership.merchant))
-        .where(Membership.user_id == user.id)
-        .order_by(Membership.merchant_id, Membership.store_id.is_not(None), Membership.id)
-    ).all()
+    live = [m for m in user.memberships if m.merchant is not None]
+    return sorted(live, key=lambda m: (m.merchant_id, m.store_id is not None, m.id))

@@ -1,7 +1,8 @@
 """What the counter shows about a card: balances, rewards in reach, recent and voidable history."""
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from loyalty.extensions import db
@@ -33,10 +34,12 @@ class CardSummary:
         return min(self.card.stamp_count, self.program.stamps_target) if self.program else 0
 
 
-def _recent_with_voidable(card, limit):
-    """The card's latest transactions and, for earn rows, what voids can still take back.
+@cache
+def _recent_statement():
+    """The card's latest transactions, each with what later voids already claimed of it.
 
-    One query: each row carries what later voids already claimed, as a correlated subquery.
+    Built once (an aliased entity is costly to set up); the card and the limit are bound
+    per call.
     """
     T, V = LoyaltyTransaction, aliased(LoyaltyTransaction)
     claimed = (
@@ -45,12 +48,17 @@ def _recent_with_voidable(card, limit):
         .correlate(T)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    return (
         select(T, claimed)
-        .where(T.card_id == card.id)
+        .where(T.card_id == bindparam("card_id"))
         .order_by(T.transaction_at.desc(), T.id.desc())
-        .limit(limit)
-    ).all()
+        .limit(bindparam("limit"))
+    )
+
+
+def _recent_with_voidable(card, limit):
+    """The card's latest transactions and, for earn rows, what voids can still take back."""
+    rows = db.session.execute(_recent_statement(), {"card_id": card.id, "limit": limit}).all()
     voidable = {}
     for row, already in rows:
         if row.transaction_type in VOIDABLE_TYPES:
@@ -60,12 +68,13 @@ def _recent_with_voidable(card, limit):
     return [row for row, _ in rows], voidable
 
 
-def summarize_card(card, *, program=None, history=8):
-    """Everything the card panel shows. Pass the merchant's ``program`` if already loaded."""
+def summarize_card(card, *, program=None, rewards=None, history=8):
+    """Everything the card panel shows. Pass the merchant's ``program`` and its active
+    ``rewards`` if already loaded (``program_with_rewards``)."""
     program = program if program is not None else live_program(card.merchant_id)
     summary = CardSummary(card=card, customer=card.customer, program=program)
     if program is not None and program.has_points:
-        summary.rewards = active_rewards(program)
+        summary.rewards = rewards if rewards is not None else active_rewards(program)
         summary.affordable = [
             r for r in summary.rewards
             if r.points_cost <= card.points_balance

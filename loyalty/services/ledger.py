@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from loyalty import clock
 from loyalty.extensions import db
@@ -50,7 +51,8 @@ def lock_card(card_id):
     return db.session.scalars(
         select(LoyaltyCard)
         .where(LoyaltyCard.id == card_id)
-        .with_for_update()
+        .options(joinedload(LoyaltyCard.customer, innerjoin=True))  # kept for the page after
+        .with_for_update(of=LoyaltyCard)
         .execution_options(populate_existing=True)
     ).one()
 

@@ -1,7 +1,9 @@
 """The merchant's loyalty program, its reward catalogue, and per-merchant settings."""
+from functools import cache
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -144,6 +146,25 @@ def reward_for(merchant_id, reward_id):
     if reward is None:
         raise NotFound(_l("This reward does not exist."))
     return reward
+
+
+@cache
+def _program_with_rewards_statement():
+    return (
+        select(LoyaltyProgram, Reward)
+        .outerjoin(Reward, and_(Reward.program_id == LoyaltyProgram.id, Reward.is_active.is_(True)))
+        .where(LoyaltyProgram.merchant_id == bindparam("merchant_id"))
+        .order_by(Reward.points_cost, Reward.name)
+        .execution_options(populate_existing=True)
+    )
+
+
+def program_with_rewards(merchant_id):
+    """``(program, active rewards cheapest first)`` in one statement; ``(None, [])`` if none."""
+    rows = db.session.execute(_program_with_rewards_statement(), {"merchant_id": merchant_id}).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [reward for _, reward in rows if reward is not None]
 
 
 def active_rewards(program):

@@ -40,7 +40,7 @@ from loyalty.services.errors import (
 )
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points, redeem_reward
-from loyalty.services.programs import live_program
+from loyalty.services.programs import program_with_rewards
 from loyalty.services.stamps import add_stamp, redeem_stamp_reward
 from loyalty.services.voids import void_transaction
 from loyalty.tenancy import current_merchant, roles_required, scoped, tenancy
@@ -158,16 +158,20 @@ def _context(store, form=None):
 
 
 def _program():
-    """The merchant's program, loaded once per request."""
+    """The merchant's program (with its active rewards), loaded once per request."""
     if "terminal_program" not in g:
-        g.terminal_program = live_program(current_merchant.id)
+        g.terminal_program, g.terminal_rewards = program_with_rewards(current_merchant.id)
     return g.terminal_program
+
+
+def _summary(card):
+    return summarize_card(card, program=_program(), rewards=g.terminal_rewards)
 
 
 def _render(store, *, card=None, results=None, query="", banner=None, banner_kind="success",
             status=200):
     program = _program()
-    summary = summarize_card(card, program=program) if card is not None else None
+    summary = _summary(card) if card is not None else None
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
                   timezone=current_merchant.timezone)
@@ -259,7 +263,7 @@ def _render_sheet(store, card, kind, form, *, error=None, status=200):
         remembered = session.get(LAST_STAFF)
         ids = [person.id for person in staff]
         form.staff_pin_id.data = remembered if remembered in ids else (ids[0] if len(ids) == 1 else None)
-    values = dict(store=store, summary=summarize_card(card, program=_program()), kind=kind,
+    values = dict(store=store, summary=_summary(card), kind=kind,
                   form=form, error=error, program=_program(),
                   merchant_currency=current_merchant.currency, staff=staff,
                   timezone=current_merchant.timezone)
