@@ -25,12 +25,19 @@ import uuid
 from pathlib import Path
 
 import bcrypt
-import httpx
+from harness import (
+    VENV_BIN,
+    Browser,
+    cpu_seconds,
+    gunicorn_pids,
+    percentile,
+    postgres_pids,
+    start_gunicorn,
+)
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
 PASSWORD = "bench-password-123"
 CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 FORM_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -95,8 +102,8 @@ def seed(env, terminals, pin_on):
 
 
 class TerminalClient:
-    def __init__(self, base, index, numbers, pin, stop, results, lock):
-        self.client = httpx.Client(base_url=base, timeout=30)
+    def __init__(self, port, index, numbers, pin, stop, results, lock):
+        self.client = Browser(port)
         self.index, self.numbers, self.pin = index, numbers, pin
         self.stop, self.results, self.lock = stop, results, lock
         self.rng = random.Random(index)
@@ -106,9 +113,9 @@ class TerminalClient:
         token = FORM_CSRF.search(page.text).group(1)
         response = self.client.post("/login", data={
             "email": f"terminal{self.index}@bench.example.com", "password": PASSWORD, "csrf_token": token})
-        assert response.status_code == 302, response.text[:300]
+        assert response.status == 302, response.text[:300]
         terminal = self.client.get("/terminal/")
-        assert terminal.status_code == 200, terminal.status_code
+        assert terminal.status == 200, terminal.status
         self.headers = {"HX-Request": "true", "X-CSRFToken": CSRF.search(terminal.text).group(1)}
 
     def timed(self, kind, method, url, **kwargs):
@@ -116,7 +123,7 @@ class TerminalClient:
         response = self.client.request(method, url, headers=self.headers, **kwargs)
         elapsed = time.perf_counter() - started
         with self.lock:
-            self.results.append((kind, response.status_code, elapsed))
+            self.results.append((kind, response.status, elapsed))
         return response
 
     def run(self):
@@ -139,34 +146,6 @@ class TerminalClient:
                 self.timed("earn", "POST", f"/terminal/cards/{card_id}/earn", data=data)
 
 
-def cpu_seconds(pids):
-    """CPU seconds (user + system) the processes ``pids`` have used so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def gunicorn_pids(master):
-    children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
-    return [master, *map(int, children.split())]
-
-
-def postgres_pids():
-    found = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True).stdout
-    return [int(pid) for pid in found.split()]
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--terminals", type=int, default=16)
@@ -185,23 +164,12 @@ def main():
     recreate_database(args.database_url)
     flask(env, "db", "upgrade", capture=True)
     seeded = seed(env, args.terminals, args.pin)
-    base = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port}",
-         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    server = start_gunicorn("wsgi:app", args.port, args.workers, env, ROOT)
     try:
-        for _ in range(100):
-            if server.poll() is not None:
-                sys.exit(f"gunicorn exited ({server.returncode}): is port {args.port} taken?")
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         results, lock, stop = [], threading.Lock(), threading.Event()
         pins = seeded["pins"]
         terminals = [
-            TerminalClient(base, i, seeded["numbers"],
+            TerminalClient(args.port, i, seeded["numbers"],
                            {"staff_pin_id": pins[i % len(pins)], "pin": str(4000 + i % len(pins))}
                            if args.pin else None, stop, results, lock)
             for i in range(args.terminals)
