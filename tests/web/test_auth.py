@@ -1,6 +1,7 @@
 """Signing in and out through the real pages."""
 import pytest
 
+from loyalty.models import Role
 from loyalty.services import accounts
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -113,3 +114,24 @@ def test_deleted_user_is_signed_out_and_cannot_sign_in(auth, client, merchant):
     accounts.delete_record(merchant.owner)
     assert client.get("/merchant/").status_code == 302
     assert auth.login(merchant.owner.email).status_code == 401
+
+
+def test_removed_membership_loses_the_terminal_on_the_next_request(auth, client, merchant):
+    auth.login_as(merchant.staff)
+    assert client.get("/terminal/").status_code == 200
+    accounts.delete_record(merchant.staff.memberships[0])
+    response = client.get("/terminal/")
+    assert response.status_code == 403
+    assert "Your account cannot open this page" in response.text
+
+
+def test_staff_of_a_deleted_merchant_lose_access_but_keep_other_merchants(
+        auth, client, merchant, other_merchant):
+    accounts.add_member(merchant.staff, other_merchant.merchant, Role.STORE_STAFF,
+                        store=other_merchant.stores[0])
+    auth.login_as(merchant.staff)
+    accounts.delete_record(merchant.merchant)
+    page = client.get("/terminal/", follow_redirects=True)
+    assert page.status_code == 200
+    assert other_merchant.stores[0].name in page.text
+    assert merchant.stores[0].name not in page.text
