@@ -12,7 +12,7 @@ from werkzeug.local import LocalProxy
 
 from loyalty.extensions import db
 from loyalty.models import MAX_ID, Role
-from loyalty.services.accounts import memberships_of
+from loyalty.services.accounts import memberships_of, signed_in_memberships
 
 PLATFORM_ADMIN = "platform_admin"
 
@@ -40,7 +40,7 @@ class Tenancy:
 
 def _tenancy():
     if "tenancy" not in g:
-        memberships = memberships_of(current_user) if current_user.is_authenticated else []
+        memberships = signed_in_memberships(current_user) if current_user.is_authenticated else []
         g.tenancy = Tenancy(memberships)
     return g.tenancy
 

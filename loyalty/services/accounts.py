@@ -7,7 +7,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
@@ -164,13 +164,30 @@ def _signed_in_user_statement():
 
 
 def load_signed_in_user(user_id):
-    """The live user with their memberships and merchants, in one statement (every request)."""
+    """The live user with their live memberships at live merchants, in one statement (this runs
+    on every request); ``signed_in_memberships`` reads them without another query."""
     if not 0 < user_id <= MAX_ID:
         return None
     return db.session.scalars(_signed_in_user_statement(), {"user_id": user_id}).unique().first()
 
 
+def _owners_first(memberships):
+    return sorted(memberships, key=lambda m: (m.merchant_id, m.store_id is not None, m.id))
+
+
+def signed_in_memberships(user):
+    """The memberships ``load_signed_in_user`` brought along, live ones only, owners first."""
+    return _owners_first(
+        m for m in user.memberships
+        if not m.is_deleted and m.merchant is not None and not m.merchant.is_deleted
+    )
+
+
 def memberships_of(user):
-    """The user's live memberships with live merchants, owners first."""
-    live = [m for m in user.memberships if m.merchant is not None]
-    return sorted(live, key=lambda m: (m.merchant_id, m.store_id is not None, m.id))
+    """Any user's live memberships with live merchants, owners first, as the database has them."""
+    return _owners_first(db.session.scalars(
+        select(Membership)
+        .join(Membership.merchant)
+        .options(contains_eager(Membership.merchant))
+        .where(Membership.user_id == user.id)
+    ))

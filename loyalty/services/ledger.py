@@ -51,7 +51,7 @@ def lock_card(card_id):
     return db.session.scalars(
         select(LoyaltyCard)
         .where(LoyaltyCard.id == card_id)
-        .options(joinedload(LoyaltyCard.customer, innerjoin=True))  # kept for the page after
+        .options(joinedload(LoyaltyCard.customer))  # kept for the page after; may be deleted
         .with_for_update(of=LoyaltyCard)
         .execution_options(populate_existing=True)
     ).one()

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from loyalty.extensions import db
-from loyalty.models import LoyaltyTransaction, TransactionType
+from loyalty.models import LoyaltyTransaction, TransactionType, soft_delete
 from loyalty.services import cards, programs
 from loyalty.services.errors import Refused
 from loyalty.services.ledger import ledger_drift
@@ -31,6 +31,15 @@ def test_a_stamp_is_written_to_the_card_and_the_ledger(card, counter, frozen_clo
     assert (row.transaction_type, row.stamps_delta, row.stamps_balance_after) == (
         TransactionType.STAMP_EARNED, 1, 1)
     assert row.store_id == counter.store_id and row.user_id == counter.user_id
+    assert ledger_drift() == []
+
+
+def test_a_live_card_whose_customer_was_deleted_on_its_own_still_takes_a_stamp(card, counter):
+    """Restoring a program brings back its cards, not a customer deleted in between."""
+    soft_delete(card.customer)
+    db.session.commit()
+    result = add_stamp(card, context=counter)
+    assert result.card.stamp_count == 1
     assert ledger_drift() == []
 
 
