@@ -31,7 +31,8 @@ class Tenancy:
         self.merchant = mine[0].merchant if mine else None
         roles = {m.role for m in mine}
         self.role = next((r for r in Role if r in roles), None)  # strongest role wins
-        self.store_ids = {m.store_id for m in mine if m.store_id is not None}
+        #: The live stores the memberships name, as the sign-in loader brought them along.
+        self.stores = [m.store for m in mine if m.store is not None and not m.store.is_deleted]
 
     @property
     def all_stores(self):

@@ -159,13 +159,14 @@ def restore_record(record):
 @cache
 def _signed_in_user_statement():
     return select(User).where(User.id == bindparam("user_id")).options(
-        joinedload(User.memberships).joinedload(Membership.merchant, innerjoin=True)
+        joinedload(User.memberships).joinedload(Membership.merchant, innerjoin=True),
+        joinedload(User.memberships).joinedload(Membership.store),
     )
 
 
 def load_signed_in_user(user_id):
-    """The live user with their live memberships at live merchants, in one statement (this runs
-    on every request); ``signed_in_memberships`` reads them without another query."""
+    """The live user with their live memberships at live merchants, and the stores these name,
+    in one statement (this runs on every request); ``signed_in_memberships`` reads them."""
     if not 0 < user_id <= MAX_ID:
         return None
     return db.session.scalars(_signed_in_user_statement(), {"user_id": user_id}).unique().first()

@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from loyalty.extensions import db
-from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
-from loyalty.services import programs, staff_pins
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, Role, TransactionType
+from loyalty.services import accounts, programs, staff_pins
 from tests import factories
 
 
@@ -36,6 +36,21 @@ def test_staff_with_one_store_gets_the_terminal_of_that_store(staff_terminal, cl
     assert page.status_code == 200
     assert merchant.stores[0].name in page.text
     assert 'id="q"' in page.text and "<html" in page.text
+
+
+def test_staff_see_only_their_open_live_stores(terminal, client, merchant):
+    third = accounts.create_store(merchant.merchant, "Kiosk", "S3")
+    for store in (merchant.stores[1], third):
+        accounts.add_member(merchant.staff, merchant.merchant, Role.STORE_STAFF, store=store)
+    terminal.auth.login_as(merchant.staff)
+    assert client.get("/terminal/").location.startswith("/terminal/store")  # three stores
+    merchant.stores[1].is_active = False
+    db.session.commit()
+    accounts.delete_record(third)
+    page = client.get("/terminal/")  # one store left: no choice to make
+    assert page.status_code == 200
+    assert merchant.stores[0].name in page.text
+    assert "Kiosk" not in page.text and merchant.stores[1].name not in page.text
 
 
 def test_owner_chooses_the_store_once_per_device(terminal, client, merchant, other_merchant):

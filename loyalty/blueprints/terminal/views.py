@@ -87,12 +87,15 @@ def _serializer():
 
 
 def _allowed_stores():
-    """Open stores the signed-in person may work at (loaded once per request)."""
+    """Open stores the signed-in person may work at: an owner's are queried, anyone else's
+    came with their memberships."""
     if "terminal_stores" not in g:
-        query = scoped(Store).where(Store.is_active.is_(True)).order_by(Store.name)
-        if not tenancy.all_stores:
-            query = query.where(Store.id.in_(tenancy.store_ids or {-1}))
-        g.terminal_stores = db.session.scalars(query).all()
+        if tenancy.all_stores:
+            query = scoped(Store).where(Store.is_active.is_(True)).order_by(Store.name)
+            g.terminal_stores = db.session.scalars(query).all()
+        else:
+            g.terminal_stores = sorted({s for s in tenancy.stores if s.is_active},
+                                       key=lambda s: s.name)
     return g.terminal_stores
 
 
