@@ -1,4 +1,4 @@
-"""What both benchmarks share: a lean keep-alive HTTP client with cookies, gunicorn start-up,
+"""What both benchmarks share: a lean HTTP client with cookies, gunicorn start-up,
 CPU accounting from /proc and percentiles.
 
 The client is the standard library's ``http.client``: it costs the load generator a fraction
@@ -23,7 +23,8 @@ class Response:
 
 
 class Browser:
-    """One tab: a keep-alive connection that sends back the cookies it was given."""
+    """One tab: sends back the cookies it was given and reuses its connection while the server
+    keeps it open (gunicorn's sync workers close it after each response; it reconnects)."""
 
     def __init__(self, port, host="127.0.0.1"):
         self.connection = http.client.HTTPConnection(host, port, timeout=30)

@@ -94,8 +94,9 @@ def _allowed_stores():
             query = scoped(Store).where(Store.is_active.is_(True)).order_by(Store.name)
             g.terminal_stores = db.session.scalars(query).all()
         else:
-            g.terminal_stores = sorted({s for s in tenancy.stores if s.is_active},
-                                       key=lambda s: s.name)
+            g.terminal_stores = sorted(
+                {s for s in tenancy.stores if s.is_active and s.merchant_id == tenancy.merchant_id},
+                key=lambda s: s.name)
     return g.terminal_stores
 
 
