@@ -265,6 +265,15 @@ def test_enroll_refusals_say_what_to_do(staff_terminal, stamp_card):
     assert "This customer already has a card. Look it up instead." in duplicate.text
 
 
+@pytest.mark.parametrize("key", ["", "k" * 65])
+def test_an_altered_enrollment_form_is_refused_and_creates_nothing(staff_terminal, stamp_card, key):
+    refused = staff_terminal.enroll(name="Tina Tamper", email="tina@example.com", language="en",
+                                    idempotency_key=key)
+    assert refused.status_code == 422
+    assert "This form is out of date. Close it and open it again." in refused.text
+    assert _ledger(TransactionType.CARD_CREATED) == 1  # Ida's card only
+
+
 def test_a_repeated_enrollment_submit_creates_one_card(staff_terminal, stamp_card):
     first = staff_terminal.enroll(name="Olga Once", phone="+352 691 000 111", language="lb",
                                   idempotency_key="enroll-1")

@@ -25,7 +25,10 @@ from wtforms.validators import (
 from loyalty.models import MAX_ID
 
 MAX_AMOUNT = Decimal("100000")
-ID_RANGE = NumberRange(min=1, max=MAX_ID)
+#: What staff see when a hidden field of a form came back missing or altered.
+OUTDATED = _l("This form is out of date. Close it and open it again.")
+ID_RANGE = NumberRange(min=1, max=MAX_ID, message=OUTDATED)
+KEY_VALIDATORS = [DataRequired(OUTDATED), Length(max=64, message=OUTDATED)]
 
 
 def new_key():
@@ -33,7 +36,7 @@ def new_key():
 
 
 class ActionForm(FlaskForm):
-    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)], default=new_key)
+    idempotency_key = HiddenField(validators=KEY_VALIDATORS, default=new_key)
     pin = PasswordField(_l("Staff PIN"), validators=[
         Optional(), Regexp(r"^\d{4,8}$", message=_l("A PIN is 4 to 8 digits."))])
     staff_pin_id = IntegerField(validators=[Optional(), ID_RANGE])
@@ -55,17 +58,17 @@ class EarnForm(ActionForm):
 
 
 class RedeemForm(ActionForm):
-    reward_id = IntegerField(validators=[DataRequired(), ID_RANGE])
+    reward_id = IntegerField(validators=[DataRequired(OUTDATED), ID_RANGE])
 
 
 class VoidForm(ActionForm):
-    transaction_id = IntegerField(validators=[DataRequired(), ID_RANGE])
+    transaction_id = IntegerField(validators=[DataRequired(OUTDATED), ID_RANGE])
     amount = IntegerField(_l("How much to take back"), validators=[
         Optional(), NumberRange(min=1, max=MAX_ID, message=_l("Void at least 1."))])
 
 
 class EnrollForm(FlaskForm):
-    idempotency_key = HiddenField(default=new_key)
+    idempotency_key = HiddenField(validators=KEY_VALIDATORS, default=new_key)
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the customer's name.")), Length(max=120)])
     email = StringField(_l("Email"), validators=[
         Optional(), Email(_l("Enter a valid email address, like name@example.com.")), Length(max=254)])
@@ -80,4 +83,4 @@ class EnrollForm(FlaskForm):
 
 
 class StoreForm(FlaskForm):
-    store_id = IntegerField(validators=[DataRequired(), ID_RANGE])
+    store_id = IntegerField(validators=[DataRequired(OUTDATED), ID_RANGE])
