@@ -192,6 +192,16 @@ def test_void_of_a_stamp(staff_terminal, stamp_card):
     assert "1 stamps taken back. Now 0 stamps." in done.text
 
 
+def test_a_row_that_cannot_be_voided_says_so_on_the_panel(staff_terminal, stamp_card):
+    created = db.session.scalar(select(LoyaltyTransaction.id).where(
+        LoyaltyTransaction.transaction_type == TransactionType.CARD_CREATED))
+    refused = staff_terminal.act(stamp_card.id, "void", transaction_id=created)
+    assert refused.status_code == 404
+    assert "This transaction cannot be voided: pick a purchase or stamp of this card." in refused.text
+    assert 'id="card-panel"' in refused.text
+    assert _ledger(TransactionType.STAMP_VOIDED) == 0
+
+
 class TestStaffPin:
     @pytest.fixture
     def card(self, merchant):

@@ -33,7 +33,6 @@ from loyalty.services.card_summary import summarize_card
 from loyalty.services.errors import (
     CardNotFound,
     DomainError,
-    NotFound,
     PinLocked,
     PinRequired,
     WrongPin,
@@ -293,9 +292,7 @@ def _act(card_id, kind, run):
     except PIN_ERRORS as refusal:
         return _render_sheet(store, card, kind, form, error=str(refusal.message),
                              status=refusal.status_code)
-    except NotFound:
-        abort(404)
-    except DomainError as refusal:
+    except DomainError as refusal:  # a refusal, or a reward/transaction not found: say which
         return _render(store, card=card, banner=str(refusal.message), banner_kind="error",
                        status=refusal.status_code)
     if result.transaction.staff_pin_id:
