@@ -62,6 +62,9 @@ def test_owner_chooses_the_store_once_per_device(terminal, client, merchant, oth
     token = csrf_token_from(csrf_token)
     assert client.post("/terminal/store", data={"store_id": other_merchant.stores[0].id,
                                                 "csrf_token": token}).status_code == 404
+    altered = client.post("/terminal/store", data={"store_id": "abc", "csrf_token": token})
+    assert altered.status_code == 422
+    assert "This form is out of date. Close it and open it again." in altered.text
     chosen = client.post("/terminal/store", data={"store_id": merchant.stores[1].id, "csrf_token": token})
     assert chosen.status_code == 302
     assert "terminal_store=" in chosen.headers["Set-Cookie"]

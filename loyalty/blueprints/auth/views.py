@@ -37,7 +37,7 @@ def _failed(response):
     return response.status_code != 302
 
 
-def _safe_next(target):
+def safe_next(target):
     """A local path to return to after sign-in, never another host."""
     if not target:
         return None
@@ -77,7 +77,7 @@ def login():
             if language:
                 session["lang"] = language
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or _landing(user))
+            return redirect(safe_next(request.args.get("next")) or _landing(user))
         form.password.errors.append(_("Wrong email or password. Check both and try again."))
     status = 401 if form.errors else 200
     return render_template("auth/login.html", form=form), status
@@ -111,7 +111,7 @@ def no_access():
 def set_language(code):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
+    return redirect(safe_next(request.args.get("next")) or url_for("auth.index"))
 
 
 @bp.route("/healthz")

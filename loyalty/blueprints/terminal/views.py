@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from loyalty.blueprints.auth.views import safe_next
 from loyalty.blueprints.terminal import forms
 from loyalty.blueprints.terminal.messages import (
     delta_label,
@@ -135,12 +136,13 @@ def choose_store():
         store = next((s for s in stores if s.id == form.store_id.data), None)
         if store is None:
             abort(404)
-        target = request.args.get("next", "")
-        if not target.startswith("/terminal"):
+        target = safe_next(request.args.get("next"))
+        if not target or not target.startswith("/terminal"):
             target = url_for("terminal.index")
         return _remember_store(redirect(target), store)
+    status = 422 if request.method == "POST" else 200
     return render_template("terminal/choose_store.html", stores=stores, form=form,
-                           current=_device_store())
+                           current=_device_store()), status
 
 
 # --- pages and partials -------------------------------------------------------------------
