@@ -2,11 +2,12 @@
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyTransaction, TransactionType
+from loyalty.services.ledger import claimed_by_voids
 from loyalty.services.programs import active_rewards, live_program
 
 VOIDABLE_TYPES = (TransactionType.POINTS_EARNED, TransactionType.STAMP_EARNED)
@@ -43,7 +44,7 @@ def _recent_statement():
     """
     T, V = LoyaltyTransaction, aliased(LoyaltyTransaction)
     claimed = (
-        select(func.coalesce(func.sum(-(V.stamps_delta + V.points_delta) + V.void_shortfall), 0))
+        select(claimed_by_voids(V))
         .where(V.related_transaction_id == T.id)
         .correlate(T)
         .scalar_subquery()

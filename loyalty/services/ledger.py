@@ -113,11 +113,16 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     return row
 
 
+def claimed_by_voids(voids):
+    """SQL: what the void rows ``voids`` (the ledger entity or an alias) claimed of their
+    originals, taken back plus recorded shortfall; 0 when there are none."""
+    return func.coalesce(func.sum(-(voids.stamps_delta + voids.points_delta) + voids.void_shortfall), 0)
+
+
 def already_voided(original_id):
-    """What voids of ``original_id`` have claimed so far: taken back plus recorded shortfall."""
+    """What voids of ``original_id`` have claimed so far."""
     T = LoyaltyTransaction
-    taken = func.coalesce(func.sum(-(T.stamps_delta + T.points_delta) + T.void_shortfall), 0)
-    return db.session.scalar(select(taken).where(T.related_transaction_id == original_id))
+    return db.session.scalar(select(claimed_by_voids(T)).where(T.related_transaction_id == original_id))
 
 
 def _counter_sum(types, delta_column, sign):

@@ -25,6 +25,9 @@ from loyalty.services.rules import (
 
 EXPIRY_BATCH = 500
 
+#: The largest purchase one action credits (100,000.00 in the merchant's currency).
+MAX_PURCHASE_CENTS = 10_000_000
+
 
 def _require_points(program):
     if not program.has_points:
@@ -43,7 +46,7 @@ def earn_points(card, amount_cents, *, context, order_reference=None, idempotenc
     order_reference = _normalize_order_reference(order_reference)
     if amount_cents is None or amount_cents <= 0:
         raise InvalidInput(_l("Enter the purchase amount."))
-    if amount_cents > 10_000_000:
+    if amount_cents > MAX_PURCHASE_CENTS:
         raise InvalidInput(_l("This amount is too large for one purchase."))
 
     def action(card, program, staff_pin):

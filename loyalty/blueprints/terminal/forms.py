@@ -23,8 +23,9 @@ from wtforms.validators import (
 )
 
 from loyalty.models import MAX_ID
+from loyalty.services.points import MAX_PURCHASE_CENTS
 
-MAX_AMOUNT = Decimal("100000")
+MAX_AMOUNT = Decimal(MAX_PURCHASE_CENTS) / 100
 #: What staff see when a hidden field of a form came back missing or altered.
 OUTDATED = _l("This form is out of date. Close it and open it again.")
 ID_RANGE = NumberRange(min=1, max=MAX_ID, message=OUTDATED)
