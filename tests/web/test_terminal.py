@@ -187,6 +187,21 @@ def test_void_a_purchase_for_a_return_within_bounds(staff_terminal, points_card)
     assert "30 points taken back. New balance: 50 points." in done.text
 
 
+def test_another_merchants_reward_is_not_found_on_a_card_of_ours(
+        staff_terminal, points_card, other_merchant):
+    card, _ = points_card
+    staff_terminal.act(card.id, "earn", amount="10.00")  # 100 points
+    theirs = factories.points_program(other_merchant.merchant, rewards=(("Their bun", 10),)).rewards[0]
+    refused = staff_terminal.act(card.id, "redeem", reward_id=theirs.id)
+    unknown = staff_terminal.act(card.id, "redeem", reward_id=theirs.id + 1000)
+    assert refused.status_code == unknown.status_code == 409  # the same as an unknown id
+    assert "This reward is not available any more." in refused.text
+    assert "Their bun" not in refused.text
+    db.session.refresh(card)
+    assert card.points_balance == 100
+    assert _ledger(TransactionType.POINTS_REDEEMED) == 0
+
+
 def test_void_of_a_stamp(staff_terminal, stamp_card):
     staff_terminal.act(stamp_card.id, "stamp")
     stamp = db.session.scalar(select(LoyaltyTransaction.id).where(
