@@ -1,12 +1,12 @@
 """The loyalty platform: ``create_app`` builds a configured Flask application."""
 import os
 
-from flask import Flask, abort, current_app, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from loyalty import cli
+from loyalty import cli, headers, request_guard
 from loyalty.blueprints import admin, auth, merchant, terminal
 from loyalty.config import DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
@@ -20,7 +20,7 @@ from loyalty.extensions import (
     migrate,
     redis_client,
 )
-from loyalty.services import accounts
+from loyalty.services import sessions
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -35,6 +35,7 @@ def create_app(overrides=None):
     check_production_settings(app)
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    request_guard.register(app)  # before the extensions' hooks: nothing reads a refused body
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -87,8 +88,8 @@ def register_extensions(app):
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    return accounts.load_signed_in_user(int(user_id))
+def load_user(session_token):
+    return sessions.load_session_user(session_token)
 
 
 def register_blueprints(app):
@@ -97,17 +98,12 @@ def register_blueprints(app):
 
 
 def register_request_hooks(app):
-    """Template globals, the NUL-byte guard and the Vary header on every response."""
+    """Template globals, security headers and the Vary header on every response."""
     @app.context_processor
     def inject_languages():
         return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}
 
-    @app.before_request
-    def refuse_nul_bytes():
-        """A NUL byte is never valid text here (PostgreSQL refuses it): answer 400, not 500."""
-        values = [*request.args.values(), *request.form.values()]
-        if any("\x00" in value for value in values):
-            abort(400)
+    headers.register(app)
 
     @app.after_request
     def vary_on_htmx(response):

@@ -62,9 +62,11 @@ class Config:
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
         self.PROXY_FIX = _bool("PROXY_FIX", production)
         self.WTF_CSRF_TIME_LIMIT = None  # a terminal stays open all day; the session bounds it
+        # A signed-in session nobody used for this long ends (a counter tablet left overnight).
+        self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 12 * 60)
 
         self.BABEL_DEFAULT_LOCALE = "en"
-        self.BABEL_DEFAULT_TIMEZONE = "UTC"
+        self.BABEL_DEFAULT_TIMEZONE = "Europe/Luxembourg"  # dates people read; stored in UTC
         self.BABEL_TRANSLATION_DIRECTORIES = os.path.join(
             os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "translations"
         )
@@ -74,7 +76,13 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "loyalty")
         self.RATELIMIT_HEADERS_ENABLED = False
-        self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 5 minutes")
+        # Failed sign-ins, counted before the password is checked: for one account from one
+        # address, for one account from anywhere, and a much larger ceiling for one address
+        # (a shop's router: a colleague's typos must not lock the owner out).
+        self.LOGIN_ACCOUNT_ADDRESS_LIMIT = os.environ.get(
+            "LOGIN_ACCOUNT_ADDRESS_LIMIT", "5 per 5 minutes")
+        self.LOGIN_ACCOUNT_LIMIT = os.environ.get("LOGIN_ACCOUNT_LIMIT", "20 per 15 minutes")
+        self.LOGIN_ADDRESS_LIMIT = os.environ.get("LOGIN_ADDRESS_LIMIT", "100 per 15 minutes")
         # Wrong or locked staff PINs per terminal address, on top of the per-PIN lockout.
         self.PIN_FAILURE_LIMIT = os.environ.get("PIN_FAILURE_LIMIT", "20 per 10 minutes")
 

@@ -1,23 +1,31 @@
 """Error pages that look like the product, and the one place domain errors become HTTP."""
-from flask import render_template, request
+from flask import render_template, request, session
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from loyalty.extensions import db
+from loyalty.extensions import db, login_manager
+from loyalty.redirects import is_htmx, sign_in_again
 from loyalty.services.errors import DomainError
+
+#: Areas only signed-in people use: a form posted there without a session means it expired.
+SIGNED_IN_AREAS = ("terminal", "merchant", "admin", "auth")
 
 
 def _render(status, title, message):
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, status=status, title=title, message=message), status
 
 
 def _http_error(error):
     messages = {
+        400: (_("Request not understood"), _("The request could not be read. Go back, check what you typed and try again.")),
         403: (_("Not allowed"), _("Your account cannot open this page. Sign in with another account or ask the owner for access.")),
         404: (_("Not found"), _("We could not find this page. Check the address or go back to the start.")),
         405: (_("Not allowed"), _("This action cannot be done this way. Go back and use the buttons on the page.")),
+        413: (_("Too large"), _("What you sent is too large. Send a smaller file or shorter text.")),
+        415: (_("Not accepted"), _("This page only accepts its own forms. Go back and use the form on the page.")),
         429: (_("Too many attempts"), _("Too many attempts in a short time. Wait a few minutes, then try again.")),
     }
     title, message = messages.get(
@@ -26,12 +34,23 @@ def _http_error(error):
     return _render(error.code, title, message)
 
 
-def _csrf_error(error):
+def csrf_error(error):
+    """A form without a valid token. Without a session (it expired, or the cookie is gone),
+    the person signs in again and comes back; otherwise the page itself is out of date."""
+    if not current_user.is_authenticated and request.blueprint in SIGNED_IN_AREAS:
+        return sign_in_again(_("Your session expired. Sign in again."))
     return _render(
         400,
         _("This form has expired"),
         _("The page was open too long or sent from somewhere else. Reload the page and try again."),
     )
+
+
+def sign_in_required():
+    """Flask-Login's answer to a signed-out visitor, in the visitor's language."""
+    if session.get("_user_id"):  # the cookie names a session that is over
+        return sign_in_again(_("Your session has ended. Sign in again."))
+    return sign_in_again(_("Sign in to open this page."))
 
 
 def _domain_error(error):
@@ -48,7 +67,8 @@ def _server_error(error):
 
 
 def register_errorhandlers(app):
-    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, _server_error)
+    login_manager.unauthorized_handler(sign_in_required)

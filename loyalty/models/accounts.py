@@ -52,6 +52,14 @@ class User(UserMixin, SoftDeleteMixin, TimestampMixin, db.Model):
         back_populates="user", foreign_keys="Membership.user_id"
     )
 
+    #: The signed-in session this object was loaded for (not stored on the user row): the
+    #: cookie carries the token, so ending the session on the server ends it everywhere.
+    session_token = None
+    session_id = None
+
+    def get_id(self):
+        return self.session_token
+
     def set_password(self, password, rounds=12):
         self.password_hash = hash_secret(password, rounds)
 

@@ -5,14 +5,13 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
-    MAX_ID,
     Customer,
     Membership,
     Merchant,
@@ -25,7 +24,11 @@ from loyalty.models import (
     soft_delete_cascade,
     utcnow,
 )
+from loyalty.services import sessions
 from loyalty.services.errors import Conflict, InvalidInput
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 200
 
 
 def bcrypt_rounds():
@@ -60,6 +63,13 @@ def authenticate(email, password):
     return user
 
 
+def _check_new_password(password):
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(_l("Choose a password of at least 8 characters."))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(_l("Choose a password of at most 200 characters."))
+
+
 @contextmanager
 def _unique(message):
     """One write transaction; a unique-index violation becomes a Conflict with ``message``."""
@@ -75,8 +85,7 @@ def register_user(email, password, name, *, is_platform_admin=False, preferred_l
     email = normalize_email(email)
     if "@" not in email:
         raise InvalidInput(_l("Enter a valid email address."))
-    if len(password or "") < 8:
-        raise InvalidInput(_l("Choose a password of at least 8 characters."))
+    _check_new_password(password)
     password_hash = hash_secret(password, bcrypt_rounds())  # slow: outside the transaction
     message = _l("An account with this email already exists.")
     with _unique(message):
@@ -145,9 +154,27 @@ def create_customer(merchant, name, *, email=None, phone=None, locale=None, cons
 
 def delete_record(record, *, by=None):
     """Soft-delete a record and whatever its deletion carries along (a merchant's stores,
-    memberships and customers; a store's memberships; a user's memberships)."""
+    memberships and customers; a store's memberships; a user's memberships). Whoever it leaves
+    without an account or any membership is signed out everywhere."""
     with write_transaction():
-        soft_delete_cascade(record, by)
+        batch = soft_delete_cascade(record, by)
+        sessions.end_sessions_for_deletion(batch)
+
+
+def change_password(user, current_password, new_password, *, keep_session_id=None):
+    """Set a new password after checking the current one; every other session of the user
+    ends (a stolen session does not outlive the password that opened it)."""
+    if not user.check_password(current_password or ""):
+        raise InvalidInput(_l("Your current password is not right. Type it again."))
+    _check_new_password(new_password)
+    password_hash = hash_secret(new_password, bcrypt_rounds())  # slow: outside the transaction
+    with write_transaction():
+        db.session.execute(
+            update(User).where(User.id == user.id).values(password_hash=password_hash)
+            .execution_options(synchronize_session=False)
+        )
+        sessions.end_sessions_of(user.id, sessions.PASSWORD_CHANGED,
+                                 keep_session_id=keep_session_id)
 
 
 def restore_record(record):
@@ -156,28 +183,12 @@ def restore_record(record):
         restore(record)
 
 
-@cache
-def _signed_in_user_statement():
-    return select(User).where(User.id == bindparam("user_id")).options(
-        joinedload(User.memberships).joinedload(Membership.merchant, innerjoin=True),
-        joinedload(User.memberships).joinedload(Membership.store),
-    )
-
-
-def load_signed_in_user(user_id):
-    """The live user with their live memberships at live merchants, and the stores these name,
-    in one statement (this runs on every request); ``signed_in_memberships`` reads them."""
-    if not 0 < user_id <= MAX_ID:
-        return None
-    return db.session.scalars(_signed_in_user_statement(), {"user_id": user_id}).unique().first()
-
-
 def _owners_first(memberships):
     return sorted(memberships, key=lambda m: (m.merchant_id, m.store_id is not None, m.id))
 
 
 def signed_in_memberships(user):
-    """The memberships ``load_signed_in_user`` brought along, live ones only, owners first."""
+    """The memberships ``sessions.load_session_user`` brought along, live ones only, owners first."""
     return _owners_first(
         m for m in user.memberships
         if not m.is_deleted and m.merchant is not None and not m.merchant.is_deleted

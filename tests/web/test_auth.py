@@ -1,7 +1,9 @@
 """Signing in and out through the real pages."""
 import pytest
+from sqlalchemy import func, select
 
-from loyalty.models import Role
+from loyalty.extensions import db
+from loyalty.models import Role, UserSession
 from loyalty.services import accounts
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -43,11 +45,12 @@ def test_unknown_email_gets_the_same_message_as_a_wrong_password(auth):
     assert "Wrong email or password" in response.text
 
 
-def test_missing_csrf_token_is_refused_with_a_clear_message(client, merchant):
+def test_a_sign_in_form_posted_without_its_token_shows_the_form_again(client, merchant):
     response = client.post("/login", data={"email": merchant.owner.email, "password": "x"})
     assert response.status_code == 400
-    assert "This form has expired" in response.text
-    assert "Reload the page and try again" in response.text
+    assert "This sign-in page was open too long. Sign in again." in response.text
+    assert merchant.owner.email in response.text  # what was typed is kept
+    assert csrf_token_from(response)  # and the form works again
 
 
 def test_too_many_failed_attempts_are_paused_with_a_clear_message(auth, merchant):
@@ -55,7 +58,7 @@ def test_too_many_failed_attempts_are_paused_with_a_clear_message(auth, merchant
         assert auth.login(merchant.owner.email, "wrong-password").status_code == 401
     blocked = auth.login(merchant.owner.email, "wrong-password")
     assert blocked.status_code == 429
-    assert "Too many failed sign-in attempts. Wait 5 minutes" in blocked.text
+    assert "Too many failed sign-in attempts. Try again in 5 minutes" in blocked.text
     # Even the right password waits until the pause is over.
     assert auth.login(merchant.owner.email).status_code == 429
 
@@ -72,7 +75,10 @@ def test_sign_in_starts_a_fresh_session(auth, client, merchant):
     auth.login_as(merchant.owner)
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(merchant.owner.id)
+        token = session["_user_id"]
+    assert token != str(merchant.owner.id) and len(token) >= 40  # a random session token
+    assert db.session.scalar(select(func.count(UserSession.id)).where(
+        UserSession.user_id == merchant.owner.id, UserSession.ended_at.is_(None))) == 1
 
 
 def test_sign_out_needs_a_post_and_ends_the_session(auth, client, merchant):
@@ -116,13 +122,25 @@ def test_deleted_user_is_signed_out_and_cannot_sign_in(auth, client, merchant):
     assert auth.login(merchant.owner.email).status_code == 401
 
 
-def test_removed_membership_loses_the_terminal_on_the_next_request(auth, client, merchant):
+def test_removing_the_last_membership_ends_the_session(auth, client, merchant):
     auth.login_as(merchant.staff)
     assert client.get("/terminal/").status_code == 200
     accounts.delete_record(merchant.staff.memberships[0])
     response = client.get("/terminal/")
-    assert response.status_code == 403
-    assert "Your account cannot open this page" in response.text
+    assert response.status_code == 302 and response.location.startswith("/login")
+    assert "Your session has ended. Sign in again." in client.get(response.location).text
+
+
+def test_a_removed_membership_loses_its_store_on_the_next_request(auth, client, merchant):
+    """Someone who keeps another membership stays signed in, without the removed one."""
+    accounts.add_member(merchant.staff, merchant.merchant, Role.STORE_STAFF,
+                        store=merchant.stores[1])
+    auth.login_as(merchant.staff)
+    gare = next(m for m in merchant.staff.memberships if m.store_id == merchant.stores[0].id)
+    accounts.delete_record(gare)
+    page = client.get("/terminal/", follow_redirects=True)
+    assert page.status_code == 200
+    assert merchant.stores[1].name in page.text and merchant.stores[0].name not in page.text
 
 
 def test_staff_of_a_deleted_merchant_lose_access_but_keep_other_merchants(

@@ -1,6 +1,4 @@
-"""Sign-in, sign-out, language choice, and the health check."""
-from urllib.parse import urlsplit
-
+"""Sign-in, sign-out, the account page, language choice, and the health check."""
 from flask import (
     Blueprint,
     current_app,
@@ -13,45 +11,58 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
-from loyalty.blueprints.auth.forms import LoginForm
-from loyalty.extensions import db, limiter, redis_client
-from loyalty.services.accounts import authenticate, normalize_email
+from loyalty.blueprints.auth.forms import LoginForm, PasswordForm
+from loyalty.errors import csrf_error
+from loyalty.extensions import db, redis_client
+from loyalty.redirects import safe_next
+from loyalty.services import accounts, sessions
+from loyalty.services.errors import DomainError
 from loyalty.tenancy import home_endpoint
+from loyalty.throttle import Budget, TooManyAttempts, refund, spend
 
 bp = Blueprint("auth", __name__)
-
-
-def _login_limit():
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
-
-
-def _submitted_email():
-    return "login-email:" + normalize_email(request.form.get("email"))
-
-
-def _failed(response):
-    """Only failed sign-ins count toward the limit (a success redirects)."""
-    return response.status_code != 302
-
-
-def safe_next(target):
-    """A local path to return to after sign-in, never another host."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    # Browsers read "/\\host" like "//host": refuse backslashes and control characters too.
-    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
-            or "\\" in target or any(ord(ch) < 32 for ch in target)):
-        return None
-    return target
 
 
 def _landing(user):
     endpoint = home_endpoint(user)
     return url_for(endpoint) if endpoint else url_for("auth.no_access")
+
+
+def _sign_in_budgets(email):
+    """Failed sign-ins for this account from this address, for this account from anywhere, and
+    from this address for any account (a much larger ceiling: a shared shop router)."""
+    address = request.remote_addr or "unknown"
+    return [
+        Budget("LOGIN_ACCOUNT_ADDRESS_LIMIT", f"{email}|{address}"),
+        Budget("LOGIN_ACCOUNT_LIMIT", email),
+        Budget("LOGIN_ADDRESS_LIMIT", address),
+    ]
+
+
+def _paused_message(pause):
+    return ngettext(
+        "Too many failed sign-in attempts. Try again in %(num)d minute, or ask your "
+        "administrator to check your account.",
+        "Too many failed sign-in attempts. Try again in %(num)d minutes, or ask your "
+        "administrator to check your account.",
+        pause.minutes,
+    )
+
+
+def _start_session(user):
+    """A fresh session on sign-in: nothing from before survives (session fixation)."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    sessions.start_session(user, ip_address=request.remote_addr,
+                           user_agent=request.user_agent.string)
+    login_user(user)
 
 
 @bp.route("/")
@@ -62,42 +73,75 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_submitted_email)
 def login():
     if current_user.is_authenticated:
         return redirect(_landing(current_user))
     form = LoginForm()
-    if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is not None:
-            # A fresh session on sign-in: nothing from before survives (session fixation).
-            language = session.get("lang")
-            session.clear()
-            if language:
-                session["lang"] = language
-            login_user(user)
-            return redirect(safe_next(request.args.get("next")) or _landing(user))
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("auth/login.html", form=form), status
+    budgets = _sign_in_budgets(accounts.normalize_email(form.email.data))
+    try:
+        spend(budgets)  # counted before the password is checked: parallel guesses cannot race
+    except TooManyAttempts as pause:
+        return render_template("auth/login.html", form=form,
+                               error_message=_paused_message(pause)), 429
+    user = accounts.authenticate(form.email.data, form.password.data)
+    if user is None:
         form.password.errors.append(_("Wrong email or password. Check both and try again."))
-    status = 401 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
-
-
-@bp.errorhandler(429)
-def too_many_attempts(error):
-    message = _(
-        "Too many failed sign-in attempts. Wait 5 minutes, then try again, or ask your "
-        "administrator to check your account."
-    )
-    return render_template("auth/login.html", form=LoginForm(), error_message=message), 429
+        return render_template("auth/login.html", form=form), 401
+    refund(budgets)  # only failures use the budgets up
+    _start_session(user)
+    return redirect(safe_next(request.args.get("next")) or _landing(user))
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    sessions.end_session(current_user.session_id)
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page(PasswordForm(formdata=None))
+
+
+def _account_page(form, status=200):
+    return render_template(
+        "auth/account.html", form=form, sessions=sessions.live_sessions_of(current_user),
+        current_session_id=current_user.session_id,
+    ), status
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return _account_page(form, 422)
+    try:
+        accounts.change_password(current_user, form.current_password.data,
+                                 form.new_password.data, keep_session_id=current_user.session_id)
+    except DomainError as refusal:
+        form.current_password.errors.append(str(refusal.message))
+        return _account_page(form, refusal.status_code)
+    flash(_("Your password is changed. Your other devices are signed out."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """End every session of this person, this one included."""
+    sessions.end_sessions_of(current_user.id, sessions.SIGNED_OUT_EVERYWHERE)
+    logout_user()
+    session.clear()
+    flash(_("You are signed out on all devices."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -115,7 +159,6 @@ def set_language(code):
 
 
 @bp.route("/healthz")
-@limiter.exempt
 def healthz():
     """200 only when the database and (if configured) Redis answer."""
     checks = {}
@@ -137,3 +180,16 @@ def healthz():
     healthy = all(value in ("ok", "not configured") for value in checks.values())
     checks["status"] = "ok" if healthy else "unhealthy"
     return jsonify(checks), 200 if healthy else 503
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error):
+    """A sign-in form posted after its cookie was gone shows the form again and says why; a
+    sign-out without a session has nothing left to end."""
+    if request.endpoint == "auth.login":
+        return render_template("auth/login.html", form=LoginForm(), error_message=_(
+            "This sign-in page was open too long. Sign in again.")), 400
+    if request.endpoint == "auth.logout" and not current_user.is_authenticated:
+        flash(_("You are signed out."), "info")
+        return redirect(url_for("auth.login"))
+    return csrf_error(error)

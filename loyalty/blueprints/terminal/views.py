@@ -17,18 +17,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from loyalty.blueprints.auth.views import safe_next
 from loyalty.blueprints.terminal import forms
 from loyalty.blueprints.terminal.messages import (
     delta_label,
     result_message,
     transaction_label,
 )
-from loyalty.extensions import db, limiter
+from loyalty.extensions import db
+from loyalty.forms import new_key
 from loyalty.models import Role, Store
+from loyalty.redirects import safe_next
 from loyalty.services import cards, staff_pins
 from loyalty.services.card_summary import summarize_card
 from loyalty.services.errors import (
@@ -44,6 +46,7 @@ from loyalty.services.programs import program_with_rewards
 from loyalty.services.stamps import add_stamp, redeem_stamp_reward
 from loyalty.services.voids import void_transaction
 from loyalty.tenancy import current_merchant, roles_required, scoped, tenancy
+from loyalty.throttle import Budget, TooManyAttempts, refund, spend
 
 bp = Blueprint("terminal", __name__, url_prefix="/terminal")
 
@@ -51,12 +54,6 @@ STAFF_ROLES = (Role.MERCHANT_OWNER, Role.STORE_MANAGER, Role.STORE_STAFF)
 STORE_COOKIE = "terminal_store"
 PIN_ERRORS = (PinRequired, WrongPin, PinLocked)
 
-
-def _pin_failed(response):
-    return response.status_code in (401, 423)
-
-
-pin_limit = limiter.limit(lambda: current_app.config["PIN_FAILURE_LIMIT"], deduct_when=_pin_failed)
 
 
 @bp.app_template_global()
@@ -77,7 +74,7 @@ def merchant_time(moment, timezone):
 
 @bp.app_template_global()
 def idempotency_key():
-    return forms.new_key()
+    return new_key()
 
 
 # --- the device's store -------------------------------------------------------------------
@@ -180,9 +177,10 @@ def _render(store, *, card=None, results=None, query="", banner=None, banner_kin
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
                   timezone=current_merchant.timezone)
-    if _is_htmx():
-        template = "terminal/_results.html" if results is not None else "terminal/_card_panel.html"
-        return render_template(template, **values), status
+    if _is_htmx() and summary is not None:
+        return render_template("terminal/_card_panel.html", **values), status
+    if _is_htmx() and results is not None:
+        return render_template("terminal/_results.html", **values), status
     return render_template("terminal/index.html", **values), status
 
 
@@ -280,6 +278,14 @@ def _render_sheet(store, card, kind, form, *, error=None, status=200):
     return render_template("terminal/sheet_page.html", **values), status
 
 
+def _pin_budgets(form):
+    """Wrong PINs from this terminal's address, counted before the PIN is checked (each PIN
+    also locks itself after the merchant's number of wrong tries)."""
+    if not form.pin.data:
+        return []
+    return [Budget("PIN_FAILURE_LIMIT", request.remote_addr or "unknown")]
+
+
 def _act(card_id, kind, run):
     """Validate the action's form, run the service once, answer with the updated panel."""
     store, redirect_response = _store_or_redirect()
@@ -289,14 +295,24 @@ def _act(card_id, kind, run):
     form = SHEETS[kind]()
     if not form.validate_on_submit():
         return _render_sheet(store, card, kind, form, status=422)
+    budgets = _pin_budgets(form)
+    try:
+        spend(budgets)
+    except TooManyAttempts as pause:
+        message = ngettext(
+            "Too many wrong PINs on this terminal. Try again in %(num)d minute.",
+            "Too many wrong PINs on this terminal. Try again in %(num)d minutes.", pause.minutes)
+        return _render_sheet(store, card, kind, form, error=message, status=429)
     try:
         result = run(card, form, _context(store, form))
     except PIN_ERRORS as refusal:
         return _render_sheet(store, card, kind, form, error=str(refusal.message),
                              status=refusal.status_code)
     except DomainError as refusal:  # a refusal, or a reward/transaction not found: say which
+        refund(budgets)
         return _render(store, card=card, banner=str(refusal.message), banner_kind="error",
                        status=refusal.status_code)
+    refund(budgets)
     if result.transaction.staff_pin_id:
         session[LAST_STAFF] = result.transaction.staff_pin_id
     message = result_message(result.transaction, result.card, _program())
@@ -305,7 +321,6 @@ def _act(card_id, kind, run):
 
 @bp.route("/cards/<int:card_id>/stamp", methods=["POST"])
 @roles_required(*STAFF_ROLES)
-@pin_limit
 def stamp(card_id):
     return _act(card_id, "stamp", lambda card, form, ctx: add_stamp(
         card, context=ctx, idempotency_key=form.idempotency_key.data))
@@ -313,7 +328,6 @@ def stamp(card_id):
 
 @bp.route("/cards/<int:card_id>/redeem-stamps", methods=["POST"])
 @roles_required(*STAFF_ROLES)
-@pin_limit
 def redeem_stamps(card_id):
     return _act(card_id, "redeem-stamps", lambda card, form, ctx: redeem_stamp_reward(
         card, context=ctx, idempotency_key=form.idempotency_key.data))
@@ -321,7 +335,6 @@ def redeem_stamps(card_id):
 
 @bp.route("/cards/<int:card_id>/earn", methods=["POST"])
 @roles_required(*STAFF_ROLES)
-@pin_limit
 def earn(card_id):
     return _act(card_id, "earn", lambda card, form, ctx: earn_points(
         card, form.amount_cents, context=ctx, order_reference=form.order_reference.data,
@@ -330,7 +343,6 @@ def earn(card_id):
 
 @bp.route("/cards/<int:card_id>/redeem", methods=["POST"])
 @roles_required(*STAFF_ROLES)
-@pin_limit
 def redeem(card_id):
     return _act(card_id, "redeem", lambda card, form, ctx: redeem_reward(
         card, form.reward_id.data, context=ctx, idempotency_key=form.idempotency_key.data))
@@ -338,7 +350,6 @@ def redeem(card_id):
 
 @bp.route("/cards/<int:card_id>/void", methods=["POST"])
 @roles_required(*STAFF_ROLES)
-@pin_limit
 def void(card_id):
     return _act(card_id, "void", lambda card, form, ctx: void_transaction(
         card, form.transaction_id.data, amount=form.amount.data, context=ctx,

@@ -2,18 +2,6 @@
 (function () {
   "use strict";
 
-  // Swap 4xx answers too: refusals and wrong PINs come back as partials that say what to do.
-  document.addEventListener("DOMContentLoaded", function () {
-    if (window.htmx) {
-      htmx.config.responseHandling = [
-        { code: "204", swap: false },
-        { code: "[23]..", swap: true },
-        { code: "[4]..", swap: true, error: false },
-        { code: "[5]..", swap: true, error: true },
-      ];
-    }
-  });
-
   // Keypads write into the input named by data-keypad-for.
   document.addEventListener("click", function (event) {
     var key = event.target.closest("[data-key]");

@@ -1,0 +1,88 @@
+"""The form base class and the field types every form builds on.
+
+Parsing is total: whatever a client sends in a field (a 400-digit number, a sign, a file, an
+empty value), the field ends up with a value or with one of its own messages, never an
+exception. Forms read the submitted form fields only: a missing field stays missing (it does
+not fall back to its default), and a file counts only where the form has a file field.
+"""
+import re
+import uuid
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import InputRequired, Regexp
+
+from loyalty.models import MAX_ID
+
+#: What a person sees when a hidden field of a form came back missing or altered.
+OUTDATED = _l("This form is out of date. Close it and open it again.")
+
+DIGITS = re.compile(r"\d+")
+KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
+
+
+def new_key():
+    return uuid.uuid4().hex
+
+
+class Form(FlaskForm):
+    """A FlaskForm that reads exactly what was posted.
+
+    Flask-WTF gives a form its defaults when the body is empty and reads JSON bodies as form
+    data; the app refuses non-form bodies before any view runs, and here an empty post is an
+    empty form, so a required hidden field that is missing is refused, not invented.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto:
+                return formdata
+            if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+                return None
+            file_fields = {name for name, field in form._fields.items()
+                           if isinstance(field, FileField)}
+            files = MultiDict([(name, upload) for name, upload in request.files.items(multi=True)
+                               if name in file_fields])
+            return CombinedMultiDict((files, request.form)) if files else request.form
+
+
+class WholeNumberField(IntegerField):
+    """A whole number typed as digits, between ``min`` and ``max``; anything else (a sign, a
+    decimal point, 400 digits) gives the field ``message`` as its error."""
+
+    def __init__(self, label=None, validators=None, *, min=1, max=MAX_ID, message=OUTDATED,
+                 **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.min, self.max, self.message = min, max, message
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = valuelist[0].strip() if isinstance(valuelist[0], str) else None
+        if text == "":
+            self.data = None
+            return
+        self.data = None
+        if text is None or not DIGITS.fullmatch(text) or len(text) > len(str(self.max)):
+            raise ValueError(self.message)
+        value = int(text)
+        if not self.min <= value <= self.max:
+            raise ValueError(self.message)
+        self.data = value
+
+
+def IdField(message=OUTDATED):  # noqa: N802 - reads like a field class where forms use it
+    """A hidden record id: required, and a valid id or the form is out of date."""
+    return WholeNumberField(validators=[InputRequired(message)], message=message)
+
+
+def IdempotencyKeyField():  # noqa: N802
+    """The one-time key an action form carries. It must come back as rendered: a request
+    without it (or with an altered one) is refused rather than given a fresh key."""
+    return HiddenField(validators=[InputRequired(OUTDATED), Regexp(KEY_PATTERN, message=OUTDATED)],
+                       default=new_key)

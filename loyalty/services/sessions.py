@@ -1,0 +1,155 @@
+"""Signed-in sessions kept on the server: started at sign-in, checked on every request, ended
+at sign-out.
+
+The session cookie only carries a random token; the ``user_sessions`` row it names decides
+whether the person is still signed in. So a cookie copied before sign-out is worth nothing
+after it, a password change or a removed membership ends a person's other sessions, and a
+session nobody used for ``SESSION_IDLE_MINUTES`` expires.
+"""
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import cache
+
+from flask import current_app
+from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from loyalty import clock
+from loyalty.database import in_write_transaction, write_transaction
+from loyalty.extensions import db
+from loyalty.models import Membership, User, UserSession
+
+#: How often a live session's ``last_seen_at`` is written: one UPDATE per person per few
+#: minutes, not one per request.
+TOUCH_EVERY = timedelta(minutes=5)
+#: Longer "tokens" cannot be ours: refuse them before hashing anything.
+MAX_TOKEN_LENGTH = 100
+
+SIGNED_OUT = "signed_out"
+SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+PASSWORD_CHANGED = "password_changed"
+ACCESS_REMOVED = "access_removed"
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _idle_limit():
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def start_session(user, *, ip_address=None, user_agent=None):
+    """Open a session for ``user`` and return the token that goes into the cookie."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction():
+        db.session.add(UserSession(
+            user_id=user.id, token_hash=_digest(token), ip_address=(ip_address or "")[:45] or None,
+            user_agent=(user_agent or "")[:255] or None,
+        ))
+    user.session_token = token
+    return token
+
+
+@cache
+def _session_user_statement():
+    return (
+        select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == bindparam("token_hash"),
+            UserSession.ended_at.is_(None),
+            UserSession.last_seen_at > bindparam("seen_after"),
+        )
+        .options(
+            joinedload(User.memberships).joinedload(Membership.merchant, innerjoin=True),
+            joinedload(User.memberships).joinedload(Membership.store),
+        )
+    )
+
+
+def load_session_user(token):
+    """The live user whose live session ``token`` names, with their memberships, merchants and
+    stores in one statement (this runs on every request); None when the session is over."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    now = clock.now()
+    row = db.session.execute(
+        _session_user_statement(),
+        {"token_hash": _digest(token), "seen_after": now - _idle_limit()},
+    ).unique().first()
+    if row is None:
+        return None
+    user, user_session = row
+    if now - user_session.last_seen_at > TOUCH_EVERY:
+        with write_transaction():
+            db.session.execute(
+                update(UserSession).where(UserSession.id == user_session.id)
+                .values(last_seen_at=now).execution_options(synchronize_session=False)
+            )
+    user.session_token = token
+    user.session_id = user_session.id
+    return user
+
+
+def _end(condition, reason):
+    statement = (
+        update(UserSession)
+        .where(UserSession.ended_at.is_(None), condition)
+        .values(ended_at=clock.now(), ended_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if in_write_transaction():
+        return db.session.execute(statement).rowcount
+    with write_transaction():
+        return db.session.execute(statement).rowcount
+
+
+def end_session(session_id, reason=SIGNED_OUT):
+    """End one session (sign-out)."""
+    _end(UserSession.id == session_id, reason)
+
+
+def end_sessions_of(user_id, reason, *, keep_session_id=None):
+    """End every session of a user, except ``keep_session_id`` (the one asking). Returns how
+    many ended."""
+    condition = UserSession.user_id == user_id
+    if keep_session_id is not None:
+        condition = condition & (UserSession.id != keep_session_id)
+    return _end(condition, reason)
+
+
+def end_sessions_for_deletion(batch):
+    """End the sessions of everyone a soft delete (``batch``) left without access: their
+    account was deleted, or they lost their last membership (and are no platform admin).
+    Someone who keeps a membership elsewhere stays signed in; what they lost is checked live
+    on every request. Runs inside the deletion's transaction."""
+    users = User.__table__
+    removed = Membership.__table__.alias("removed")
+    remaining = Membership.__table__.alias("remaining")
+    left_without_access = (
+        select(removed.c.user_id)
+        .join(users, users.c.id == removed.c.user_id)
+        .where(
+            removed.c.deleted_batch == batch,
+            users.c.is_platform_admin.is_(False),
+            ~exists().where(remaining.c.user_id == removed.c.user_id,
+                            remaining.c.deleted_at.is_(None)),
+        )
+    )
+    _end(
+        or_(UserSession.user_id.in_(select(users.c.id).where(users.c.deleted_batch == batch)),
+            UserSession.user_id.in_(left_without_access)),
+        ACCESS_REMOVED,
+    )
+
+
+def live_sessions_of(user):
+    """The user's sessions that are still open, most recently used first."""
+    return db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None),
+               UserSession.last_seen_at > clock.now() - _idle_limit())
+        .order_by(UserSession.last_seen_at.desc())
+    ).all()
