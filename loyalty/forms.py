@@ -22,7 +22,7 @@ from loyalty.models import MAX_ID
 #: What a person sees when a hidden field of a form came back missing or altered.
 OUTDATED = _l("This form is out of date. Close it and open it again.")
 
-DIGITS = re.compile(r"\d+")
+DIGITS = re.compile(r"[0-9]+")
 KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
 
 

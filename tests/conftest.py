@@ -7,6 +7,7 @@ PostgreSQL (``TEST_DATABASE_URL``): migrated once, every table truncated after e
 import os
 import re
 import shutil
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from loyalty import clock, create_app
 from loyalty.config import normalize_database_url
@@ -251,3 +253,24 @@ class Terminal:
 @pytest.fixture
 def terminal(client, auth):
     return Terminal(client, auth)
+
+
+@pytest.fixture
+def serve():
+    """Serve an app on a free local port in a thread (many requests at once, as in production);
+    ``serve(app).url`` is its address. Stopped after the test."""
+    servers = []
+
+    def start(app):
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        server.app = app
+        server.url = f"http://127.0.0.1:{server.server_port}"
+        servers.append((server, thread))
+        return server
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        thread.join(timeout=10)

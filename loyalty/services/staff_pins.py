@@ -34,7 +34,7 @@ from loyalty.services.errors import (
 )
 from loyalty.services.programs import loyalty_settings, pin_lockout_policy
 
-PIN_PATTERN = re.compile(r"^\d{4,8}$")
+PIN_PATTERN = re.compile(r"^[0-9]{4,8}\Z")
 
 
 def pin_lookup(store_id, pin):

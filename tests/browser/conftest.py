@@ -1,11 +1,9 @@
 """Headless Chromium (Debian's package, never a downloaded browser) against a live server."""
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from loyalty.extensions import db
 from loyalty.services.demo import load_demo_data
@@ -31,20 +29,13 @@ def playwright_browser():
 
 
 @pytest.fixture
-def live_server(make_app):
+def live_server(make_app, serve):
     """The app on a free port over the test database, with the demo data (two days of history)."""
     app = make_app()
     with app.app_context():
         load_demo_data(history_days=2)
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.app = app
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    yield server
-    server.shutdown()
-    thread.join(timeout=10)
+    return serve(app)
 
 
 @pytest.fixture

@@ -328,3 +328,35 @@ def test_out_of_range_ids_and_nul_bytes_are_bad_input_not_errors(staff_terminal,
     assert staff_terminal.act(card.id, "redeem", reward_id=huge).status_code == 422
     assert staff_terminal.act(card.id, "void", transaction_id=huge).status_code == 422
     assert staff_terminal.find("abc\x00def").status_code == 400
+
+
+@pytest.mark.parametrize("key", [None, "", "has spaces", "k" * 65, "ключ"])
+def test_an_action_without_its_rendered_key_is_refused_and_stamps_nothing(staff_terminal, stamp_card,
+                                                                          key):
+    """Two keyless posts used to get a fresh key each and stamp twice."""
+    data = {} if key is None else {"idempotency_key": key}
+    for _ in range(2):
+        refused = staff_terminal.client.post(
+            f"/terminal/cards/{stamp_card.id}/stamp", data=data,
+            headers={**staff_terminal.HTMX, "X-CSRFToken": staff_terminal.token})
+        assert refused.status_code == 422
+        assert "This form is out of date. Close it and open it again." in refused.text
+    assert _ledger(TransactionType.STAMP_EARNED) == 0
+
+
+def test_an_htmx_request_for_the_terminal_page_gets_the_page(staff_terminal):
+    """A crafted HX-Request header on the page URL used to render the card panel without a card."""
+    page = staff_terminal.client.get("/terminal/", headers=staff_terminal.HTMX)
+    assert page.status_code == 200 and 'id="q"' in page.text
+
+
+@pytest.mark.parametrize("amount", ["1" * 400, "-3", "2.5", "١٢"])
+def test_a_void_amount_that_is_not_a_whole_number_is_refused_on_the_sheet(staff_terminal, stamp_card,
+                                                                          amount):
+    staff_terminal.act(stamp_card.id, "stamp")
+    row = db.session.scalar(select(LoyaltyTransaction.id).where(
+        LoyaltyTransaction.transaction_type == TransactionType.STAMP_EARNED))
+    refused = staff_terminal.act(stamp_card.id, "void", transaction_id=row, amount=amount)
+    assert refused.status_code == 422
+    assert "Void a whole number, at least 1." in refused.text
+    assert _ledger(TransactionType.STAMP_VOIDED) == 0

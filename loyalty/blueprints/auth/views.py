@@ -74,12 +74,14 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if current_user.is_authenticated:
-        return redirect(_landing(current_user))
     form = LoginForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(_landing(current_user))
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("auth/login.html", form=form), status
+    if current_user.is_authenticated:
+        return redirect(_landing(current_user))
     budgets = _sign_in_budgets(accounts.normalize_email(form.email.data))
     try:
         spend(budgets)  # counted before the password is checked: parallel guesses cannot race

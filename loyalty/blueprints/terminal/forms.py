@@ -29,7 +29,7 @@ LANGUAGES = (("lb", "Lëtzebuergesch"), ("fr", "Français"), ("de", "Deutsch"), 
 class ActionForm(Form):
     idempotency_key = IdempotencyKeyField()
     pin = PasswordField(_l("Staff PIN"), validators=[
-        Optional(), Regexp(r"^\d{4,8}\Z", message=_l("A PIN is 4 to 8 digits."))])
+        Optional(), Regexp(r"^[0-9]{4,8}\Z", message=_l("A PIN is 4 to 8 digits."))])
     staff_pin_id = WholeNumberField(validators=[Optional()])
 
 

@@ -1,0 +1,234 @@
+"""Bad input of any shape, over the whole URL map: a 4xx with a message, never a 500, and
+nothing changes.
+
+Routes come from the app's URL map and forms from the classes a request builds, so a new route
+or form is walked without editing this file. Each role walks every route with every method;
+every route that takes a POST gets JSON bodies, a file in place of each field, and, for each
+field of the form it builds, a 400-digit number, a NUL byte and 10,000 characters in an
+otherwise valid submission.
+"""
+import io
+import uuid
+
+import pytest
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import IntegerField
+
+from loyalty.extensions import db
+from loyalty.forms import Form
+from loyalty.models import (
+    Customer,
+    LoyaltyCard,
+    LoyaltyTransaction,
+    Membership,
+    StaffPin,
+    User,
+)
+from loyalty.services import programs, staff_pins
+from loyalty.services.ledger import ActionContext
+from loyalty.services.stamps import add_stamp
+from tests import factories
+from tests.conftest import csrf_token_from
+
+HUGE = "9" * 400
+LONG = "x" * 10_000
+WALKED_METHODS = ("GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS")
+QUERY_NAMES = ("q", "next", "reward_id", "transaction_id", "page")
+JSON_BODIES = ('{"email": "a@example.com", "amount": 1e400, "store_id": {"id": 1}}',
+               "[1, 2]", '"text"', "1e400")
+
+
+def _every_subclass(cls):
+    found = set()
+    todo = [cls]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return found
+
+
+def test_every_form_reads_only_what_was_posted():
+    """Forms derive from ``loyalty.forms.Form``: a missing field stays missing, JSON is never
+    read as form data, a file only counts in a file field."""
+    ours = [cls for cls in _every_subclass(FlaskForm) if cls.__module__.startswith("loyalty")]
+    assert ours, "no forms found"
+    assert [cls.__name__ for cls in ours if not issubclass(cls, Form)] == []
+
+
+class World:
+    """A merchant with a hybrid program, a reward, a staff PIN, a card with one stamp."""
+
+    def __init__(self, merchant):
+        team = self.team = merchant
+        program = factories.hybrid_program(team.merchant)
+        self.card = factories.card(team.merchant, "Walter Walk", email="walter@example.com")
+        self.reward = programs.add_reward(program, "Walk cake", 1)
+        self.pin = staff_pins.create_staff_pin(team.merchant, team.stores[0], "Tom", "1234")
+        result = add_stamp(self.card, context=ActionContext(store_id=team.stores[0].id,
+                                                            user_id=team.staff.id))
+        self.transaction = result.transaction
+        self.url_values = {
+            "card_id": self.card.id, "store_id": team.stores[0].id,
+            "customer_id": team.customers[0].id, "reward_id": self.reward.id,
+            "transaction_id": self.transaction.id, "staff_pin_id": self.pin.id,
+            "user_id": team.staff.id, "merchant_id": team.merchant.id,
+            "kind": "earn", "code": "fr", "filename": "css/app.css",
+        }
+
+    def valid(self, name, user):
+        values = {
+            "idempotency_key": uuid.uuid4().hex, "pin": "1234", "staff_pin_id": self.pin.id,
+            "amount": "1", "order_reference": "ORDER-1", "reward_id": self.reward.id,
+            "transaction_id": self.transaction.id, "store_id": self.team.stores[0].id,
+            "name": "Nora New", "email": user.email if user else "nora@example.com",
+            "phone": "+352 621 000 000", "language": "fr", "password": factories.PASSWORD,
+            "current_password": factories.PASSWORD, "new_password": "a-new-password-1",
+            "confirm_password": "a-new-password-1",
+        }
+        return str(values.get(name, "1"))
+
+    def state(self):
+        """What bad input must never change: the ledger, the cards and who belongs where."""
+        def one(statement):
+            return db.session.execute(statement.execution_options(include_deleted=True)).one()
+        db.session.commit()  # read what the requests committed
+        return (
+            one(select(func.count(LoyaltyTransaction.id))),
+            one(select(func.count(LoyaltyCard.id), func.coalesce(func.sum(LoyaltyCard.stamp_count), 0),
+                       func.coalesce(func.sum(LoyaltyCard.points_balance), 0))),
+            one(select(func.count(Customer.id))),
+            one(select(func.count(Membership.id), func.count(Membership.deleted_at))),
+            one(select(func.count(StaffPin.id))),
+            one(select(func.count(User.id), func.count(User.deleted_at))),
+            tuple(db.session.execute(select(User.password_hash).order_by(User.id)).scalars()),
+        )
+
+
+class Walker:
+    """One role's browser: signs in (again, after a route signed it out) and keeps its token."""
+
+    def __init__(self, client, world, user):
+        self.client, self.world, self.user = client, world, user
+        self.failures = []
+        self.token = None
+        self.sign_in()
+
+    def sign_in(self):
+        page = self.client.get("/login")
+        token = csrf_token_from(page)
+        if self.user is not None:
+            signed_in = self.client.post("/login", data={
+                "email": self.user.email, "password": factories.PASSWORD, "csrf_token": token})
+            assert signed_in.status_code == 302, signed_in.text
+            token = csrf_token_from(self.client.get("/account"))
+            if self.client.get("/terminal/store").status_code == 200:
+                self.client.post("/terminal/store", data={
+                    "store_id": self.world.team.stores[0].id, "csrf_token": token})
+        self.token = token
+
+    def still_signed_in(self):
+        return self.user is None or self.client.get("/account").status_code == 200
+
+    def url(self, app, rule):
+        values = {}
+        for name in rule.arguments:
+            default = 1 if type(rule._converters[name]).__name__ == "IntegerConverter" else "x"
+            values[name] = self.world.url_values.get(name, default)
+        return app.url_map.bind("localhost").build(rule.endpoint, values)
+
+    def check(self, label, response, expect_4xx=True):
+        status = response.status_code
+        if status >= 500 or (expect_4xx and not 400 <= status < 500):
+            self.failures.append(f"{label}: {status}")
+
+    def post(self, url, *, data=None, body=None, content_type=None):
+        headers = {"X-CSRFToken": self.token}
+        if body is not None:
+            return self.client.post(url, data=body, content_type=content_type, headers=headers)
+        return self.client.post(url, data=data, headers=headers)
+
+
+@pytest.fixture
+def recorded_forms(monkeypatch):
+    """The form classes each request builds."""
+    built = []
+    original = Form.__init__
+
+    def recording(self, *args, **kwargs):
+        built.append(type(self))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Form, "__init__", recording)
+    return built
+
+
+def _rules(app):
+    return sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+
+
+def _walk_methods(walker, app, rule):
+    url = walker.url(app, rule)
+    for method in WALKED_METHODS:
+        walker.check(f"{method} {url}", walker.client.open(url, method=method), expect_4xx=False)
+    if "GET" in rule.methods:
+        walker.check(f"GET {url} (HTMX)", walker.client.get(url, headers={"HX-Request": "true"}),
+                     expect_4xx=False)
+        for value in (HUGE, LONG):
+            query = {name: value for name in QUERY_NAMES}
+            walker.check(f"GET {url} ?{value[:3]}...", walker.client.get(url, query_string=query),
+                         expect_4xx=False)
+        walker.check(f"GET {url} ?NUL", walker.client.get(url, query_string={"q": "a\x00b"}))
+
+
+def _post_cases(walker, app, rule, recorded_forms):
+    url = walker.url(app, rule)
+    user = walker.user
+    recorded_forms.clear()
+    probe = walker.post(url, data={})  # every field missing
+    forms = set(recorded_forms)
+    with app.test_request_context():
+        fields = {name: field for form in forms
+                  for name, field in form(formdata=None, meta={"csrf": False})._fields.items()}
+    if fields:
+        walker.check(f"POST {url} missing fields", probe)
+    if not walker.still_signed_in():  # the probe signed out (sign-out takes no fields)
+        walker.sign_in()
+    for body in JSON_BODIES:
+        walker.check(f"POST {url} JSON {body[:12]}",
+                     walker.post(url, body=body, content_type="application/json"))
+    walker.check(f"POST {url} text/plain", walker.post(url, body="a=1", content_type="text/plain"))
+    files = {name: (io.BytesIO(b"x"), "x.txt") for name in (fields or ["name"])}
+    walker.check(f"POST {url} file in a text field", walker.post(url, data=files))
+    walker.check(f"POST {url} NUL in an unknown field", walker.post(url, data={"zz": "a\x00"}))
+    for name, field in fields.items():
+        baseline = {other: walker.world.valid(other, user) for other in fields}
+        bad_values = {"NUL": "ok\x00", "10,000 characters": LONG}
+        if isinstance(field, IntegerField):
+            bad_values["400 digits"] = HUGE
+        for label, value in bad_values.items():
+            walker.check(f"POST {url} {name}={label}", walker.post(url, data={**baseline, name: value}))
+
+
+@pytest.mark.parametrize("role", ["anonymous", "staff", "owner", "admin"])
+def test_bad_input_anywhere_is_a_4xx_and_changes_nothing(app, client, merchant, role,
+                                                          recorded_forms):
+    with app.test_request_context():
+        world = World(merchant)
+    user = {"anonymous": None, "staff": merchant.staff, "owner": merchant.owner,
+            "admin": factories.user("Ada Admin", admin=True)}[role]
+    walker = Walker(client, world, user)
+    before = world.state()
+    walked = 0
+    for rule in _rules(app):
+        _walk_methods(walker, app, rule)
+        if "POST" in rule.methods:
+            _post_cases(walker, app, rule, recorded_forms)
+            walked += 1
+        if not walker.still_signed_in():
+            walker.sign_in()
+    assert walked >= 10, "the URL map lost its form routes?"
+    assert walker.failures == []
+    assert world.state() == before
