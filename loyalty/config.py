@@ -61,6 +61,8 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
         self.PROXY_FIX = _bool("PROXY_FIX", production)
+        # The largest request body (uploads included); larger ones answer 413 with a message.
+        self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 8) * 1024 * 1024
         self.WTF_CSRF_TIME_LIMIT = None  # a terminal stays open all day; the session bounds it
         # A signed-in session nobody used for this long ends (a counter tablet left overnight).
         self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 12 * 60)

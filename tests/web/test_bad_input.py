@@ -232,3 +232,17 @@ def test_bad_input_anywhere_is_a_4xx_and_changes_nothing(app, client, merchant, 
     assert walked >= 10, "the URL map lost its form routes?"
     assert walker.failures == []
     assert world.state() == before
+
+
+def test_a_body_larger_than_the_limit_is_refused_with_a_message(make_app):
+    client = make_app(MAX_CONTENT_LENGTH=1024).test_client()
+    refused = client.post("/login", data={"email": "x" * 2048})
+    assert refused.status_code == 413
+    assert "What you sent is too large. Send a smaller file or shorter text." in refused.text
+
+
+def test_a_json_sign_in_is_refused_with_a_message(client):
+    """Once a 500 for anyone, without an account."""
+    refused = client.post("/login", data="[1, 2]", content_type="application/json")
+    assert refused.status_code == 415
+    assert "This page only accepts its own forms." in refused.text
