@@ -7,6 +7,7 @@ not fall back to its default), and a file counts only where the form has a file 
 """
 import re
 import uuid
+from decimal import Decimal
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -14,7 +15,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import HiddenField, IntegerField
+from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Regexp
 
 from loyalty.models import MAX_ID
@@ -23,6 +24,7 @@ from loyalty.models import MAX_ID
 OUTDATED = _l("This form is out of date. Close it and open it again.")
 
 DIGITS = re.compile(r"[0-9]+")
+MONEY = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?")
 KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
 
 
@@ -86,3 +88,40 @@ def IdempotencyKeyField():  # noqa: N802
     without it (or with an altered one) is refused rather than given a fresh key."""
     return HiddenField(validators=[InputRequired(OUTDATED), Regexp(KEY_PATTERN, message=OUTDATED)],
                        default=new_key)
+
+
+class MoneyField(StringField):
+    """An amount in the merchant's currency typed as "12.50" or "12,50", kept as whole cents
+    in ``cents``; at most ``max_cents``. Anything else is the field's own message."""
+
+    def __init__(self, label=None, validators=None, *, max_cents=1_000_000_00, message=None,
+                 **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.max_cents = max_cents
+        self.message = message or _l("Enter an amount like 12.50.")
+        self.cents = None
+
+    def process_data(self, value):
+        """Rendering: ``value`` comes in cents."""
+        self.cents = value
+        self.data = f"{Decimal(value) / 100:.2f}" if isinstance(value, int) else value
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = valuelist[0].strip()
+        self.cents = None
+        if self.data == "":
+            return
+        self.cents = parse_cents(self.data, self.max_cents)
+        if self.cents is None:
+            raise ValueError(self.message)
+
+
+def parse_cents(text, max_cents):
+    """Whole cents from "12.50" / "12,50" / "12", or None for anything else or out of range."""
+    text = (text or "").replace(",", ".").strip()
+    if not MONEY.fullmatch(text):
+        return None
+    cents = int(Decimal(text) * 100)
+    return cents if 0 <= cents <= max_cents else None

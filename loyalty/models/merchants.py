@@ -53,6 +53,9 @@ class Store(SoftDeleteMixin, TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     code: Mapped[str] = mapped_column(String(32), nullable=False)
     address: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    #: What customers should know: opening hours, "closed on Mondays" ...
+    opening_note: Mapped[str | None] = mapped_column(String(300))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 
     merchant: Mapped[Merchant] = relationship(back_populates="stores")

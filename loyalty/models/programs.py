@@ -117,6 +117,8 @@ class Reward(TimestampMixin, db.Model):
     points_cost: Mapped[int] = mapped_column(Integer, nullable=False)
     description: Mapped[str | None] = mapped_column(String(300))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: Order in the owner's catalogue (the terminal lists by cost).
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
 
     program: Mapped[LoyaltyProgram] = relationship(back_populates="rewards")
 

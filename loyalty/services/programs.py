@@ -3,7 +3,7 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from loyalty.models import (
     Reward,
     soft_delete_cascade,
 )
+from loyalty.services import audit
 from loyalty.services.errors import Conflict, InvalidInput, NotFound
 
 EDITABLE_FIELDS = {
@@ -27,6 +28,7 @@ EDITABLE_FIELDS = {
     "require_staff_pin", "card_name", "primary_color", "secondary_color", "logo_url",
     "hero_image_url", "terms_text", "privacy_url", "apple_pass_type_id", "google_class_id",
 }
+MAX_REWARD_COST = 1_000_000
 NON_NEGATIVE = (
     "stamp_reward_value_cents", "points_per_euro", "welcome_bonus_points",
     "minimum_redemption_points", "minimum_purchase_cents", "cooldown_minutes",
@@ -65,7 +67,7 @@ def live_program(merchant_id):
     )
 
 
-def create_program(merchant, program_type, card_name, *, active=True, **fields):
+def create_program(merchant, program_type, card_name, *, active=True, actor=None, **fields):
     """Create the merchant's one program; a second live program is refused."""
     fields = _validate({"program_type": program_type, "card_name": card_name, **fields})
     now = clock.now()
@@ -81,31 +83,49 @@ def create_program(merchant, program_type, card_name, *, active=True, **fields):
             )
             db.session.add(program)
             loyalty_settings(merchant.id)
+            db.session.flush()
+            audit.record(actor, "program.create", program, merchant_id=merchant.id,
+                         label=program.card_name,
+                         changes={name: (None, value) for name, value in fields.items()})
     except IntegrityError as exc:
         raise Conflict(_l("This merchant already has a loyalty program. Edit it instead.")) from exc
     return program
 
 
-def update_program(program, **fields):
+def update_program(program, *, actor=None, **fields):
+    """Change the program's settings; the audit trail keeps the old and new values."""
     fields = _validate(fields)
     with write_transaction():
+        changes = audit.changes_between(program, fields)
         for name, value in fields.items():
             setattr(program, name, value)
+        if changes:
+            audit.record(actor, "program.update", program, merchant_id=program.merchant_id,
+                         label=program.card_name, changes=changes)
     return program
 
 
-def activate_program(program):
+def _set_program_active(program, active, actor):
     with write_transaction():
-        program.is_active = True
-        program.activated_at = clock.now()
+        if program.is_active == active:
+            return program
+        program.is_active = active
+        if active:
+            program.activated_at = clock.now()
+        else:
+            program.deactivated_at = clock.now()
+        audit.record(actor, "program.activate" if active else "program.deactivate", program,
+                     merchant_id=program.merchant_id, label=program.card_name,
+                     changes={"is_active": (not active, active)})
     return program
 
 
-def deactivate_program(program):
-    with write_transaction():
-        program.is_active = False
-        program.deactivated_at = clock.now()
-    return program
+def activate_program(program, *, actor=None):
+    return _set_program_active(program, True, actor)
+
+
+def deactivate_program(program, *, actor=None):
+    return _set_program_active(program, False, actor)
 
 
 def delete_program(program, *, by=None):
@@ -116,27 +136,85 @@ def delete_program(program, *, by=None):
         soft_delete_cascade(program, by)
 
 
-def add_reward(program, name, points_cost, *, description=None):
+def _check_reward(name, points_cost):
     if not (name or "").strip():
         raise InvalidInput(_l("Give the reward a name."))
-    if points_cost is None or points_cost < 1:
-        raise InvalidInput(_l("A reward costs at least 1 point."))
+    if points_cost is None or not 1 <= points_cost <= MAX_REWARD_COST:
+        raise InvalidInput(_l("A reward costs between 1 and 1,000,000 points."))
+
+
+def add_reward(program, name, points_cost, *, description=None, actor=None):
+    """A new catalogue entry, placed last."""
+    _check_reward(name, points_cost)
     with write_transaction():
+        last = db.session.scalar(select(func.max(Reward.position)).where(
+            Reward.program_id == program.id))
         reward = Reward(
             merchant_id=program.merchant_id,
             program_id=program.id,
             name=name.strip(),
             points_cost=points_cost,
-            description=description,
+            description=(description or "").strip() or None,
+            position=(last or 0) + 1,
         )
         db.session.add(reward)
+        db.session.flush()
+        audit.record(actor, "reward.create", reward, merchant_id=program.merchant_id,
+                     label=reward.name,
+                     changes={"name": (None, reward.name), "points_cost": (None, points_cost)})
     return reward
 
 
-def set_reward_active(reward, active):
+def update_reward(reward, *, name, points_cost, description=None, actor=None):
+    _check_reward(name, points_cost)
+    values = {"name": name.strip(), "points_cost": points_cost,
+              "description": (description or "").strip() or None}
     with write_transaction():
-        reward.is_active = active
+        changes = audit.changes_between(reward, values)
+        for field, value in values.items():
+            setattr(reward, field, value)
+        if changes:
+            audit.record(actor, "reward.update", reward, merchant_id=reward.merchant_id,
+                         label=reward.name, changes=changes)
     return reward
+
+
+def move_reward(reward, offset, *, actor=None):
+    """Swap the reward with its neighbour above (offset -1) or below (+1) in the catalogue."""
+    with write_transaction():
+        siblings = db.session.scalars(
+            select(Reward).where(Reward.program_id == reward.program_id)
+            .order_by(Reward.position, Reward.id)
+        ).all()
+        for position, sibling in enumerate(siblings, start=1):
+            sibling.position = position  # closes gaps left by older orders
+        index = siblings.index(reward)
+        other = index + offset
+        if 0 <= other < len(siblings):
+            neighbour = siblings[other]
+            reward.position, neighbour.position = neighbour.position, reward.position
+            audit.record(actor, "reward.move", reward, merchant_id=reward.merchant_id,
+                         label=reward.name, changes={"position": (index + 1, other + 1)})
+    return reward
+
+
+def set_reward_active(reward, active, *, actor=None):
+    """Retire a reward from the catalogue or bring it back; rewards are never deleted (the
+    ledger names them)."""
+    with write_transaction():
+        if reward.is_active != active:
+            reward.is_active = active
+            audit.record(actor, "reward.activate" if active else "reward.deactivate", reward,
+                         merchant_id=reward.merchant_id, label=reward.name,
+                         changes={"is_active": (not active, active)})
+    return reward
+
+
+def catalogue(program):
+    """Every reward of the program, active or not, in catalogue order."""
+    return db.session.scalars(
+        select(Reward).where(Reward.program_id == program.id).order_by(Reward.position, Reward.id)
+    ).all()
 
 
 def reward_for(merchant_id, reward_id):

@@ -1,36 +1,97 @@
-"""Every merchant-scoped route: another merchant's id is "not found", never "forbidden"."""
+"""Every merchant-scoped route: another merchant's id is "not found", never "forbidden", and
+nothing changes. The /merchant routes come from the URL map, so a new one is checked too."""
 import pytest
+from sqlalchemy import func, select
 
+from loyalty.extensions import db
+from loyalty.models import AuditEntry, LoyaltyTransaction, Reward
+from loyalty.services import programs, staff_pins
 from tests import factories
-
-SCOPED_ROUTES = [
-    ("/merchant/stores/{id}", lambda team: team.stores[0].id),
-    ("/merchant/customers/{id}", lambda team: team.customers[0].id),
-]
+from tests.conftest import csrf_token_from
 
 
-@pytest.mark.parametrize(("pattern", "pick"), SCOPED_ROUTES)
-def test_own_record_opens(auth, client, merchant, pattern, pick):
-    auth.login_as(merchant.owner)
-    assert client.get(pattern.format(id=pick(merchant))).status_code == 200
+RECORD_ARGUMENTS = {"reward_id", "store_id", "card_id", "customer_id", "staff_pin_id",
+                    "transaction_id", "membership_id", "user_id"}
 
 
-@pytest.mark.parametrize(("pattern", "pick"), SCOPED_ROUTES)
-def test_another_merchants_record_is_not_found(auth, client, merchant, other_merchant, pattern, pick):
-    auth.login_as(merchant.owner)
-    response = client.get(pattern.format(id=pick(other_merchant)))
-    assert response.status_code == 404
-    assert "We could not find this page" in response.text
-    assert other_merchant.merchant.name not in response.text
+class Records:
+    """One merchant's records, by the URL argument that names them."""
+
+    def __init__(self, team):
+        program = factories.hybrid_program(team.merchant)
+        self.team = team
+        reward = programs.add_reward(program, f"{team.merchant.name} cake", 10)
+        card = factories.card(team.merchant, f"{team.merchant.name} Carla",
+                              email=f"carla@{team.merchant.slug}.example")
+        pin = staff_pins.create_staff_pin(team.merchant, team.stores[0], "Pia", "4321")
+        transaction = db.session.scalar(select(LoyaltyTransaction).where(
+            LoyaltyTransaction.card_id == card.id))
+        self.ids = {
+            "reward_id": reward.id, "store_id": team.stores[0].id, "card_id": card.id,
+            "customer_id": team.customers[0].id, "staff_pin_id": pin.id,
+            "transaction_id": transaction.id, "membership_id": team.staff.memberships[0].id,
+            "user_id": team.staff.id,
+        }
+        assert set(self.ids) == RECORD_ARGUMENTS
 
 
-def test_merchant_home_lists_only_own_stores_and_customers(auth, client, merchant, other_merchant):
+def _merchant_rules(app):
+    return sorted((rule for rule in app.url_map.iter_rules()
+                   if rule.rule.startswith("/merchant") and rule.arguments),
+                  key=lambda rule: rule.rule)
+
+
+def _url(app, rule, ids):
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters[name]
+        values[name] = ids[name] if name in ids else sorted(getattr(converter, "items", ["x"]))[0]
+    return app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+def _state():
+    db.session.commit()
+    return (db.session.scalar(select(func.count(LoyaltyTransaction.id))),
+            db.session.scalar(select(func.count(AuditEntry.id))),
+            tuple(db.session.execute(select(Reward.id, Reward.name, Reward.is_active,
+                                            Reward.position).order_by(Reward.id)).all()))
+
+
+def test_every_id_a_merchant_url_takes_has_a_record_to_try(app):
+    """A new route naming a new kind of record must say here which record of the other
+    merchant to try."""
+    names = {name for rule in _merchant_rules(app) for name in rule.arguments
+             if type(rule._converters[name]).__name__ == "IntegerConverter"}
+    assert names <= RECORD_ARGUMENTS, names - RECORD_ARGUMENTS
+
+
+@pytest.mark.parametrize("who", ["owner", "manager"])
+def test_another_merchants_ids_are_not_found_and_change_nothing(
+        app, auth, client, merchant, other_merchant, who):
+    Records(merchant)
+    theirs = Records(other_merchant)
+    auth.login_as(getattr(merchant, who))
+    token = csrf_token_from(client.get("/account"))
+    before = _state()
+    checked = 0
+    for rule in _merchant_rules(app):
+        url = _url(app, rule, theirs.ids)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.open(url, method=method, headers={"X-CSRFToken": token},
+                                   data={"name": "Hacked", "points_cost": "1"} if method == "POST" else None)
+            allowed = {404, 403} if who == "manager" else {404}
+            assert response.status_code in allowed, (method, url, response.status_code)
+            assert other_merchant.merchant.name not in response.text
+            checked += 1
+    assert checked >= 4
+    assert _state() == before
+
+
+def test_merchant_start_page_shows_only_our_merchant(auth, client, merchant, other_merchant):
     auth.login_as(merchant.owner)
     page = client.get("/merchant/").text
-    assert merchant.stores[0].name in page
-    assert merchant.customers[0].name in page
-    assert other_merchant.stores[0].name not in page
-    assert other_merchant.customers[0].name not in page
+    assert merchant.merchant.name in page
+    assert other_merchant.merchant.name not in page
 
 
 @pytest.fixture

@@ -135,7 +135,10 @@ class Walker:
     def url(self, app, rule):
         values = {}
         for name in rule.arguments:
-            default = 1 if type(rule._converters[name]).__name__ == "IntegerConverter" else "x"
+            converter = rule._converters[name]
+            default = 1 if type(converter).__name__ == "IntegerConverter" else "x"
+            if getattr(converter, "items", None):  # <any(up, down):direction>
+                default = sorted(converter.items)[0]
             values[name] = self.world.url_values.get(name, default)
         return app.url_map.bind("localhost").build(rule.endpoint, values)
 

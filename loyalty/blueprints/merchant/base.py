@@ -1,0 +1,39 @@
+"""The owners' and managers' blueprint, and what its views share: who may open what, the
+actor recorded in the audit trail, and page-or-partial rendering."""
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from loyalty.models import Role
+from loyalty.redirects import is_htmx
+from loyalty.services.audit import Actor
+from loyalty.tenancy import current_merchant, tenancy
+
+bp = Blueprint("merchant", __name__, url_prefix="/merchant")
+
+OWNER = (Role.MERCHANT_OWNER,)
+OWNER_OR_MANAGER = (Role.MERCHANT_OWNER, Role.STORE_MANAGER)
+
+
+def actor():
+    """Who acts, for the audit trail."""
+    return Actor(user_id=current_user.id, ip_address=request.remote_addr)
+
+
+def is_owner():
+    return tenancy.role is Role.MERCHANT_OWNER
+
+
+def managed_store_ids():
+    """The stores the signed-in person manages: all of an owner's (None), a manager's own."""
+    if is_owner():
+        return None
+    return [store.id for store in tenancy.stores]
+
+
+def page(template, partial=None, status=200, **values):
+    """The whole page, or on an HTMX request only the partial the page includes."""
+    values.setdefault("merchant", current_merchant)
+    values.setdefault("is_owner", is_owner())
+    if partial and is_htmx():
+        return render_template(partial, **values), status
+    return render_template(template, **values), status

@@ -1,0 +1,170 @@
+"""Forms of the owners' pages. Every message is the field's own, in the user's language."""
+import re
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from loyalty.forms import OUTDATED, Form, MoneyField, WholeNumberField
+
+PROGRAM_TYPES = (("stamps", _l("Stamp card")), ("points", _l("Points")),
+                 ("hybrid", _l("Stamps and points")))
+STAMP_FIELDS = ("stamps_target", "stamp_reward_description", "stamp_reward_value",
+                "cooldown_minutes", "max_stamps_per_day")
+POINT_FIELDS = ("points_per_euro", "point_value", "minimum_purchase", "minimum_redemption_points",
+                "welcome_bonus_points", "points_expiration_days")
+COLOR = re.compile(r"^#[0-9a-fA-F]{6}\Z")
+POINT_VALUE = re.compile(r"^[0-9]{1,4}([.,][0-9]{1,4})?\Z")
+
+
+def _number(label, low, high, message, *, required=True):
+    first = InputRequired(message) if required else Optional()
+    return WholeNumberField(label, validators=[first], min=low, max=high, message=message)
+
+
+class ProgramForm(Form):
+    """Everything a program needs; only the fields of the chosen type are checked."""
+
+    program_type = SelectField(
+        _l("Kind of program"), choices=[SelectChoice(value, label) for value, label in PROGRAM_TYPES],
+        validate_choice=False, validators=[AnyOf([value for value, _ in PROGRAM_TYPES], OUTDATED)])
+    card_name = StringField(_l("Card name"), validators=[
+        DataRequired(_l("Give the card a name customers will recognise.")), Length(max=120)])
+    # Stamps
+    stamps_target = _number(_l("Stamps for a reward"), 1, 100,
+                            _l("Enter a number of stamps from 1 to 100."))
+    stamp_reward_description = StringField(_l("The reward"), validators=[
+        DataRequired(_l("Say what the reward is, for example “a free coffee”.")), Length(max=200)])
+    stamp_reward_value = MoneyField(_l("What the reward is worth"), validators=[
+        InputRequired(_l("Enter what the reward is worth, for example 3.50."))],
+        max_cents=1_000_00)
+    cooldown_minutes = _number(_l("Minutes between two stamps on one card"), 0, 1440,
+                               _l("Enter minutes from 0 to 1440."))
+    max_stamps_per_day = _number(_l("Stamps per card per day, at most"), 1, 100,
+                                 _l("Enter a number from 1 to 100."))
+    # Points
+    points_per_euro = _number(_l("Points per euro spent"), 0, 1000,
+                              _l("Enter a number of points from 0 to 1000."))
+    point_value = StringField(_l("Value of one point, in cents"), validators=[
+        InputRequired(_l("Enter what one point is worth, for example 1 or 0.5.")),
+        Regexp(POINT_VALUE, message=_l("Enter what one point is worth, for example 1 or 0.5."))])
+    minimum_purchase = MoneyField(_l("Smallest purchase that earns points"), validators=[Optional()],
+                                  max_cents=10_000_00)
+    minimum_redemption_points = _number(_l("Fewest points a customer can redeem"), 0, 1_000_000,
+                                        _l("Enter a number of points from 0 to 1,000,000."),
+                                        required=False)
+    welcome_bonus_points = _number(_l("Welcome bonus"), 0, 100_000,
+                                   _l("Enter a number of points from 0 to 100,000."),
+                                   required=False)
+    points_expiration_days = _number(_l("Points expire after this many days without a visit"),
+                                     1, 3650, _l("Enter days from 1 to 3650, or leave it empty."),
+                                     required=False)
+    require_staff_pin = BooleanField(_l("Staff enter their PIN for every action"))
+
+    def kind(self):
+        return self.program_type.data if self.program_type.data in ("stamps", "points") else "hybrid"
+
+    def relevant(self, name):
+        kind = self.kind()
+        if name in STAMP_FIELDS:
+            return kind in ("stamps", "hybrid")
+        if name in POINT_FIELDS:
+            return kind in ("points", "hybrid")
+        return True
+
+    def validate(self, extra_validators=None):
+        super().validate(extra_validators)
+        for name, field in self._fields.items():
+            if not self.relevant(name):
+                field.errors = []
+        return not any(field.errors for field in self._fields.values())
+
+    def program_values(self):
+        """The service's keyword arguments, for the fields of the chosen type."""
+        values = {"program_type": self.kind(), "card_name": self.card_name.data.strip(),
+                  "require_staff_pin": self.require_staff_pin.data}
+        if self.relevant("stamps_target"):
+            values.update(
+                stamps_target=self.stamps_target.data,
+                stamp_reward_description=self.stamp_reward_description.data.strip(),
+                stamp_reward_value_cents=self.stamp_reward_value.cents,
+                cooldown_minutes=self.cooldown_minutes.data,
+                max_stamps_per_day=self.max_stamps_per_day.data,
+            )
+        if self.relevant("points_per_euro"):
+            values.update(
+                points_per_euro=self.points_per_euro.data,
+                point_value_cents=Decimal(self.point_value.data.replace(",", ".")),
+                minimum_purchase_cents=self.minimum_purchase.cents or 0,
+                minimum_redemption_points=self.minimum_redemption_points.data or 0,
+                welcome_bonus_points=self.welcome_bonus_points.data or 0,
+                points_expiration_days=self.points_expiration_days.data,
+            )
+        return values
+
+
+def program_form_data(program):
+    """A program's values as the form shows them."""
+    return {
+        "program_type": program.program_type.value, "card_name": program.card_name,
+        "stamps_target": program.stamps_target,
+        "stamp_reward_description": program.stamp_reward_description,
+        "stamp_reward_value": program.stamp_reward_value_cents,
+        "cooldown_minutes": program.cooldown_minutes,
+        "max_stamps_per_day": program.max_stamps_per_day,
+        "points_per_euro": program.points_per_euro,
+        "point_value": f"{program.point_value_cents.normalize():f}",
+        "minimum_purchase": program.minimum_purchase_cents,
+        "minimum_redemption_points": program.minimum_redemption_points,
+        "welcome_bonus_points": program.welcome_bonus_points,
+        "points_expiration_days": program.points_expiration_days,
+        "require_staff_pin": program.require_staff_pin,
+    }
+
+
+class RewardForm(Form):
+    name = StringField(_l("Reward"), validators=[
+        DataRequired(_l("Give the reward a name.")), Length(max=120)])
+    points_cost = _number(_l("Points it costs"), 1, 1_000_000,
+                          _l("Enter a number of points from 1 to 1,000,000."))
+    description = StringField(_l("Description (optional)"), validators=[Optional(), Length(max=300)])
+
+
+class ConfirmForm(Form):
+    """A button that only confirms (activate, deactivate, move ...)."""
+
+
+def _color(label):
+    return StringField(label, validators=[
+        InputRequired(_l("Choose a colour.")),
+        Regexp(COLOR, message=_l("Enter a colour like #1d5c4d."))])
+
+
+class BrandingForm(Form):
+    card_name = StringField(_l("Card name"), validators=[
+        DataRequired(_l("Give the card a name customers will recognise.")), Length(max=120)])
+    primary_color = _color(_l("Card colour"))
+    secondary_color = _color(_l("Text colour on the card"))
+    terms_text = TextAreaField(_l("Terms customers agree to"), validators=[
+        Optional(), Length(max=5000)])
+    privacy_url = StringField(_l("Link to your privacy notice"), validators=[
+        Optional(), Length(max=500)])
+
+    def validate_privacy_url(self, field):
+        if not re.match(r"^https?://[^\s/]+\.[^\s]+\Z", field.data or ""):
+            raise ValidationError(_l("Enter a full web address, like https://example.lu/privacy."))

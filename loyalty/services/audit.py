@@ -1,0 +1,96 @@
+"""The audit trail: every change an owner, manager or admin makes is recorded, in the same
+transaction as the change, with the actor, the merchant, the target, the old and new values of
+the fields it touched, and the client address. Rows are never changed or deleted.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+from sqlalchemy import select
+
+from loyalty.database import in_write_transaction
+from loyalty.extensions import db
+from loyalty.models import AuditEntry, User
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change and from where; built by the blueprint from the request."""
+
+    user_id: int | None
+    ip_address: str | None = None
+
+
+def _plain(value):
+    """A JSON-safe form of a column value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def changes_between(record, new_values):
+    """{field: [old, new]} for the fields of ``new_values`` that differ on ``record``."""
+    changed = {}
+    for name, new in new_values.items():
+        old = getattr(record, name)
+        if _plain(old) != _plain(new):
+            changed[name] = [_plain(old), _plain(new)]
+    return changed
+
+
+def record(actor, action, target, *, merchant_id, changes=None, label=None, target_type=None):
+    """Append one entry. Must run inside the change's ``write_transaction()``: the entry
+    commits or rolls back with the change it describes."""
+    assert in_write_transaction(), "audit entries are written in the change's transaction"
+    if actor is None:
+        return None
+    entry = AuditEntry(
+        merchant_id=merchant_id,
+        actor_id=actor.user_id,
+        action=action,
+        target_type=target_type or type(target).__name__,
+        target_id=getattr(target, "id", None),
+        target_label=(label or "")[:200] or None,
+        changes={name: [_plain(old), _plain(new)] for name, (old, new) in (changes or {}).items()},
+        ip_address=(actor.ip_address or "")[:45] or None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def trail(merchant_id, *, action=None, actor_id=None, before_id=None, limit=PAGE_SIZE):
+    """A merchant's entries, newest first, filtered by action (a prefix such as "store") and
+    person; ``before_id`` pages on (keyset). Returns (entries, next_before_id)."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.merchant_id == merchant_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit + 1)
+    )
+    if action:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+    if actor_id:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if before_id:
+        query = query.where(AuditEntry.id < before_id)
+    entries = db.session.scalars(query.options(db.selectinload(AuditEntry.actor))).all()
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return entries, (entries[-1].id if more else None)
+
+
+def actors(merchant_id):
+    """The people who appear in a merchant's trail, for the filter."""
+    return db.session.execute(
+        select(User.id, User.name)
+        .where(User.id.in_(select(AuditEntry.actor_id).where(AuditEntry.merchant_id == merchant_id)))
+        .order_by(User.name)
+        .execution_options(include_deleted=True)
+    ).all()
