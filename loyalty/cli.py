@@ -6,7 +6,7 @@ from babel.messages.frontend import CommandLineInterface
 from flask import current_app
 from flask.cli import AppGroup
 
-from loyalty.services import accounts
+from loyalty.services import accounts, sessions
 from loyalty.services.demo import DEMO_PASSWORD, demo_pins, load_demo_data
 from loyalty.services.errors import DomainError
 from loyalty.services.ledger import ledger_drift
@@ -50,6 +50,13 @@ def check_ledger_command():
 def expire_points_command():
     """Expire points of inactive cards now (the worker does this nightly)."""
     click.echo(f"Expired the points of {expire_points()} cards.")
+
+
+@loyalty_cli.command("prune-sessions")
+@click.option("--keep-days", default=30, show_default=True, help="Keep sessions this recent.")
+def prune_sessions_command(keep_days):
+    """Delete sign-in sessions that ended or went idle long ago."""
+    click.echo(f"Deleted {sessions.prune_sessions(keep_days=keep_days)} old sessions.")
 
 
 @loyalty_cli.command("create-admin")

@@ -9,7 +9,10 @@ def safe_next(target):
     """A local path to return to after sign-in, never another host."""
     if not target:
         return None
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "http://[x" and the like
+        return None
     # Browsers read "/\\host" like "//host": refuse backslashes and control characters too.
     if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
             or "\\" in target or any(ord(ch) < 32 for ch in target)):
@@ -25,7 +28,10 @@ def _page_path():
     """The page the person was looking at: for an HTMX request the page that sent it (a find
     from the terminal returns to the terminal, not to the bare results), else this URL."""
     if is_htmx():
-        parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+        try:
+            parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+        except ValueError:
+            return None
         if parts.netloc != request.host:
             return None
         return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -1,13 +1,21 @@
-"""Attempt budgets for sign-ins and staff PINs: an attempt is counted before it is checked.
+"""Attempt budgets for sign-ins, password checks and staff PINs: an attempt is counted before
+it is checked.
 
 A rate limiter that counts after the answer lets parallel guesses through: each one is checked
 before any is counted. Here an attempt first takes one unit from every budget that applies,
 atomically (an INCR in Redis when ``REDIS_URL`` is set, a locked counter in memory otherwise),
 and is checked only if every budget still had room. A success gives its units back, so only
-failures use a budget up.
+failures use a budget up; a unit is given back only to the window that lent it, and a counter
+never goes below zero.
+
+    with attempt(sign_in_budgets(email, address)) as tried:
+        user = authenticate(email, password)
+        if user:
+            tried.succeeded()
 """
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -28,12 +36,36 @@ class Budget:
         return parse(current_app.config[self.setting])
 
     @property
-    def identifiers(self):
-        return (current_app.config["RATELIMIT_KEY_PREFIX"], self.setting.lower(), self.key)
+    def period(self):
+        return self.item.get_expiry()
 
-    def seconds_left(self):
-        stats = limiter.limiter.get_window_stats(self.item, *self.identifiers)
-        return max(1, stats.reset_time - time.time())
+    def window(self):
+        """Windows are aligned on the clock, so a unit lent by one is never given to the next."""
+        return int(time.time() // self.period)
+
+    def storage_key(self, window):
+        prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+        return self.item.key_for(prefix, self.setting.lower(), self.key, str(window))
+
+    def seconds_left(self, window):
+        return max(1.0, (window + 1) * self.period - time.time())
+
+
+def sign_in_budgets(email, address):
+    """Failed password checks for this account from this address, for this account from
+    anywhere, and from this address for any account (a much larger ceiling: a shop's router
+    must not lock the owner out because a colleague mistyped)."""
+    address = address or "unknown"
+    return [
+        Budget("LOGIN_ACCOUNT_ADDRESS_LIMIT", f"{email}|{address}"),
+        Budget("LOGIN_ACCOUNT_LIMIT", email),
+        Budget("LOGIN_ADDRESS_LIMIT", address),
+    ]
+
+
+def pin_budgets(address):
+    """Wrong PINs from one terminal address (each PIN also locks itself)."""
+    return [Budget("PIN_FAILURE_LIMIT", address or "unknown")]
 
 
 class TooManyAttempts(Exception):
@@ -48,20 +80,51 @@ class TooManyAttempts(Exception):
         return max(1, math.ceil(self.retry_after / 60))
 
 
+class Attempt:
+    """The units one attempt took, and the windows they came from."""
+
+    def __init__(self, lent):
+        self.lent = lent  # [(budget, window)]
+        self.success = False
+
+    def succeeded(self):
+        self.success = True
+
+
+def _take(budget):
+    """One unit of ``budget``: (granted, window)."""
+    window = budget.window()
+    count = limiter.storage.incr(budget.storage_key(window), budget.period, amount=1)
+    return count <= budget.item.amount, window
+
+
+def _give_back(lent):
+    storage = limiter.storage
+    for budget, window in lent:
+        key = budget.storage_key(window)
+        if storage.get(key) > 0 and storage.incr(key, budget.period, amount=-1) < 0:
+            storage.incr(key, budget.period, amount=1)  # the window ended meanwhile: never below 0
+
+
 def spend(budgets):
-    """Count one attempt against each budget. When any is used up, the attempt must not be
-    checked: raise ``TooManyAttempts``, giving back the units the others lent, so that a
-    refused attempt only counts where the limit was reached."""
-    strategy = limiter.limiter
-    granted = [budget for budget in budgets if strategy.hit(budget.item, *budget.identifiers)]
-    if len(granted) < len(budgets):
-        refund(granted)
-        exhausted = [budget for budget in budgets if budget not in granted]
-        raise TooManyAttempts(max(budget.seconds_left() for budget in exhausted))
+    """Count one attempt against each budget and return the ``Attempt``. When any budget is
+    used up, the attempt must not be checked: raise ``TooManyAttempts``, giving back the units
+    the others lent, so that a refused attempt only counts where the limit was reached."""
+    taken = [(budget, *_take(budget)) for budget in budgets]
+    refused = [(budget, window) for budget, granted, window in taken if not granted]
+    if refused:
+        _give_back([(budget, window) for budget, granted, window in taken if granted])
+        raise TooManyAttempts(max(budget.seconds_left(window) for budget, window in refused))
+    return Attempt([(budget, window) for budget, _granted, window in taken])
 
 
-def refund(budgets):
-    """Give back the unit a successful attempt took."""
-    for budget in budgets:
-        item = budget.item
-        limiter.storage.incr(item.key_for(*budget.identifiers), item.get_expiry(), amount=-1)
+@contextmanager
+def attempt(budgets):
+    """Spend on entry (``TooManyAttempts`` when a budget is used up); give the units back on
+    leaving if the block called ``succeeded()``."""
+    tried = spend(budgets)
+    try:
+        yield tried
+    finally:
+        if tried.success:
+            _give_back(tried.lent)

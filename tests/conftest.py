@@ -136,6 +136,8 @@ def client(app):
     return app.test_client()
 
 
+#: The sign-in pause message; windows are aligned on the clock, so up to 5 minutes are left.
+PAUSED = re.compile(r"Too many failed sign-in attempts\. Try again in [1-5] minutes?, or ask")
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

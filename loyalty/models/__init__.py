@@ -1,5 +1,12 @@
 """SQLAlchemy models, one module per aggregate. Import from here."""
-from loyalty.models.accounts import Membership, Role, User, check_secret, hash_secret
+from loyalty.models.accounts import (
+    SECRET_MAX_BYTES,
+    Membership,
+    Role,
+    User,
+    check_secret,
+    hash_secret,
+)
 from loyalty.models.audit import AuditEntry, AuditImmutable
 from loyalty.models.base import (
     MAX_ID,
@@ -27,7 +34,7 @@ from loyalty.models.sessions import UserSession
 from loyalty.models.staff import StaffPin
 
 __all__ = [
-    "MAX_ID", "AuditEntry", "AuditImmutable",
+    "MAX_ID", "SECRET_MAX_BYTES", "AuditEntry", "AuditImmutable",
     "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "Customer",
     "LedgerImmutable", "LoyaltyCard", "LoyaltyProgram", "LoyaltyTransaction", "Membership",
     "Merchant", "MerchantLoyaltySettings", "ProgramType", "Reward", "Role", "SoftDeleteMixin",

@@ -22,15 +22,25 @@ class Role(enum.StrEnum):
     STORE_STAFF = "store_staff"
 
 
+#: bcrypt reads at most 72 bytes of a secret (and bcrypt 5 refuses longer ones).
+SECRET_MAX_BYTES = 72
+
+
 def hash_secret(secret, rounds=12):
-    """bcrypt hash of a password or PIN, as text."""
+    """bcrypt hash of a password or PIN, as text. Callers keep secrets within 72 bytes."""
     return bcrypt.hashpw(secret.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
 
 
 def check_secret(secret, hashed):
+    """True if ``secret`` matches; a secret longer than bcrypt reads never does (it could not
+    have been set), after a check of the same cost."""
     if not hashed:
         return False
-    return bcrypt.checkpw(secret.encode("utf-8"), hashed.encode("ascii"))
+    encoded = secret.encode("utf-8")
+    if len(encoded) > SECRET_MAX_BYTES:
+        bcrypt.checkpw(encoded[:SECRET_MAX_BYTES], hashed.encode("ascii"))
+        return False
+    return bcrypt.checkpw(encoded, hashed.encode("ascii"))
 
 
 class User(UserMixin, SoftDeleteMixin, TimestampMixin, db.Model):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
+    SECRET_MAX_BYTES,
     Customer,
     Membership,
     Merchant,
@@ -28,7 +29,8 @@ from loyalty.services import sessions
 from loyalty.services.errors import Conflict, InvalidInput
 
 MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 200
+# At most 72 bytes (bcrypt reads no more): 72 plain letters, fewer accented ones.
+PASSWORD_LENGTH_MESSAGE = _l("Choose a password of 8 to 72 characters (accented letters count twice).")
 
 
 def bcrypt_rounds():
@@ -63,11 +65,14 @@ def authenticate(email, password):
     return user
 
 
+def password_length_ok(password):
+    return (len(password or "") >= MIN_PASSWORD_LENGTH
+            and len(password.encode("utf-8")) <= SECRET_MAX_BYTES)
+
+
 def _check_new_password(password):
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(_l("Choose a password of at least 8 characters."))
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(_l("Choose a password of at most 200 characters."))
+    if not password_length_ok(password):
+        raise InvalidInput(PASSWORD_LENGTH_MESSAGE)
 
 
 @contextmanager
@@ -161,9 +166,10 @@ def delete_record(record, *, by=None):
         sessions.end_sessions_for_deletion(batch)
 
 
-def change_password(user, current_password, new_password, *, keep_session_id=None):
-    """Set a new password after checking the current one; every other session of the user
-    ends (a stolen session does not outlive the password that opened it)."""
+def change_password(user, current_password, new_password):
+    """Set a new password after checking the current one. Every session of the user ends, the
+    one asking included: a copy of any cookie, this device's too, does not outlive the
+    password that opened it (the caller gives this device a fresh session)."""
     if not user.check_password(current_password or ""):
         raise InvalidInput(_l("Your current password is not right. Type it again."))
     _check_new_password(new_password)
@@ -173,8 +179,7 @@ def change_password(user, current_password, new_password, *, keep_session_id=Non
             update(User).where(User.id == user.id).values(password_hash=password_hash)
             .execution_options(synchronize_session=False)
         )
-        sessions.end_sessions_of(user.id, sessions.PASSWORD_CHANGED,
-                                 keep_session_id=keep_session_id)
+        sessions.end_sessions_of(user.id, sessions.PASSWORD_CHANGED)
 
 
 def restore_record(record):

@@ -9,19 +9,33 @@ from enum import Enum
 
 from sqlalchemy import select
 
+from flask_babel import lazy_gettext as _l
+
 from loyalty.database import in_write_transaction
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, User
+from loyalty.services.errors import NotFound
 
 PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who makes a change and from where; built by the blueprint from the request."""
+    """Who makes a change, for which merchant and stores, and from where; built by the
+    blueprint from the request. ``store_ids`` None means every store of the merchant (an
+    owner); a manager's are listed."""
 
     user_id: int | None
     ip_address: str | None = None
+    merchant_id: int | None = None
+    store_ids: frozenset[int] | None = None
+
+    def require_store(self, merchant_id, store_id):
+        """Refuse, as "not found", a record of another merchant or of a store not managed."""
+        if self.merchant_id is not None and merchant_id != self.merchant_id:
+            raise NotFound(_l("This record does not exist."))
+        if self.store_ids is not None and store_id not in self.store_ids:
+            raise NotFound(_l("This record does not exist."))
 
 
 def _plain(value):

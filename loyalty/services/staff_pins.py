@@ -4,10 +4,10 @@ At the counter the staff member taps their name, then types the PIN: a wrong PIN
 against a person, so guessing PINs without picking anyone is not possible. The keyed hash
 ``pin_lookup`` keeps PINs unique within a store (no two people share one).
 
-Failed attempts are counted by one atomic ``UPDATE ... SET failed_attempts = failed_attempts + 1``
-that also sets ``locked_until`` when the count reaches the threshold, so parallel wrong guesses
-can neither be lost nor slip past the lock. A right PIN only counts while the PIN is unlocked
-(a conditional ``UPDATE`` whose row count decides).
+Every attempt is counted before the PIN is checked, by one atomic ``UPDATE ... SET
+failed_attempts = failed_attempts + 1`` that also sets ``locked_until`` when the count reaches
+the threshold and matches no row while the PIN is locked: parallel guesses can neither be lost
+nor checked past the lock. A right PIN then clears the count.
 """
 import hmac
 import re
@@ -144,46 +144,47 @@ def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):
     if staff_pin is None:
         raise NotFound(_l("This staff member is not set up at this store."))
     now = clock.now()
-    if staff_pin.locked_until is not None and staff_pin.locked_until > now:
-        raise PinLocked(_locked_message(staff_pin, staff_pin.locked_until))
+    threshold, minutes = pin_lockout_policy(loyalty_settings(merchant_id))
+    failed = _count_attempt(staff_pin, now, threshold, now + timedelta(minutes=minutes))
     if check_secret(pin or "", staff_pin.pin_hash):
         with write_transaction():
-            accepted = db.session.execute(
-                update(StaffPin)
-                .where(StaffPin.id == staff_pin.id,
-                       or_(StaffPin.locked_until.is_(None), StaffPin.locked_until <= now))
+            db.session.execute(
+                update(StaffPin).where(StaffPin.id == staff_pin.id)
                 .values(failed_attempts=0, locked_until=None, last_used_at=now)
                 .execution_options(synchronize_session=False)
-            ).rowcount
-        if not accepted:  # locked by parallel wrong guesses while we checked
-            db.session.refresh(staff_pin)
-            raise PinLocked(_locked_message(staff_pin, staff_pin.locked_until))
+            )
         db.session.refresh(staff_pin)
         return staff_pin
-    _record_failure(staff_pin, merchant_id, now)
-
-
-def _record_failure(staff_pin, merchant_id, now):
-    with write_transaction():
-        threshold, minutes = pin_lockout_policy(loyalty_settings(merchant_id))
-        lock_until = now + timedelta(minutes=minutes)
-        failed, locked_until = db.session.execute(
-            update(StaffPin)
-            .where(StaffPin.id == staff_pin.id)
-            .values(
-                failed_attempts=StaffPin.failed_attempts + 1,
-                locked_until=case(
-                    (StaffPin.failed_attempts + 1 >= threshold, literal(lock_until, UTCDateTime())),
-                    else_=StaffPin.locked_until,
-                ),
-            )
-            .returning(StaffPin.failed_attempts, StaffPin.locked_until)
-            .execution_options(synchronize_session=False)
-        ).one()
-    if locked_until is not None and locked_until > now:
-        raise PinLocked(_locked_message(staff_pin, locked_until))
+    if failed >= threshold:
+        db.session.refresh(staff_pin)
+        raise PinLocked(_locked_message(staff_pin, staff_pin.locked_until))
     left = threshold - failed
     raise WrongPin(
         _l("Wrong PIN. %(left)s attempts left before it locks.", left=left),
         attempts_left=left,
     )
+
+
+def _count_attempt(staff_pin, now, threshold, lock_until):
+    """Count the attempt before the PIN is checked, in one atomic UPDATE that also locks the PIN
+    at the threshold, so parallel guesses cannot all be checked: a locked PIN is refused without
+    a bcrypt check. A right PIN then clears the count. Returns the attempts counted so far."""
+    with write_transaction():
+        counted = db.session.execute(
+            update(StaffPin)
+            .where(StaffPin.id == staff_pin.id,
+                   or_(StaffPin.locked_until.is_(None), StaffPin.locked_until <= now))
+            .values(
+                failed_attempts=StaffPin.failed_attempts + 1,
+                locked_until=case(
+                    (StaffPin.failed_attempts + 1 >= threshold, literal(lock_until, UTCDateTime())),
+                    else_=None,
+                ),
+            )
+            .returning(StaffPin.failed_attempts)
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+    if counted is None:
+        db.session.refresh(staff_pin)
+        raise PinLocked(_locked_message(staff_pin, staff_pin.locked_until))
+    return counted[0]

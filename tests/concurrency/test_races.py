@@ -100,7 +100,7 @@ def test_10_simultaneous_stamps_with_a_cooldown_give_one_stamp(merchant, run_tog
     _assert_ledger_clean()
 
 
-def test_50_simultaneous_wrong_pins_lock_the_pin(merchant, run_together, frozen_clock):
+def test_50_simultaneous_wrong_pins_lock_the_pin(merchant, run_together, frozen_clock, monkeypatch):
     """Guard: the single ``UPDATE ... SET failed_attempts = failed_attempts + 1`` that also sets
     ``locked_until``. Every counted failure gets its own count back, so exactly threshold - 1
     guesses hear "N attempts left" (4, 3, 2, 1) and all others are refused as locked. Checked by
@@ -111,9 +111,16 @@ def test_50_simultaneous_wrong_pins_lock_the_pin(merchant, run_together, frozen_
     store = merchant.stores[0]
     pin_id = staff_pins.create_staff_pin(merchant.merchant, store, "Tom", "2468").id
     merchant_id, store_id = merchant.id, store.id
+    checks = []
+    real_check = staff_pins.check_secret
+    monkeypatch.setattr(staff_pins, "check_secret",
+                        lambda *args: checks.append(1) or real_check(*args))
 
     outcomes = run_together(50, lambda i: verify_staff_pin(
         merchant_id, store_id, f"{1000 + i}", staff_pin_id=pin_id))
+
+    # Counted before checked: only the guesses within the threshold cost a bcrypt check.
+    assert len(checks) == 5
 
     assert outcomes.errors() == []
     assert outcomes.count("refused") == 50

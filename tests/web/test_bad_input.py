@@ -249,3 +249,24 @@ def test_a_json_sign_in_is_refused_with_a_message(client):
     refused = client.post("/login", data="[1, 2]", content_type="application/json")
     assert refused.status_code == 415
     assert "This page only accepts its own forms." in refused.text
+
+
+@pytest.mark.parametrize("password", ["x" * 100, "é" * 40])
+def test_a_password_longer_than_bcrypt_reads_is_just_wrong(auth, merchant, password):
+    """bcrypt 5 refuses secrets over 72 bytes: once a 500 for anyone."""
+    response = auth.login(merchant.owner.email, password)
+    assert response.status_code == 401
+    assert "Wrong email or password" in response.text
+
+
+@pytest.mark.parametrize("target", ["http://[x", "//[x", "//a\uff03b", "/\\evil.example"])
+def test_a_malformed_return_address_is_ignored(auth, client, merchant, target):
+    token = csrf_token_from(client.get("/login"))
+    response = client.post("/login", query_string={"next": target}, data={
+        "email": merchant.owner.email, "password": factories.PASSWORD, "csrf_token": token})
+    assert response.status_code == 302 and response.location == "/merchant/"
+
+
+def test_a_malformed_htmx_current_url_is_ignored(client):
+    response = client.get("/terminal/", headers={"HX-Request": "true", "HX-Current-URL": "http://[x"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"

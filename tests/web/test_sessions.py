@@ -8,7 +8,7 @@ from loyalty.extensions import db
 from loyalty.models import UserSession
 from loyalty.services import accounts, sessions
 from tests import factories
-from tests.conftest import AuthActions, RequestScopedClient, csrf_token_from
+from tests.conftest import AuthActions, PAUSED, RequestScopedClient, csrf_token_from, run_cli
 
 HTMX_FROM_TERMINAL = {"HX-Request": "true", "HX-Current-URL": "http://localhost/terminal/"}
 
@@ -69,11 +69,14 @@ def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(app, auth,
     auth.login_as(merchant.staff)
     other, other_auth = _second_device(app)
     other_auth.login_as(merchant.staff)
+    copy, _ = _second_device(app)
+    _copy_cookies(client, copy)  # a copy of this very cookie
     changed = _change_password(client, factories.PASSWORD, "a-brand-new-password")
     assert changed.status_code == 302
     assert "Your password is changed. Your other devices are signed out." in client.get("/account").text
     assert client.get("/terminal/").status_code == 200
     assert other.get("/terminal/").status_code == 302
+    assert copy.get("/terminal/").status_code == 302  # this device got a fresh session
     auth.logout()
     assert auth.login(merchant.staff.email).status_code == 401
     assert auth.login(merchant.staff.email, "a-brand-new-password").status_code == 302
@@ -84,8 +87,11 @@ def test_a_password_change_is_refused_next_to_the_field(auth, client, merchant):
     wrong = _change_password(client, "not-my-password", "a-brand-new-password")
     assert wrong.status_code == 422
     assert "Your current password is not right. Type it again." in wrong.text
+    message = "Choose a password of 8 to 72 characters (accented letters count twice)."
     short = _change_password(client, factories.PASSWORD, "short")
-    assert short.status_code == 422 and "Choose a password of 8 to 200 characters." in short.text
+    assert short.status_code == 422 and message in short.text
+    too_long = _change_password(client, factories.PASSWORD, "é" * 40)  # 80 bytes for bcrypt
+    assert too_long.status_code == 422 and message in too_long.text
     differ = _change_password(client, factories.PASSWORD, "a-brand-new-password", "another-one")
     assert differ.status_code == 422
     assert "The two new passwords differ. Type them again." in differ.text
@@ -171,3 +177,23 @@ def test_sessions_expire_after_the_configured_idle_time(make_app, merchant, froz
     assert client.get("/merchant/").status_code == 200
     frozen_clock.advance(minutes=31)
     assert client.get("/merchant/").status_code == 302
+
+
+def test_guessing_the_current_password_on_the_account_page_is_limited(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    statuses = [_change_password(client, f"guess-{n}", "a-brand-new-password").status_code
+                for n in range(6)]
+    assert statuses == [422] * 5 + [429]
+    assert PAUSED.search(_change_password(client, factories.PASSWORD, "a-brand-new-password").text)
+
+
+def test_old_sessions_are_pruned_and_live_ones_kept(app, auth, client, merchant, frozen_clock):
+    auth.login_as(merchant.owner)
+    auth.logout()
+    auth.login_as(merchant.owner)
+    frozen_clock.advance(days=31)
+    assert client.get("/merchant/").status_code == 302  # idle far too long: over anyway
+    auth.login_as(merchant.owner)
+    result = run_cli(app, "loyalty", "prune-sessions")
+    assert "Deleted 2 old sessions." in result.output
+    assert client.get("/merchant/").status_code == 200

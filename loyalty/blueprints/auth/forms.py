@@ -1,9 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from loyalty.forms import Form
-from loyalty.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from loyalty.services.accounts import PASSWORD_LENGTH_MESSAGE, password_length_ok
+
+#: What the sign-in form accepts; a longer password cannot be anyone's and simply fails.
+SIGN_IN_PASSWORD_LENGTH = 200
 
 
 class LoginForm(Form):
@@ -17,7 +20,7 @@ class LoginForm(Form):
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD_LENGTH)],
+        validators=[DataRequired(_l("Enter your password.")), Length(max=SIGN_IN_PASSWORD_LENGTH)],
     )
 
 
@@ -25,17 +28,17 @@ class PasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Enter your current password.")),
-                    Length(max=MAX_PASSWORD_LENGTH)],
+                    Length(max=SIGN_IN_PASSWORD_LENGTH)],
     )
     new_password = PasswordField(
         _l("New password"),
-        validators=[
-            DataRequired(_l("Choose a new password.")),
-            Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
-                   message=_l("Choose a password of 8 to 200 characters.")),
-        ],
+        validators=[DataRequired(_l("Choose a new password."))],
     )
     confirm_password = PasswordField(
         _l("New password again"),
         validators=[EqualTo("new_password", _l("The two new passwords differ. Type them again."))],
     )
+
+    def validate_new_password(self, field):
+        if not password_length_ok(field.data):
+            raise ValidationError(PASSWORD_LENGTH_MESSAGE)

@@ -23,7 +23,7 @@ from loyalty.redirects import safe_next
 from loyalty.services import accounts, sessions
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import home_endpoint
-from loyalty.throttle import Budget, TooManyAttempts, refund, spend
+from loyalty.throttle import TooManyAttempts, attempt, sign_in_budgets
 
 bp = Blueprint("auth", __name__)
 
@@ -31,17 +31,6 @@ bp = Blueprint("auth", __name__)
 def _landing(user):
     endpoint = home_endpoint(user)
     return url_for(endpoint) if endpoint else url_for("auth.no_access")
-
-
-def _sign_in_budgets(email):
-    """Failed sign-ins for this account from this address, for this account from anywhere, and
-    from this address for any account (a much larger ceiling: a shared shop router)."""
-    address = request.remote_addr or "unknown"
-    return [
-        Budget("LOGIN_ACCOUNT_ADDRESS_LIMIT", f"{email}|{address}"),
-        Budget("LOGIN_ACCOUNT_LIMIT", email),
-        Budget("LOGIN_ADDRESS_LIMIT", address),
-    ]
 
 
 def _paused_message(pause):
@@ -82,17 +71,19 @@ def login():
         return render_template("auth/login.html", form=form), status
     if current_user.is_authenticated:
         return redirect(_landing(current_user))
-    budgets = _sign_in_budgets(accounts.normalize_email(form.email.data))
+    email = accounts.normalize_email(form.email.data)
     try:
-        spend(budgets)  # counted before the password is checked: parallel guesses cannot race
+        # Counted before the password is checked: parallel guesses cannot race past the limit.
+        with attempt(sign_in_budgets(email, request.remote_addr)) as tried:
+            user = accounts.authenticate(email, form.password.data)
+            if user is not None:
+                tried.succeeded()
     except TooManyAttempts as pause:
         return render_template("auth/login.html", form=form,
                                error_message=_paused_message(pause)), 429
-    user = accounts.authenticate(form.email.data, form.password.data)
     if user is None:
         form.password.errors.append(_("Wrong email or password. Check both and try again."))
         return render_template("auth/login.html", form=form), 401
-    refund(budgets)  # only failures use the budgets up
     _start_session(user)
     return redirect(safe_next(request.args.get("next")) or _landing(user))
 
@@ -126,12 +117,18 @@ def change_password():
     form = PasswordForm()
     if not form.validate_on_submit():
         return _account_page(form, 422)
+    user = current_user._get_current_object()
     try:
-        accounts.change_password(current_user, form.current_password.data,
-                                 form.new_password.data, keep_session_id=current_user.session_id)
+        with attempt(sign_in_budgets(user.email, request.remote_addr)) as tried:
+            accounts.change_password(user, form.current_password.data, form.new_password.data)
+            tried.succeeded()
+    except TooManyAttempts as pause:
+        form.current_password.errors.append(_paused_message(pause))
+        return _account_page(form, 429)
     except DomainError as refusal:
         form.current_password.errors.append(str(refusal.message))
         return _account_page(form, refusal.status_code)
+    _start_session(user)  # every session ended with the old password; this device gets a new one
     flash(_("Your password is changed. Your other devices are signed out."), "success")
     return redirect(url_for("auth.account"))
 

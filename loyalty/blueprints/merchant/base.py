@@ -15,8 +15,12 @@ OWNER_OR_MANAGER = (Role.MERCHANT_OWNER, Role.STORE_MANAGER)
 
 
 def actor():
-    """Who acts, for the audit trail."""
-    return Actor(user_id=current_user.id, ip_address=request.remote_addr)
+    """Who acts, for which merchant and stores: the services check it and the audit trail
+    records it."""
+    stores = managed_store_ids()
+    return Actor(user_id=current_user.id, ip_address=request.remote_addr,
+                 merchant_id=current_merchant.id,
+                 store_ids=None if stores is None else frozenset(stores))
 
 
 def is_owner():

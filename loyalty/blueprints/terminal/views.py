@@ -30,7 +30,7 @@ from loyalty.blueprints.terminal.messages import (
 from loyalty.extensions import db
 from loyalty.forms import new_key
 from loyalty.models import Role, Store
-from loyalty.redirects import safe_next
+from loyalty.redirects import is_htmx, safe_next
 from loyalty.services import cards, staff_pins
 from loyalty.services.card_summary import summarize_card
 from loyalty.services.errors import (
@@ -46,7 +46,7 @@ from loyalty.services.programs import program_with_rewards
 from loyalty.services.stamps import add_stamp, redeem_stamp_reward
 from loyalty.services.voids import void_transaction
 from loyalty.tenancy import current_merchant, roles_required, scoped, tenancy
-from loyalty.throttle import Budget, TooManyAttempts, refund, spend
+from loyalty.throttle import TooManyAttempts, attempt, pin_budgets
 
 bp = Blueprint("terminal", __name__, url_prefix="/terminal")
 
@@ -144,10 +144,6 @@ def choose_store():
 
 # --- pages and partials -------------------------------------------------------------------
 
-def _is_htmx():
-    return request.headers.get("HX-Request") == "true"
-
-
 def _context(store, form=None):
     return ActionContext(
         store_id=store.id,
@@ -177,9 +173,9 @@ def _render(store, *, card=None, results=None, query="", banner=None, banner_kin
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
                   timezone=current_merchant.timezone)
-    if _is_htmx() and summary is not None:
+    if is_htmx() and summary is not None:
         return render_template("terminal/_card_panel.html", **values), status
-    if _is_htmx() and results is not None:
+    if is_htmx() and results is not None:
         return render_template("terminal/_results.html", **values), status
     return render_template("terminal/index.html", **values), status
 
@@ -270,7 +266,7 @@ def _render_sheet(store, card, kind, form, *, error=None, status=200):
                   form=form, error=error, program=_program(),
                   merchant_currency=current_merchant.currency, staff=staff,
                   timezone=current_merchant.timezone)
-    if _is_htmx():
+    if is_htmx():
         response = current_app.make_response((render_template("terminal/_sheet.html", **values), status))
         response.headers["HX-Retarget"] = "#sheet"
         response.headers["HX-Reswap"] = "innerHTML"
@@ -278,12 +274,18 @@ def _render_sheet(store, card, kind, form, *, error=None, status=200):
     return render_template("terminal/sheet_page.html", **values), status
 
 
-def _pin_budgets(form):
-    """Wrong PINs from this terminal's address, counted before the PIN is checked (each PIN
-    also locks itself after the merchant's number of wrong tries)."""
-    if not form.pin.data:
-        return []
-    return [Budget("PIN_FAILURE_LIMIT", request.remote_addr or "unknown")]
+def _checked(tried, run):
+    """Run the action; a wrong or locked PIN keeps the unit it took from the terminal's
+    budget, anything else (the PIN was right, or the card refused) gives it back."""
+    try:
+        result = run()
+    except PIN_ERRORS:
+        raise
+    except DomainError:
+        tried.succeeded()
+        raise
+    tried.succeeded()
+    return result
 
 
 def _act(card_id, kind, run):
@@ -295,24 +297,21 @@ def _act(card_id, kind, run):
     form = SHEETS[kind]()
     if not form.validate_on_submit():
         return _render_sheet(store, card, kind, form, status=422)
-    budgets = _pin_budgets(form)
+    budgets = pin_budgets(request.remote_addr) if form.pin.data else []
     try:
-        spend(budgets)
+        with attempt(budgets) as tried:  # counted before the PIN is checked
+            result = _checked(tried, lambda: run(card, form, _context(store, form)))
     except TooManyAttempts as pause:
         message = ngettext(
             "Too many wrong PINs on this terminal. Try again in %(num)d minute.",
             "Too many wrong PINs on this terminal. Try again in %(num)d minutes.", pause.minutes)
         return _render_sheet(store, card, kind, form, error=message, status=429)
-    try:
-        result = run(card, form, _context(store, form))
     except PIN_ERRORS as refusal:
         return _render_sheet(store, card, kind, form, error=str(refusal.message),
                              status=refusal.status_code)
     except DomainError as refusal:  # a refusal, or a reward/transaction not found: say which
-        refund(budgets)
         return _render(store, card=card, banner=str(refusal.message), banner_kind="error",
                        status=refusal.status_code)
-    refund(budgets)
     if result.transaction.staff_pin_id:
         session[LAST_STAFF] = result.transaction.staff_pin_id
     message = result_message(result.transaction, result.card, _program())
@@ -379,10 +378,10 @@ def enroll():
                            banner=_("Welcome! Card %(number)s is ready.", number=card.card_number))
     elif request.method == "POST":
         status = 422
-    template = "terminal/_enroll.html" if _is_htmx() else "terminal/enroll_page.html"
+    template = "terminal/_enroll.html" if is_htmx() else "terminal/enroll_page.html"
     response = current_app.make_response(
         (render_template(template, form=form, error=error, store=store), status))
-    if _is_htmx():
+    if is_htmx():
         response.headers["HX-Retarget"] = "#sheet"
         response.headers["HX-Reswap"] = "innerHTML"
     return response
