@@ -21,6 +21,7 @@ from loyalty.extensions import (
     redis_client,
 )
 from loyalty.services import sessions
+from loyalty.tenancy import tenancy
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -68,6 +69,15 @@ def select_locale():
     return request.accept_languages.best_match(list(languages)) or "en"
 
 
+def select_timezone():
+    """Dates and times on the signed-in person's merchant's wall clock."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        merchant = tenancy.merchant
+        if merchant is not None:
+            return merchant.timezone
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
 def app_languages():
     return current_app.config["LANGUAGES"]
 
@@ -82,7 +92,7 @@ def register_extensions(app):
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     redis_client.init_app(app)
 

@@ -75,6 +75,9 @@ class Config:
         self.LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch", "lb": "Lëtzebuergesch"}
 
         self.BCRYPT_ROUNDS = _int("BCRYPT_ROUNDS", 12)
+        # A 4-6 digit PIN is not protected by its hash cost offline (the keyed lookup and the
+        # lockout protect it): a lower cost keeps a PIN action quick at the counter.
+        self.PIN_BCRYPT_ROUNDS = _int("PIN_BCRYPT_ROUNDS", 10)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "loyalty")
         self.RATELIMIT_HEADERS_ENABLED = False

@@ -36,6 +36,7 @@ def _base_config(database_url):
         "SERVER_NAME": "localhost",
         "JOBS_INLINE": True,
         "BCRYPT_ROUNDS": 4,  # the cost factor is not under test; keeps the suite fast
+        "PIN_BCRYPT_ROUNDS": 4,
         "RATELIMIT_KEY_PREFIX": "loyalty-test",
     }
 

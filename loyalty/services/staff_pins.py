@@ -11,6 +11,7 @@ nor checked past the lock. A right PIN then clears the count.
 """
 import hmac
 import re
+import secrets
 from datetime import timedelta
 from hashlib import sha256
 
@@ -18,12 +19,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from loyalty import clock
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import Merchant, StaffPin, UTCDateTime, check_secret, hash_secret
-from loyalty.services.accounts import bcrypt_rounds
+from loyalty.services import audit
 from loyalty.services.errors import (
     Conflict,
     InvalidInput,
@@ -35,6 +37,8 @@ from loyalty.services.errors import (
 from loyalty.services.programs import loyalty_settings, pin_lockout_policy
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}\Z")
+GENERATED_PIN_DIGITS = 4
+PIN_DRAWS = 20
 
 
 def pin_lookup(store_id, pin):
@@ -52,13 +56,18 @@ def _unique_pin(message=None):
     return Conflict(message or _l("Someone at this store already uses this PIN. Choose another."))
 
 
-def create_staff_pin(merchant, store, staff_name, pin):
+def pin_rounds():
+    return current_app.config["PIN_BCRYPT_ROUNDS"]
+
+
+def create_staff_pin(merchant, store, staff_name, pin, *, actor=None):
     _check_pin_format(pin)
     if store.merchant_id != merchant.id:
         raise NotFound(_l("This store does not exist."))
+    _check_scope(actor, merchant.id, store.id)
     if not (staff_name or "").strip():
         raise InvalidInput(_l("Enter the staff member's name."))
-    pin_hash = hash_secret(pin, bcrypt_rounds())
+    pin_hash = hash_secret(pin, pin_rounds())
     try:
         with write_transaction():
             staff_pin = StaffPin(
@@ -69,45 +78,107 @@ def create_staff_pin(merchant, store, staff_name, pin):
                 pin_lookup=pin_lookup(store.id, pin),
             )
             db.session.add(staff_pin)
+            db.session.flush()
+            _record(actor, "pin.create", staff_pin, {"staff_name": (None, staff_pin.staff_name)})
     except IntegrityError as exc:
         raise _unique_pin() from exc
     return staff_pin
 
 
-def rename_staff_pin(staff_pin, staff_name):
+def _check_scope(actor, merchant_id, store_id):
+    """The acting person's merchant, and for a manager one of their stores, or "not found"."""
+    if actor is not None:
+        actor.require_store(merchant_id, store_id)
+
+
+def _record(actor, action, staff_pin, changes=None):
+    audit.record(actor, action, staff_pin, merchant_id=staff_pin.merchant_id,
+                 label=staff_pin.staff_name, changes=changes)
+
+
+def _new_pin():
+    return f"{secrets.randbelow(10 ** GENERATED_PIN_DIGITS):0{GENERATED_PIN_DIGITS}d}"
+
+
+def issue_staff_pin(store, staff_name, *, actor=None):
+    """A new staff member with a PIN chosen at random (unique at the store). Returns
+    ``(staff_pin, pin)``: the PIN is shown once and never stored in clear."""
+    _check_scope(actor, store.merchant_id, store.id)
+    for _ in range(PIN_DRAWS):
+        pin = _new_pin()
+        try:
+            staff_pin = create_staff_pin(db.session.get(Merchant, store.merchant_id), store,
+                                         staff_name, pin, actor=actor)
+        except Conflict:
+            continue  # that PIN is someone else's at this store: draw again
+        return staff_pin, pin
+    raise _unique_pin(_l("Could not find a free PIN for this store. Try again."))
+
+
+def rename_staff_pin(staff_pin, staff_name, *, actor=None):
+    _check_scope(actor, staff_pin.merchant_id, staff_pin.store_id)
     if not (staff_name or "").strip():
         raise InvalidInput(_l("Enter the staff member's name."))
     with write_transaction():
+        changes = audit.changes_between(staff_pin, {"staff_name": staff_name.strip()})
         staff_pin.staff_name = staff_name.strip()
+        if changes:
+            _record(actor, "pin.rename", staff_pin, changes)
     return staff_pin
 
 
-def reset_staff_pin(staff_pin, new_pin):
-    """Give the staff member a new PIN; clears failed attempts and any lock."""
-    _check_pin_format(new_pin)
-    pin_hash = hash_secret(new_pin, bcrypt_rounds())
-    try:
-        with write_transaction():
-            staff_pin.pin_hash = pin_hash
-            staff_pin.pin_lookup = pin_lookup(staff_pin.store_id, new_pin)
-            staff_pin.failed_attempts = 0
-            staff_pin.locked_until = None
-    except IntegrityError as exc:
-        raise _unique_pin() from exc
-    return staff_pin
+def reset_staff_pin(staff_pin, new_pin=None, *, actor=None):
+    """Give the staff member a new PIN (drawn at random when none is given); clears failed
+    attempts and any lock. Returns the new PIN, to show once."""
+    _check_scope(actor, staff_pin.merchant_id, staff_pin.store_id)
+    for _ in range(PIN_DRAWS if new_pin is None else 1):
+        pin = new_pin or _new_pin()
+        _check_pin_format(pin)
+        pin_hash = hash_secret(pin, pin_rounds())
+        try:
+            with write_transaction():
+                staff_pin.pin_hash = pin_hash
+                staff_pin.pin_lookup = pin_lookup(staff_pin.store_id, pin)
+                staff_pin.failed_attempts = 0
+                staff_pin.locked_until = None
+                _record(actor, "pin.reset", staff_pin)
+        except IntegrityError as exc:
+            if new_pin is not None:
+                raise _unique_pin() from exc
+            continue
+        return pin
+    raise _unique_pin(_l("Could not find a free PIN for this store. Try again."))
 
 
-def deactivate_staff_pin(staff_pin):
+def deactivate_staff_pin(staff_pin, *, actor=None):
+    _check_scope(actor, staff_pin.merchant_id, staff_pin.store_id)
     with write_transaction():
-        staff_pin.is_active = False
+        if staff_pin.is_active:
+            staff_pin.is_active = False
+            _record(actor, "pin.deactivate", staff_pin, {"is_active": (True, False)})
     return staff_pin
 
 
-def unlock_staff_pin(staff_pin):
+def unlock_staff_pin(staff_pin, *, actor=None):
+    _check_scope(actor, staff_pin.merchant_id, staff_pin.store_id)
     with write_transaction():
         staff_pin.failed_attempts = 0
         staff_pin.locked_until = None
+        _record(actor, "pin.unlock", staff_pin)
     return staff_pin
+
+
+def staff_pins_of(merchant_id, store_ids=None):
+    """Active staff PINs of the merchant (a manager's stores only), with their store."""
+    query = (
+        select(StaffPin)
+        .where(StaffPin.merchant_id == merchant_id, StaffPin.is_active.is_(True))
+        .options(joinedload(StaffPin.store))
+        .order_by(StaffPin.store_id, StaffPin.staff_name)
+    )
+    if store_ids is not None:
+        query = query.where(StaffPin.store_id.in_(store_ids))
+    return db.session.scalars(query).all()
 
 
 def staff_pins_at(merchant_id, store_id):

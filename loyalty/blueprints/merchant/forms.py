@@ -168,3 +168,43 @@ class BrandingForm(Form):
     def validate_privacy_url(self, field):
         if not re.match(r"^https?://[^\s/]+\.[^\s]+\Z", field.data or ""):
             raise ValidationError(_l("Enter a full web address, like https://example.lu/privacy."))
+
+
+class StoreForm(Form):
+    name = StringField(_l("Store name"), validators=[
+        DataRequired(_l("Give the store a name.")), Length(max=120)])
+    code = StringField(_l("Short code"), validators=[
+        DataRequired(_l("Give the store a short code, like GARE.")),
+        Regexp(r"^[A-Za-z0-9-]{1,32}\Z", message=_l("Use letters, digits and dashes only, up to 32."))])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=255)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
+    opening_note = StringField(_l("Opening hours or a note for customers"),
+                               validators=[Optional(), Length(max=300)])
+
+    def store_values(self):
+        return {name: self[name].data for name in ("name", "code", "address", "phone",
+                                                    "opening_note")}
+
+
+class StaffPinForm(Form):
+    staff_name = StringField(_l("Staff member's name"), validators=[
+        DataRequired(_l("Enter the staff member's name.")), Length(max=120)])
+    store_id = SelectField(_l("Store"), coerce=str, validate_choice=False,
+                           validators=[DataRequired(OUTDATED)])
+
+    def set_stores(self, stores):
+        self.store_id.choices = [(str(store.id), store.name) for store in stores]
+        self.stores = {str(store.id): store for store in stores}
+
+    def validate_store_id(self, field):
+        if field.data not in self.stores:
+            raise ValidationError(_l("Choose one of your stores."))
+
+    @property
+    def store(self):
+        return self.stores[self.store_id.data]
+
+
+class RenameForm(Form):
+    staff_name = StringField(_l("Staff member's name"), validators=[
+        DataRequired(_l("Enter the staff member's name.")), Length(max=120)])
