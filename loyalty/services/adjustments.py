@@ -5,6 +5,7 @@ from sqlalchemy import select
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import Membership, Role, TransactionType
+from loyalty.services import audit
 from loyalty.services.errors import InvalidInput, PermissionDenied, Refused
 from loyalty.services.ledger import ActionContext, ActionResult, append, lock_card
 
@@ -21,7 +22,7 @@ def _is_owner(user, merchant_id):
     ) is not None
 
 
-def _adjust(card, delta, reason, user, context, *, field, transaction_type):
+def _adjust(card, delta, reason, user, context, actor, *, field, transaction_type):
     if not _is_owner(user, card.merchant_id):
         raise PermissionDenied(_l("Only the owner of this shop can adjust cards."))
     reason = (reason or "").strip()
@@ -40,17 +41,27 @@ def _adjust(card, delta, reason, user, context, *, field, transaction_type):
                    balance=getattr(locked, field))
             )
         amounts = {"stamps": delta} if field == "stamp_count" else {"points": delta}
+        before = getattr(locked, field)
         row = append(locked, transaction_type, context, notes=reason, **amounts)
+        audit.record(actor, "card.adjust", locked, merchant_id=locked.merchant_id,
+                     label=locked.card_number,
+                     changes={field: (before, getattr(locked, field)), "reason": (None, reason)})
     return ActionResult(row, locked)
 
 
-def adjust_points(card, delta, *, reason, user, context=None):
+def adjustment_preview(card, delta, *, field):
+    """What the balance would be after the adjustment, and whether it is allowed."""
+    current = getattr(card, field)
+    return current, current + delta, current + delta >= 0 and 0 < abs(delta) <= ADJUSTMENT_LIMIT
+
+
+def adjust_points(card, delta, *, reason, user, context=None, actor=None):
     """Add (or remove, with a negative ``delta``) points by hand."""
-    return _adjust(card, delta, reason, user, context,
+    return _adjust(card, delta, reason, user, context, actor,
                    field="points_balance", transaction_type=TransactionType.POINTS_ADJUSTED)
 
 
-def adjust_stamps(card, delta, *, reason, user, context=None):
+def adjust_stamps(card, delta, *, reason, user, context=None, actor=None):
     """Add (or remove) stamps by hand."""
-    return _adjust(card, delta, reason, user, context,
+    return _adjust(card, delta, reason, user, context, actor,
                    field="stamp_count", transaction_type=TransactionType.STAMP_ADJUSTED)

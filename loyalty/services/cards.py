@@ -11,6 +11,7 @@ from loyalty import clock
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import MAX_ID, Customer, LoyaltyCard, Merchant, TransactionType
+from loyalty.services import audit
 from loyalty.services.accounts import normalize_email, normalize_phone
 from loyalty.services.errors import CardNotFound, Conflict, InvalidInput, Refused
 from loyalty.services.ledger import ActionContext, append, find_replay, lock_card
@@ -170,15 +171,15 @@ def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, cons
     return card
 
 
-def deactivate_card(card, *, reason=None, context=None):
-    return _set_active(card, False, TransactionType.CARD_DEACTIVATED, reason, context)
+def deactivate_card(card, *, reason=None, context=None, actor=None):
+    return _set_active(card, False, TransactionType.CARD_DEACTIVATED, reason, context, actor)
 
 
-def reactivate_card(card, *, reason=None, context=None):
-    return _set_active(card, True, TransactionType.CARD_REACTIVATED, reason, context)
+def reactivate_card(card, *, reason=None, context=None, actor=None):
+    return _set_active(card, True, TransactionType.CARD_REACTIVATED, reason, context, actor)
 
 
-def _set_active(card, active, transaction_type, reason, context):
+def _set_active(card, active, transaction_type, reason, context, actor):
     with write_transaction():
         card = lock_card(card.id)
         if card.is_active == active:
@@ -186,4 +187,7 @@ def _set_active(card, active, transaction_type, reason, context):
             raise Refused(message)
         card.is_active = active
         append(card, transaction_type, context, notes=reason)
+        audit.record(actor, "card.reactivate" if active else "card.deactivate", card,
+                     merchant_id=card.merchant_id, label=card.card_number,
+                     changes={"is_active": (not active, active), "reason": (None, reason)})
     return card

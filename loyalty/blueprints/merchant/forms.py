@@ -193,7 +193,7 @@ class StaffPinForm(Form):
                            validators=[DataRequired(OUTDATED)])
 
     def set_stores(self, stores):
-        self.store_id.choices = [(str(store.id), store.name) for store in stores]
+        self.store_id.choices = [SelectChoice(str(store.id), store.name) for store in stores]
         self.stores = {str(store.id): store for store in stores}
 
     def validate_store_id(self, field):
@@ -208,3 +208,52 @@ class StaffPinForm(Form):
 class RenameForm(Form):
     staff_name = StringField(_l("Staff member's name"), validators=[
         DataRequired(_l("Enter the staff member's name.")), Length(max=120)])
+
+
+class CardFilterForm(Form):
+    """The card list's search box and filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    status = SelectField(_l("Cards"), choices=[
+        SelectChoice("all", _l("All cards")), SelectChoice("active", _l("Active")),
+        SelectChoice("inactive", _l("Deactivated"))],
+                         validate_choice=False, default="all")
+    store = WholeNumberField(_l("Enrolled at"), validators=[Optional()])
+    ready = BooleanField(_l("Reward ready"))
+    sort = SelectField(_l("Sort by"), choices=[
+        SelectChoice("activity", _l("Last activity")), SelectChoice("name", _l("Name")),
+        SelectChoice("points", _l("Points")), SelectChoice("stamps", _l("Stamps"))],
+        validate_choice=False, default="activity")
+    page = WholeNumberField(validators=[Optional()], max=10_000)
+
+
+class CardStatusForm(Form):
+    reason = StringField(_l("Reason"), validators=[
+        DataRequired(_l("Give a reason; it is kept in the card's history.")), Length(max=300)])
+
+
+ADJUST_KINDS = (SelectChoice("points", _l("Points")), SelectChoice("stamps", _l("Stamps")))
+
+
+class AdjustForm(Form):
+    kind = SelectField(_l("What to adjust"), choices=ADJUST_KINDS, validate_choice=False,
+                       validators=[AnyOf(["points", "stamps"], OUTDATED)])
+    direction = SelectField(_l("Add or remove"), choices=[SelectChoice("add", _l("Add")),
+                                                          SelectChoice("remove", _l("Remove"))],
+                            validate_choice=False, validators=[AnyOf(["add", "remove"], OUTDATED)])
+    amount = _number(_l("How many"), 1, 100_000, _l("Enter a number from 1 to 100,000."))
+    reason = StringField(_l("Reason"), validators=[
+        DataRequired(_l("Give a reason for the adjustment; it is kept in the card history.")),
+        Length(max=300)])
+    confirmed = StringField()
+
+    @property
+    def delta(self):
+        return self.amount.data if self.direction.data == "add" else -self.amount.data
+
+    @property
+    def field_name(self):
+        return "stamp_count" if self.kind.data == "stamps" else "points_balance"
