@@ -1,6 +1,11 @@
 """Settings and reports for merchant owners and, for their stores, managers. One module per
 area; each registers its routes on the blueprint defined in ``base``."""
-from loyalty.blueprints.merchant import cards, program, stores  # noqa: F401 - they register routes
+from loyalty.blueprints.merchant import (  # noqa: F401 - they register their routes
+    cards,
+    program,
+    reports,
+    stores,
+)
 from loyalty.blueprints.merchant.base import bp
 
 __all__ = ["bp"]

@@ -1,0 +1,37 @@
+"""Server-drawn SVG bar charts: geometry only, the template draws. Readable without colour:
+every bar has its number in a tooltip and the chart has a data table beside it."""
+from dataclasses import dataclass
+
+WIDTH, HEIGHT, GAP, AXIS = 600, 120, 2, 18
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: int
+    label: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    title: str
+    bars: list
+    peak: int
+    width: int = WIDTH
+    height: int = HEIGHT + AXIS
+    baseline: int = HEIGHT
+
+
+def bar_chart(title, values, labels):
+    """Bars for ``values`` (one per day), scaled to the largest."""
+    peak = max(values, default=0)
+    slot = WIDTH / max(len(values), 1)
+    bars = []
+    for index, (value, label) in enumerate(zip(values, labels)):
+        height = 0 if not peak else round(HEIGHT * value / peak, 1)
+        bars.append(Bar(x=round(index * slot + GAP / 2, 1), y=HEIGHT - height,
+                        width=round(slot - GAP, 1), height=height, value=value, label=label))
+    return BarChart(title, bars, peak)

@@ -1,0 +1,206 @@
+"""Every statistic of a merchant's program, from a fixed handful of grouped queries.
+
+``merchant_stats`` runs four statements whatever the number of stores or days: the ledger
+grouped by store and kind (all time and the last 30 days side by side), the ledger of the
+last 30 days grouped by day and kind, the cards grouped by enrolment store, and new cards by
+day. Days are the merchant's local days: their boundaries are computed here (so daylight
+saving time is right) and the database sorts each row into its day with one ``CASE``.
+The owner's pages, the admin back office and the exports share it.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, literal, select
+
+from loyalty import clock
+from loyalty.extensions import db
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType, UTCDateTime
+
+T = TransactionType
+WINDOW_DAYS = 30
+#: (figure, ledger kind, which delta, sign): a figure is the signed sum of one kind's delta.
+LEDGER_FIGURES = {
+    "stamps_issued": (T.STAMP_EARNED, "stamps", 1),
+    "stamps_redeemed": (T.STAMP_REDEEMED, "stamps", -1),
+    "stamps_voided": (T.STAMP_VOIDED, "stamps", -1),
+    "points_issued": ((T.POINTS_EARNED, T.WELCOME_BONUS), "points", 1),
+    "points_redeemed": (T.POINTS_REDEEMED, "points", -1),
+    "points_expired": (T.POINTS_EXPIRED, "points", -1),
+    "points_voided": (T.POINTS_VOIDED, "points", -1),
+}
+#: Figures that count rows: rewards given, stamp rewards and catalogue rewards apart.
+LEDGER_COUNTS = {
+    "stamp_rewards": T.STAMP_REDEEMED,
+    "catalogue_rewards": T.POINTS_REDEEMED,
+}
+
+
+def _ledger_figures(by_kind):
+    """Figures from ``{kind: (rows, stamps, points)}``."""
+    figures = {}
+    for name, (kinds, delta, sign) in LEDGER_FIGURES.items():
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        index = 1 if delta == "stamps" else 2
+        figures[name] = sign * sum(by_kind.get(kind, (0, 0, 0))[index] for kind in kinds)
+    for name, kind in LEDGER_COUNTS.items():
+        figures[name] = by_kind.get(kind, (0, 0, 0))[0]
+    return figures
+
+
+@dataclass
+class StoreRow:
+    store_id: int | None
+    recent: dict
+    all_time: dict
+    members: int = 0
+    new_members: int = 0
+
+
+@dataclass
+class Day:
+    date: object  # the merchant's local date
+    stamps: int = 0
+    points: int = 0
+    new_members: int = 0
+
+
+@dataclass
+class MerchantStats:
+    members: int
+    active_members: int
+    new_members_this_month: int
+    recent: dict  # ledger figures of the last 30 days
+    all_time: dict
+    outstanding_points: int
+    open_stamps: int
+    liability_cents: Decimal
+    stores: list = field(default_factory=list)
+    days: list = field(default_factory=list)
+
+    def per_member(self, figure):
+        return (Decimal(self.all_time[figure]) / self.members).quantize(Decimal("0.1")) \
+            if self.members else Decimal(0)
+
+
+def day_starts(timezone, days, now=None):
+    """The last ``days`` local dates, oldest first, the UTC instants at which they began,
+    and the UTC start of today's local month."""
+    zone = ZoneInfo(timezone)
+    today = (now or clock.now()).astimezone(zone).date()
+    dates = [today - timedelta(days=days - 1 - n) for n in range(days)]
+    starts = [datetime.combine(date, time(), zone).astimezone(UTC) for date in dates]
+    month_start = datetime.combine(today.replace(day=1), time(), zone).astimezone(UTC)
+    return dates, starts, month_start
+
+
+def _day_index(column, starts):
+    """The index of the day ``column`` falls in (``starts`` ascending), in one CASE."""
+    whens = [(column >= literal(start, UTCDateTime()), index)
+             for index, start in reversed(list(enumerate(starts)))]
+    return case(*whens, else_=-1)
+
+
+def liability_cents(program, outstanding_points, open_stamps):
+    """Outstanding value: unredeemed points x point value + open stamps x (reward value /
+    stamps target), in cents of the merchant's currency."""
+    if program is None:
+        return Decimal(0)
+    value = Decimal(0)
+    if program.has_points:
+        value += Decimal(outstanding_points) * Decimal(program.point_value_cents)
+    if program.has_stamps and program.stamps_target:
+        value += Decimal(open_stamps) * Decimal(program.stamp_reward_value_cents) / program.stamps_target
+    return value.quantize(Decimal("1"))
+
+
+def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=None):
+    """All figures for ``merchant`` (only ``store_ids``' ledger rows and enrolments when given,
+    for a manager)."""
+    now = now or clock.now()
+    dates, starts, month_start = day_starts(merchant.timezone, days, now)
+    since = now - timedelta(days=WINDOW_DAYS)
+    L = LoyaltyTransaction
+
+    def scoped(query, store_column):
+        return query.where(store_column.in_(store_ids)) if store_ids is not None else query
+
+    recent = L.transaction_at >= literal(since, UTCDateTime())
+    ledger_rows = db.session.execute(scoped(
+        select(L.store_id, L.transaction_type, func.count(), func.sum(L.stamps_delta),
+               func.sum(L.points_delta),
+               func.sum(case((recent, 1), else_=0)),
+               func.sum(case((recent, L.stamps_delta), else_=0)),
+               func.sum(case((recent, L.points_delta), else_=0)))
+        .where(L.merchant_id == merchant.id)
+        .group_by(L.store_id, L.transaction_type), L.store_id)).all()
+
+    day = _day_index(L.transaction_at, starts).label("day")
+    daily_rows = db.session.execute(scoped(
+        select(day, L.transaction_type, func.sum(L.stamps_delta), func.sum(L.points_delta))
+        .where(L.merchant_id == merchant.id, L.transaction_at >= literal(starts[0], UTCDateTime()),
+               L.transaction_type.in_((T.STAMP_EARNED, T.POINTS_EARNED, T.WELCOME_BONUS)))
+        .group_by(day, L.transaction_type), L.store_id)).all()
+
+    C = LoyaltyCard
+    card_rows = db.session.execute(scoped(
+        select(C.enrolled_at_store_id, func.count(),
+               func.sum(case((C.last_activity_at >= literal(since, UTCDateTime()), 1), else_=0)),
+               func.sum(case((C.created_at >= literal(month_start, UTCDateTime()), 1), else_=0)),
+               func.sum(C.points_balance), func.sum(C.stamp_count))
+        .where(C.merchant_id == merchant.id)
+        .group_by(C.enrolled_at_store_id), C.enrolled_at_store_id)).all()
+
+    card_day = _day_index(C.created_at, starts).label("day")
+    new_by_day = db.session.execute(scoped(
+        select(card_day, func.count())
+        .where(C.merchant_id == merchant.id, C.created_at >= literal(starts[0], UTCDateTime()))
+        .group_by(card_day), C.enrolled_at_store_id)).all()
+
+    return _assemble(program, dates, ledger_rows, daily_rows, card_rows, new_by_day)
+
+
+def _assemble(program, dates, ledger_rows, daily_rows, card_rows, new_by_day):
+    by_store_all, by_store_recent = defaultdict(dict), defaultdict(dict)
+    total_all, total_recent = defaultdict(lambda: (0, 0, 0)), defaultdict(lambda: (0, 0, 0))
+    for store_id, kind, rows, stamps, points, r_rows, r_stamps, r_points in ledger_rows:
+        kind = T(kind)
+        by_store_all[store_id][kind] = (rows, stamps or 0, points or 0)
+        by_store_recent[store_id][kind] = (r_rows or 0, r_stamps or 0, r_points or 0)
+        total_all[kind] = tuple(a + b for a, b in zip(total_all[kind], by_store_all[store_id][kind]))
+        total_recent[kind] = tuple(a + b for a, b in zip(total_recent[kind],
+                                                          by_store_recent[store_id][kind]))
+
+    stores = {}
+    for store_id in set(by_store_all) | {row[0] for row in card_rows}:
+        stores[store_id] = StoreRow(store_id, _ledger_figures(by_store_recent.get(store_id, {})),
+                                    _ledger_figures(by_store_all.get(store_id, {})))
+    members = active = new_this_month = outstanding = open_stamps = 0
+    for store_id, count, active_count, new_count, points_sum, stamps_sum in card_rows:
+        stores[store_id].members = count
+        stores[store_id].new_members = new_count or 0
+        members += count
+        active += active_count or 0
+        new_this_month += new_count or 0
+        outstanding += points_sum or 0
+        open_stamps += stamps_sum or 0
+
+    days = [Day(date) for date in dates]
+    for index, kind, stamps, points in daily_rows:
+        if 0 <= index < len(days):
+            days[index].stamps += stamps or 0
+            days[index].points += points or 0
+    for index, count in new_by_day:
+        if 0 <= index < len(days):
+            days[index].new_members += count
+
+    return MerchantStats(
+        members=members, active_members=active, new_members_this_month=new_this_month,
+        recent=_ledger_figures(total_recent), all_time=_ledger_figures(total_all),
+        outstanding_points=outstanding, open_stamps=open_stamps,
+        liability_cents=liability_cents(program, outstanding, open_stamps),
+        stores=sorted(stores.values(), key=lambda row: (row.store_id is None, row.store_id or 0)),
+        days=days,
+    )
