@@ -7,6 +7,7 @@ not fall back to its default), and a file counts only where the form has a file 
 """
 import re
 import uuid
+from datetime import date
 from decimal import Decimal
 
 from flask import request
@@ -125,3 +126,26 @@ def parse_cents(text, max_cents):
         return None
     cents = int(Decimal(text) * 100)
     return cents if 0 <= cents <= max_cents else None
+
+
+class DayField(StringField):
+    """A calendar day typed (or picked) as 2026-11-21; ``day`` holds the date."""
+
+    def __init__(self, label=None, validators=None, *, message=None, **kwargs):
+        kwargs.setdefault("render_kw", {"type": "date"})
+        super().__init__(label, validators, **kwargs)
+        self.message = message or _l("Enter a date like 2026-11-21.")
+        self.day = None
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = valuelist[0].strip()
+        self.day = None
+        if self.data:
+            try:
+                self.day = date.fromisoformat(self.data) if len(self.data) == 10 else None
+            except ValueError:
+                self.day = None
+            if self.day is None:
+                raise ValueError(self.message)

@@ -20,7 +20,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from loyalty.forms import OUTDATED, Form, MoneyField, WholeNumberField
+from loyalty.forms import OUTDATED, DayField, Form, MoneyField, WholeNumberField
 
 PROGRAM_TYPES = (("stamps", _l("Stamp card")), ("points", _l("Points")),
                  ("hybrid", _l("Stamps and points")))
@@ -257,3 +257,18 @@ class AdjustForm(Form):
     @property
     def field_name(self):
         return "stamp_count" if self.kind.data == "stamps" else "points_balance"
+
+
+class ExportForm(Form):
+    """Which transactions to export; read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    first_day = DayField(_l("From"), validators=[Optional()])
+    last_day = DayField(_l("To"), validators=[Optional()])
+    store = WholeNumberField(_l("Store"), validators=[Optional()])
+
+    def validate_last_day(self, field):
+        if self.first_day.day and field.day and field.day < self.first_day.day:
+            raise ValidationError(_l("The end date comes before the start date."))

@@ -1,0 +1,111 @@
+"""Exports: the merchant's transactions and cards, read in batches from a server-side cursor
+and written out as CSV chunk by chunk, so a million rows never sit in memory at once.
+
+Cells a spreadsheet would run as a formula (text starting with = + - @, a tab or a carriage
+return) are written with a leading apostrophe; numbers are written as numbers.
+"""
+import csv
+import io
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from loyalty.extensions import db
+from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, StaffPin, Store
+
+BATCH = 2000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A CSV cell a spreadsheet shows as text, never runs."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_chunks(header, rows, *, batch=500):
+    """The CSV text (UTF-8 with a byte-order mark, so spreadsheets read the accents) in
+    chunks of ``batch`` rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow([safe_cell(str(name)) for name in header])
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([safe_cell(cell) for cell in row])
+        if count % batch == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def local_bounds(timezone, first_day, last_day):
+    """The UTC instants that start ``first_day`` and end ``last_day`` on the merchant's clock."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(first_day, time(), zone) if first_day else None
+    end = datetime.combine(last_day, time.max, zone) if last_day else None
+    return start, end
+
+
+def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None):
+    """``(local time, kind, store, staff, card number, customer, stamps, points, amount in
+    currency units, order reference, note)`` for every ledger row, oldest first, streamed."""
+    L = LoyaltyTransaction
+    query = (
+        select(L.transaction_at, L.transaction_type, Store.name, StaffPin.staff_name,
+               LoyaltyCard.card_number, Customer.name, L.stamps_delta, L.points_delta,
+               L.purchase_amount_cents, L.order_reference, L.notes)
+        .join(LoyaltyCard, LoyaltyCard.id == L.card_id)
+        .join(Customer, Customer.id == LoyaltyCard.customer_id)
+        .outerjoin(Store, Store.id == L.store_id)
+        .outerjoin(StaffPin, StaffPin.id == L.staff_pin_id)
+        .where(L.merchant_id == merchant.id)
+        .order_by(L.transaction_at, L.id)
+        .execution_options(include_deleted=True, stream_results=True, yield_per=BATCH)
+    )
+    start, end = local_bounds(merchant.timezone, first_day, last_day)
+    if start:
+        query = query.where(L.transaction_at >= start)
+    if end:
+        query = query.where(L.transaction_at <= end)
+    if store_ids is not None:
+        query = query.where(L.store_id.in_(store_ids))
+    zone = ZoneInfo(merchant.timezone)
+    for row in db.session.execute(query):
+        (moment, kind, store, staff, number, customer, stamps, points, cents, reference,
+         notes) = row
+        yield (moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), kind, store or "",
+               staff or "", number, customer, stamps, points,
+               f"{cents / 100:.2f}" if cents is not None else "", reference or "", notes or "")
+
+
+def card_rows(merchant, *, store_ids=None):
+    """``(card number, customer, email, phone, enrolled, store, active, stamps, points,
+    points earned, rewards, last activity)`` for every live card, streamed."""
+    C = LoyaltyCard
+    query = (
+        select(C.card_number, Customer.name, Customer.email, Customer.phone, C.created_at,
+               Store.name, C.is_active, C.stamp_count, C.points_balance, C.points_earned_total,
+               C.rewards_redeemed_total, C.last_activity_at)
+        .join(Customer, Customer.id == C.customer_id)
+        .outerjoin(Store, Store.id == C.enrolled_at_store_id)
+        .where(C.merchant_id == merchant.id)
+        .order_by(C.id)
+        .execution_options(stream_results=True, yield_per=BATCH)
+    )
+    if store_ids is not None:
+        query = query.where(C.enrolled_at_store_id.in_(store_ids))
+    zone = ZoneInfo(merchant.timezone)
+
+    def when(moment):
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+    for row in db.session.execute(query):
+        (number, name, email, phone, created, store, active, stamps, points, earned, rewards,
+         last) = row
+        yield (number, name, email or "", phone or "", when(created), store or "",
+               1 if active else 0, stamps, points, earned, rewards, when(last))
+
+

@@ -1,0 +1,80 @@
+"""CSV exports: streamed, columns in the user's language, spreadsheet-safe cells."""
+import csv
+import io
+from datetime import timedelta
+
+from loyalty.services import exports, points
+from loyalty.services.ledger import ActionContext
+from tests import factories
+
+
+def _rows(response):
+    assert response.mimetype == "text/csv" and response.is_streamed
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_cells_that_would_run_as_formulas_are_neutralised():
+    assert exports.safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert exports.safe_cell("+1") == "'+1" and exports.safe_cell("@x") == "'@x"
+    assert exports.safe_cell("-2") == "'-2"
+    assert exports.safe_cell(-2) == -2  # numbers stay numbers
+    assert exports.safe_cell("Chloé") == "Chloé"
+
+
+def test_transactions_export_in_the_users_language_with_safe_cells(auth, client, merchant,
+                                                                  frozen_clock):
+    factories.points_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "=cmd|' /C calc'!A0", email="evil@example.com",
+                          store=merchant.stores[0])
+    points.earn_points(card, 1250, context=ActionContext(store_id=merchant.stores[0].id),
+                       order_reference="@SUM(1)")
+    auth.login_as(merchant.owner)
+    client.get("/lang/fr")
+    rows = _rows(client.get("/merchant/exports/transactions.csv"))
+    assert rows[0][:3] == ["Date et heure", "Opération", "Magasin"]
+    purchase = next(row for row in rows if row[1] == "Achat")
+    assert purchase[0] == "2026-06-15 12:00:00"  # 10:00 UTC on the shop's clock
+    assert purchase[5] == "'=cmd|' /C calc'!A0" and purchase[9] == "'@SUM(1)"
+    assert purchase[7] == "125" and purchase[8] == "12.50"
+
+
+def test_the_date_range_and_store_narrow_the_export(auth, client, merchant, frozen_clock):
+    factories.points_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Range Rita", store=merchant.stores[0])
+    for days, store in ((10, 0), (5, 1), (0, 0)):
+        frozen_clock.set(frozen_clock.now.replace(day=15) - timedelta(days=days))
+        points.earn_points(card, 1000, context=ActionContext(store_id=merchant.stores[store].id))
+    auth.login_as(merchant.owner)
+    rows = _rows(client.get("/merchant/exports/transactions.csv", query_string={
+        "first_day": "2026-06-08", "last_day": "2026-06-15"}))
+    assert [row[0][:10] for row in rows[1:]] == ["2026-06-10", "2026-06-15", "2026-06-15"]  # + enrolment
+    rows = _rows(client.get("/merchant/exports/transactions.csv", query_string={
+        "store": merchant.stores[1].id}))
+    assert [row[0][:10] for row in rows[1:]] == ["2026-06-10"]
+
+
+def test_a_bad_date_range_is_refused_with_a_message(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    refused = client.get("/merchant/exports/transactions.csv", query_string={
+        "first_day": "2026-06-15", "last_day": "2026-06-01"})
+    assert refused.status_code == 422
+    assert "The end date comes before the start date." in refused.text
+    bad = client.get("/merchant/exports/transactions.csv", query_string={"first_day": "15/06"})
+    assert bad.status_code == 422 and "Enter a date like 2026-11-21." in bad.text
+
+
+def test_cards_export_and_a_managers_scope(auth, client, merchant):
+    factories.points_program(merchant.merchant)
+    factories.card(merchant.merchant, "Gare Gina", store=merchant.stores[0])
+    factories.card(merchant.merchant, "Kirchberg Kim", store=merchant.stores[1])
+    auth.login_as(merchant.owner)
+    names = [row[1] for row in _rows(client.get("/merchant/exports/cards.csv"))[1:]]
+    assert names == ["Gare Gina", "Kirchberg Kim"]
+    auth.logout()
+    auth.login_as(merchant.manager)
+    names = [row[1] for row in _rows(client.get("/merchant/exports/cards.csv"))[1:]]
+    assert names == ["Gare Gina"]
+    assert client.get("/merchant/exports/transactions.csv", query_string={
+        "store": merchant.stores[1].id}).status_code == 404
