@@ -5,8 +5,10 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +39,13 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
         unique_among("uq_loyalty_cards_merchant_customer_live", "merchant_id", "customer_id"),
         CheckConstraint("stamp_count >= 0", name="stamp_count_not_negative"),
         CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
+        # The owner's card list: one page in index order, whatever the number of cards.
+        Index("ix_loyalty_cards_merchant_activity", "merchant_id",
+              text("last_activity_at DESC NULLS LAST"), text("id DESC")),
+        Index("ix_loyalty_cards_merchant_points", "merchant_id", text("points_balance DESC"),
+              text("id DESC")),
+        Index("ix_loyalty_cards_merchant_stamps", "merchant_id", text("stamp_count DESC"),
+              text("id DESC")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -71,6 +71,7 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
         unique_among("uq_customers_merchant_email_live", "merchant_id", "email",
                      where="deleted_at IS NULL AND email IS NOT NULL"),
         Index("ix_customers_merchant_phone", "merchant_id", "phone"),
+        Index("ix_customers_merchant_name", "merchant_id", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -76,7 +76,7 @@ def _reward_ready(merchant_id):
 
 
 ORDER = {
-    "name": (Customer.name, LoyaltyCard.id),
+    "name": (Customer.name, Customer.id),  # one card per customer: the customers index serves
     "activity": (LoyaltyCard.last_activity_at.desc().nulls_last(), LoyaltyCard.id.desc()),
     "points": (LoyaltyCard.points_balance.desc(), LoyaltyCard.id.desc()),
     "stamps": (LoyaltyCard.stamp_count.desc(), LoyaltyCard.id.desc()),
@@ -94,7 +94,14 @@ def list_cards(merchant_id, filters, *, store_ids=None):
     if store_ids is not None:
         query = query.where(LoyaltyCard.enrolled_at_store_id.in_(store_ids))
     if filters.query.strip():
-        query = query.where(_search(filters.query))
+        # Matches first, then order them: otherwise the planner walks the whole list in index
+        # order hoping to meet matches early, which a rare card number makes slow.
+        matches = (
+            select(LoyaltyCard.id).join(LoyaltyCard.customer)
+            .where(LoyaltyCard.merchant_id == merchant_id, _search(filters.query))
+            .cte("matches").prefix_with("MATERIALIZED")
+        )
+        query = query.join(matches, matches.c.id == LoyaltyCard.id)
     if filters.status in ("active", "inactive"):
         query = query.where(LoyaltyCard.is_active.is_(filters.status == "active"))
     if filters.store_id:
