@@ -30,7 +30,7 @@ from loyalty.models.programs import (
     ProgramType,
     Reward,
 )
-from loyalty.models.sessions import UserSession
+from loyalty.models.sessions import PasswordToken, UserSession
 from loyalty.models.staff import StaffPin
 
 __all__ = [
@@ -38,6 +38,6 @@ __all__ = [
     "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "Customer",
     "LedgerImmutable", "LoyaltyCard", "LoyaltyProgram", "LoyaltyTransaction", "Membership",
     "Merchant", "MerchantLoyaltySettings", "ProgramType", "Reward", "Role", "SoftDeleteMixin",
-    "StaffPin", "Store", "TransactionType", "User", "UserSession", "UTCDateTime", "check_secret", "hash_secret",
+    "PasswordToken", "StaffPin", "Store", "TransactionType", "User", "UserSession", "UTCDateTime", "check_secret", "hash_secret",
     "restore", "soft_delete", "soft_delete_cascade", "utcnow",
 ]

@@ -1,4 +1,5 @@
-"""Signed-in sessions, kept on the server so that signing out really ends one."""
+"""Signed-in sessions, kept on the server so that signing out really ends one, and one-time
+links to set a password."""
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
@@ -28,3 +29,17 @@ class UserSession(db.Model):
 
     def __repr__(self):
         return f"<UserSession {self.id} user={self.user_id}>"
+
+
+class PasswordToken(db.Model):
+    """A one-time link to set a password (an invitation, later a reset). Only the token's
+    SHA-256 is stored; it works once, until ``expires_at``."""
+
+    __tablename__ = "password_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True, nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -42,3 +42,14 @@ class PasswordForm(Form):
     def validate_new_password(self, field):
         if not password_length_ok(field.data):
             raise ValidationError(PASSWORD_LENGTH_MESSAGE)
+
+
+class SetPasswordForm(Form):
+    new_password = PasswordField(_l("Choose a password"), validators=[
+        DataRequired(_l("Choose a new password."))])
+    confirm_password = PasswordField(_l("The same password again"), validators=[
+        EqualTo("new_password", _l("The two new passwords differ. Type them again."))])
+
+    def validate_new_password(self, field):
+        if not password_length_ok(field.data):
+            raise ValidationError(PASSWORD_LENGTH_MESSAGE)

@@ -16,11 +16,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
-from loyalty.blueprints.auth.forms import LoginForm, PasswordForm
+from loyalty.blueprints.auth.forms import LoginForm, PasswordForm, SetPasswordForm
 from loyalty.errors import csrf_error
 from loyalty.extensions import db, redis_client
 from loyalty.redirects import safe_next
-from loyalty.services import accounts, sessions
+from loyalty.services import accounts, sessions, team
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import home_endpoint
 from loyalty.throttle import TooManyAttempts, attempt, sign_in_budgets
@@ -142,6 +142,30 @@ def sign_out_everywhere():
     session.clear()
     flash(_("You are signed out on all devices."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token):
+    """The one-time link an invitation gives: choose a password, then sign in."""
+    try:
+        user = team.user_for_link(token)
+    except DomainError as refusal:
+        return render_template("auth/set_password.html", form=None,
+                               error_message=str(refusal.message)), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            team.set_password_from_link(token, form.new_password.data)
+        except DomainError as refusal:
+            return render_template("auth/set_password.html", form=None,
+                                   error_message=str(refusal.message)), refusal.status_code
+        flash(_("Your password is set. Sign in with it now."), "success")
+        return redirect(url_for("auth.login"))
+    status = 422 if request.method == "POST" else 200
+    response = current_app.make_response(
+        (render_template("auth/set_password.html", form=form, user=user), status))
+    response.headers["Referrer-Policy"] = "no-referrer"  # the link is a secret
+    return response
 
 
 @bp.route("/no-access")

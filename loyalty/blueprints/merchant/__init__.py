@@ -6,6 +6,7 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     program,
     reports,
     stores,
+    team,
 )
 from loyalty.blueprints.merchant.base import bp
 

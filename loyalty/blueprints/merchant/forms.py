@@ -272,3 +272,25 @@ class ExportForm(Form):
     def validate_last_day(self, field):
         if self.first_day.day and field.day and field.day < self.first_day.day:
             raise ValidationError(_l("The end date comes before the start date."))
+
+
+ROLE_CHOICES = (SelectChoice("store_staff", _l("Staff")),
+                SelectChoice("store_manager", _l("Manager")),
+                SelectChoice("merchant_owner", _l("Owner")))
+
+
+class InviteForm(Form):
+    email = StringField(_l("Email"), validators=[
+        DataRequired(_l("Enter the person's email address.")), Length(max=254),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z",
+               message=_l("Enter a valid email address, like name@example.com."))])
+    name = StringField(_l("Name (for a new account)"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False,
+                       validators=[AnyOf([c.value for c in ROLE_CHOICES], OUTDATED)])
+    store_id = WholeNumberField(_l("Store"), validators=[Optional()])
+
+
+class RoleForm(Form):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False,
+                       validators=[AnyOf([c.value for c in ROLE_CHOICES], OUTDATED)])
+    store_id = WholeNumberField(_l("Store"), validators=[Optional()])

@@ -1,0 +1,126 @@
+"""The team: invitations with a one-time set-password link, roles, removal, the last owner."""
+import re
+
+from sqlalchemy import select
+
+from loyalty.extensions import db
+from loyalty.models import AuditEntry, Membership, Role, User
+from loyalty.services import accounts
+from tests import factories
+from tests.conftest import AuthActions, csrf_token_from
+
+def _post(client, url, data=None):
+    token = csrf_token_from(client.get("/account"))
+    return client.post(url, data={**(data or {}), "csrf_token": token})
+
+
+def _link(response):
+    match = re.search(r'value="http://localhost(/set-password/[^"]+)"', response.text)
+    return match.group(1) if match else None
+
+
+def test_inviting_a_new_person_gives_a_one_time_link(app, auth, client, merchant):
+    auth.login_as(merchant.owner)
+    invited = _post(client, "/merchant/team", {"email": "Nina@Example.com", "name": "Nina New",
+                                               "role": "store_staff",
+                                               "store_id": str(merchant.stores[0].id)})
+    assert invited.status_code == 200
+    link = _link(invited)
+    assert link
+    nina = db.session.scalar(select(User).where(User.email == "nina@example.com"))
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == nina.id))
+    assert membership.role is Role.STORE_STAFF and membership.store_id == merchant.stores[0].id
+    newcomer = app.test_client()
+    page = newcomer.get(link)
+    assert page.status_code == 200 and "nina@example.com" in page.text
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    set_password = newcomer.post(link, data={"new_password": "nina-password-1",
+                                             "confirm_password": "nina-password-1",
+                                             "csrf_token": csrf_token_from(page)})
+    assert set_password.location == "/login"
+    assert AuthActions(newcomer).login("nina@example.com", "nina-password-1").location == "/terminal/"
+    again = app.test_client().get(link)
+    assert again.status_code == 404 and "This link has expired or was already used" in again.text
+
+
+def test_inviting_an_existing_account_adds_a_membership_without_a_link(auth, client, merchant,
+                                                                      other_merchant):
+    auth.login_as(merchant.owner)
+    invited = _post(client, "/merchant/team", {"email": other_merchant.staff.email,
+                                               "role": "store_manager",
+                                               "store_id": str(merchant.stores[1].id)})
+    assert invited.status_code == 200 and _link(invited) is None
+    duplicate = _post(client, "/merchant/team", {"email": other_merchant.staff.email,
+                                                 "role": "store_manager",
+                                                 "store_id": str(merchant.stores[1].id)})
+    assert duplicate.status_code == 422
+    assert "This person already has this role here." in duplicate.text
+
+
+def test_invitations_are_checked_next_to_the_fields(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    refused = _post(client, "/merchant/team", {"email": "not-an-email", "role": "store_staff"})
+    assert refused.status_code == 422
+    assert "Enter a valid email address" in refused.text
+    no_store = _post(client, "/merchant/team", {"email": "x@example.com", "name": "X",
+                                                "role": "store_staff"})
+    assert no_store.status_code == 422 and "Choose one of your stores for this role." in no_store.text
+
+
+def test_roles_change_and_the_last_owner_stays(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    staff_membership = merchant.staff.memberships[0]
+    _post(client, f"/merchant/team/{staff_membership.id}/role",
+          {"role": "store_manager", "store_id": str(merchant.stores[1].id)})
+    db.session.expire_all()
+    changed = db.session.get(Membership, staff_membership.id)
+    assert changed.role is Role.STORE_MANAGER and changed.store_id == merchant.stores[1].id
+    owner_membership = merchant.owner.memberships[0]
+    demote = _post(client, f"/merchant/team/{owner_membership.id}/role",
+                   {"role": "store_staff", "store_id": str(merchant.stores[0].id)})
+    assert demote.status_code == 302
+    assert "The shop needs at least one owner" in client.get("/merchant/team").text
+    remove = _post(client, f"/merchant/team/{owner_membership.id}/remove")
+    assert remove.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Membership, owner_membership.id).role is Role.MERCHANT_OWNER
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "team.role"))
+    assert entry.changes["role"] == ["store_staff", "store_manager"]
+
+
+def test_removing_someone_ends_their_sessions_when_nothing_is_left(app, auth, client, merchant):
+    staff_client = app.test_client()
+    AuthActions(staff_client).login_as(merchant.staff)
+    auth.login_as(merchant.owner)
+    _post(client, f"/merchant/team/{merchant.staff.memberships[0].id}/remove")
+    assert staff_client.get("/terminal/").status_code == 302
+    assert db.session.scalar(select(AuditEntry.action).where(
+        AuditEntry.action == "team.remove")) == "team.remove"
+
+
+def test_a_manager_invites_and_removes_staff_at_their_store_only(auth, client, merchant):
+    other_staff = factories.user("Kirchberg Kai")
+    accounts.add_member(other_staff, merchant.merchant, Role.STORE_STAFF, store=merchant.stores[1])
+    auth.login_as(merchant.manager)
+    page = client.get("/merchant/team").text
+    assert merchant.staff.email in page and other_staff.email not in page
+    invited = _post(client, "/merchant/team", {"email": "new@example.com", "name": "New Staff",
+                                               "role": "merchant_owner",  # ignored: staff only
+                                               "store_id": str(merchant.stores[0].id)})
+    assert invited.status_code == 200
+    membership = db.session.scalar(select(Membership).join(Membership.user).where(
+        User.email == "new@example.com"))
+    assert membership.role is Role.STORE_STAFF
+    elsewhere = _post(client, "/merchant/team", {"email": "far@example.com", "name": "Far",
+                                                 "store_id": str(merchant.stores[1].id)})
+    assert elsewhere.status_code == 422
+    kai = next(m for m in other_staff.memberships)
+    assert _post(client, f"/merchant/team/{kai.id}/remove").status_code == 404
+    assert _post(client, f"/merchant/team/{merchant.staff.memberships[0].id}/role",
+                 {"role": "store_manager", "store_id": str(merchant.stores[0].id)}).status_code == 403
+
+
+def test_a_bad_or_old_link_says_what_to_do(client):
+    page = client.get("/set-password/not-a-real-token")
+    assert page.status_code == 404
+    assert "Ask the shop owner for a new one." in page.text
