@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import Enum
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from flask_babel import lazy_gettext as _l
 
@@ -94,7 +95,7 @@ def trail(merchant_id, *, action=None, actor_id=None, before_id=None, limit=PAGE
         query = query.where(AuditEntry.actor_id == actor_id)
     if before_id:
         query = query.where(AuditEntry.id < before_id)
-    entries = db.session.scalars(query.options(db.selectinload(AuditEntry.actor))).all()
+    entries = db.session.scalars(query.options(selectinload(AuditEntry.actor))).all()
     more = len(entries) > limit
     entries = entries[:limit]
     return entries, (entries[-1].id if more else None)

@@ -1,6 +1,7 @@
 """Settings and reports for merchant owners and, for their stores, managers. One module per
 area; each registers its routes on the blueprint defined in ``base``."""
 from loyalty.blueprints.merchant import (  # noqa: F401 - they register their routes
+    activity,
     cards,
     exports,
     program,
