@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from loyalty import cli, headers, request_guard
-from loyalty.blueprints import admin, auth, merchant, terminal
+from loyalty.blueprints import admin, auth, media, merchant, terminal
 from loyalty.config import DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
 from loyalty.errors import register_errorhandlers
@@ -103,7 +103,7 @@ def load_user(session_token):
 
 
 def register_blueprints(app):
-    for blueprint in (auth.bp, terminal.bp, merchant.bp, admin.bp):
+    for blueprint in (auth.bp, media.bp, terminal.bp, merchant.bp, admin.bp):
         app.register_blueprint(blueprint)
 
 

@@ -61,6 +61,9 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
         self.PROXY_FIX = _bool("PROXY_FIX", production)
+        # Uploaded logos and images (named by their content hash); any directory the app may
+        # write to, shared by every web process.
+        self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or os.path.join(instance_path, "uploads")
         # The largest request body (uploads included); larger ones answer 413 with a message.
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 8) * 1024 * 1024
         self.WTF_CSRF_TIME_LIMIT = None  # a terminal stays open all day; the session bounds it

@@ -30,7 +30,7 @@ def add_security_headers(response, *, production):
     headers.setdefault("Referrer-Policy", "same-origin")
     if production:
         headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.endpoint != "static":
+    if request.endpoint not in ("static", "media.image"):
         # Pages carry personal data or a form's token: no browser or proxy keeps a copy.
         headers["Cache-Control"] = "no-store"
     return response

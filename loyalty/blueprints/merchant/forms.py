@@ -3,6 +3,8 @@ import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
     SelectChoice,
@@ -150,7 +152,7 @@ class ConfirmForm(Form):
 
 
 def _color(label):
-    return StringField(label, validators=[
+    return StringField(label, render_kw={"type": "color"}, validators=[
         InputRequired(_l("Choose a colour.")),
         Regexp(COLOR, message=_l("Enter a colour like #1d5c4d."))])
 
@@ -164,10 +166,18 @@ class BrandingForm(Form):
         Optional(), Length(max=5000)])
     privacy_url = StringField(_l("Link to your privacy notice"), validators=[
         Optional(), Length(max=500)])
+    logo = FileField(_l("Logo (PNG, JPEG or WebP, up to 2 MB)"))
+    hero_image = FileField(_l("Large picture for your page (PNG, JPEG or WebP, up to 2 MB)"))
 
     def validate_privacy_url(self, field):
         if not re.match(r"^https?://[^\s/]+\.[^\s]+\Z", field.data or ""):
             raise ValidationError(_l("Enter a full web address, like https://example.lu/privacy."))
+
+    def _check_upload(self, field):
+        if field.data and not isinstance(field.data, FileStorage):
+            raise ValidationError(_l("Upload a PNG, JPEG or WebP image."))
+
+    validate_logo = validate_hero_image = _check_upload
 
 
 class StoreForm(Form):

@@ -1,0 +1,52 @@
+"""Branding: the card's name, colours, images and terms, with a live preview."""
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
+from loyalty.blueprints.merchant.forms import BrandingForm
+from loyalty.request_guard import accepts_upload
+from loyalty.services import branding, programs
+from loyalty.services.errors import DomainError
+from loyalty.tenancy import current_merchant, roles_required
+
+TEXT_FIELDS = ("card_name", "primary_color", "secondary_color", "terms_text", "privacy_url")
+
+
+def _uploads(form):
+    """Store the images that came with the form; a refused one is said next to its field."""
+    stored = {}
+    for field, column in ((form.logo, "logo_url"), (form.hero_image, "hero_image_url")):
+        upload = field.data
+        if upload and getattr(upload, "filename", None):
+            try:
+                stored[column] = branding.store_image(upload.stream)
+            except DomainError as refusal:
+                field.errors = [*field.errors, str(refusal.message)]
+    return stored
+
+
+@bp.route("/branding", methods=["GET", "POST"])
+@roles_required(*OWNER)
+@accepts_upload
+def branding_page():
+    program = programs.live_program(current_merchant.id)
+    if program is None:
+        flash(_("Create your loyalty program first."), "info")
+        return redirect(url_for("merchant.program"))
+    form = BrandingForm(obj=program) if request.method == "GET" else BrandingForm()
+    status = 200
+    if form.validate_on_submit():
+        images = _uploads(form)
+        if not (form.logo.errors or form.hero_image.errors):
+            values = {name: (form[name].data or "").strip() or None for name in TEXT_FIELDS}
+            branding.update_branding(program, actor=actor(), **values, **images)
+            flash(_("Branding saved."), "success")
+            return redirect(url_for("merchant.branding_page"))
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    contrast = branding.contrast_ratio(form.primary_color.data or program.primary_color,
+                                       form.secondary_color.data or program.secondary_color) \
+        if not (form.primary_color.errors or form.secondary_color.errors) else None
+    return page("merchant/branding.html", form=form, program=program, contrast=contrast,
+                readable=branding.READABLE_CONTRAST, status=status)

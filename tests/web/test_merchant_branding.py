@@ -1,0 +1,86 @@
+"""Branding: colours with a contrast warning, checked image uploads served by content hash."""
+import io
+import re
+import struct
+import zlib
+
+from sqlalchemy import select
+
+from loyalty.extensions import db
+from loyalty.models import AuditEntry, LoyaltyProgram
+from loyalty.services import branding
+from tests import factories
+from tests.conftest import csrf_token_from
+
+VALID = {"card_name": "Coffee club", "primary_color": "#1d5c4d", "secondary_color": "#ffffff",
+         "terms_text": "", "privacy_url": ""}
+
+
+def tiny_png():
+    """A real 1x1 PNG."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def _post(client, data, **files):
+    token = csrf_token_from(client.get("/merchant/branding"))
+    body = {**data, "csrf_token": token}
+    for name, (content, filename) in files.items():
+        body[name] = (io.BytesIO(content), filename)
+    return client.post("/merchant/branding", data=body, content_type="multipart/form-data")
+
+
+def test_colours_and_a_logo_are_saved_and_the_logo_is_served_by_its_hash(
+        auth, client, merchant, tmp_path):
+    factories.stamp_program(merchant.merchant)
+    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    auth.login_as(merchant.owner)
+    saved = _post(client, {**VALID, "primary_color": "#5c3a2e"}, logo=(tiny_png(), "logo.txt"))
+    assert saved.status_code == 302
+    program = db.session.scalar(select(LoyaltyProgram))
+    assert program.primary_color == "#5c3a2e" and program.card_name == "Coffee club"
+    assert re.fullmatch(r"/media/[0-9a-f]{64}\.png", program.logo_url)
+    image = client.get(program.logo_url)
+    assert image.status_code == 200 and image.data == tiny_png()
+    assert "immutable" in image.headers["Cache-Control"]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "branding.update"))
+    assert entry.changes["primary_color"] == ["#1d5c4d", "#5c3a2e"]
+
+
+def test_a_file_that_is_not_an_image_or_too_large_is_refused_and_nothing_saved(
+        auth, client, merchant, tmp_path):
+    factories.stamp_program(merchant.merchant)
+    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    auth.login_as(merchant.owner)
+    fake = _post(client, {**VALID, "card_name": "Changed"}, logo=(b"<svg onload=alert(1)>", "x.png"))
+    assert fake.status_code == 422 and "Upload a PNG, JPEG or WebP image." in fake.text
+    big = _post(client, VALID, hero_image=(tiny_png() + b"0" * branding.MAX_IMAGE_BYTES, "big.png"))
+    assert big.status_code == 422 and "larger than 2 MB" in big.text
+    assert db.session.scalar(select(LoyaltyProgram.card_name)) == "Coffee card"
+    assert not (tmp_path / "uploads").exists() or list((tmp_path / "uploads").iterdir()) == []
+
+
+def test_bad_colours_and_links_are_refused_next_to_the_field(auth, client, merchant):
+    factories.stamp_program(merchant.merchant)
+    auth.login_as(merchant.owner)
+    refused = _post(client, {**VALID, "primary_color": "red", "privacy_url": "javascript:alert(1)"})
+    assert refused.status_code == 422
+    assert "Enter a colour like #1d5c4d." in refused.text
+    assert "Enter a full web address" in refused.text
+
+
+def test_hard_to_read_colours_get_a_warning(auth, client, merchant):
+    factories.stamp_program(merchant.merchant, primary_color="#ffff00", secondary_color="#ffffff")
+    auth.login_as(merchant.owner)
+    page = client.get("/merchant/branding").text
+    assert re.search(r'id="contrast-warning" role="status"\s*>', page)  # shown, not hidden
+    assert branding.contrast_ratio("#1d5c4d", "#ffffff") > 4.5
+    assert branding.contrast_ratio("#ffff00", "#ffffff") < 1.5
+
+
+def test_media_names_that_are_not_ours_are_not_found(client):
+    assert client.get("/media/..%2Finstance.png").status_code == 404
+    assert client.get("/media/" + "a" * 64 + ".png").status_code == 404
