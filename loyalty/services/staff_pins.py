@@ -17,7 +17,7 @@ from hashlib import sha256
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -52,8 +52,12 @@ def _check_pin_format(pin):
         raise InvalidInput(_l("A PIN is 4 to 8 digits."))
 
 
+class PinTaken(Conflict):
+    """The PIN is another active PIN's at the same store."""
+
+
 def _unique_pin(message=None):
-    return Conflict(message or _l("Someone at this store already uses this PIN. Choose another."))
+    return PinTaken(message or _l("Someone at this store already uses this PIN. Choose another."))
 
 
 def pin_rounds():
@@ -67,6 +71,13 @@ def create_staff_pin(merchant, store, staff_name, pin, *, actor=None):
     _check_scope(actor, merchant.id, store.id)
     if not (staff_name or "").strip():
         raise InvalidInput(_l("Enter the staff member's name."))
+    if db.session.scalar(select(StaffPin.id).where(
+            StaffPin.store_id == store.id, StaffPin.is_active.is_(True),
+            func.lower(StaffPin.staff_name) == staff_name.strip().lower())):
+        # Two people with one name would look alike on the terminal (and a form sent twice
+        # would add the same person twice).
+        raise Conflict(_l("%(name)s already has a PIN at this store. Give them a new PIN instead.",
+                          name=staff_name.strip()))
     pin_hash = hash_secret(pin, pin_rounds())
     try:
         with write_transaction():
@@ -104,12 +115,12 @@ def issue_staff_pin(store, staff_name, *, actor=None):
     """A new staff member with a PIN chosen at random (unique at the store). Returns
     ``(staff_pin, pin)``: the PIN is shown once and never stored in clear."""
     _check_scope(actor, store.merchant_id, store.id)
+    merchant = db.session.get(Merchant, store.merchant_id)
     for _ in range(PIN_DRAWS):
         pin = _new_pin()
         try:
-            staff_pin = create_staff_pin(db.session.get(Merchant, store.merchant_id), store,
-                                         staff_name, pin, actor=actor)
-        except Conflict:
+            staff_pin = create_staff_pin(merchant, store, staff_name, pin, actor=actor)
+        except PinTaken:
             continue  # that PIN is someone else's at this store: draw again
         return staff_pin, pin
     raise _unique_pin(_l("Could not find a free PIN for this store. Try again."))

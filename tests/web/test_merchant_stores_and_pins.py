@@ -138,3 +138,12 @@ def test_staff_cannot_open_pins_or_stores(auth, client, merchant):
     auth.login_as(merchant.staff)
     assert client.get("/merchant/pins").status_code == 403
     assert client.get("/merchant/stores").status_code == 403
+
+
+def test_a_second_pin_for_the_same_name_at_a_store_is_refused(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    data = {"staff_name": "Nina", "store_id": str(merchant.stores[0].id)}
+    assert REVEALED.search(_post(client, "/merchant/pins", data).text)
+    again = _post(client, "/merchant/pins", {**data, "staff_name": "nina "})  # a form sent twice
+    assert again.status_code == 422 and not REVEALED.search(again.text)
+    assert "nina already has a PIN at this store. Give them a new PIN instead." in again.text

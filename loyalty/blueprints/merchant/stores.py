@@ -97,9 +97,14 @@ def _pins_page(form, *, revealed=None, status=200):
 def pins():
     form = _pin_form()
     if form.validate_on_submit():
-        staff_pin, pin = staff_pins.issue_staff_pin(form.store, form.staff_name.data, actor=actor())
-        # Shown once, in this answer only: never stored in clear, never in the session cookie.
-        return _pins_page(_pin_form(formdata=None), revealed=(staff_pin, pin))
+        try:
+            staff_pin, pin = staff_pins.issue_staff_pin(form.store, form.staff_name.data,
+                                                        actor=actor())
+        except Conflict as clash:
+            form.staff_name.errors.append(str(clash.message))
+        else:
+            # Shown once, in this answer only: never stored in clear, never in the session.
+            return _pins_page(_pin_form(formdata=None), revealed=(staff_pin, pin))
     return _pins_page(form, status=422 if request.method == "POST" else 200)
 
 
