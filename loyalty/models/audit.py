@@ -1,11 +1,11 @@
 """The audit trail: who changed what, from where, with the old and new values. Append-only."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
-from loyalty.models.base import UTCDateTime, utcnow
+from loyalty.models.base import UTCDateTime, append_only, utcnow
 
 
 class AuditImmutable(Exception):
@@ -40,14 +40,6 @@ class AuditEntry(db.Model):
         return f"<AuditEntry {self.id} {self.action} {self.target_type}:{self.target_id}>"
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_audit_changes(session, flush_context, instances):
-    for row in list(session.dirty) + list(session.deleted):
-        if isinstance(row, AuditEntry) and (
-            row in session.deleted or session.is_modified(row, include_collections=False)
-        ):
-            raise AuditImmutable("the audit trail is append-only")
-
-
+append_only(AuditEntry, AuditImmutable, "the audit trail is append-only")
 # The database refuses too: the "audit trail" migration installs BEFORE UPDATE / BEFORE DELETE
 # triggers on audit_log (PostgreSQL and SQLite).

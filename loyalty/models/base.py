@@ -88,6 +88,37 @@ def _hide_soft_deleted(execute_state):
         execute_state.statement = execute_state.statement.options(_LIVE_ROWS_ONLY)
 
 
+#: Indexes over sort expressions (DESC, NULLS LAST): database reflection cannot describe them
+#: faithfully, so autogenerate leaves them to their hand-written migration.
+EXPRESSION_INDEX = {"expression_index": True}
+
+
+def include_in_autogenerate(metadata):
+    """An ``include_object`` hook for Alembic that skips the expression indexes."""
+    names = {index.name for table in metadata.tables.values() for index in table.indexes
+             if index.info.get("expression_index")}
+
+    def include(obj, name, type_, reflected, compare_to):
+        return not (type_ == "index" and name in names)
+
+    return include
+
+
+def append_only(cls, error, message):
+    """Refuse, at flush, any change to or deletion of a ``cls`` row (the database refuses too,
+    with triggers the migrations install)."""
+
+    @event.listens_for(Session, "before_flush")
+    def _refuse_changes(session, flush_context, instances):
+        for row in list(session.dirty) + list(session.deleted):
+            if isinstance(row, cls) and (
+                row in session.deleted or session.is_modified(row, include_collections=False)
+            ):
+                raise error(message)
+
+    return cls
+
+
 def _soft_deletable_classes():
     return [
         mapper.class_

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
 from loyalty.models.base import (
+    EXPRESSION_INDEX,
     SoftDeleteMixin,
     TimestampMixin,
     UTCDateTime,
@@ -41,11 +42,11 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
         CheckConstraint("points_balance >= 0", name="points_balance_not_negative"),
         # The owner's card list: one page in index order, whatever the number of cards.
         Index("ix_loyalty_cards_merchant_activity", "merchant_id",
-              text("last_activity_at DESC NULLS LAST"), text("id DESC")),
+              text("last_activity_at DESC NULLS LAST"), text("id DESC"), info=EXPRESSION_INDEX),
         Index("ix_loyalty_cards_merchant_points", "merchant_id", text("points_balance DESC"),
-              text("id DESC")),
+              text("id DESC"), info=EXPRESSION_INDEX),
         Index("ix_loyalty_cards_merchant_stamps", "merchant_id", text("stamp_count DESC"),
-              text("id DESC")),
+              text("id DESC"), info=EXPRESSION_INDEX),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,12 +9,11 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    event,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
-from loyalty.models.base import TimestampMixin, UTCDateTime, unique_among
+from loyalty.models.base import TimestampMixin, UTCDateTime, append_only, unique_among
 
 
 class TransactionType(enum.StrEnum):
@@ -92,14 +91,7 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
         return f"<LoyaltyTransaction {self.id} {self.transaction_type} {self.stamps_delta}/{self.points_delta}>"
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_ledger_changes(session, flush_context, instances):
-    for row in list(session.dirty) + list(session.deleted):
-        if isinstance(row, LoyaltyTransaction) and (
-            row in session.deleted or session.is_modified(row, include_collections=False)
-        ):
-            raise LedgerImmutable("ledger rows are append-only: write a new transaction instead")
-
-
+append_only(LoyaltyTransaction, LedgerImmutable,
+            "ledger rows are append-only: write a new transaction instead")
 # The database refuses too, whatever the client: the "loyalty engine" migration installs
 # BEFORE UPDATE / BEFORE DELETE triggers on loyalty_transactions (PostgreSQL and SQLite).

@@ -60,6 +60,19 @@ def changes_between(record, new_values):
     return changed
 
 
+def apply_changes(actor, action, target, values, *, label=None):
+    """Set ``values`` on ``target`` and, if anything changed, append one entry with the old
+    and new values (labelled ``label``, else the target's name after the change). Runs inside
+    the change's write transaction; returns the changes."""
+    changes = changes_between(target, values)
+    for name, value in values.items():
+        setattr(target, name, value)
+    if changes:
+        record(actor, action, target, merchant_id=target.merchant_id,
+               label=label or getattr(target, "name", None), changes=changes)
+    return changes
+
+
 def record(actor, action, target, *, merchant_id, changes=None, label=None, target_type=None):
     """Append one entry. Must run inside the change's ``write_transaction()``: the entry
     commits or rolls back with the change it describes."""

@@ -86,10 +86,6 @@ def update_branding(program, *, actor=None, **values):
     """Save the card's look; the audit trail keeps the old and new values."""
     values = {name: value for name, value in values.items() if name in FIELDS}
     with write_transaction():
-        changes = audit.changes_between(program, values)
-        for name, value in values.items():
-            setattr(program, name, value)
-        if changes:
-            audit.record(actor, "branding.update", program, merchant_id=program.merchant_id,
-                         label=program.card_name, changes=changes)
+        audit.apply_changes(actor, "branding.update", program, values,
+                            label=values.get("card_name") or program.card_name)
     return program

@@ -96,12 +96,8 @@ def update_program(program, *, actor=None, **fields):
     """Change the program's settings; the audit trail keeps the old and new values."""
     fields = _validate(fields)
     with write_transaction():
-        changes = audit.changes_between(program, fields)
-        for name, value in fields.items():
-            setattr(program, name, value)
-        if changes:
-            audit.record(actor, "program.update", program, merchant_id=program.merchant_id,
-                         label=program.card_name, changes=changes)
+        audit.apply_changes(actor, "program.update", program, fields,
+                            label=fields.get("card_name") or program.card_name)
     return program
 
 
@@ -170,12 +166,7 @@ def update_reward(reward, *, name, points_cost, description=None, actor=None):
     values = {"name": name.strip(), "points_cost": points_cost,
               "description": (description or "").strip() or None}
     with write_transaction():
-        changes = audit.changes_between(reward, values)
-        for field, value in values.items():
-            setattr(reward, field, value)
-        if changes:
-            audit.record(actor, "reward.update", reward, merchant_id=reward.merchant_id,
-                         label=reward.name, changes=changes)
+        audit.apply_changes(actor, "reward.update", reward, values)
     return reward
 
 

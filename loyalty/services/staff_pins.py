@@ -131,10 +131,8 @@ def rename_staff_pin(staff_pin, staff_name, *, actor=None):
     if not (staff_name or "").strip():
         raise InvalidInput(_l("Enter the staff member's name."))
     with write_transaction():
-        changes = audit.changes_between(staff_pin, {"staff_name": staff_name.strip()})
-        staff_pin.staff_name = staff_name.strip()
-        if changes:
-            _record(actor, "pin.rename", staff_pin, changes)
+        audit.apply_changes(actor, "pin.rename", staff_pin, {"staff_name": staff_name.strip()},
+                            label=staff_name.strip())
     return staff_pin
 
 

@@ -51,12 +51,7 @@ def update_store(store, *, actor=None, **values):
     values = _clean(values)
     try:
         with write_transaction():
-            changes = audit.changes_between(store, values)
-            for name, value in values.items():
-                setattr(store, name, value)
-            if changes:
-                audit.record(actor, "store.update", store, merchant_id=store.merchant_id,
-                             label=store.name, changes=changes)
+            audit.apply_changes(actor, "store.update", store, values)
     except IntegrityError as exc:
         raise Conflict(CODE_TAKEN) from exc
     return store

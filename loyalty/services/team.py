@@ -120,11 +120,8 @@ def change_role(membership, role, store=None, *, actor=None):
         if (membership.role is Role.MERCHANT_OWNER and role is not Role.MERCHANT_OWNER
                 and _owner_count(membership.merchant_id) <= 1):
             raise Conflict(LAST_OWNER)
-        changes = audit.changes_between(membership, {"role": role, "store_id": store_id})
-        membership.role, membership.store_id = role, store_id
-        if changes:
-            audit.record(actor, "team.role", membership, merchant_id=membership.merchant_id,
-                         label=membership.user.email, changes=changes)
+        audit.apply_changes(actor, "team.role", membership, {"role": role, "store_id": store_id},
+                            label=membership.user.email)
     return membership
 
 

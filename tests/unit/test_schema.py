@@ -4,11 +4,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from loyalty.extensions import db
+from loyalty.models.base import include_in_autogenerate
 
 
 def test_migrations_produce_the_schema_the_models_describe(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": include_in_autogenerate(db.metadata)})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

@@ -172,7 +172,8 @@ def _render(store, *, card=None, results=None, query="", banner=None, banner_kin
     summary = _summary(card) if card is not None else None
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
-                  timezone=current_merchant.timezone)
+                  timezone=current_merchant.timezone,
+                  can_manage=tenancy.role in (Role.MERCHANT_OWNER, Role.STORE_MANAGER))
     if is_htmx() and summary is not None:
         return render_template("terminal/_card_panel.html", **values), status
     if is_htmx() and results is not None:
