@@ -27,6 +27,8 @@ OUTDATED = _l("This form is out of date. Close it and open it again.")
 DIGITS = re.compile(r"[0-9]+")
 MONEY = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?")
 KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
+#: Days a person may ask for (beyond them, time zone arithmetic leaves the calendar).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def new_key():
@@ -147,5 +149,6 @@ class DayField(StringField):
                 self.day = date.fromisoformat(self.data) if len(self.data) == 10 else None
             except ValueError:
                 self.day = None
-            if self.day is None:
+            if self.day is None or not FIRST_YEAR <= self.day.year <= LAST_YEAR:
+                self.day = None
                 raise ValueError(self.message)

@@ -33,6 +33,9 @@ class Tenancy:
         self.role = next((r for r in Role if r in roles), None)  # strongest role wins
         #: The live stores the memberships name, as the sign-in loader brought them along.
         self.stores = [m.store for m in mine if m.store is not None and not m.store.is_deleted]
+        #: The live stores where the person is a manager (not merely staff).
+        self.managed_stores = [m.store for m in mine if m.role is Role.STORE_MANAGER
+                               and m.store is not None and not m.store.is_deleted]
 
     @property
     def all_stores(self):

@@ -4,11 +4,13 @@ from datetime import datetime
 
 import bcrypt
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
 from loyalty.models.base import (
+    EXPRESSION_INDEX,
+    LIVE_ROWS,
     SoftDeleteMixin,
     TimestampMixin,
     UTCDateTime,
@@ -80,10 +82,19 @@ class User(UserMixin, SoftDeleteMixin, TimestampMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
+MEMBERSHIP_INDEX = "uq_memberships_live"
+
+
 class Membership(SoftDeleteMixin, TimestampMixin, db.Model):
     """A user's role at a merchant: owners span all stores, managers and staff one store."""
 
     __tablename__ = "memberships"
+    __table_args__ = (
+        # One live membership per person, merchant, role and store (owners have no store).
+        Index(MEMBERSHIP_INDEX, "user_id", "merchant_id", "role", text("coalesce(store_id, 0)"),
+              unique=True, postgresql_where=text(LIVE_ROWS), sqlite_where=text(LIVE_ROWS),
+              info=EXPRESSION_INDEX),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True, nullable=False)

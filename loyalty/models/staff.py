@@ -5,7 +5,10 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
-from loyalty.models.base import TimestampMixin, UTCDateTime
+from loyalty.models.base import EXPRESSION_INDEX, TimestampMixin, UTCDateTime
+
+
+NAME_INDEX = "uq_staff_pins_store_name_active"
 
 
 class StaffPin(TimestampMixin, db.Model):
@@ -21,6 +24,12 @@ class StaffPin(TimestampMixin, db.Model):
         Index(
             "uq_staff_pins_lookup_active", "pin_lookup", unique=True,
             postgresql_where=text("is_active"), sqlite_where=text("is_active = 1"),
+        ),
+        # One name per store among active PINs: two alike would look the same on the terminal.
+        Index(
+            NAME_INDEX, "store_id", text("lower(staff_name)"), unique=True,
+            postgresql_where=text("is_active"), sqlite_where=text("is_active = 1"),
+            info=EXPRESSION_INDEX,
         ),
     )
 

@@ -108,7 +108,8 @@ def trail(merchant_id, *, action=None, actor_id=None, before_id=None, limit=PAGE
         query = query.where(AuditEntry.actor_id == actor_id)
     if before_id:
         query = query.where(AuditEntry.id < before_id)
-    entries = db.session.scalars(query.options(selectinload(AuditEntry.actor))).all()
+    entries = db.session.scalars(query.options(selectinload(AuditEntry.actor))
+                                 .execution_options(include_deleted=True)).all()  # ex-staff too
     more = len(entries) > limit
     entries = entries[:limit]
     return entries, (entries[-1].id if more else None)

@@ -26,6 +26,7 @@ PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 50
 SORTS = ("name", "activity", "points", "stamps")
 MAX_PAGE = 10_000
+NUMBER_LIKE = re.compile(r"[\d\s\-+()./]+")
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ def _search(text):
     """Conditions for a search box: card number digits (partial, dashes optional), email,
     phone or name (partial, any case)."""
     text = text.strip()[:100]
-    digits = re.sub(r"[\s\-]", "", text)
+    digits = re.sub(r"\D", "", text)
     conditions = []
-    if digits.isdigit() and len(digits) >= 3:
+    if NUMBER_LIKE.fullmatch(text) and len(digits) >= 3:  # a card number or a phone number
         conditions.append(func.replace(LoyaltyCard.card_number, "-", "").contains(digits))
-        conditions.append(func.replace(Customer.phone, " ", "").contains(digits))
+        conditions.append(func.replace(Customer.phone, "+", "").contains(digits))
     conditions.append(func.lower(Customer.name).contains(text.lower(), autoescape=True))
     conditions.append(Customer.email.contains(normalize_email(text), autoescape=True))
     return or_(*conditions)

@@ -17,7 +17,7 @@ from hashlib import sha256
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +25,7 @@ from loyalty import clock
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import Merchant, StaffPin, UTCDateTime, check_secret, hash_secret
+from loyalty.models.staff import NAME_INDEX
 from loyalty.services import audit
 from loyalty.services.errors import (
     Conflict,
@@ -71,13 +72,6 @@ def create_staff_pin(merchant, store, staff_name, pin, *, actor=None):
     _check_scope(actor, merchant.id, store.id)
     if not (staff_name or "").strip():
         raise InvalidInput(_l("Enter the staff member's name."))
-    if db.session.scalar(select(StaffPin.id).where(
-            StaffPin.store_id == store.id, StaffPin.is_active.is_(True),
-            func.lower(StaffPin.staff_name) == staff_name.strip().lower())):
-        # Two people with one name would look alike on the terminal (and a form sent twice
-        # would add the same person twice).
-        raise Conflict(_l("%(name)s already has a PIN at this store. Give them a new PIN instead.",
-                          name=staff_name.strip()))
     pin_hash = hash_secret(pin, pin_rounds())
     try:
         with write_transaction():
@@ -92,8 +86,17 @@ def create_staff_pin(merchant, store, staff_name, pin, *, actor=None):
             db.session.flush()
             _record(actor, "pin.create", staff_pin, {"staff_name": (None, staff_pin.staff_name)})
     except IntegrityError as exc:
-        raise _unique_pin() from exc
+        raise _clash(exc, staff_name) from exc
     return staff_pin
+
+
+def _clash(error, staff_name):
+    """Which unique rule a write broke: the name (two people alike on the terminal, or a form
+    sent twice) or the PIN (someone else's at this store)."""
+    if NAME_INDEX in str(error.orig):
+        return Conflict(_l("%(name)s already has a PIN at this store. Give them a new PIN instead.",
+                           name=staff_name.strip()))
+    return _unique_pin()
 
 
 def _check_scope(actor, merchant_id, store_id):
@@ -130,9 +133,12 @@ def rename_staff_pin(staff_pin, staff_name, *, actor=None):
     _check_scope(actor, staff_pin.merchant_id, staff_pin.store_id)
     if not (staff_name or "").strip():
         raise InvalidInput(_l("Enter the staff member's name."))
-    with write_transaction():
-        audit.apply_changes(actor, "pin.rename", staff_pin, {"staff_name": staff_name.strip()},
-                            label=staff_name.strip())
+    try:
+        with write_transaction():
+            audit.apply_changes(actor, "pin.rename", staff_pin,
+                                {"staff_name": staff_name.strip()}, label=staff_name.strip())
+    except IntegrityError as exc:
+        raise _clash(exc, staff_name) from exc
     return staff_pin
 
 

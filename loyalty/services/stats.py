@@ -121,7 +121,7 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
     for a manager)."""
     now = now or clock.now()
     dates, starts, month_start = day_starts(merchant.timezone, days, now)
-    since = now - timedelta(days=WINDOW_DAYS)
+    since = day_starts(merchant.timezone, WINDOW_DAYS, now)[1][0]  # the chart's 30 local days
     L = LoyaltyTransaction
 
     def scoped(query, store_column):

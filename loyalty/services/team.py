@@ -11,12 +11,21 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from loyalty import clock
 from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import Membership, PasswordToken, Role, User, hash_secret, soft_delete_cascade
+from loyalty.models import (
+    Membership,
+    Merchant,
+    PasswordToken,
+    Role,
+    User,
+    hash_secret,
+    soft_delete_cascade,
+)
 from loyalty.services import audit, sessions
 from loyalty.services.accounts import (
     PASSWORD_LENGTH_MESSAGE,
@@ -27,6 +36,7 @@ from loyalty.services.accounts import (
 from loyalty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 LINK_DAYS = 7
+ALREADY = _l("This person already has this role here.")
 LAST_OWNER = _l("The shop needs at least one owner: make someone else owner first.")
 
 
@@ -49,6 +59,9 @@ def members_of(merchant_id, store_ids=None):
 
 
 def _owner_count(merchant_id):
+    """Live owners, counted with the merchant row locked: two owners demoting or removing
+    each other at once cannot both pass the last-owner check (SQLite holds the write lock)."""
+    db.session.execute(select(Merchant.id).where(Merchant.id == merchant_id).with_for_update())
     return db.session.scalar(select(func.count(Membership.id)).where(
         Membership.merchant_id == merchant_id, Membership.role == Role.MERCHANT_OWNER))
 
@@ -80,6 +93,13 @@ def invite(merchant, *, email, name, role, store=None, actor=None):
     elif store is None or store.merchant_id != merchant.id:
         raise InvalidInput(_l("Choose one of your stores for this role."))
     _check_may_manage(actor, role, store.id if store else None)
+    try:
+        return _invite(merchant, email, name, role, store, actor)
+    except IntegrityError as exc:  # the same invitation sent twice at once
+        raise Conflict(ALREADY) from exc
+
+
+def _invite(merchant, email, name, role, store, actor):
     token = None
     with write_transaction():
         user = db.session.scalar(select(User).where(User.email == email))
@@ -96,7 +116,7 @@ def invite(merchant, *, email, name, role, store=None, actor=None):
             Membership.role == role,
             Membership.store_id.is_(None) if store is None else Membership.store_id == store.id))
         if duplicate:
-            raise Conflict(_l("This person already has this role here."))
+            raise Conflict(ALREADY)
         membership = Membership(user_id=user.id, merchant_id=merchant.id, role=role,
                                 store_id=store.id if store else None)
         db.session.add(membership)

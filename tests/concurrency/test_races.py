@@ -10,11 +10,14 @@ from loyalty.extensions import db
 from loyalty.models import (
     LoyaltyCard,
     LoyaltyTransaction,
+    Membership,
     MerchantLoyaltySettings,
+    Role,
     StaffPin,
+    Store,
     TransactionType,
 )
-from loyalty.services import programs, staff_pins
+from loyalty.services import accounts, programs, staff_pins, team
 from loyalty.services.errors import PinLocked, WrongPin
 from loyalty.services.ledger import ActionContext, ledger_drift
 from loyalty.services.points import earn_points, redeem_reward
@@ -150,3 +153,33 @@ def test_settings_are_created_once_when_many_requests_ask_at_once(merchant, run_
     assert outcomes.errors() == []
     assert len({value for _, value in outcomes}) == 1
     assert db.session.scalar(select(func.count(MerchantLoyaltySettings.id))) == 1
+
+
+def test_two_owners_removing_each_other_at_once_leave_one_owner(merchant, run_together):
+    """Guard: the merchant row is locked before the owners are counted. Checked by removing
+    the lock: on PostgreSQL both removals went through and the shop had no owner."""
+    second = factories.user("Second Owner")
+    accounts.add_member(second, merchant.merchant, Role.MERCHANT_OWNER)
+    owners = db.session.scalars(select(Membership).where(
+        Membership.merchant_id == merchant.id, Membership.role == Role.MERCHANT_OWNER)).all()
+    ids = [m.id for m in owners]
+    outcomes = run_together(2, lambda i: team.remove(db.session.get(Membership, ids[i])))
+    assert outcomes.errors() == []
+    assert outcomes.count("ok") == 1 and outcomes.count("refused") == 1
+    assert db.session.scalar(select(func.count(Membership.id)).where(
+        Membership.merchant_id == merchant.id, Membership.role == Role.MERCHANT_OWNER)) == 1
+
+
+def test_the_same_staff_member_added_eight_times_at_once_is_added_once(merchant, run_together):
+    """Guard: the unique index on a store's active names. Checked by dropping it: PostgreSQL
+    created eight PINs for one person."""
+    store_id = merchant.stores[0].id
+
+    def add(i):
+        return staff_pins.issue_staff_pin(db.session.get(Store, store_id), "Nina")
+
+    outcomes = run_together(8, add)
+    assert outcomes.errors() == []
+    assert outcomes.count("ok") == 1
+    assert db.session.scalar(select(func.count(StaffPin.id)).where(
+        StaffPin.store_id == store_id)) == 1

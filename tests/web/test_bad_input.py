@@ -34,7 +34,8 @@ from tests.conftest import csrf_token_from
 HUGE = "9" * 400
 LONG = "x" * 10_000
 WALKED_METHODS = ("GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS")
-QUERY_NAMES = ("q", "next", "reward_id", "transaction_id", "page")
+QUERY_NAMES = ("q", "next", "reward_id", "transaction_id", "page", "before", "person", "store",
+               "first_day", "last_day", "area", "sort", "status")
 JSON_BODIES = ('{"email": "a@example.com", "amount": 1e400, "store_id": {"id": 1}}',
                "[1, 2]", '"text"', "1e400")
 
@@ -179,7 +180,7 @@ def _walk_methods(walker, app, rule):
     if "GET" in rule.methods:
         walker.check(f"GET {url} (HTMX)", walker.client.get(url, headers={"HX-Request": "true"}),
                      expect_4xx=False)
-        for value in (HUGE, LONG):
+        for value in (HUGE, LONG, "0001-01-01", "9999-12-31", "-1"):
             query = {name: value for name in QUERY_NAMES}
             walker.check(f"GET {url} ?{value[:3]}...", walker.client.get(url, query_string=query),
                          expect_4xx=False)

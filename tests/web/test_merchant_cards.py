@@ -1,4 +1,6 @@
 """The owner's cards: search, filters, sorting, pages, history, deactivation, adjustments."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -38,7 +40,8 @@ def _names(response):
 
 @pytest.mark.parametrize(("query", "expected"), [
     ("chlo", ["Chloé Muller"]), ("WEBER", ["Marc Weber"]), ("nina@example", ["Nina Schmit"]),
-    ("621100", ["Chloé Muller"]),
+    ("621100", ["Chloé Muller"]), ("+352 621 100 002", ["Chloé Muller"]),
+    ("(621) 100-002", ["Chloé Muller"]),
 ])
 def test_search_by_name_email_or_phone_partial(auth, client, merchant, shop, query, expected):
     auth.login_as(merchant.owner)
@@ -127,7 +130,15 @@ def test_an_adjustment_is_previewed_then_confirmed(auth, client, merchant, shop)
     assert "The balance goes from 80 to 50." in preview.text
     db.session.expire_all()
     assert db.session.get(LoyaltyCard, marc.id).points_balance == 80  # nothing yet
-    done = _post(client, f"/merchant/cards/{marc.id}/adjust", {**data, "confirmed": "yes"})
+    seen = re.search(r'name="confirmed" value="([^"]+)"', preview.text).group(1)
+    changed = _post(client, f"/merchant/cards/{marc.id}/adjust",
+                    {**data, "amount": "60", "confirmed": seen})  # edited after the preview
+    assert changed.status_code == 200 and "The balance goes from 80 to 20." in changed.text
+    blind = _post(client, f"/merchant/cards/{marc.id}/adjust", {**data, "confirmed": "yes"})
+    assert blind.status_code == 200  # no preview seen: nothing applied
+    db.session.expire_all()
+    assert db.session.get(LoyaltyCard, marc.id).points_balance == 80
+    done = _post(client, f"/merchant/cards/{marc.id}/adjust", {**data, "confirmed": seen})
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.get(LoyaltyCard, marc.id).points_balance == 50
@@ -142,7 +153,8 @@ def test_an_adjustment_below_zero_or_without_reason_is_refused(auth, client, mer
     auth.login_as(merchant.owner)
     marc = shop["marc"]
     negative = _post(client, f"/merchant/cards/{marc.id}/adjust", {
-        "kind": "points", "direction": "remove", "amount": "500", "reason": "x", "confirmed": "yes"})
+        "kind": "points", "direction": "remove", "amount": "500", "reason": "x",
+        "confirmed": "points_balance:-500:80"})
     assert "This would make the balance negative: the card has 80." in negative.text
     no_reason = _post(client, f"/merchant/cards/{marc.id}/adjust", {
         "kind": "points", "direction": "add", "amount": "5", "reason": ""})

@@ -1,4 +1,6 @@
 """The owner sets up the program, the reward catalogue and switches the program on."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -78,6 +80,7 @@ def test_switching_the_kind_swaps_the_fields_and_keeps_what_was_typed(client, ow
     assert swapped.status_code == 200 and "<html" not in swapped.text
     assert 'name="points_per_euro"' in swapped.text and 'name="stamps_target"' in swapped.text
     assert 'value="Typed name"' in swapped.text and 'value="7"' in swapped.text
+    assert re.search(r'name="points_per_euro"[^>]*value="10"', swapped.text)  # a starting value
 
 
 def test_an_edit_records_old_and_new_values_and_the_actor(client, owner):

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.models import AuditEntry, StaffPin, Store, check_secret
-from loyalty.services import staff_pins
+from loyalty.models import AuditEntry, Role, StaffPin, Store, check_secret
+from loyalty.services import accounts, staff_pins
 from loyalty.services.audit import Actor
 from loyalty.services.errors import NotFound
 from tests.conftest import csrf_token_from
@@ -147,3 +147,14 @@ def test_a_second_pin_for_the_same_name_at_a_store_is_refused(auth, client, merc
     again = _post(client, "/merchant/pins", {**data, "staff_name": "nina "})  # a form sent twice
     assert again.status_code == 422 and not REVEALED.search(again.text)
     assert "nina already has a PIN at this store. Give them a new PIN instead." in again.text
+
+
+def test_a_manager_who_is_also_staff_elsewhere_manages_only_their_own_store(auth, client, merchant):
+    """Staff at a second store gives no manager powers there."""
+    accounts.add_member(merchant.manager, merchant.merchant, Role.STORE_STAFF,
+                        store=merchant.stores[1])
+    lisa = staff_pins.create_staff_pin(merchant.merchant, merchant.stores[1], "Lisa", "2345")
+    auth.login_as(merchant.manager)
+    assert "Lisa" not in client.get("/merchant/pins").text
+    assert _post(client, f"/merchant/pins/{lisa.id}/reset").status_code == 404
+    assert client.get("/merchant/stats", query_string={"store": merchant.stores[1].id}).status_code == 404

@@ -3,7 +3,7 @@ actor recorded in the audit trail, and page-or-partial rendering."""
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from loyalty.models import Role
+from loyalty.models import MAX_ID, Role
 from loyalty.redirects import is_htmx
 from loyalty.services.audit import Actor
 from loyalty.tenancy import current_merchant, tenancy
@@ -28,10 +28,18 @@ def is_owner():
 
 
 def managed_store_ids():
-    """The stores the signed-in person manages: all of an owner's (None), a manager's own."""
+    """The stores the signed-in person manages: all of an owner's (None), else only those
+    where they are a manager (being staff at another store gives nothing there)."""
     if is_owner():
         return None
-    return [store.id for store in tenancy.stores]
+    return [store.id for store in tenancy.managed_stores]
+
+
+def id_arg(name):
+    """A record id from the query string (``?before=``, ``?person=``), or None for anything
+    that cannot be one."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def page(template, partial=None, status=200, **values):

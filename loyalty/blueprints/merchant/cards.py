@@ -8,6 +8,7 @@ from loyalty.blueprints.merchant.base import (
     OWNER_OR_MANAGER,
     actor,
     bp,
+    id_arg,
     managed_store_ids,
     page,
 )
@@ -51,8 +52,7 @@ def cards_page():
 
 
 def _card_page(card, *, status_form=None, status=200):
-    before = request.args.get("before", type=int)
-    history = card_directory.card_history(card, before_id=before if before and before > 0 else None)
+    history = card_directory.card_history(card, before_id=id_arg("before"))
     return page("merchant/card.html", "merchant/_card_history.html", card=card, history=history,
                 program=live_program(current_merchant.id),
                 status_form=status_form or CardStatusForm(formdata=None), status=status)
@@ -94,8 +94,11 @@ def adjust_card(card_id):
     if form.validate_on_submit():
         before, after, allowed = adjustments.adjustment_preview(item, form.delta,
                                                                 field=form.field_name)
-        preview = {"before": before, "after": after, "allowed": allowed}
-        if allowed and form.confirmed.data == "yes":
+        # The confirmation names what was previewed: a changed amount, or a balance that
+        # moved meanwhile, shows the new preview instead of applying.
+        seen = f"{form.field_name}:{form.delta}:{before}"
+        preview = {"before": before, "after": after, "allowed": allowed, "seen": seen}
+        if allowed and form.confirmed.data == seen:
             adjust = adjustments.adjust_stamps if form.kind.data == "stamps" else adjustments.adjust_points
             try:
                 adjust(item, form.delta, reason=form.reason.data, user=current_user,

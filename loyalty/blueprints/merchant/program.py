@@ -1,6 +1,7 @@
 """The start page with its getting-started checklist, program set-up, rewards, activation."""
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from loyalty.blueprints.merchant.base import OWNER, OWNER_OR_MANAGER, actor, bp, page
 from loyalty.blueprints.merchant.forms import (
@@ -13,6 +14,15 @@ from loyalty.models import Reward
 from loyalty.services import onboarding, programs
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import current_merchant, get_or_404, roles_required
+
+
+def _starting_values(program):
+    """The program's values, or sensible ones for a new program."""
+    if program is not None:
+        return program_form_data(program)
+    return {"program_type": "stamps", "card_name": current_merchant.name, "stamps_target": 10,
+            "cooldown_minutes": 15, "max_stamps_per_day": 5, "points_per_euro": 10,
+            "point_value": "1", "require_staff_pin": True}
 
 
 def _program_or_redirect():
@@ -33,11 +43,7 @@ def index():
 def program():
     existing = programs.live_program(current_merchant.id)
     if request.method == "GET":
-        data = program_form_data(existing) if existing else {
-            "program_type": "stamps", "card_name": current_merchant.name, "stamps_target": 10,
-            "cooldown_minutes": 15, "max_stamps_per_day": 5, "points_per_euro": 10,
-            "point_value": "1", "require_staff_pin": True}
-        form = ProgramForm(formdata=None, data=data)
+        form = ProgramForm(formdata=None, data=_starting_values(existing))
     else:
         form = ProgramForm()
     if form.validate_on_submit():
@@ -63,8 +69,15 @@ def program():
 def program_fields():
     """The form's fields for the chosen kind of program, keeping what was typed (htmx sends
     the form's values along); nothing is checked or saved here."""
-    return page("merchant/_program_fields.html", form=ProgramForm(formdata=request.args,
-                                                                    meta={"csrf": False}))
+    # Fields the other kind did not show come back with their starting values.
+    start = ProgramForm(formdata=None, meta={"csrf": False},
+                        data=_starting_values(programs.live_program(current_merchant.id)))
+    values = MultiDict({name: field._value() for name, field in start._fields.items()
+                        if hasattr(field, "_value") and field.type != "BooleanField"})
+    for name in request.args:
+        values.setlist(name, request.args.getlist(name))
+    form = ProgramForm(formdata=values, meta={"csrf": False})
+    return page("merchant/_program_fields.html", form=form)
 
 
 def _toggle_page(active):
