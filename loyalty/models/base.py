@@ -93,10 +93,18 @@ def _hide_soft_deleted(execute_state):
 EXPRESSION_INDEX = {"expression_index": True}
 
 
+#: PostgreSQL-only search indexes (trigram GIN), created by their own migration.
+DATABASE_ONLY_INDEXES = frozenset({
+    "ix_customers_name_trgm", "ix_customers_email_trgm", "ix_customers_phone_trgm",
+    "ix_loyalty_cards_number_trgm",
+})
+
+
 def include_in_autogenerate(metadata):
-    """An ``include_object`` hook for Alembic that skips the expression indexes."""
+    """An ``include_object`` hook for Alembic that skips the expression indexes and the
+    PostgreSQL-only ones."""
     names = {index.name for table in metadata.tables.values() for index in table.indexes
-             if index.info.get("expression_index")}
+             if index.info.get("expression_index")} | DATABASE_ONLY_INDEXES
 
     def include(obj, name, type_, reflected, compare_to):
         return not (type_ == "index" and name in names)
