@@ -51,6 +51,8 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
         ),
         Index("ix_loyalty_transactions_card_time", "card_id", "transaction_at"),
         Index("ix_loyalty_transactions_merchant_time", "merchant_id", "transaction_at"),
+        # The statistics' all-time redemption and void counts read only those rows.
+        Index("ix_loyalty_transactions_merchant_type", "merchant_id", "transaction_type"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,9 +1,9 @@
 """Every statistic of a merchant's program, from a fixed handful of grouped queries.
 
-``merchant_stats`` runs four statements whatever the number of stores or days: the ledger
-grouped by store and kind (all time and the last 30 days side by side), the ledger of the
-last 30 days grouped by day and kind, the cards grouped by enrolment store, and new cards by
-day. Days are the merchant's local days: their boundaries are computed here (so daylight
+``merchant_stats`` runs six statements whatever the number of stores or days: the last 30
+days of the ledger grouped by store and kind, then by day and kind; the cards grouped by
+enrolment store; new cards by day; and for all time the cards' lifetime counters plus the
+redemption and void rows (a manager's all-time figures come from their stores' ledger rows). Days are the merchant's local days: their boundaries are computed here (so daylight
 saving time is right) and the database sorts each row into its day with one ``CASE``.
 The owner's pages, the admin back office and the exports share it.
 """
@@ -53,8 +53,7 @@ def _ledger_figures(by_kind):
 @dataclass
 class StoreRow:
     store_id: int | None
-    recent: dict
-    all_time: dict
+    recent: dict  # ledger figures of the last 30 days at this store
     members: int = 0
     new_members: int = 0
 
@@ -127,15 +126,21 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
     def scoped(query, store_column):
         return query.where(store_column.in_(store_ids)) if store_ids is not None else query
 
-    recent = L.transaction_at >= literal(since, UTCDateTime())
-    ledger_rows = db.session.execute(scoped(
+    recent_rows = db.session.execute(scoped(
         select(L.store_id, L.transaction_type, func.count(), func.sum(L.stamps_delta),
-               func.sum(L.points_delta),
-               func.sum(case((recent, 1), else_=0)),
-               func.sum(case((recent, L.stamps_delta), else_=0)),
-               func.sum(case((recent, L.points_delta), else_=0)))
-        .where(L.merchant_id == merchant.id)
+               func.sum(L.points_delta))
+        .where(L.merchant_id == merchant.id, L.transaction_at >= literal(since, UTCDateTime()))
         .group_by(L.store_id, L.transaction_type), L.store_id)).all()
+    if store_ids is None:
+        all_time = _all_time_from_cards(merchant.id)
+    else:  # a manager's stores: what happened there, from the ledger
+        totals = db.session.execute(scoped(
+            select(L.transaction_type, func.count(), func.sum(L.stamps_delta),
+                   func.sum(L.points_delta))
+            .where(L.merchant_id == merchant.id)
+            .group_by(L.transaction_type), L.store_id)).all()
+        all_time = _ledger_figures({T(kind): (rows, stamps or 0, points or 0)
+                                    for kind, rows, stamps, points in totals})
 
     day = _day_index(L.transaction_at, starts).label("day")
     daily_rows = db.session.execute(scoped(
@@ -159,24 +164,48 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
         .where(C.merchant_id == merchant.id, C.created_at >= literal(starts[0], UTCDateTime()))
         .group_by(card_day), C.enrolled_at_store_id)).all()
 
-    return _assemble(program, dates, ledger_rows, daily_rows, card_rows, new_by_day)
+    return _assemble(program, dates, recent_rows, all_time, daily_rows, card_rows, new_by_day)
 
 
-def _assemble(program, dates, ledger_rows, daily_rows, card_rows, new_by_day):
-    by_store_all, by_store_recent = defaultdict(dict), defaultdict(dict)
-    total_all, total_recent = defaultdict(lambda: (0, 0, 0)), defaultdict(lambda: (0, 0, 0))
-    for store_id, kind, rows, stamps, points, r_rows, r_stamps, r_points in ledger_rows:
+def _all_time_from_cards(merchant_id):
+    """All-time figures of the whole merchant without reading the whole ledger: the cards'
+    lifetime counters (equal to the ledger's sums, as ``check-ledger`` verifies; deleted cards
+    count, their history stays) and the few redemption and void rows."""
+    C, L = LoyaltyCard, LoyaltyTransaction
+    earned, issued, redeemed, voided, expired = db.session.execute(
+        select(func.sum(C.stamps_earned_total), func.sum(C.points_earned_total),
+               func.sum(C.points_redeemed_total), func.sum(C.points_voided_total),
+               func.sum(C.points_expired_total))
+        .where(C.merchant_id == merchant_id)
+        .execution_options(include_deleted=True)).one()
+    rare = {T(kind): (rows, stamps or 0) for kind, rows, stamps in db.session.execute(
+        select(L.transaction_type, func.count(), func.sum(L.stamps_delta))
+        .where(L.merchant_id == merchant_id, L.transaction_type.in_(
+            (T.STAMP_REDEEMED, T.STAMP_VOIDED, T.POINTS_REDEEMED)))
+        .group_by(L.transaction_type))}
+    return {
+        "stamps_issued": earned or 0, "points_issued": issued or 0,
+        "points_redeemed": redeemed or 0, "points_voided": voided or 0,
+        "points_expired": expired or 0,
+        "stamps_redeemed": -rare.get(T.STAMP_REDEEMED, (0, 0))[1],
+        "stamps_voided": -rare.get(T.STAMP_VOIDED, (0, 0))[1],
+        "stamp_rewards": rare.get(T.STAMP_REDEEMED, (0, 0))[0],
+        "catalogue_rewards": rare.get(T.POINTS_REDEEMED, (0, 0))[0],
+    }
+
+
+def _assemble(program, dates, recent_rows, all_time, daily_rows, card_rows, new_by_day):
+    by_store_recent = defaultdict(dict)
+    total_recent = defaultdict(lambda: (0, 0, 0))
+    for store_id, kind, rows, stamps, points in recent_rows:
         kind = T(kind)
-        by_store_all[store_id][kind] = (rows, stamps or 0, points or 0)
-        by_store_recent[store_id][kind] = (r_rows or 0, r_stamps or 0, r_points or 0)
-        total_all[kind] = tuple(a + b for a, b in zip(total_all[kind], by_store_all[store_id][kind]))
+        by_store_recent[store_id][kind] = (rows, stamps or 0, points or 0)
         total_recent[kind] = tuple(a + b for a, b in zip(total_recent[kind],
                                                           by_store_recent[store_id][kind]))
 
     stores = {}
-    for store_id in set(by_store_all) | {row[0] for row in card_rows}:
-        stores[store_id] = StoreRow(store_id, _ledger_figures(by_store_recent.get(store_id, {})),
-                                    _ledger_figures(by_store_all.get(store_id, {})))
+    for store_id in set(by_store_recent) | {row[0] for row in card_rows}:
+        stores[store_id] = StoreRow(store_id, _ledger_figures(by_store_recent.get(store_id, {})))
     members = active = new_this_month = outstanding = open_stamps = 0
     for store_id, count, active_count, new_count, points_sum, stamps_sum in card_rows:
         stores[store_id].members = count
@@ -198,7 +227,7 @@ def _assemble(program, dates, ledger_rows, daily_rows, card_rows, new_by_day):
 
     return MerchantStats(
         members=members, active_members=active, new_members_this_month=new_this_month,
-        recent=_ledger_figures(total_recent), all_time=_ledger_figures(total_all),
+        recent=_ledger_figures(total_recent), all_time=all_time,
         outstanding_points=outstanding, open_stamps=open_stamps,
         liability_cents=liability_cents(program, outstanding, open_stamps),
         stores=sorted(stores.values(), key=lambda row: (row.store_id is None, row.store_id or 0)),
