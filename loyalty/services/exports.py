@@ -25,11 +25,11 @@ def safe_cell(value):
     return value
 
 
-def csv_chunks(header, rows, *, batch=500):
+def csv_chunks(header, rows, *, delimiter=",", batch=500):
     """The CSV text (UTF-8 with a byte-order mark, so spreadsheets read the accents) in
     chunks of ``batch`` rows."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     buffer.write("\ufeff")
     writer.writerow([safe_cell(str(name)) for name in header])
     for count, row in enumerate(rows, start=1):
@@ -49,7 +49,7 @@ def local_bounds(timezone, first_day, last_day):
     return start, end
 
 
-def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None):
+def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None, decimal="."):
     """``(local time, kind, store, staff, card number, customer, stamps, points, amount in
     currency units, order reference, note)`` for every ledger row, oldest first, streamed."""
     L = LoyaltyTransaction
@@ -78,7 +78,8 @@ def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None)
          notes) = row
         yield (moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), kind, store or "",
                staff or "", number, customer, stamps, points,
-               f"{cents / 100:.2f}" if cents is not None else "", reference or "", notes or "")
+               f"{cents / 100:.2f}".replace(".", decimal) if cents is not None else "",
+               reference or "", notes or "")
 
 
 def card_rows(merchant, *, store_ids=None):

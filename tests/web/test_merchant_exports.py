@@ -8,11 +8,11 @@ from loyalty.services.ledger import ActionContext
 from tests import factories
 
 
-def _rows(response):
+def _rows(response, delimiter=","):
     assert response.mimetype == "text/csv" and response.is_streamed
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter))
 
 
 def test_cells_that_would_run_as_formulas_are_neutralised():
@@ -32,12 +32,12 @@ def test_transactions_export_in_the_users_language_with_safe_cells(auth, client,
                        order_reference="@SUM(1)")
     auth.login_as(merchant.owner)
     client.get("/lang/fr")
-    rows = _rows(client.get("/merchant/exports/transactions.csv"))
+    rows = _rows(client.get("/merchant/exports/transactions.csv"), delimiter=";")
     assert rows[0][:3] == ["Date et heure", "Opération", "Magasin"]
     purchase = next(row for row in rows if row[1] == "Achat")
     assert purchase[0] == "2026-06-15 12:00:00"  # 10:00 UTC on the shop's clock
     assert purchase[5] == "'=cmd|' /C calc'!A0" and purchase[9] == "'@SUM(1)"
-    assert purchase[7] == "125" and purchase[8] == "12.50"
+    assert purchase[7] == "125" and purchase[8] == "12,50"  # as a French spreadsheet reads it
 
 
 def test_the_date_range_and_store_narrow_the_export(auth, client, merchant, frozen_clock):
@@ -78,3 +78,13 @@ def test_cards_export_and_a_managers_scope(auth, client, merchant):
     assert names == ["Gare Gina"]
     assert client.get("/merchant/exports/transactions.csv", query_string={
         "store": merchant.stores[1].id}).status_code == 404
+
+
+def test_an_english_export_uses_commas_and_a_decimal_point(auth, client, merchant):
+    factories.points_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Emma English", store=merchant.stores[0])
+    points.earn_points(card, 1250, context=ActionContext(store_id=merchant.stores[0].id))
+    auth.login_as(merchant.owner)
+    rows = _rows(client.get("/merchant/exports/transactions.csv"))
+    assert rows[0][0] == "Date and time"
+    assert next(row for row in rows if row[1] == "Purchase")[8] == "12.50"

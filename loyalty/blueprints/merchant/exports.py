@@ -1,6 +1,6 @@
 """CSV exports of transactions and cards, streamed row by row."""
 from flask import Response, abort, request, stream_with_context
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from loyalty import clock
@@ -27,8 +27,19 @@ def _scope(form):
     return managed
 
 
+#: Spreadsheets in French and German (and so Luxembourgish) settings split columns on ";" and
+#: read "12,50" as a number; English ones use "," and "12.50".
+DECIMAL_COMMA = ("fr", "de", "lb")
+
+
+def _separators():
+    """(column separator, decimal mark) a spreadsheet in the user's language reads."""
+    return (";", ",") if str(get_locale()) in DECIMAL_COMMA else (",", ".")
+
+
 def _csv(filename, header, rows):
-    response = Response(stream_with_context(exports.csv_chunks(header, rows)),
+    delimiter, _decimal = _separators()
+    response = Response(stream_with_context(exports.csv_chunks(header, rows, delimiter=delimiter)),
                         mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -54,7 +65,8 @@ def export_transactions():
               _("Purchase amount (%(currency)s)", currency=current_merchant.currency),
               _("Order reference"), _("Note")]
     rows = exports.transaction_rows(current_merchant, first_day=form.first_day.day,
-                                    last_day=form.last_day.day, store_ids=_scope(form))
+                                    last_day=form.last_day.day, store_ids=_scope(form),
+                                    decimal=_separators()[1])
     labelled = ((when, transaction_label(kind), *rest) for when, kind, *rest in rows)
     return _csv(f"transactions-{format_date(clock.now(), 'yyyy-MM-dd')}.csv", header, labelled)
 
