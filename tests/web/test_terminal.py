@@ -360,3 +360,15 @@ def test_a_void_amount_that_is_not_a_whole_number_is_refused_on_the_sheet(staff_
     assert refused.status_code == 422
     assert "Void a whole number, at least 1." in refused.text
     assert _ledger(TransactionType.STAMP_VOIDED) == 0
+
+
+def test_a_retried_earn_replays_its_first_answer_after_a_redemption(staff_terminal, points_card):
+    """The replay is built from the first ledger row, not from today's balance."""
+    card, rewards = points_card
+    first = staff_terminal.act(card.id, "earn", key="earn-once", amount="10.00")
+    assert "100 points added. New balance: 100 points." in first.text
+    staff_terminal.act(card.id, "redeem", reward_id=rewards["Croissant"])
+    retried = staff_terminal.act(card.id, "earn", key="earn-once", amount="10.00")
+    assert retried.status_code == 200
+    assert "100 points added. New balance: 100 points." in retried.text
+    assert _ledger(TransactionType.POINTS_EARNED) == 1

@@ -6,31 +6,34 @@ from flask_babel import ngettext
 from loyalty.models import TransactionType
 
 
-def result_message(transaction, card, program):
+def result_message(transaction, program):
+    """What an action did, from its ledger row alone: a retried request gets the first answer
+    back word for word, whatever happened to the card since."""
     kind = transaction.transaction_type
+    stamps, points = transaction.stamps_balance_after, transaction.points_balance_after
     if kind == TransactionType.STAMP_EARNED:
-        if program.stamps_target and card.stamp_count >= program.stamps_target:
+        if program.stamps_target and stamps >= program.stamps_target:
             return _("Stamp added. %(count)s of %(target)s: the reward is ready!",
-                     count=card.stamp_count, target=program.stamps_target)
+                     count=stamps, target=program.stamps_target)
         return _("Stamp added. %(count)s of %(target)s stamps.",
-                 count=card.stamp_count, target=program.stamps_target)
+                 count=stamps, target=program.stamps_target)
     if kind == TransactionType.STAMP_REDEEMED:
         return _("Reward given: %(reward)s. %(count)s stamps left on the card.",
                  reward=transaction.reward_description or _("stamp card reward"),
-                 count=card.stamp_count)
+                 count=stamps)
     if kind == TransactionType.POINTS_EARNED:
         return _("%(points)s points added. New balance: %(balance)s points.",
-                 points=transaction.points_delta, balance=card.points_balance)
+                 points=transaction.points_delta, balance=points)
     if kind == TransactionType.POINTS_REDEEMED:
         return _("%(reward)s redeemed for %(cost)s points. New balance: %(balance)s points.",
                  reward=transaction.reward_description, cost=-transaction.points_delta,
-                 balance=card.points_balance)
+                 balance=points)
     if kind == TransactionType.POINTS_VOIDED:
         message = _("%(points)s points taken back. New balance: %(balance)s points.",
-                    points=-transaction.points_delta, balance=card.points_balance)
+                    points=-transaction.points_delta, balance=points)
     elif kind == TransactionType.STAMP_VOIDED:
         message = _("%(stamps)s stamps taken back. Now %(count)s stamps.",
-                    stamps=-transaction.stamps_delta, count=card.stamp_count)
+                    stamps=-transaction.stamps_delta, count=stamps)
     else:
         return _("Done.")
     if transaction.void_shortfall:

@@ -315,7 +315,7 @@ def _act(card_id, kind, run):
                        status=refusal.status_code)
     if result.transaction.staff_pin_id:
         session[LAST_STAFF] = result.transaction.staff_pin_id
-    message = result_message(result.transaction, result.card, _program())
+    message = result_message(result.transaction, _program())
     return _render(store, card=result.card, banner=message)
 
 
