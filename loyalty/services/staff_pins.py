@@ -65,6 +65,14 @@ def pin_rounds():
     return current_app.config["PIN_BCRYPT_ROUNDS"]
 
 
+def _cost(bcrypt_hash):
+    """The cost a bcrypt hash ("$2b$12$...") was made with."""
+    try:
+        return int(bcrypt_hash.split("$")[2])
+    except (IndexError, ValueError):
+        return None
+
+
 def create_staff_pin(merchant, store, staff_name, pin, *, actor=None):
     _check_pin_format(pin)
     if store.merchant_id != merchant.id:
@@ -233,10 +241,12 @@ def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):
     threshold, minutes = pin_lockout_policy(loyalty_settings(merchant_id))
     failed = _count_attempt(staff_pin, now, threshold, now + timedelta(minutes=minutes))
     if check_secret(pin or "", staff_pin.pin_hash):
+        values = {"failed_attempts": 0, "locked_until": None, "last_used_at": now}
+        if _cost(staff_pin.pin_hash) != pin_rounds():  # hashed at an older cost: bring it along
+            values["pin_hash"] = hash_secret(pin, pin_rounds())
         with write_transaction():
             db.session.execute(
-                update(StaffPin).where(StaffPin.id == staff_pin.id)
-                .values(failed_attempts=0, locked_until=None, last_used_at=now)
+                update(StaffPin).where(StaffPin.id == staff_pin.id).values(**values)
                 .execution_options(synchronize_session=False)
             )
         db.session.refresh(staff_pin)

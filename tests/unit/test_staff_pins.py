@@ -2,6 +2,7 @@
 import pytest
 
 from loyalty.extensions import db
+from loyalty.models import StaffPin, hash_secret
 from loyalty.services import programs, staff_pins
 from loyalty.services.errors import (
     Conflict,
@@ -149,3 +150,15 @@ def test_another_merchants_pin_is_not_accepted(merchant, other_merchant, card, f
     with pytest.raises(NotFound):
         add_stamp(card, context=_at_counter(merchant, pin="7777", staff_pin_id=spy.id))
     assert card.stamp_count == 0
+
+
+def test_a_pin_hashed_at_an_older_cost_is_rehashed_at_its_next_right_use(app, merchant):
+    tom = staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Tom", "1234")
+    tom.pin_hash = hash_secret("1234", 5)  # as PINs were hashed before (passwords' cost)
+    db.session.commit()
+    staff_pins.verify_staff_pin(merchant.id, merchant.stores[0].id, "1234", staff_pin_id=tom.id)
+    db.session.expire_all()
+    rehashed = db.session.get(StaffPin, tom.id).pin_hash
+    assert rehashed.startswith(f"$2b${app.config['PIN_BCRYPT_ROUNDS']:02d}$")
+    assert staff_pins.verify_staff_pin(merchant.id, merchant.stores[0].id, "1234",
+                                       staff_pin_id=tom.id).id == tom.id
