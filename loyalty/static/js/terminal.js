@@ -17,7 +17,8 @@
       input.dispatchEvent(new Event("input", { bubbles: true }));
       return;
     }
-    if (event.target.closest("[data-close-sheet]")) {
+    // Tapping the backdrop around a sheet closes it, with nothing done.
+    if (event.target.closest("[data-close-sheet]") || (event.target.id === "sheet" && event.target.children.length)) {
       var host = document.getElementById("sheet");
       if (host) host.innerHTML = "";
       focusSearch();
