@@ -43,7 +43,7 @@ class CardModel:
     def __init__(self, now):
         self.stamps = 0
         self.points = 0
-        self.stamp_times = []
+        self.stamp_times = {}  # stamp transaction id -> when
         self.last_activity = now
         self.earns = {}  # purchase transaction id -> points still voidable
         self.stamp_earns = {}  # stamp transaction id -> stamps still voidable
@@ -106,12 +106,14 @@ class LedgerMachine(RuleBasedStateMachine):
     def stamp(self, card_id):
         m = self.model[card_id]
         day_start = clock.local_day_start(self.now, "Europe/Luxembourg")
-        ok = (not m.stamp_times or self.now >= m.stamp_times[-1] + COOLDOWN) and (
-            sum(1 for t in m.stamp_times if t >= day_start) < MAX_PER_DAY)
+        # Only stamps that still stand (not voided) start a cooldown or count toward the cap.
+        standing = [m.stamp_times[t] for t, left in m.stamp_earns.items() if left > 0]
+        ok = (not standing or self.now >= max(standing) + COOLDOWN) and (
+            sum(1 for t in standing if t >= day_start) < MAX_PER_DAY)
         result = self._attempt(ok, lambda: add_stamp(self._card(card_id), context=self.context))
         if result:
             m.stamps += 1
-            m.stamp_times.append(self.now)
+            m.stamp_times[result.transaction.id] = self.now
             m.last_activity = self.now
             m.stamp_earns[result.transaction.id] = 1
 

@@ -372,3 +372,32 @@ def test_a_retried_earn_replays_its_first_answer_after_a_redemption(staff_termin
     assert retried.status_code == 200
     assert "100 points added. New balance: 100 points." in retried.text
     assert _ledger(TransactionType.POINTS_EARNED) == 1
+
+
+def test_three_stamps_in_one_go_within_the_daily_cap(staff_terminal, merchant, frozen_clock):
+    factories.stamp_program(merchant.merchant, stamps_target=10, cooldown_minutes=0,
+                            max_stamps_per_day=5)
+    card = factories.card(merchant.merchant, "Tri Tom", email="tri@example.com")
+    sheet = staff_terminal.sheet(card.id, "stamp")
+    assert 'name="quantity"' in sheet.text and 'data-max="5"' in sheet.text
+    three = staff_terminal.act(card.id, "stamp", quantity="3")
+    assert three.status_code == 200 and "Stamp added. 3 of 10 stamps." in three.text
+    too_many = staff_terminal.act(card.id, "stamp", quantity="3")
+    assert too_many.status_code == 409
+    assert "Only 2 more stamps are possible on this card today." in too_many.text
+    assert 'data-max="2"' in staff_terminal.sheet(card.id, "stamp").text
+    assert db.session.get(LoyaltyCard, card.id).stamp_count == 3
+
+
+def test_voiding_the_stamp_that_started_the_cooldown_lifts_it(staff_terminal, merchant,
+                                                              frozen_clock):
+    factories.stamp_program(merchant.merchant, cooldown_minutes=15)
+    card = factories.card(merchant.merchant, "Cool Carl", email="carl@example.com")
+    staff_terminal.act(card.id, "stamp")
+    waiting = staff_terminal.act(card.id, "stamp")
+    assert waiting.status_code == 409 and "less than 15 minutes ago" in waiting.text
+    stamp_row = db.session.scalar(select(LoyaltyTransaction.id).where(
+        LoyaltyTransaction.transaction_type == TransactionType.STAMP_EARNED))
+    assert staff_terminal.act(card.id, "void", transaction_id=stamp_row).status_code == 200
+    again = staff_terminal.act(card.id, "stamp")
+    assert again.status_code == 200 and "Stamp added. 1 of 10 stamps." in again.text

@@ -21,6 +21,7 @@ from loyalty.forms import (
     WholeNumberField,
 )
 from loyalty.services.points import MAX_PURCHASE_CENTS
+from loyalty.services.stamps import MAX_STAMPS_AT_ONCE
 
 MAX_AMOUNT = Decimal(MAX_PURCHASE_CENTS) / 100
 LANGUAGES = (("lb", "Lëtzebuergesch"), ("fr", "Français"), ("de", "Deutsch"), ("en", "English"))
@@ -31,6 +32,13 @@ class ActionForm(Form):
     pin = PasswordField(_l("Staff PIN"), validators=[
         Optional(), Regexp(r"^[0-9]{4,8}\Z", message=_l("A PIN is 4 to 8 digits."))])
     staff_pin_id = WholeNumberField(validators=[Optional()])
+
+
+class StampForm(ActionForm):
+    quantity = WholeNumberField(_l("How many stamps"), validators=[Optional()], min=1,
+                                max=MAX_STAMPS_AT_ONCE,
+                                message=_l("Give between 1 and %(most)s stamps at once.",
+                                           most=MAX_STAMPS_AT_ONCE))
 
 
 class EarnForm(ActionForm):

@@ -21,6 +21,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from loyalty import clock
 from loyalty.blueprints.terminal import forms
 from loyalty.blueprints.terminal.messages import (
     delta_label,
@@ -43,7 +44,7 @@ from loyalty.services.errors import (
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points, redeem_reward
 from loyalty.services.programs import program_with_rewards
-from loyalty.services.stamps import add_stamp, redeem_stamp_reward
+from loyalty.services.stamps import add_stamp, redeem_stamp_reward, stamps_left_today
 from loyalty.services.voids import void_transaction
 from loyalty.tenancy import current_merchant, roles_required, scoped, tenancy
 from loyalty.throttle import TooManyAttempts, attempt, pin_budgets
@@ -230,7 +231,7 @@ def card(card_id):
 
 
 SHEETS = {
-    "stamp": forms.ActionForm,
+    "stamp": forms.StampForm,
     "redeem-stamps": forms.ActionForm,
     "earn": forms.EarnForm,
     "redeem": forms.RedeemForm,
@@ -263,7 +264,9 @@ def _render_sheet(store, card, kind, form, *, error=None, status=200):
         remembered = session.get(LAST_STAFF)
         ids = [person.id for person in staff]
         form.staff_pin_id.data = remembered if remembered in ids else (ids[0] if len(ids) == 1 else None)
-    values = dict(store=store, summary=_summary(card), kind=kind,
+    stamps_left = (stamps_left_today(card, _program(), current_merchant.timezone, clock.now())
+                   if kind == "stamp" and _program() is not None and _program().has_stamps else 0)
+    values = dict(store=store, summary=_summary(card), kind=kind, stamps_left=stamps_left,
                   form=form, error=error, program=_program(),
                   merchant_currency=current_merchant.currency, staff=staff,
                   timezone=current_merchant.timezone)
@@ -323,7 +326,8 @@ def _act(card_id, kind, run):
 @roles_required(*STAFF_ROLES)
 def stamp(card_id):
     return _act(card_id, "stamp", lambda card, form, ctx: add_stamp(
-        card, context=ctx, idempotency_key=form.idempotency_key.data))
+        card, context=ctx, idempotency_key=form.idempotency_key.data,
+        quantity=form.quantity.data or 1))
 
 
 @bp.route("/cards/<int:card_id>/redeem-stamps", methods=["POST"])

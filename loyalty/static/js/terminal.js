@@ -2,6 +2,15 @@
 (function () {
   "use strict";
 
+  // The stamp sheet's stepper: 1 to the number the daily cap still allows.
+  document.addEventListener("click", function (event) {
+    var step = event.target.closest("[data-step]");
+    if (!step) return;
+    var input = step.closest("[data-stepper]").querySelector("input");
+    var value = (parseInt(input.value, 10) || 1) + parseInt(step.dataset.step, 10);
+    input.value = Math.max(1, Math.min(value, parseInt(input.dataset.max, 10) || 1));
+  });
+
   // Keypads write into the input named by data-keypad-for.
   document.addEventListener("click", function (event) {
     var key = event.target.closest("[data-key]");
