@@ -136,6 +136,9 @@ class MerchantLoyaltySettings(TimestampMixin, db.Model):
     pin_lockout_attempts: Mapped[int | None] = mapped_column(Integer)
     pin_lockout_minutes: Mapped[int | None] = mapped_column(Integer)
     allow_voids: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: Staff void rows up to this many days old; older ones need a manager or owner.
+    void_window_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14",
+                                                  nullable=False)
     allow_cross_location_redemption: Mapped[bool] = mapped_column(
         Boolean, default=True, nullable=False
     )

@@ -8,7 +8,8 @@ from sqlalchemy.orm import aliased
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyTransaction, TransactionType
 from loyalty.services.ledger import claimed_by_voids
-from loyalty.services.programs import active_rewards, live_program
+from loyalty.services.programs import active_rewards, live_program, loyalty_settings
+from loyalty.services.voids import void_deadline
 
 VOIDABLE_TYPES = (TransactionType.POINTS_EARNED, TransactionType.STAMP_EARNED)
 
@@ -23,6 +24,9 @@ class CardSummary:
     next_reward: object = None
     recent: list = field(default_factory=list)
     voidable: dict = field(default_factory=dict)  # transaction id -> amount still voidable
+    #: Rows older than this need a manager or owner to void them; the window in days.
+    void_deadline: object = None
+    void_window_days: int = 0
 
     @property
     def reward_ready(self):
@@ -84,4 +88,8 @@ def summarize_card(card, *, program=None, rewards=None, history=8):
         summary.next_reward = next(
             (r for r in summary.rewards if r.points_cost > card.points_balance), None)
     summary.recent, summary.voidable = _recent_with_voidable(card, history)
+    if summary.voidable:
+        settings = loyalty_settings(card.merchant_id)
+        summary.void_deadline = void_deadline(settings)
+        summary.void_window_days = settings.void_window_days
     return summary

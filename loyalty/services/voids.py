@@ -4,8 +4,12 @@ A void never takes back more than the original gave minus what earlier voids cla
 never more than the balance holds; what the balance cannot cover is the shortfall, recorded
 on the void row instead of being dropped.
 """
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+
+from loyalty import clock
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, TransactionType
@@ -22,8 +26,9 @@ VOIDABLE = {
 NOT_VOIDABLE = _l("This transaction cannot be voided: pick a purchase or stamp of this card.")
 
 
-def _original(card, original_id, earn_type=None):
-    if not loyalty_settings(card.merchant_id).allow_voids:
+def _original(card, original_id, earn_type=None, *, any_age=False):
+    settings = loyalty_settings(card.merchant_id)
+    if not settings.allow_voids:
         raise Refused(_l("Voids are turned off for this shop. Ask the owner to adjust the card."))
     query = select(LoyaltyTransaction).where(
         LoyaltyTransaction.id == original_id,
@@ -33,7 +38,15 @@ def _original(card, original_id, earn_type=None):
     original = db.session.scalar(query)
     if original is None:
         raise NotFound(NOT_VOIDABLE)
+    if not any_age and original.transaction_at < void_deadline(settings):
+        raise Refused(_l("This was more than %(days)s days ago: a manager or owner can void it.",
+                         days=settings.void_window_days))
     return original
+
+
+def void_deadline(settings, now=None):
+    """The oldest moment staff may still void (managers and owners void at any age)."""
+    return (now or clock.now()) - timedelta(days=settings.void_window_days)
 
 
 def _amounts(original, gave, requested, balance):
@@ -54,11 +67,12 @@ def _amounts(original, gave, requested, balance):
 
 
 def void_transaction(card, original_id, *, amount=None, earn_type=None, context,
-                     idempotency_key=None, notes=None):
-    """Take back (part of) a purchase's points or a stamp of this card, under the card's lock."""
+                     idempotency_key=None, notes=None, any_age=False):
+    """Take back (part of) a purchase's points or a stamp of this card, under the card's lock.
+    Rows older than the merchant's void window need ``any_age`` (a manager or owner acts)."""
 
     def action(card, program, staff_pin):
-        original = _original(card, original_id, earn_type)
+        original = _original(card, original_id, earn_type, any_age=any_age)
         void_type, balance, delta = VOIDABLE[original.transaction_type]
         taken, shortfall = _amounts(original, getattr(original, delta), amount,
                                     getattr(card, balance))
@@ -70,15 +84,17 @@ def void_transaction(card, original_id, *, amount=None, earn_type=None, context,
     return run_card_action(card, context, idempotency_key, action)
 
 
-def void_points(card, original_id, *, points=None, context, idempotency_key=None, notes=None):
+def void_points(card, original_id, *, points=None, context, idempotency_key=None, notes=None,
+                any_age=False):
     """Take back points an earlier purchase earned (a return), bounded by what it gave."""
-    return void_transaction(card, original_id, amount=points, context=context,
+    return void_transaction(card, original_id, amount=points, context=context, any_age=any_age,
                             earn_type=TransactionType.POINTS_EARNED,
                             idempotency_key=idempotency_key, notes=notes)
 
 
-def void_stamps(card, original_id, *, stamps=None, context, idempotency_key=None, notes=None):
+def void_stamps(card, original_id, *, stamps=None, context, idempotency_key=None, notes=None,
+                any_age=False):
     """Take back stamps an earlier ``stamp_earned`` gave (a return)."""
-    return void_transaction(card, original_id, amount=stamps, context=context,
+    return void_transaction(card, original_id, amount=stamps, context=context, any_age=any_age,
                             earn_type=TransactionType.STAMP_EARNED,
                             idempotency_key=idempotency_key, notes=notes)

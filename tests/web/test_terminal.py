@@ -401,3 +401,25 @@ def test_voiding_the_stamp_that_started_the_cooldown_lifts_it(staff_terminal, me
     assert staff_terminal.act(card.id, "void", transaction_id=stamp_row).status_code == 200
     again = staff_terminal.act(card.id, "stamp")
     assert again.status_code == 200 and "Stamp added. 1 of 10 stamps." in again.text
+
+
+def test_staff_void_within_the_window_and_a_manager_after_it(terminal, client, auth, merchant,
+                                                             points_card, frozen_clock):
+    card, _rewards = points_card
+    staff = terminal.sign_in(merchant.staff)
+    staff.act(card.id, "earn", amount="10.00")
+    earned = db.session.scalar(select(LoyaltyTransaction.id).where(
+        LoyaltyTransaction.transaction_type == TransactionType.POINTS_EARNED))
+    frozen_clock.advance(days=15)
+    staff = terminal.sign_in(merchant.staff)  # the old session went idle long ago
+    panel = staff.client.get(f"/terminal/cards/{card.id}", headers=staff.HTMX)
+    assert "Over 14 days old: a manager can void it" in panel.text
+    refused = staff.act(card.id, "void", transaction_id=earned, amount="10")
+    assert refused.status_code == 409
+    assert "This was more than 14 days ago: a manager or owner can void it." in refused.text
+    auth.logout()
+    manager = terminal.sign_in(merchant.manager)
+    assert "Over 14 days old" not in manager.client.get(f"/terminal/cards/{card.id}",
+                                                         headers=manager.HTMX).text
+    assert manager.act(card.id, "void", transaction_id=earned, amount="10").status_code == 200
+    assert _ledger(TransactionType.POINTS_VOIDED) == 1

@@ -156,6 +156,11 @@ def _context(store, form=None):
     )
 
 
+def _can_manage():
+    """Owners and managers: they void at any age and reach the settings pages."""
+    return tenancy.role in (Role.MERCHANT_OWNER, Role.STORE_MANAGER)
+
+
 def _program():
     """The merchant's program (with its active rewards), loaded once per request."""
     if "terminal_program" not in g:
@@ -174,7 +179,7 @@ def _render(store, *, card=None, results=None, query="", banner=None, banner_kin
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
                   timezone=current_merchant.timezone,
-                  can_manage=tenancy.role in (Role.MERCHANT_OWNER, Role.STORE_MANAGER))
+                  can_manage=_can_manage())
     if is_htmx() and summary is not None:
         return render_template("terminal/_card_panel.html", **values), status
     if is_htmx() and results is not None:
@@ -357,7 +362,7 @@ def redeem(card_id):
 def void(card_id):
     return _act(card_id, "void", lambda card, form, ctx: void_transaction(
         card, form.transaction_id.data, amount=form.amount.data, context=ctx,
-        idempotency_key=form.idempotency_key.data))
+        idempotency_key=form.idempotency_key.data, any_age=_can_manage()))
 
 
 @bp.route("/enroll", methods=["GET", "POST"])
