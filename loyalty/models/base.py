@@ -95,7 +95,8 @@ EXPRESSION_INDEX = {"expression_index": True}
 
 #: PostgreSQL-only search indexes (trigram GIN), created by their own migration.
 DATABASE_ONLY_INDEXES = frozenset({
-    "ix_customers_name_trgm", "ix_customers_email_trgm", "ix_customers_phone_trgm",
+    "ix_customers_name_trgm", "ix_customers_search_name_trgm", "ix_customers_email_trgm",
+    "ix_customers_phone_trgm",
     "ix_loyalty_cards_number_trgm",
 })
 

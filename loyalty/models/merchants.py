@@ -2,7 +2,9 @@
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from loyalty.contacts import fold
 
 from loyalty.extensions import db
 from loyalty.models.base import (
@@ -32,6 +34,9 @@ class Merchant(SoftDeleteMixin, TimestampMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Luxembourg", nullable=False)
     currency: Mapped[str] = mapped_column(String(3), default="EUR", nullable=False)
     default_locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
+    #: ISO country code: the default prefix of phone numbers typed without one.
+    country: Mapped[str] = mapped_column(String(2), default="LU", server_default="LU",
+                                         nullable=False)
 
     stores: Mapped[list["Store"]] = relationship(back_populates="merchant", order_by="Store.name")
 
@@ -72,6 +77,7 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
                      where="deleted_at IS NULL AND email IS NOT NULL"),
         Index("ix_customers_merchant_phone", "merchant_id", "phone"),
         Index("ix_customers_merchant_name", "merchant_id", "name", "id"),
+        Index("ix_customers_merchant_search_name", "merchant_id", "search_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,12 +85,19 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
         ForeignKey("merchants.id"), index=True, nullable=False
     )
     name: Mapped[str] = mapped_column(String(120), nullable=False)
+    #: The name folded for search: lower case, no accents ("chloe muller" for "Chloé Muller").
+    search_name: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32))  # E.164
     preferred_locale: Mapped[str | None] = mapped_column(String(5))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     merchant: Mapped[Merchant] = relationship()
+
+    @validates("name")
+    def _fold_name(self, key, value):
+        self.search_name = fold(value)[:120]
+        return value
 
     def __repr__(self):
         return f"<Customer {self.id}>"

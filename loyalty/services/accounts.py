@@ -1,5 +1,4 @@
 """Accounts and tenancy set-up: users, merchants, stores, memberships, customers."""
-import re
 from contextlib import contextmanager
 from functools import cache
 
@@ -25,6 +24,7 @@ from loyalty.models import (
     soft_delete_cascade,
     utcnow,
 )
+from loyalty import contacts
 from loyalty.services import sessions
 from loyalty.services.errors import Conflict, InvalidInput
 
@@ -47,9 +47,9 @@ def normalize_email(email):
     return (email or "").strip().lower()
 
 
-def normalize_phone(text):
-    """Digits and a leading +, so "+352 621 12-34" and "+3526211234" are one number."""
-    return re.sub(r"[^\d+]", "", text or "") or None
+def normalize_phone(text, region=None):
+    """The number in E.164 (see ``loyalty.contacts``), or None."""
+    return contacts.normalize_phone(text, region)
 
 
 def authenticate(email, password):
@@ -149,7 +149,7 @@ def create_customer(merchant, name, *, email=None, phone=None, locale=None, cons
             merchant_id=merchant.id,
             name=name.strip(),
             email=normalize_email(email) or None,
-            phone=normalize_phone(phone),
+            phone=normalize_phone(phone, merchant.country),
             preferred_locale=locale,
             consent_at=utcnow() if consent else None,
         )

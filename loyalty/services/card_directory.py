@@ -21,7 +21,8 @@ from loyalty.models import (
     Reward,
     Store,
 )
-from loyalty.services.accounts import normalize_email
+from loyalty.contacts import fold
+from loyalty.services.accounts import normalize_email, normalize_phone
 
 PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 50
@@ -47,7 +48,7 @@ class CardPage:
     has_next: bool
 
 
-def _search(text):
+def _search(text, region=None):
     """Conditions for a search box: card number digits (partial, dashes optional), email,
     phone or name (partial, any case)."""
     text = text.strip()[:100]
@@ -55,14 +56,17 @@ def _search(text):
     # Each table is searched on its own, so that each condition can use its own index (on
     # PostgreSQL, trigram indexes; see the "card search" migration).
     if NUMBER_LIKE.fullmatch(text) and len(digits) >= 3:  # a card number or a phone number
+        phone = normalize_phone(text, region) if len(digits) >= 6 else None
+        phones = [func.replace(Customer.phone, "+", "").contains(digits)]
+        if phone:  # "00352 621 ..." or "621 ..." typed for "+352621..."
+            phones.append(Customer.phone == phone)
         return or_(
             LoyaltyCard.id.in_(select(LoyaltyCard.id).where(
                 func.replace(LoyaltyCard.card_number, "-", "").contains(digits))),
-            LoyaltyCard.customer_id.in_(select(Customer.id).where(
-                func.replace(Customer.phone, "+", "").contains(digits))),
+            LoyaltyCard.customer_id.in_(select(Customer.id).where(or_(*phones))),
         )
     return LoyaltyCard.customer_id.in_(select(Customer.id).where(or_(
-        func.lower(Customer.name).contains(text.lower(), autoescape=True),
+        Customer.search_name.contains(fold(text), autoescape=True),
         Customer.email.contains(normalize_email(text), autoescape=True))))
 
 
@@ -90,7 +94,7 @@ ORDER = {
 }
 
 
-def list_cards(merchant_id, filters, *, store_ids=None):
+def list_cards(merchant_id, filters, *, store_ids=None, region=None):
     """One page of the merchant's cards (a manager's: cards enrolled at their stores)."""
     query = (
         select(LoyaltyCard)
@@ -101,7 +105,7 @@ def list_cards(merchant_id, filters, *, store_ids=None):
     if store_ids is not None:
         query = query.where(LoyaltyCard.enrolled_at_store_id.in_(store_ids))
     if filters.query.strip():
-        query = query.where(_search(filters.query))
+        query = query.where(_search(filters.query, region))
     if filters.status in ("active", "inactive"):
         query = query.where(LoyaltyCard.is_active.is_(filters.status == "active"))
     if filters.store_id:

@@ -12,6 +12,7 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import MAX_ID, Customer, LoyaltyCard, Merchant, TransactionType
 from loyalty.services import audit
+from loyalty.contacts import fold
 from loyalty.services.accounts import normalize_email, normalize_phone
 from loyalty.services.errors import CardNotFound, Conflict, InvalidInput, Refused
 from loyalty.services.ledger import ActionContext, append, find_replay, lock_card
@@ -68,18 +69,19 @@ def card_by_number(merchant_id, number):
     return card
 
 
-def search_cards(merchant_id, text, limit=20):
-    """Cards whose customer matches an email, a phone number or part of a name."""
+def search_cards(merchant_id, text, limit=20, *, region=None):
+    """Cards whose customer matches an email, a phone number in any usual form (``region``
+    gives the default prefix) or part of a name, without regard to accents or case."""
     text = (text or "").strip()
     if len(text) < 2:
         return []
     query = _cards(merchant_id).join(Customer, Customer.id == LoyaltyCard.customer_id)
-    phone = normalize_phone(text)
-    conditions = [func.lower(Customer.name).contains(text.lower(), autoescape=True)]
+    conditions = [Customer.search_name.contains(fold(text), autoescape=True)]
+    phone = normalize_phone(text, region) if len(re.sub(r"\D", "", text)) >= 6 else None
     if "@" in text:
         conditions = [Customer.email == normalize_email(text)]
-    elif phone and len(re.sub(r"\D", "", phone)) >= 6:
-        conditions.append(func.replace(func.replace(Customer.phone, " ", ""), "-", "") == phone)
+    elif phone:
+        conditions.append(Customer.phone == phone)
     return db.session.scalars(query.where(or_(*conditions)).order_by(Customer.name).limit(limit)).all()
 
 
@@ -115,7 +117,9 @@ def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, cons
     if replay is not None:
         return db.session.get(LoyaltyCard, replay.card_id)
     email = normalize_email(email) or None
-    phone = normalize_phone(phone)
+    typed_phone, phone = phone, normalize_phone(phone, merchant.country)
+    if (typed_phone or "").strip() and phone is None:
+        raise InvalidInput(_l("Enter a phone number like 621 123 456 or +352 621 123 456."))
     if not (name or "").strip():
         raise InvalidInput(_l("Enter the customer's name."))
     if not email and not phone:

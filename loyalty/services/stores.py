@@ -14,14 +14,15 @@ CODE_TAKEN = _l("Another of your open stores already uses this code. Choose anot
 FIELDS = ("name", "code", "address", "phone", "opening_note")
 
 
-def _clean(values):
+def _clean(values, region=None):
     values = {name: (values.get(name) or "").strip() or None for name in FIELDS}
     if not values["name"]:
         raise InvalidInput(_l("Give the store a name."))
     if not values["code"]:
         raise InvalidInput(_l("Give the store a short code, like GARE."))
     values["code"] = values["code"].upper()
-    values["phone"] = normalize_phone(values["phone"])
+    # Kept in E.164 when it parses; a store's number is shown as typed otherwise.
+    values["phone"] = normalize_phone(values["phone"], region) or values["phone"]
     return values
 
 
@@ -34,7 +35,7 @@ def stores_of(merchant_id, store_ids=None):
 
 
 def add_store(merchant, *, actor=None, **values):
-    values = _clean(values)
+    values = _clean(values, merchant.country)
     try:
         with write_transaction():
             store = Store(merchant_id=merchant.id, **values)
@@ -48,7 +49,7 @@ def add_store(merchant, *, actor=None, **values):
 
 
 def update_store(store, *, actor=None, **values):
-    values = _clean(values)
+    values = _clean(values, store.merchant.country)
     try:
         with write_transaction():
             audit.apply_changes(actor, "store.update", store, values)

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from loyalty.extensions import db
-from loyalty.models import LoyaltyCard, LoyaltyTransaction, Role, TransactionType
+from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, Role, TransactionType
 from loyalty.services import accounts, programs, staff_pins
 from tests import factories
 
@@ -423,3 +423,30 @@ def test_staff_void_within_the_window_and_a_manager_after_it(terminal, client, a
                                                          headers=manager.HTMX).text
     assert manager.act(card.id, "void", transaction_id=earned, amount="10").status_code == 200
     assert _ledger(TransactionType.POINTS_VOIDED) == 1
+
+
+@pytest.mark.parametrize("typed", ["621 100 002", "00352 621 100 002", "+352 621-100-002",
+                                   "+352621100002", "(+352) 621 100 002"])
+def test_a_phone_number_in_any_usual_form_finds_the_card(staff_terminal, merchant, typed):
+    factories.stamp_program(merchant.merchant)
+    factories.card(merchant.merchant, "Phone Phil", email=None, phone="621 100 002")
+    found = staff_terminal.find(typed)
+    assert found.status_code == 200 and "Phone Phil" in found.text
+
+
+@pytest.mark.parametrize("typed", ["chloe", "CHLOÉ", "Chloe Mul", "müller"])
+def test_names_are_found_without_accents_or_case(staff_terminal, merchant, typed):
+    factories.stamp_program(merchant.merchant)
+    factories.card(merchant.merchant, "Chloé Müller", email="chloe.mueller@example.com")
+    found = staff_terminal.find(typed)
+    assert "Chloé Müller" in found.text
+
+
+def test_phones_are_stored_in_e164_and_a_bad_one_is_refused(staff_terminal, merchant):
+    factories.stamp_program(merchant.merchant)
+    staff_terminal.enroll(name="Ella E164", phone="00352 691 000 222", language="lb")
+    customer = db.session.scalar(select(Customer).where(Customer.name == "Ella E164"))
+    assert customer.phone == "+352691000222"
+    refused = staff_terminal.enroll(name="Bad Phone", phone="12", language="lb")
+    assert refused.status_code == 422
+    assert "Enter a phone number like 621 123 456 or +352 621 123 456." in refused.text

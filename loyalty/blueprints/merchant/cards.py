@@ -45,7 +45,8 @@ def cards_page():
         query=form.q.data or "", status=form.status.data or "all", store_id=form.store.data,
         reward_ready=bool(form.ready.data), sort=form.sort.data or "activity",
         page=form.page.data or 1)
-    result = card_directory.list_cards(current_merchant.id, filters, store_ids=managed_store_ids())
+    result = card_directory.list_cards(current_merchant.id, filters, store_ids=managed_store_ids(),
+                                       region=current_merchant.country)
     return page("merchant/cards.html", "merchant/_card_results.html", form=form, result=result,
                 filters=filters, program=live_program(current_merchant.id),
                 stores=card_directory.stores_for_filter(current_merchant.id, managed_store_ids()))

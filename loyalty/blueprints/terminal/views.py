@@ -216,7 +216,7 @@ def find():
     try:
         card = cards.find_card(current_merchant.id, query)
     except CardNotFound as missing:
-        results = cards.search_cards(current_merchant.id, query)
+        results = cards.search_cards(current_merchant.id, query, region=current_merchant.country)
         if len(results) == 1:
             return _render(store, card=results[0], query=query)
         if not results:
