@@ -44,6 +44,8 @@ SEED_SQL = [
            '+352621' || lpad(g::text, 6, '0'), 'lb', now(), now() - (g % :days) * interval '1 day'
     FROM generate_series(1, :cards) g
     """,
+    # The folded name the search reads (these names have no accents: lower case is enough).
+    "UPDATE customers SET search_name = lower(name) WHERE merchant_id = :merchant",
     """
     INSERT INTO loyalty_cards (merchant_id, program_id, customer_id, card_number, qr_token,
         stamp_count, points_balance, stamps_earned_total, rewards_redeemed_total,
@@ -127,12 +129,13 @@ def seed(url):
                   "stores": STORES, "cards": CARDS, "rows": ROWS, "days": DAYS}
         started = time.perf_counter()
         with db.engine.begin() as conn:
-            conn.execute(text(SEED_SQL[0]), params)
-            conn.execute(text(SEED_SQL[1]), params)
+            customers, folded, cards, ledger, balances = SEED_SQL
+            for statement in (customers, folded, cards):
+                conn.execute(text(statement), params)
             params["first_card"] = conn.execute(text(
                 "SELECT min(id) FROM loyalty_cards WHERE merchant_id = :merchant"), params).scalar()
-            conn.execute(text(SEED_SQL[2]), params)
-            conn.execute(text(SEED_SQL[3]), params)
+            conn.execute(text(ledger), params)
+            conn.execute(text(balances), params)
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
         print(f"Seeded {STORES} stores, {CARDS:,} cards and {ROWS:,} ledger rows over {DAYS} days "
