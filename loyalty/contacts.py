@@ -15,7 +15,7 @@ DEFAULT_REGION = "LU"
 
 def normalize_phone(text, region=DEFAULT_REGION):
     """The number in E.164, or None when ``text`` is empty or not a possible phone number."""
-    text = (text or "").strip()
+    text = unicodedata.normalize("NFKC", text or "").strip()  # full-width digits and the like
     if not text or len(text) > 40:
         return None
     try:

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from loyalty import clock
@@ -10,7 +10,7 @@ from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, Merchant, TransactionType
 from loyalty.services.actions import run_card_action
 from loyalty.services.errors import Refused
-from loyalty.services.ledger import append, claimed_by_voids
+from loyalty.services.ledger import append
 from loyalty.services.rules import (
     check_cross_location,
 )
@@ -27,9 +27,11 @@ MAX_STAMPS_AT_ONCE = 20
 
 def _standing_stamps(card, since):
     """The card's ``stamp_earned`` rows since ``since`` with what each still stands for (what
-    it gave minus what voids took back), newest first."""
+    it gave minus what voids really took back: a shortfall took nothing, so it frees neither
+    the cap nor the cooldown), newest first."""
     T, V = LoyaltyTransaction, aliased(LoyaltyTransaction)
-    claimed = (select(claimed_by_voids(V)).where(V.related_transaction_id == T.id)
+    claimed = (select(func.coalesce(func.sum(-V.stamps_delta), 0))
+               .where(V.related_transaction_id == T.id)
                .correlate(T).scalar_subquery())
     return db.session.execute(
         select(T.transaction_at, T.stamps_delta - claimed)

@@ -134,3 +134,17 @@ def test_a_repeated_idempotency_key_replays_the_first_stamp(card, counter, froze
     again = add_stamp(card, context=counter, idempotency_key="tap-1")
     assert again.replayed and again.transaction.id == first.transaction.id
     assert again.card.stamp_count == 1
+
+
+def test_a_void_that_took_nothing_back_frees_neither_the_cap_nor_the_cooldown(
+        merchant, counter, frozen_clock):
+    """Stamps spent on a reward, then voided: the shortfall took nothing, the cap still holds."""
+    factories.stamp_program(merchant.merchant, stamps_target=2, cooldown_minutes=0,
+                            max_stamps_per_day=2)
+    card = factories.card(merchant.merchant, "Shortfall Sam", store=merchant.stores[0])
+    first = add_stamp(card, context=counter, quantity=2)
+    redeem_stamp_reward(card, context=counter)
+    void_stamps(card, first.transaction.id, context=counter)  # 0 taken back, 2 short
+    with pytest.raises(Refused, match="daily limit"):
+        add_stamp(card, context=counter)
+    assert ledger_drift() == []
