@@ -1,5 +1,5 @@
-"""What both benchmarks share: a lean HTTP client with cookies, gunicorn start-up,
-CPU accounting from /proc and percentiles.
+"""What the benchmarks share: a fresh database, a lean HTTP client with cookies, gunicorn
+start-up, CPU accounting from /proc and percentiles.
 
 The client is the standard library's ``http.client``: it costs the load generator a fraction
 of what a full-featured client does, so the two cores go to the server under test.
@@ -12,6 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -58,6 +61,16 @@ class Browser:
 
     def post(self, path, **kwargs):
         return self.request("POST", path, **kwargs)
+
+
+def recreate_database(url):
+    """Drop and create the database ``url`` names, on its server."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
 
 
 def start_gunicorn(app, port, workers, env, cwd):

@@ -32,10 +32,9 @@ from harness import (
     gunicorn_pids,
     percentile,
     postgres_pids,
+    recreate_database,
     start_gunicorn,
 )
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-password-123"
@@ -44,15 +43,6 @@ FORM_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CARD_ID = re.compile(r'data-card-id="(\d+)"')
 REWARD = re.compile(r"sheet/redeem\?reward_id=(\d+)")
 STAFF_PINS = 16
-
-
-def recreate_database(url):
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
 
 
 SEED = """
