@@ -149,8 +149,11 @@ def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, cons
                 )
                 db.session.add(customer)
                 db.session.flush()
-            elif db.session.scalar(select(LoyaltyCard.id).where(LoyaltyCard.customer_id == customer.id)):
-                raise Conflict(duplicate)
+            else:
+                existing = db.session.scalar(select(LoyaltyCard.id).where(
+                    LoyaltyCard.customer_id == customer.id))
+                if existing:
+                    raise Conflict(duplicate, card_id=existing)  # staff are shown that card
             card = LoyaltyCard(
                 merchant_id=merchant.id,
                 program_id=program.id,

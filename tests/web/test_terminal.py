@@ -289,8 +289,10 @@ def test_enroll_refusals_say_what_to_do(staff_terminal, stamp_card):
     assert nothing.status_code == 422
     assert "Enter an email address or a phone number." in nothing.text
     duplicate = staff_terminal.enroll(name="Ida Again", email="ida@example.com", language="en")
-    assert duplicate.status_code == 409
-    assert "This customer already has a card. Look it up instead." in duplicate.text
+    assert duplicate.status_code == 200  # the existing card opens instead of a dead end
+    assert "This customer already has a card: here it is." in duplicate.text
+    assert stamp_card.card_number in duplicate.text and 'id="card-panel"' in duplicate.text
+    assert "HX-Retarget" not in duplicate.headers  # the panel replaces the workspace
 
 
 @pytest.mark.parametrize("key", ["", "k" * 65])

@@ -382,6 +382,10 @@ def enroll():
                 idempotency_key=form.idempotency_key.data,
             )
         except DomainError as refusal:
+            existing = refusal.details.get("card_id")
+            if existing:  # the customer already has a card: open it instead of a dead end
+                return _render(store, card=_card_or_404(existing), banner_kind="error",
+                               banner=_("This customer already has a card: here it is."))
             error, status = str(refusal.message), refusal.status_code
         else:
             return _render(store, card=card,
