@@ -6,7 +6,7 @@ import pytest
 from loyalty.extensions import db
 from loyalty.models import Role
 from loyalty.services import accounts
-from tests.browser.conftest import CHROMIUM_ARGS, OUTPUT  # noqa: F401 - the browser set-up
+from tests.browser.conftest import OUTPUT
 
 pytestmark = pytest.mark.browser
 

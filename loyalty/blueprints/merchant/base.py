@@ -1,12 +1,12 @@
 """The owners' and managers' blueprint, and what its views share: who may open what, the
 actor recorded in the audit trail, and page-or-partial rendering."""
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from loyalty.models import MAX_ID, Role
 from loyalty.redirects import is_htmx
 from loyalty.services.audit import Actor
-from loyalty.tenancy import current_merchant, tenancy
+from loyalty.tenancy import current_merchant, get_or_404, tenancy
 
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
 
@@ -33,6 +33,15 @@ def managed_store_ids():
     if is_owner():
         return None
     return [store.id for store in tenancy.managed_stores]
+
+
+def managed_or_404(model, record_id, store_of=lambda record: record.store_id):
+    """The merchant's ``model`` row; for a manager, only one at a store they manage."""
+    record = get_or_404(model, record_id)
+    managed = managed_store_ids()
+    if managed is not None and store_of(record) not in managed:
+        abort(404)
+    return record
 
 
 def id_arg(name):

@@ -1,5 +1,5 @@
 """Cards: the list with search and filters, a card's history, deactivation and adjustments."""
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,6 +9,7 @@ from loyalty.blueprints.merchant.base import (
     actor,
     bp,
     id_arg,
+    managed_or_404,
     managed_store_ids,
     page,
 )
@@ -19,16 +20,12 @@ from loyalty.services import adjustments, card_directory, cards
 from loyalty.services.errors import DomainError
 from loyalty.services.ledger import ActionContext
 from loyalty.services.programs import live_program
-from loyalty.tenancy import current_merchant, get_or_404, roles_required
+from loyalty.tenancy import current_merchant, roles_required
 
 
 def _card_or_404(card_id):
     """The merchant's card; for a manager, one enrolled at a store they manage."""
-    card = get_or_404(LoyaltyCard, card_id)
-    managed = managed_store_ids()
-    if managed is not None and card.enrolled_at_store_id not in managed:
-        abort(404)
-    return card
+    return managed_or_404(LoyaltyCard, card_id, lambda card: card.enrolled_at_store_id)
 
 
 def _context():

@@ -8,6 +8,7 @@ from loyalty.blueprints.merchant.base import (
     OWNER_OR_MANAGER,
     actor,
     bp,
+    managed_or_404,
     managed_store_ids,
     page,
 )
@@ -18,18 +19,28 @@ from loyalty.services.errors import Conflict, DomainError
 from loyalty.tenancy import current_merchant, get_or_404, roles_required
 
 
+def _save_store(form, save, message):
+    """Save a valid store form and go back to the list; a taken code is said next to the
+    field. None when the form is shown again."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        save(form.store_values())
+    except Conflict as taken:
+        form.code.errors.append(str(taken.message))
+        return None
+    flash(message, "success")
+    return redirect(url_for("merchant.stores_page"))
+
+
 @bp.route("/stores", methods=["GET", "POST"])
 @roles_required(*OWNER)
 def stores_page():
     form = StoreForm()
-    if form.validate_on_submit():
-        try:
-            stores.add_store(current_merchant, actor=actor(), **form.store_values())
-        except Conflict as taken:
-            form.code.errors.append(str(taken.message))
-        else:
-            flash(_("Store added."), "success")
-            return redirect(url_for("merchant.stores_page"))
+    saved = _save_store(form, lambda values: stores.add_store(current_merchant, actor=actor(),
+                                                              **values), _("Store added."))
+    if saved:
+        return saved
     status = 422 if request.method == "POST" else 200
     return page("merchant/stores.html", form=form, stores=stores.stores_of(current_merchant.id),
                 actions=ConfirmForm(), status=status)
@@ -40,14 +51,10 @@ def stores_page():
 def store(store_id):
     item = get_or_404(Store, store_id)
     form = StoreForm(obj=item) if request.method == "GET" else StoreForm()
-    if form.validate_on_submit():
-        try:
-            stores.update_store(item, actor=actor(), **form.store_values())
-        except Conflict as taken:
-            form.code.errors.append(str(taken.message))
-        else:
-            flash(_("Store saved."), "success")
-            return redirect(url_for("merchant.stores_page"))
+    saved = _save_store(form, lambda values: stores.update_store(item, actor=actor(), **values),
+                        _("Store saved."))
+    if saved:
+        return saved
     status = 422 if request.method == "POST" else 200
     return page("merchant/store.html", store=item, form=form, status=status)
 
@@ -72,9 +79,8 @@ def _managed_stores():
 
 def _pin_or_404(staff_pin_id):
     """The merchant's active PIN at a store the signed-in person manages, or a 404."""
-    staff_pin = get_or_404(StaffPin, staff_pin_id)
-    managed = managed_store_ids()
-    if not staff_pin.is_active or (managed is not None and staff_pin.store_id not in managed):
+    staff_pin = managed_or_404(StaffPin, staff_pin_id)
+    if not staff_pin.is_active:
         abort(404)
     return staff_pin
 

@@ -1,5 +1,5 @@
 """The team: invite people with a role, change roles (owners), remove people."""
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import (
@@ -8,6 +8,7 @@ from loyalty.blueprints.merchant.base import (
     actor,
     bp,
     is_owner,
+    managed_or_404,
     managed_store_ids,
     page,
 )
@@ -16,7 +17,7 @@ from loyalty.forms import OUTDATED
 from loyalty.models import Membership, Role
 from loyalty.services import stores, team
 from loyalty.services.errors import DomainError
-from loyalty.tenancy import current_merchant, get_or_404, roles_required
+from loyalty.tenancy import current_merchant, roles_required
 
 
 def _stores():
@@ -32,14 +33,6 @@ def _team_page(form, *, link=None, status=200):
     return page("merchant/team.html", form=form, link=link, stores=_stores(),
                 members=team.members_of(current_merchant.id, managed_store_ids()),
                 actions=ConfirmForm(), role_form=RoleForm(formdata=None), status=status)
-
-
-def _member_or_404(membership_id):
-    membership = get_or_404(Membership, membership_id)
-    managed = managed_store_ids()
-    if managed is not None and membership.store_id not in managed:
-        abort(404)
-    return membership
 
 
 @bp.route("/team", methods=["GET", "POST"])
@@ -70,7 +63,7 @@ def team_page():
 @bp.route("/team/<int:membership_id>/role", methods=["POST"])
 @roles_required(*OWNER)
 def member_role(membership_id):
-    membership = _member_or_404(membership_id)
+    membership = managed_or_404(Membership, membership_id)
     form = RoleForm()
     if not form.validate_on_submit():
         flash(str(OUTDATED), "error")
@@ -87,7 +80,7 @@ def member_role(membership_id):
 @bp.route("/team/<int:membership_id>/remove", methods=["POST"])
 @roles_required(*OWNER_OR_MANAGER)
 def remove_member(membership_id):
-    membership = _member_or_404(membership_id)
+    membership = managed_or_404(Membership, membership_id)
     if ConfirmForm().validate_on_submit():
         try:
             team.remove(membership, actor=actor())
