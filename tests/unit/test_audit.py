@@ -69,6 +69,9 @@ def test_owners_filter_their_trail_by_kind_and_person(auth, client, merchant, ot
     assert "Elsewhere" not in everything
     stores_only = client.get("/merchant/activity", query_string={"area": "store"}).text
     assert "Kiosk" in stores_only and "Cake" not in stores_only
+    assert "Short code" in stores_only and ">code<" not in stores_only  # fields by their labels
+    client.get("/lang/de")
+    assert "Kürzel" in client.get("/merchant/activity", query_string={"area": "store"}).text
     by_manager = client.get("/merchant/activity", query_string={"person": merchant.manager.id}).text
     assert "Cake" in by_manager and "Kiosk" not in by_manager
 
