@@ -17,7 +17,12 @@ from loyalty.models.base import (
     soft_delete_cascade,
     utcnow,
 )
-from loyalty.models.cards import LIFETIME_COUNTERS, REWARD_REDEMPTION_TYPES, LoyaltyCard
+from loyalty.models.cards import (
+    LIFETIME_COUNTERS,
+    REWARD_REDEMPTION_TYPES,
+    REWARD_UNDO_TYPES,
+    LoyaltyCard,
+)
 from loyalty.models.ledger import (
     LedgerImmutable,
     LoyaltyTransaction,
@@ -35,7 +40,7 @@ from loyalty.models.staff import StaffPin
 
 __all__ = [
     "MAX_ID", "SECRET_MAX_BYTES", "AuditEntry", "AuditImmutable",
-    "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "Customer",
+    "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "REWARD_UNDO_TYPES", "Customer",
     "LedgerImmutable", "LoyaltyCard", "LoyaltyProgram", "LoyaltyTransaction", "Membership",
     "Merchant", "MerchantLoyaltySettings", "ProgramType", "Reward", "Role", "SoftDeleteMixin",
     "PasswordToken", "StaffPin", "Store", "TransactionType", "User", "UserSession", "UTCDateTime", "check_secret", "hash_secret",

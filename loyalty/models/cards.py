@@ -26,12 +26,15 @@ from loyalty.models.base import (
 LIFETIME_COUNTERS = {
     "stamps_earned_total": (("stamp_earned",), "stamps_delta", 1),
     "points_earned_total": (("points_earned", "welcome_bonus"), "points_delta", 1),
-    "points_redeemed_total": (("points_redeemed",), "points_delta", -1),
+    # net of undone rewards: an undo's positive delta takes its cost back off the total
+    "points_redeemed_total": (("points_redeemed", "points_reward_voided"), "points_delta", -1),
     "points_voided_total": (("points_voided",), "points_delta", -1),
     "points_expired_total": (("points_expired",), "points_delta", -1),
 }
-#: Rewards redeemed counts redemption rows, stamp rewards and catalogue rewards alike.
+#: Rewards redeemed counts redemption rows, stamp rewards and catalogue rewards alike, less
+#: the rewards undone.
 REWARD_REDEMPTION_TYPES = ("stamp_redeemed", "points_redeemed")
+REWARD_UNDO_TYPES = ("stamp_reward_voided", "points_reward_voided")
 
 
 class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):

@@ -30,6 +30,9 @@ class TransactionType(enum.StrEnum):
     POINTS_VOIDED = "points_voided"
     POINTS_ADJUSTED = "points_adjusted"
     POINTS_EXPIRED = "points_expired"
+    #: A given reward undone: the stamps or points it used come back.
+    STAMP_REWARD_VOIDED = "stamp_reward_voided"
+    POINTS_REWARD_VOIDED = "points_reward_voided"
 
 
 class LedgerImmutable(Exception):

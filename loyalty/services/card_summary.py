@@ -9,9 +9,7 @@ from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyTransaction, TransactionType
 from loyalty.services.ledger import claimed_by_voids
 from loyalty.services.programs import active_rewards, live_program, loyalty_settings
-from loyalty.services.voids import void_deadline
-
-VOIDABLE_TYPES = (TransactionType.POINTS_EARNED, TransactionType.STAMP_EARNED)
+from loyalty.services.voids import REWARDS, VOIDABLE, void_deadline
 
 
 @dataclass
@@ -23,7 +21,8 @@ class CardSummary:
     affordable: list = field(default_factory=list)
     next_reward: object = None
     recent: list = field(default_factory=list)
-    voidable: dict = field(default_factory=dict)  # transaction id -> amount still voidable
+    #: transaction id -> amount still voidable (for a reward: what undoing it gives back)
+    voidable: dict = field(default_factory=dict)
     #: Rows older than this need a manager or owner to void them; the window in days.
     void_deadline: object = None
     void_window_days: int = 0
@@ -32,6 +31,11 @@ class CardSummary:
     def reward_ready(self):
         return self.program is not None and self.program.has_stamps and (
             self.card.stamp_count >= self.program.stamps_target)
+
+    @staticmethod
+    def is_reward(transaction):
+        """A redemption, whose void is an undo."""
+        return transaction.transaction_type in REWARDS
 
     @property
     def stamps_in_grid(self):
@@ -66,8 +70,8 @@ def _recent_with_voidable(card, limit):
     rows = db.session.execute(_recent_statement(), {"card_id": card.id, "limit": limit}).all()
     voidable = {}
     for row, already in rows:
-        if row.transaction_type in VOIDABLE_TYPES:
-            left = row.stamps_delta + row.points_delta - already
+        if row.transaction_type in VOIDABLE:
+            left = abs(row.stamps_delta + row.points_delta) - already
             if left > 0:
                 voidable[row.id] = left
     return [row for row, _ in rows], voidable

@@ -14,6 +14,7 @@ from loyalty.extensions import db
 from loyalty.models import (
     LIFETIME_COUNTERS,
     REWARD_REDEMPTION_TYPES,
+    REWARD_UNDO_TYPES,
     LoyaltyCard,
     LoyaltyTransaction,
     TransactionType,
@@ -91,6 +92,8 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
             setattr(card, attribute, getattr(card, attribute) + sign * delta)
     if transaction_type in REWARD_REDEMPTION_TYPES:
         card.rewards_redeemed_total += 1
+    elif transaction_type in REWARD_UNDO_TYPES:
+        card.rewards_redeemed_total -= 1
     row = LoyaltyTransaction(
         merchant_id=card.merchant_id,
         card_id=card.id,
@@ -115,8 +118,10 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
 
 def claimed_by_voids(voids):
     """SQL: what the void rows ``voids`` (the ledger entity or an alias) claimed of their
-    originals, taken back plus recorded shortfall; 0 when there are none."""
-    return func.coalesce(func.sum(-(voids.stamps_delta + voids.points_delta) + voids.void_shortfall), 0)
+    originals: taken back (or, undoing a reward, given back) plus recorded shortfall; 0 when
+    there are none."""
+    return func.coalesce(
+        func.sum(func.abs(voids.stamps_delta + voids.points_delta) + voids.void_shortfall), 0)
 
 
 def already_voided(original_id):
@@ -143,7 +148,8 @@ def ledger_drift():
         "stamp_count": func.coalesce(func.sum(T.stamps_delta), 0),
         "points_balance": func.coalesce(func.sum(T.points_delta), 0),
         "rewards_redeemed_total": func.coalesce(
-            func.sum(case((T.transaction_type.in_(REWARD_REDEMPTION_TYPES), 1), else_=0)), 0
+            func.sum(case((T.transaction_type.in_(REWARD_REDEMPTION_TYPES), 1),
+                          (T.transaction_type.in_(REWARD_UNDO_TYPES), -1), else_=0)), 0
         ),
     }
     for attribute, (types, delta_name, sign) in LIFETIME_COUNTERS.items():

@@ -21,32 +21,36 @@ from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType, UTC
 
 T = TransactionType
 WINDOW_DAYS = 30
-#: (figure, ledger kind, which delta, sign): a figure is the signed sum of one kind's delta.
+#: (figure, ledger kinds, which delta, sign): a figure is the signed sum of its kinds' delta.
+#: Redemptions are net of undone rewards (whose positive delta takes their cost back off).
 LEDGER_FIGURES = {
-    "stamps_issued": (T.STAMP_EARNED, "stamps", 1),
-    "stamps_redeemed": (T.STAMP_REDEEMED, "stamps", -1),
-    "stamps_voided": (T.STAMP_VOIDED, "stamps", -1),
+    "stamps_issued": ((T.STAMP_EARNED,), "stamps", 1),
+    "stamps_redeemed": ((T.STAMP_REDEEMED, T.STAMP_REWARD_VOIDED), "stamps", -1),
+    "stamps_voided": ((T.STAMP_VOIDED,), "stamps", -1),
     "points_issued": ((T.POINTS_EARNED, T.WELCOME_BONUS), "points", 1),
-    "points_redeemed": (T.POINTS_REDEEMED, "points", -1),
-    "points_expired": (T.POINTS_EXPIRED, "points", -1),
-    "points_voided": (T.POINTS_VOIDED, "points", -1),
+    "points_redeemed": ((T.POINTS_REDEEMED, T.POINTS_REWARD_VOIDED), "points", -1),
+    "points_expired": ((T.POINTS_EXPIRED,), "points", -1),
+    "points_voided": ((T.POINTS_VOIDED,), "points", -1),
 }
-#: Figures that count rows: rewards given, stamp rewards and catalogue rewards apart.
+#: Figures that count rows, (counted kind, kind that takes one off): rewards given, stamp
+#: rewards and catalogue rewards apart, less those undone.
 LEDGER_COUNTS = {
-    "stamp_rewards": T.STAMP_REDEEMED,
-    "catalogue_rewards": T.POINTS_REDEEMED,
+    "stamp_rewards": (T.STAMP_REDEEMED, T.STAMP_REWARD_VOIDED),
+    "catalogue_rewards": (T.POINTS_REDEEMED, T.POINTS_REWARD_VOIDED),
 }
+#: The kinds the all-time figures read from the ledger (the rest come from card counters).
+RARE_KINDS = (T.STAMP_REDEEMED, T.STAMP_REWARD_VOIDED, T.STAMP_VOIDED, T.POINTS_REDEEMED,
+              T.POINTS_REWARD_VOIDED)
 
 
 def _ledger_figures(by_kind):
     """Figures from ``{kind: (rows, stamps, points)}``."""
     figures = {}
     for name, (kinds, delta, sign) in LEDGER_FIGURES.items():
-        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
         index = 1 if delta == "stamps" else 2
         figures[name] = sign * sum(by_kind.get(kind, (0, 0, 0))[index] for kind in kinds)
-    for name, kind in LEDGER_COUNTS.items():
-        figures[name] = by_kind.get(kind, (0, 0, 0))[0]
+    for name, (kind, undo) in LEDGER_COUNTS.items():
+        figures[name] = by_kind.get(kind, (0, 0, 0))[0] - by_kind.get(undo, (0, 0, 0))[0]
     return figures
 
 
@@ -178,19 +182,17 @@ def _all_time_from_cards(merchant_id):
                func.sum(C.points_expired_total))
         .where(C.merchant_id == merchant_id)
         .execution_options(include_deleted=True)).one()
-    rare = {T(kind): (rows, stamps or 0) for kind, rows, stamps in db.session.execute(
+    rare = {T(kind): (rows, stamps or 0, 0) for kind, rows, stamps in db.session.execute(
         select(L.transaction_type, func.count(), func.sum(L.stamps_delta))
-        .where(L.merchant_id == merchant_id, L.transaction_type.in_(
-            (T.STAMP_REDEEMED, T.STAMP_VOIDED, T.POINTS_REDEEMED)))
+        .where(L.merchant_id == merchant_id, L.transaction_type.in_(RARE_KINDS))
         .group_by(L.transaction_type))}
+    from_ledger = _ledger_figures(rare)
     return {
         "stamps_issued": earned or 0, "points_issued": issued or 0,
         "points_redeemed": redeemed or 0, "points_voided": voided or 0,
         "points_expired": expired or 0,
-        "stamps_redeemed": -rare.get(T.STAMP_REDEEMED, (0, 0))[1],
-        "stamps_voided": -rare.get(T.STAMP_VOIDED, (0, 0))[1],
-        "stamp_rewards": rare.get(T.STAMP_REDEEMED, (0, 0))[0],
-        "catalogue_rewards": rare.get(T.POINTS_REDEEMED, (0, 0))[0],
+        **{name: from_ledger[name] for name in
+           ("stamps_redeemed", "stamps_voided", "stamp_rewards", "catalogue_rewards")},
     }
 
 

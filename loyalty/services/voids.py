@@ -1,8 +1,9 @@
-"""Voids for a return: take back what an earlier stamp or purchase gave, never more.
+"""Voids: take back what an earlier stamp or purchase gave (a return), or undo a given reward.
 
 A void never takes back more than the original gave minus what earlier voids claimed, and
 never more than the balance holds; what the balance cannot cover is the shortfall, recorded
-on the void row instead of being dropped.
+on the void row instead of being dropped. Undoing a reward gives back, once and whole, the
+stamps or points it used. Both are bounded by the merchant's void window.
 """
 from datetime import timedelta
 
@@ -18,12 +19,18 @@ from loyalty.services.errors import NotFound, Refused
 from loyalty.services.ledger import already_voided, append
 from loyalty.services.programs import loyalty_settings
 
-#: earn type -> (void type, the card's balance attribute, the ledger delta attribute)
+#: original type -> (void type, the card's balance attribute, the ledger delta attribute)
 VOIDABLE = {
     TransactionType.POINTS_EARNED: (TransactionType.POINTS_VOIDED, "points_balance", "points_delta"),
     TransactionType.STAMP_EARNED: (TransactionType.STAMP_VOIDED, "stamp_count", "stamps_delta"),
+    TransactionType.POINTS_REDEEMED: (TransactionType.POINTS_REWARD_VOIDED, "points_balance",
+                                      "points_delta"),
+    TransactionType.STAMP_REDEEMED: (TransactionType.STAMP_REWARD_VOIDED, "stamp_count",
+                                     "stamps_delta"),
 }
-NOT_VOIDABLE = _l("This transaction cannot be voided: pick a purchase or stamp of this card.")
+#: Redemptions: their void gives back instead of taking back.
+REWARDS = (TransactionType.POINTS_REDEEMED, TransactionType.STAMP_REDEEMED)
+NOT_VOIDABLE = _l("This transaction cannot be voided: pick a purchase, stamp or reward of this card.")
 
 
 def _original(card, original_id, earn_type=None, *, any_age=False):
@@ -54,6 +61,10 @@ def _amounts(original, gave, requested, balance):
     remaining = gave - already_voided(original.id)
     if remaining <= 0:
         raise Refused(_l("This transaction was already voided in full."))
+    if original.transaction_type in REWARDS:  # an undo gives back the whole cost, once
+        if requested not in (None, remaining):
+            raise Refused(_l("A reward is undone whole: %(amount)s come back.", amount=remaining))
+        return remaining, 0
     if requested is None:
         requested = remaining
     if requested < 1:
@@ -68,15 +79,18 @@ def _amounts(original, gave, requested, balance):
 
 def void_transaction(card, original_id, *, amount=None, earn_type=None, context,
                      idempotency_key=None, notes=None, any_age=False):
-    """Take back (part of) a purchase's points or a stamp of this card, under the card's lock.
-    Rows older than the merchant's void window need ``any_age`` (a manager or owner acts)."""
+    """Take back (part of) a purchase's points or a stamp of this card, or undo a reward it
+    was given, under the card's lock. Rows older than the merchant's void window need
+    ``any_age`` (a manager or owner acts)."""
 
     def action(card, program, staff_pin):
         original = _original(card, original_id, earn_type, any_age=any_age)
         void_type, balance, delta = VOIDABLE[original.transaction_type]
-        taken, shortfall = _amounts(original, getattr(original, delta), amount,
+        taken, shortfall = _amounts(original, abs(getattr(original, delta)), amount,
                                     getattr(card, balance))
-        change = {"points": -taken} if delta == "points_delta" else {"stamps": -taken}
+        change = -taken if original.transaction_type not in REWARDS else taken
+        change = {"points": change} if delta == "points_delta" else {"stamps": change}
+        card.last_activity_at = clock.now()  # a return counts as activity for expiry
         return append(card, void_type, context, staff_pin=staff_pin,
                       idempotency_key=idempotency_key, related_transaction_id=original.id,
                       void_shortfall=shortfall, notes=notes, **change)

@@ -10,7 +10,7 @@ from loyalty.services.points import (
     expire_points,
     redeem_reward,
 )
-from loyalty.services.voids import void_points
+from loyalty.services.voids import void_points, void_transaction
 from tests import factories
 
 
@@ -77,6 +77,23 @@ def test_redeeming_needs_the_minimum_and_enough_points(program, card, counter, f
     assert result.card.points_redeemed_total == 50
     assert result.card.rewards_redeemed_total == 1
     assert result.transaction.reward_description == "Croissant"
+
+
+def test_a_redeemed_reward_can_be_undone_once_and_whole(program, card, counter, frozen_clock):
+    earn_points(card, 1000, context=counter)  # 125 points
+    redemption = redeem_reward(card, _reward(program, "Croissant").id, context=counter).transaction
+    with pytest.raises(Refused) as refused:
+        void_transaction(card, redemption.id, amount=20, context=counter)
+    assert str(refused.value.message) == "A reward is undone whole: 50 come back."
+    undone = void_transaction(card, redemption.id, context=counter)
+    assert undone.transaction.transaction_type == "points_reward_voided"
+    assert (undone.transaction.points_delta, undone.transaction.related_transaction_id) == (
+        50, redemption.id)
+    assert undone.card.points_balance == 125
+    assert (undone.card.points_redeemed_total, undone.card.rewards_redeemed_total) == (0, 0)
+    with pytest.raises(Refused, match="already voided in full"):
+        void_transaction(card, redemption.id, context=counter)
+    assert ledger_drift() == []
 
 
 def test_a_retired_reward_cannot_be_redeemed(program, card, counter, frozen_clock):

@@ -9,7 +9,7 @@ from loyalty.services import cards, programs
 from loyalty.services.errors import Refused
 from loyalty.services.ledger import ledger_drift
 from loyalty.services.stamps import add_stamp, redeem_stamp_reward
-from loyalty.services.voids import void_stamps
+from loyalty.services.voids import void_stamps, void_transaction
 from tests import factories
 
 
@@ -91,6 +91,20 @@ def test_redeeming_needs_enough_stamps_and_takes_the_target(program, card, count
     assert result.card.stamp_count == 1
     assert result.card.rewards_redeemed_total == 1
     assert result.transaction.reward_description == "A free coffee"
+    assert ledger_drift() == []
+
+
+def test_a_given_stamp_reward_can_be_undone_and_given_again(program, card, counter, frozen_clock):
+    programs.update_program(program, cooldown_minutes=0, max_stamps_per_day=50, stamps_target=2)
+    add_stamp(card, context=counter, quantity=2)
+    given = redeem_stamp_reward(card, context=counter).transaction
+    undone = void_transaction(card, given.id, context=counter)
+    assert undone.transaction.stamps_delta == 2
+    assert (undone.card.stamp_count, undone.card.rewards_redeemed_total) == (2, 0)
+    assert undone.card.stamps_earned_total == 2  # the stamps were earned once
+    with pytest.raises(Refused, match="already voided in full"):
+        void_transaction(card, given.id, context=counter)
+    assert redeem_stamp_reward(card, context=counter).card.rewards_redeemed_total == 1
     assert ledger_drift() == []
 
 

@@ -13,7 +13,7 @@ from loyalty.services import accounts, programs, stats
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points, expire_points, redeem_reward
 from loyalty.services.stamps import add_stamp, redeem_stamp_reward
-from loyalty.services.voids import void_points
+from loyalty.services.voids import void_points, void_transaction
 from tests import factories
 
 
@@ -43,6 +43,11 @@ def history(merchant, frozen_clock):
     card = db.session.get(LoyaltyCard, made[0].id)
     redeem_stamp_reward(card, context=context)
     redeem_reward(db.session.get(LoyaltyCard, made[2].id), cake.id, context=context)
+    # a reward of each kind given then undone: counted neither as a reward nor as redeemed
+    for index, redeem in ((1, lambda c: redeem_stamp_reward(c, context=context)),
+                          (2, lambda c: redeem_reward(c, cake.id, context=context))):
+        given = redeem(db.session.get(LoyaltyCard, made[index].id)).transaction
+        void_transaction(db.session.get(LoyaltyCard, made[index].id), given.id, context=context)
     return program
 
 
@@ -62,14 +67,16 @@ def _expected(merchant, since, store_ids=None):
             total[f"{kind}:rows"] += 1
         return {
             "stamps_issued": total["stamp_earned:stamps"],
-            "stamps_redeemed": -total["stamp_redeemed:stamps"],
+            "stamps_redeemed": -total["stamp_redeemed:stamps"] - total["stamp_reward_voided:stamps"],
             "stamps_voided": -total["stamp_voided:stamps"],
             "points_issued": total["points_earned:points"] + total["welcome_bonus:points"],
-            "points_redeemed": -total["points_redeemed:points"],
+            "points_redeemed": (-total["points_redeemed:points"]
+                                - total["points_reward_voided:points"]),
             "points_expired": -total["points_expired:points"],
             "points_voided": -total["points_voided:points"],
-            "stamp_rewards": total["stamp_redeemed:rows"],
-            "catalogue_rewards": total["points_redeemed:rows"],
+            "stamp_rewards": total["stamp_redeemed:rows"] - total["stamp_reward_voided:rows"],
+            "catalogue_rewards": (total["points_redeemed:rows"]
+                                  - total["points_reward_voided:rows"]),
         }
 
     return figures(rows), figures([row for row in rows if row.transaction_at >= since])
@@ -89,6 +96,7 @@ def test_every_figure_equals_the_ledger_sums_liability_included(merchant, histor
     assert figures.recent == recent
     assert all_time["points_expired"] > 0 and all_time["points_voided"] > 0
     assert all_time["stamp_rewards"] == 1 and all_time["catalogue_rewards"] == 1
+    assert all_time["stamps_redeemed"] == 3 and all_time["points_redeemed"] == 40
     cards = db.session.scalars(select(LoyaltyCard)).all()
     points = sum(card.points_balance for card in cards)
     stamps = sum(card.stamp_count for card in cards)

@@ -215,7 +215,7 @@ def test_a_row_that_cannot_be_voided_says_so_on_the_panel(staff_terminal, stamp_
         LoyaltyTransaction.transaction_type == TransactionType.CARD_CREATED))
     refused = staff_terminal.act(stamp_card.id, "void", transaction_id=created)
     assert refused.status_code == 404
-    assert "This transaction cannot be voided: pick a purchase or stamp of this card." in refused.text
+    assert "This transaction cannot be voided: pick a purchase, stamp or reward of this card." in refused.text
     assert 'id="card-panel"' in refused.text
     assert _ledger(TransactionType.STAMP_VOIDED) == 0
 
@@ -452,3 +452,45 @@ def test_phones_are_stored_in_e164_and_a_bad_one_is_refused(staff_terminal, merc
     refused = staff_terminal.enroll(name="Bad Phone", phone="12", language="lb")
     assert refused.status_code == 422
     assert "Enter a phone number like 621 123 456 or +352 621 123 456." in refused.text
+
+
+def test_a_given_stamp_reward_is_undone_from_the_history(merchant, staff_terminal, stamp_card,
+                                                         frozen_clock):
+    programs.update_program(programs.live_program(merchant.id), cooldown_minutes=0)
+    staff_terminal.act(stamp_card.id, "stamp", quantity="3")
+    staff_terminal.act(stamp_card.id, "redeem-stamps")
+    given = db.session.scalar(select(LoyaltyTransaction.id).where(
+        LoyaltyTransaction.transaction_type == TransactionType.STAMP_REDEEMED))
+    panel = staff_terminal.find(stamp_card.card_number)
+    assert ">Undo</button>" in panel.text
+    sheet = staff_terminal.sheet(stamp_card.id, "void", transaction_id=given)
+    assert "Give back 3 stamps to the card? The reward counts as not given." in sheet.text
+    assert "Undo reward" in sheet.text and "data-keypad-for" not in sheet.text
+    done = staff_terminal.act(stamp_card.id, "void", transaction_id=given)
+    assert "Reward undone: 3 stamps back on the card, now 3." in done.text
+    assert "Reward ready" in done.text
+    again = staff_terminal.act(stamp_card.id, "void", transaction_id=given)
+    assert again.status_code == 409 and "already voided in full" in again.text
+    db.session.refresh(stamp_card)
+    assert (stamp_card.stamp_count, stamp_card.rewards_redeemed_total) == (3, 0)
+
+
+def test_undoing_a_catalogue_reward_follows_the_void_window(terminal, auth, merchant, points_card,
+                                                            frozen_clock):
+    card, rewards = points_card
+    staff = terminal.sign_in(merchant.staff)
+    staff.act(card.id, "earn", amount="20.00")
+    staff.act(card.id, "redeem", reward_id=rewards["Croissant"])
+    given = db.session.scalar(select(LoyaltyTransaction.id).where(
+        LoyaltyTransaction.transaction_type == TransactionType.POINTS_REDEEMED))
+    frozen_clock.advance(days=15)
+    staff = terminal.sign_in(merchant.staff)
+    panel = staff.client.get(f"/terminal/cards/{card.id}", headers=staff.HTMX)
+    assert "Over 14 days old: a manager can undo it" in panel.text
+    refused = staff.act(card.id, "void", transaction_id=given)
+    assert refused.status_code == 409 and "a manager or owner can void it" in refused.text
+    auth.logout()
+    manager = terminal.sign_in(merchant.manager)
+    done = manager.act(card.id, "void", transaction_id=given)
+    assert "Reward undone: 50 points back. New balance: 200 points." in done.text
+    assert _ledger(TransactionType.POINTS_REWARD_VOIDED) == 1

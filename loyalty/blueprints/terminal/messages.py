@@ -28,6 +28,12 @@ def result_message(transaction, program):
         return _("%(reward)s redeemed for %(cost)s points. New balance: %(balance)s points.",
                  reward=transaction.reward_description, cost=-transaction.points_delta,
                  balance=points)
+    if kind == TransactionType.STAMP_REWARD_VOIDED:
+        return _("Reward undone: %(stamps)s stamps back on the card, now %(count)s.",
+                 stamps=transaction.stamps_delta, count=stamps)
+    if kind == TransactionType.POINTS_REWARD_VOIDED:
+        return _("Reward undone: %(points)s points back. New balance: %(balance)s points.",
+                 points=transaction.points_delta, balance=points)
     if kind == TransactionType.POINTS_VOIDED:
         message = _("%(points)s points taken back. New balance: %(balance)s points.",
                     points=-transaction.points_delta, balance=points)
@@ -56,6 +62,8 @@ TRANSACTION_LABELS = {
     TransactionType.POINTS_VOIDED: _l("Return"),
     TransactionType.POINTS_ADJUSTED: _l("Points adjusted"),
     TransactionType.POINTS_EXPIRED: _l("Points expired"),
+    TransactionType.STAMP_REWARD_VOIDED: _l("Stamp reward undone"),
+    TransactionType.POINTS_REWARD_VOIDED: _l("Reward undone"),
 }
 
 
