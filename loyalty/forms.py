@@ -16,8 +16,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import HiddenField, IntegerField, StringField
-from wtforms.validators import InputRequired, Regexp
+from wtforms import BooleanField, HiddenField, IntegerField, StringField
+from wtforms.validators import InputRequired, Regexp, ValidationError
 
 from loyalty.models import MAX_ID
 
@@ -54,6 +54,19 @@ class Form(FlaskForm):
             files = MultiDict([(name, upload) for name, upload in request.files.items(multi=True)
                                if name in file_fields])
             return CombinedMultiDict((files, request.form)) if files else request.form
+
+
+class CheckboxField(BooleanField):
+    """A checkbox: ticked when the browser sends its value ("y"), unticked when it sends
+    nothing; any other value is an altered form, refused instead of read as "ticked"."""
+
+    def process_formdata(self, valuelist):
+        self.sent = valuelist[0] if valuelist else None
+        super().process_formdata(valuelist)
+
+    def pre_validate(self, form):
+        if getattr(self, "sent", None) not in (None, "", "y"):
+            raise ValidationError(OUTDATED)
 
 
 class WholeNumberField(IntegerField):

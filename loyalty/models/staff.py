@@ -1,7 +1,7 @@
 """Staff PINs: who did it at the counter, with lockout after failed attempts."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.extensions import db
@@ -43,6 +43,9 @@ class StaffPin(TimestampMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: A manager's PIN: it may unlock a locked PIN at the terminal.
+    can_unlock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                             nullable=False)
 
     store: Mapped["Store"] = relationship()  # noqa: F821
 

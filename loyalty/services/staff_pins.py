@@ -17,14 +17,22 @@ from hashlib import sha256
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy import and_, case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from loyalty import clock
 from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import Merchant, StaffPin, UTCDateTime, check_secret, hash_secret
+from loyalty.models import (
+    Membership,
+    Merchant,
+    Role,
+    StaffPin,
+    UTCDateTime,
+    check_secret,
+    hash_secret,
+)
 from loyalty.models.staff import NAME_INDEX
 from loyalty.services import audit
 from loyalty.services.errors import (
@@ -33,6 +41,7 @@ from loyalty.services.errors import (
     NotFound,
     PinLocked,
     PinRequired,
+    Refused,
     WrongPin,
 )
 from loyalty.services.programs import loyalty_settings, pin_lockout_policy
@@ -137,14 +146,18 @@ def issue_staff_pin(store, staff_name, *, actor=None):
     raise _unique_pin(_l("Could not find a free PIN for this store. Try again."))
 
 
-def rename_staff_pin(staff_pin, staff_name, *, actor=None):
+def update_staff_pin(staff_pin, staff_name, *, can_unlock=None, actor=None):
+    """Rename the staff member and, when given, say whether their PIN is a manager's (it
+    unlocks a locked PIN at the terminal)."""
     _check_scope(actor, staff_pin.merchant_id, staff_pin.store_id)
     if not (staff_name or "").strip():
         raise InvalidInput(_l("Enter the staff member's name."))
+    values = {"staff_name": staff_name.strip()}
+    if can_unlock is not None:
+        values["can_unlock"] = bool(can_unlock)
     try:
         with write_transaction():
-            audit.apply_changes(actor, "pin.rename", staff_pin,
-                                {"staff_name": staff_name.strip()}, label=staff_name.strip())
+            audit.apply_changes(actor, "pin.update", staff_pin, values, label=staff_name.strip())
     except IntegrityError as exc:
         raise _clash(exc, staff_name) from exc
     return staff_pin
@@ -216,10 +229,50 @@ def staff_pins_at(merchant_id, store_id):
 def _locked_message(staff_pin, locked_until):
     timezone = db.session.get(Merchant, staff_pin.merchant_id).timezone
     return _l(
-        "This PIN is locked until %(time)s after too many wrong attempts. "
-        "Ask a manager to unlock it.",
+        "This PIN is locked until %(time)s after too many wrong attempts. A manager or the "
+        "owner can unlock it here with their password or a manager PIN.",
         time=clock.local_time_label(locked_until, timezone),
     )
+
+
+def unlock_at_terminal(merchant_id, store_id, locked_pin_id, *, manager=None, user=None,
+                       actor=None):
+    """Unlock a PIN of ``store_id`` at the counter, on the word of a manager: ``manager`` (a
+    StaffPin already verified) must be a manager's PIN, ``user`` (already authenticated) the
+    merchant's owner or a manager of this store. Raises NotFound / Refused."""
+    locked = db.session.scalar(select(StaffPin).where(
+        StaffPin.id == locked_pin_id, StaffPin.merchant_id == merchant_id,
+        StaffPin.store_id == store_id, StaffPin.is_active.is_(True)))
+    if locked is None:
+        raise NotFound(_l("This staff member is not set up at this store."))
+    if manager is not None:
+        if not manager.can_unlock or manager.id == locked.id:
+            raise Refused(_l("%(name)s's PIN cannot unlock PINs. Use a manager PIN or a "
+                             "manager's password.", name=manager.staff_name))
+        by = manager.staff_name
+    elif user is not None and can_manage_store(user, merchant_id, store_id):
+        by = user.email
+    else:
+        raise Refused(_l("Only the owner or a manager of this store can unlock a PIN."))
+    with write_transaction():
+        locked.failed_attempts = 0
+        locked.locked_until = None
+        _record(actor, "pin.unlock", locked, {"unlocked_by": (None, by)})
+    return locked
+
+
+def can_manage_store(user, merchant_id, store_id):
+    """The merchant's owner, or a manager of this store (live memberships only)."""
+    return db.session.scalar(select(Membership.id).where(
+        Membership.user_id == user.id, Membership.merchant_id == merchant_id,
+        or_(Membership.role == Role.MERCHANT_OWNER,
+            and_(Membership.role == Role.STORE_MANAGER, Membership.store_id == store_id)),
+    ).limit(1)) is not None
+
+
+def unlocking_pins_at(merchant_id, store_id):
+    """The manager PINs of the store, those that can unlock another PIN."""
+    return [pin for pin in staff_pins_at(merchant_id, store_id) if pin.can_unlock]
 
 
 def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):

@@ -84,7 +84,8 @@ def test_too_many_wrong_pins_lock_even_the_right_one_until_unlocked(merchant, ca
         add_stamp(card, context=_at_counter(merchant, pin="0000", **picked))
     # 10:00 UTC + 30 minutes = 12:30 in Luxembourg (CEST) on 15 June.
     assert str(locked.value.message) == (
-        "This PIN is locked until 12:30 after too many wrong attempts. Ask a manager to unlock it."
+        "This PIN is locked until 12:30 after too many wrong attempts. A manager or the "
+        "owner can unlock it here with their password or a manager PIN."
     )
     with pytest.raises(PinLocked):
         add_stamp(card, context=_at_counter(merchant, pin="1234", **picked))
@@ -131,7 +132,7 @@ def test_pins_are_digits_and_unique_per_store(merchant, tom):
 
 
 def test_rename_reset_and_deactivate(merchant, card, tom, frozen_clock):
-    staff_pins.rename_staff_pin(tom, "Thomas")
+    staff_pins.update_staff_pin(tom, "Thomas")
     staff_pins.reset_staff_pin(tom, "4321")
     picked = {"staff_pin_id": tom.id}
     with pytest.raises(WrongPin):

@@ -124,7 +124,7 @@ def test_the_pin_services_check_the_scope_themselves(merchant, other_merchant):
     stranger = Actor(user_id=other_merchant.owner.id, merchant_id=other_merchant.id)
     for actor in (manager, stranger):
         for call in (lambda a: staff_pins.reset_staff_pin(lisa, actor=a),
-                     lambda a: staff_pins.rename_staff_pin(lisa, "X", actor=a),
+                     lambda a: staff_pins.update_staff_pin(lisa, "X", actor=a),
                      lambda a: staff_pins.unlock_staff_pin(lisa, actor=a),
                      lambda a: staff_pins.deactivate_staff_pin(lisa, actor=a),
                      lambda a: staff_pins.issue_staff_pin(merchant.stores[1], "Y", actor=a)):

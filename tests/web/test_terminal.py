@@ -273,6 +273,76 @@ class TestStaffPin:
         assert statuses == [401, 401, 401, 429]
 
 
+
+class TestUnlockAtTheTerminal:
+    @pytest.fixture
+    def card(self, merchant):
+        factories.stamp_program(merchant.merchant, require_staff_pin=True)
+        return factories.card(merchant.merchant, "Pin Paul", email="paul@example.com")
+
+    @pytest.fixture
+    def tom(self, merchant, staff_terminal, card, frozen_clock):
+        """Tom's PIN, locked by five wrong tries at this terminal."""
+        tom = staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Tom", "1234")
+        for _ in range(5):
+            staff_terminal.act(card.id, "stamp", pin="9999", staff_pin_id=tom.id)
+        return tom
+
+    @pytest.fixture
+    def lena(self, merchant):
+        lena = staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Lena", "5678")
+        return staff_pins.update_staff_pin(lena, "Lena", can_unlock=True)
+
+    def _unlock(self, terminal, card, tom, **data):
+        return terminal.client.post(
+            f"/terminal/cards/{card.id}/unlock/{tom.id}?kind=stamp", data=data,
+            headers={**terminal.HTMX, "X-CSRFToken": terminal.token})
+
+    def test_the_lock_message_offers_the_unlock_sheet(self, staff_terminal, card, tom, lena):
+        locked = staff_terminal.act(card.id, "stamp", pin="1234", staff_pin_id=tom.id)
+        assert locked.status_code == 423
+        assert ("A manager or the owner can unlock it here with their password or a manager PIN."
+                in locked.text)
+        assert f"/terminal/cards/{card.id}/unlock/{tom.id}?kind=stamp" in locked.text
+        sheet = staff_terminal.client.get(f"/terminal/cards/{card.id}/unlock/{tom.id}?kind=stamp",
+                                          headers=staff_terminal.HTMX)
+        assert "Unlock Tom's PIN" in sheet.text and "Lena" in sheet.text
+        assert f'value="{tom.id}"' not in sheet.text  # only manager PINs are offered
+
+    def test_a_manager_pin_unlocks_and_the_action_goes_through(self, staff_terminal, card, tom,
+                                                                lena):
+        done = self._unlock(staff_terminal, card, tom, staff_pin_id=lena.id, pin="5678")
+        assert done.status_code == 200 and "Tom&#39;s PIN works again." in done.text
+        assert f'value="{tom.id}" checked' in done.text  # back on the stamp sheet, Tom picked
+        right = staff_terminal.act(card.id, "stamp", pin="1234", staff_pin_id=tom.id)
+        assert right.status_code == 200 and "Stamp added." in right.text
+
+    def test_a_pin_that_is_not_a_managers_cannot_unlock(self, merchant, staff_terminal, card, tom):
+        staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Max", "4321")
+        max_id = staff_pins.staff_pins_at(merchant.id, merchant.stores[0].id)[0].id
+        refused = self._unlock(staff_terminal, card, tom, staff_pin_id=max_id, pin="4321")
+        assert refused.status_code == 409
+        assert "Max&#39;s PIN cannot unlock PINs." in refused.text
+        db.session.refresh(tom)
+        assert tom.locked_until is not None
+
+    def test_a_managers_password_unlocks_a_staff_members_does_not(self, merchant, staff_terminal,
+                                                                  card, tom):
+        wrong = self._unlock(staff_terminal, card, tom, email=merchant.manager.email,
+                             password="not-it-at-all")
+        assert wrong.status_code == 401 and "Wrong email or password." in wrong.text
+        staff = self._unlock(staff_terminal, card, tom, email=merchant.staff.email,
+                             password=factories.PASSWORD)
+        assert staff.status_code == 409
+        assert "Only the owner or a manager of this store can unlock a PIN." in staff.text
+        empty = self._unlock(staff_terminal, card, tom)
+        assert empty.status_code == 422 and "enter a manager's email and password" in empty.text
+        done = self._unlock(staff_terminal, card, tom, email=merchant.manager.email,
+                            password=factories.PASSWORD)
+        assert done.status_code == 200 and "Tom&#39;s PIN works again." in done.text
+        db.session.refresh(tom)
+        assert (tom.locked_until, tom.failed_attempts) == (None, 0)
+
 def test_enroll_at_the_counter_shows_the_new_card(staff_terminal, merchant, stamp_card):
     sheet = staff_terminal.client.get("/terminal/enroll", headers={"HX-Request": "true"})
     assert sheet.headers["HX-Retarget"] == "#sheet" and 'name="name"' in sheet.text

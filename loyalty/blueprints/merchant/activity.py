@@ -28,7 +28,8 @@ FIELD_LABELS = {
     "opening_note": _l("Opening hours or a note for customers"),
     "points_cost": _l("Points it costs"), "description": _l("Description (optional)"),
     "position": _l("Reward catalogue"), "is_active": _l("Active"),
-    "staff_name": _l("Staff member's name"), "role": _l("Role"), "store_id": _l("Store"),
+    "staff_name": _l("Staff member's name"), "can_unlock": _l("Manager PIN"),
+    "unlocked_by": _l("Unlocked by"), "role": _l("Role"), "store_id": _l("Store"),
     "reason": _l("Reason"), "points_balance": _l("Points"), "stamp_count": _l("Stamps"),
 }
 #: The kinds of change, as the filter offers them (the first part of an action's name).

@@ -22,7 +22,14 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from loyalty.forms import OUTDATED, DayField, Form, MoneyField, WholeNumberField
+from loyalty.forms import (
+    OUTDATED,
+    CheckboxField,
+    DayField,
+    Form,
+    MoneyField,
+    WholeNumberField,
+)
 
 PROGRAM_TYPES = (("stamps", _l("Stamp card")), ("points", _l("Points")),
                  ("hybrid", _l("Stamps and points")))
@@ -76,7 +83,7 @@ class ProgramForm(Form):
     points_expiration_days = _number(_l("Points expire after this many days without a visit"),
                                      1, 3650, _l("Enter days from 1 to 3650, or leave it empty."),
                                      required=False)
-    require_staff_pin = BooleanField(_l("Staff enter their PIN for every action"))
+    require_staff_pin = CheckboxField(_l("Staff enter their PIN for every action"))
 
     def kind(self):
         return self.program_type.data if self.program_type.data in ("stamps", "points") else "hybrid"
@@ -215,9 +222,10 @@ class StaffPinForm(Form):
         return self.stores[self.store_id.data]
 
 
-class RenameForm(Form):
+class StaffMemberForm(Form):
     staff_name = StringField(_l("Staff member's name"), validators=[
         DataRequired(_l("Enter the staff member's name.")), Length(max=120)])
+    can_unlock = CheckboxField(_l("Manager PIN: unlocks a locked PIN at the terminal"))
 
 
 class CardFilterForm(Form):

@@ -12,7 +12,7 @@ from loyalty.blueprints.merchant.base import (
     managed_store_ids,
     page,
 )
-from loyalty.blueprints.merchant.forms import ConfirmForm, RenameForm, StaffPinForm, StoreForm
+from loyalty.blueprints.merchant.forms import ConfirmForm, StaffMemberForm, StaffPinForm, StoreForm
 from loyalty.models import StaffPin, Store
 from loyalty.services import staff_pins, stores
 from loyalty.services.errors import Conflict, DomainError
@@ -118,10 +118,11 @@ def pins():
 @roles_required(*OWNER_OR_MANAGER)
 def staff_pin(staff_pin_id):
     item = _pin_or_404(staff_pin_id)
-    form = RenameForm(obj=item) if request.method == "GET" else RenameForm()
+    form = StaffMemberForm(obj=item) if request.method == "GET" else StaffMemberForm()
     if form.validate_on_submit():
-        staff_pins.rename_staff_pin(item, form.staff_name.data, actor=actor())
-        flash(_("Name saved."), "success")
+        staff_pins.update_staff_pin(item, form.staff_name.data,
+                                     can_unlock=form.can_unlock.data, actor=actor())
+        flash(_("Saved."), "success")
         return redirect(url_for("merchant.pins"))
     status = 422 if request.method == "POST" else 200
     return page("merchant/staff_pin.html", staff_pin=item, form=form, status=status)

@@ -69,6 +69,26 @@ class VoidForm(ActionForm):
                               message=_l("Void a whole number, at least 1."))
 
 
+class UnlockForm(Form):
+    """A manager's word for unlocking a PIN: their manager PIN, or their email and password."""
+
+    pin = PasswordField(_l("Manager PIN"), validators=[
+        Optional(), Regexp(r"^[0-9]{4,8}\Z", message=_l("A PIN is 4 to 8 digits."))])
+    staff_pin_id = WholeNumberField(validators=[Optional()])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)])
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not (self.pin.data or (self.email.data and self.password.data)):
+            self.form_errors.append(_l(
+                "Tap a manager's name and enter their PIN, or enter a manager's email and "
+                "password."))
+            return False
+        return True
+
+
 class EnrollForm(Form):
     idempotency_key = IdempotencyKeyField()
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the customer's name.")), Length(max=120)])

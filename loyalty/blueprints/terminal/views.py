@@ -262,7 +262,7 @@ def sheet(card_id, kind):
 LAST_STAFF = "terminal_staff_pin_id"
 
 
-def _render_sheet(store, card, kind, form, *, error=None, status=200):
+def _render_sheet(store, card, kind, form, *, error=None, locked=None, notice=None, status=200):
     staff = staff_pins.staff_pins_at(current_merchant.id, store.id)
     if form.staff_pin_id.data is None:
         # Preselect whoever used this terminal last, or the only staff member of the store.
@@ -272,7 +272,7 @@ def _render_sheet(store, card, kind, form, *, error=None, status=200):
     stamps_left = (stamps_left_today(card, _program(), current_merchant.timezone, clock.now())
                    if kind == "stamp" and _program() is not None and _program().has_stamps else 0)
     values = dict(store=store, summary=_summary(card), kind=kind, stamps_left=stamps_left,
-                  form=form, error=error, program=_program(),
+                  form=form, error=error, locked=locked, notice=notice, program=_program(),
                   merchant_currency=current_merchant.currency, staff=staff,
                   timezone=current_merchant.timezone)
     if is_htmx():
@@ -316,7 +316,8 @@ def _act(card_id, kind, run):
             "Too many wrong PINs on this terminal. Try again in %(num)d minutes.", pause.minutes)
         return _render_sheet(store, card, kind, form, error=message, status=429)
     except PIN_ERRORS as refusal:
-        return _render_sheet(store, card, kind, form, error=str(refusal.message),
+        locked = form.staff_pin_id.data if isinstance(refusal, PinLocked) else None
+        return _render_sheet(store, card, kind, form, error=str(refusal.message), locked=locked,
                              status=refusal.status_code)
     except DomainError as refusal:  # a refusal, or a reward/transaction not found: say which
         return _render(store, card=card, banner=str(refusal.message), banner_kind="error",
