@@ -35,6 +35,11 @@ def local_day_start(moment, timezone):
     return datetime.combine(local.date(), time.min, tzinfo=zone).astimezone(UTC)
 
 
+def local_date(moment, timezone):
+    """``moment``'s date on the wall clock of ``timezone``."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
 def local_time_label(moment, timezone):
     """``moment`` as the merchant's wall-clock time, e.g. "14:05" (or "21/11 14:05" another day)."""
     local = moment.astimezone(ZoneInfo(timezone))

@@ -41,14 +41,21 @@ def configure_engine(engine):
 def write_transaction():
     """One use case, one transaction that holds the write lock from its first statement.
 
-    Commits on success, rolls back on any error. Whatever the session was reading before is
-    committed first, so the use case never decides on a stale snapshot: what it decides on (the
-    card, the program, the settings) it reads again inside, with ``populate_existing``.
+    Commits on success, rolls back on any error. On SQLite whatever the session was reading
+    before is committed first; either way the use case never decides on a stale snapshot:
+    what it decides on (the card, its balances) it reads again inside, under its lock, with
+    ``populate_existing``.
     """
     session = db.session()  # the request's Session itself, not the scoped proxy
-    if session.in_transaction():
-        _commit_keeping_state(session)  # rows the use case decides on are re-read under the lock
-    session.connection(execution_options={IMMEDIATE: True})
+    if session.in_transaction() and (_is_sqlite(session) or session.new or session.dirty
+                                     or session.deleted):
+        # SQLite takes its write lock at BEGIN IMMEDIATE: end the read transaction first.
+        # PostgreSQL's reads so far (read committed) carry on into the use case: what it
+        # decides on, it reads again under its row locks, and one transaction saves a
+        # COMMIT and a BEGIN.
+        _commit_keeping_state(session)
+    if not session.in_transaction():
+        session.connection(execution_options={IMMEDIATE: True})
     session.info["in_write_transaction"] = True
     try:
         yield session
@@ -58,6 +65,10 @@ def write_transaction():
         raise
     finally:
         session.info.pop("in_write_transaction", None)
+
+
+def _is_sqlite(session):
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def _commit_keeping_state(session):

@@ -1,9 +1,10 @@
 """A customer's loyalty card at one merchant: balances kept equal to the ledger's sums."""
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -70,7 +71,14 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     points_voided_total: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     points_expired_total: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
+    #: When the last stamp that still stands was given (a void of it moves this back): the
+    #: cooldown runs from here.
     last_stamp_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Stamps that still stand from the merchant's local day ``stamps_day`` (the daily cap),
+    #: kept on the card so a stamp needs no count over the ledger.
+    stamps_today: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                              nullable=False)
+    stamps_day: Mapped[date | None] = mapped_column(Date)
     last_points_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_redemption_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -1,7 +1,7 @@
 """The tenant (merchant), its locations (stores) and its customers."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from loyalty.contacts import fold
@@ -37,6 +37,10 @@ class Merchant(SoftDeleteMixin, TimestampMixin, db.Model):
     #: ISO country code: the default prefix of phone numbers typed without one.
     country: Mapped[str] = mapped_column(String(2), default="LU", server_default="LU",
                                          nullable=False)
+    #: Bumped in the same transaction as any change to the merchant's program, rewards or
+    #: loyalty settings: workers keep copies of those while it is unchanged (merchant_cache).
+    cache_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                               nullable=False)
 
     stores: Mapped[list["Store"]] = relationship(back_populates="merchant", order_by="Store.name")
 

@@ -34,7 +34,7 @@ def _adjust(card, delta, reason, user, context, actor, *, field, transaction_typ
         )
     context = context or ActionContext(user_id=user.id)
     with write_transaction():
-        locked = lock_card(card.id)
+        locked = lock_card(card.id, card.merchant_id)
         if getattr(locked, field) + delta < 0:
             raise Refused(
                 _l("This would make the balance negative: the card has %(balance)s.",

@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyTransaction, TransactionType
 from loyalty.services.ledger import claimed_by_voids
-from loyalty.services.programs import active_rewards, live_program, loyalty_settings
+from loyalty.services.merchant_cache import merchant_rows
 from loyalty.services.voids import REWARDS, VOIDABLE, void_deadline
 
 
@@ -77,13 +77,13 @@ def _recent_with_voidable(card, limit):
     return [row for row, _ in rows], voidable
 
 
-def summarize_card(card, *, program=None, rewards=None, history=8):
-    """Everything the card panel shows. Pass the merchant's ``program`` and its active
-    ``rewards`` if already loaded (``program_with_rewards``)."""
-    program = program if program is not None else live_program(card.merchant_id)
+def summarize_card(card, *, history=8):
+    """Everything the card panel shows."""
+    rows = merchant_rows(card.merchant_id)
+    program = rows.program
     summary = CardSummary(card=card, customer=card.customer, program=program)
     if program is not None and program.has_points:
-        summary.rewards = rewards if rewards is not None else active_rewards(program)
+        summary.rewards = rows.rewards
         summary.affordable = [
             r for r in summary.rewards
             if r.points_cost <= card.points_balance
@@ -93,7 +93,6 @@ def summarize_card(card, *, program=None, rewards=None, history=8):
             (r for r in summary.rewards if r.points_cost > card.points_balance), None)
     summary.recent, summary.voidable = _recent_with_voidable(card, history)
     if summary.voidable:
-        settings = loyalty_settings(card.merchant_id)
-        summary.void_deadline = void_deadline(settings)
-        summary.void_window_days = settings.void_window_days
+        summary.void_deadline = void_deadline(rows.settings)
+        summary.void_window_days = rows.settings.void_window_days
     return summary

@@ -14,12 +14,11 @@ from loyalty.models import MAX_ID, Customer, LoyaltyCard, Merchant, TransactionT
 from loyalty.services import audit
 from loyalty.contacts import fold
 from loyalty.services.accounts import normalize_email, normalize_phone
-from loyalty.services.errors import CardNotFound, Conflict, InvalidInput, Refused
+from loyalty.services.errors import NO_CARD, CardNotFound, Conflict, InvalidInput, Refused
 from loyalty.services.ledger import ActionContext, append, find_replay, lock_card
 from loyalty.services.programs import live_program, loyalty_settings
 
 CARD_NUMBER_DIGITS = 12
-NO_CARD = _l("No card found. Check the number or search by email or phone.")
 
 
 def new_card_number():
@@ -188,7 +187,7 @@ def reactivate_card(card, *, reason=None, context=None, actor=None):
 
 def _set_active(card, active, transaction_type, reason, context, actor):
     with write_transaction():
-        card = lock_card(card.id)
+        card = lock_card(card.id, card.merchant_id)
         if card.is_active == active:
             message = _l("This card is already active.") if active else _l("This card is already deactivated.")
             raise Refused(message)

@@ -2,6 +2,7 @@
 
 Messages are lazy translations, rendered in the locale of whoever reads them.
 """
+from flask_babel import lazy_gettext as _l
 
 
 class DomainError(Exception):
@@ -37,6 +38,9 @@ class InvalidInput(DomainError):
 
 class CardNotFound(NotFound):
     """No card answers the lookup at this merchant (or it is another merchant's)."""
+
+
+NO_CARD = _l("No card found. Check the number or search by email or phone.")
 
 
 class Refused(DomainError):

@@ -13,13 +13,14 @@ from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import (
     LIFETIME_COUNTERS,
+    MAX_ID,
     REWARD_REDEMPTION_TYPES,
     REWARD_UNDO_TYPES,
     LoyaltyCard,
     LoyaltyTransaction,
     TransactionType,
 )
-from loyalty.services.errors import Conflict
+from loyalty.services.errors import NO_CARD, CardNotFound, Conflict
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,19 @@ class ActionResult:
     extra: dict = field(default_factory=dict)
 
 
-def lock_card(card_id):
-    """Re-read the card holding its row lock (``FOR UPDATE``; SQLite holds the write lock)."""
-    return db.session.scalars(
+def lock_card(card_id, merchant_id):
+    """Read the merchant's live card holding its row lock (``FOR UPDATE``; SQLite holds the
+    write lock), or raise CardNotFound."""
+    card = card_id is not None and 0 < card_id <= MAX_ID and db.session.scalars(
         select(LoyaltyCard)
-        .where(LoyaltyCard.id == card_id)
+        .where(LoyaltyCard.id == card_id, LoyaltyCard.merchant_id == merchant_id)
         .options(joinedload(LoyaltyCard.customer))  # kept for the page after; may be deleted
         .with_for_update(of=LoyaltyCard)
         .execution_options(populate_existing=True)
-    ).one()
+    ).one_or_none()
+    if not card:
+        raise CardNotFound(NO_CARD)
+    return card
 
 
 def find_replay(merchant_id, idempotency_key, card_id=None):

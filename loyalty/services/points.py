@@ -13,12 +13,12 @@ from loyalty.models import (
     LoyaltyProgram,
     LoyaltyTransaction,
     ProgramType,
-    Reward,
     TransactionType,
 )
 from loyalty.services.actions import run_card_action
 from loyalty.services.errors import InvalidInput, Refused
 from loyalty.services.ledger import append
+from loyalty.services.merchant_cache import merchant_rows
 from loyalty.services.rules import (
     check_cross_location,
 )
@@ -41,7 +41,8 @@ def _normalize_order_reference(reference):
     return reference or None
 
 
-def earn_points(card, amount_cents, *, context, order_reference=None, idempotency_key=None):
+def earn_points(card, amount_cents, *, context, order_reference=None, idempotency_key=None,
+                then=None):
     """Credit floor(amount x points per euro / 100) points; once per order reference."""
     order_reference = _normalize_order_reference(order_reference)
     if amount_cents is None or amount_cents <= 0:
@@ -78,7 +79,7 @@ def earn_points(card, amount_cents, *, context, order_reference=None, idempotenc
                       purchase_amount_cents=amount_cents, order_reference=order_reference)
 
     try:
-        return run_card_action(card, context, idempotency_key, action)
+        return run_card_action(card, context, idempotency_key, action, then=then)
     except IntegrityError as error:
         # Another card credited this order between our check and our insert: the unique
         # index is the last word (an idempotency-key clash was already replayed).
@@ -90,16 +91,14 @@ def earn_points(card, amount_cents, *, context, order_reference=None, idempotenc
         raise
 
 
-def redeem_reward(card, reward_id, *, context, idempotency_key=None):
+def redeem_reward(card, reward_id, *, context, idempotency_key=None, then=None):
     """Spend a catalogue reward's points; refused below the minimum or without enough points."""
 
     def action(card, program, staff_pin):
         _require_points(program)
         check_cross_location(card, context)
-        reward = db.session.scalar(
-            select(Reward).where(Reward.id == reward_id, Reward.program_id == program.id,
-                                 Reward.is_active.is_(True))
-        )
+        reward = next((r for r in merchant_rows(card.merchant_id).rewards
+                       if r.id == reward_id and r.program_id == program.id), None)
         if reward is None:
             raise Refused(_l("This reward is not available any more."))
         if card.points_balance < program.minimum_redemption_points:
@@ -119,7 +118,7 @@ def redeem_reward(card, reward_id, *, context, idempotency_key=None):
                       staff_pin=staff_pin, idempotency_key=idempotency_key,
                       reward_id=reward.id, reward_description=reward.name)
 
-    return run_card_action(card, context, idempotency_key, action)
+    return run_card_action(card, context, idempotency_key, action, then=then)
 
 
 def expire_points(now=None):

@@ -2,12 +2,12 @@
 from flask_babel import lazy_gettext as _l
 
 from loyalty.services.errors import Refused
-from loyalty.services.programs import loyalty_settings
+from loyalty.services.merchant_cache import merchant_rows
 
 
 def check_cross_location(card, context):
     """Refuse a redemption away from the card's home store when the merchant says so."""
-    settings = loyalty_settings(card.merchant_id)
+    settings = merchant_rows(card.merchant_id).settings
     if (
         not settings.allow_cross_location_redemption
         and card.enrolled_at_store_id is not None

@@ -25,41 +25,60 @@ def _require_stamps(program):
 MAX_STAMPS_AT_ONCE = 20
 
 
-def _standing_stamps(card, since):
-    """The card's ``stamp_earned`` rows since ``since`` with what each still stands for (what
+def _standing_stamps(card, since=None):
+    """The card's ``stamp_earned`` rows (since ``since``) with what each still stands for (what
     it gave minus what voids really took back: a shortfall took nothing, so it frees neither
     the cap nor the cooldown), newest first."""
     T, V = LoyaltyTransaction, aliased(LoyaltyTransaction)
     claimed = (select(func.coalesce(func.sum(-V.stamps_delta), 0))
                .where(V.related_transaction_id == T.id)
                .correlate(T).scalar_subquery())
-    return db.session.execute(
-        select(T.transaction_at, T.stamps_delta - claimed)
-        .where(T.card_id == card.id, T.transaction_type == TransactionType.STAMP_EARNED,
-               T.transaction_at >= since)
-        .order_by(T.transaction_at.desc())
-    ).all()
+    query = (select(T.transaction_at, T.stamps_delta - claimed)
+             .where(T.card_id == card.id, T.transaction_type == TransactionType.STAMP_EARNED)
+             .order_by(T.transaction_at.desc()))
+    if since is not None:
+        query = query.where(T.transaction_at >= since)
+    return db.session.execute(query).all()
+
+
+def stamps_given_today(card, timezone, now):
+    """Stamps that still stand from the merchant's local day of ``now``: kept on the card
+    (``stamps_today`` of ``stamps_day``); a card that has not counted a day yet (from before
+    the counter existed) counts this one from the ledger."""
+    day = clock.local_date(now, timezone)
+    if card.stamps_day == day:
+        return card.stamps_today
+    if card.stamps_day is None:
+        return sum(max(left, 0) for _at, left in
+                   _standing_stamps(card, clock.local_day_start(now, timezone)))
+    return 0
 
 
 def stamps_left_today(card, program, timezone, now):
     """How many more stamps the daily cap allows today (merchant's local day); a voided stamp
     does not count."""
-    given = sum(max(left, 0) for _at, left in
-                _standing_stamps(card, clock.local_day_start(now, timezone)))
-    return max(program.max_stamps_per_day - given, 0)
+    return max(program.max_stamps_per_day - stamps_given_today(card, timezone, now), 0)
 
 
-def _cooldown_ends(card, program, now):
-    """When the cooldown after the last stamp that still stands ends, or None: voiding the
-    stamp that started it lifts it."""
-    if not program.cooldown_minutes:
+def _cooldown_ends(card, program):
+    """When the cooldown after the last stamp that still stands ends, or None."""
+    if not program.cooldown_minutes or card.last_stamp_at is None:
         return None
-    window = timedelta(minutes=program.cooldown_minutes)
-    standing = [at for at, left in _standing_stamps(card, now - window) if left > 0]
-    return standing[0] + window if standing else None
+    return card.last_stamp_at + timedelta(minutes=program.cooldown_minutes)
 
 
-def add_stamp(card, *, context, idempotency_key=None, quantity=1):
+def stamps_voided(card, original, taken, timezone):
+    """Keep the card's day count and last stamp true after a void took ``taken`` stamps of
+    ``original`` back: the cap and the cooldown count only stamps that still stand."""
+    if not taken:
+        return
+    if card.stamps_day == clock.local_date(original.transaction_at, timezone):
+        card.stamps_today = max(card.stamps_today - taken, 0)
+    standing = next((at for at, left in _standing_stamps(card) if left > 0), None)
+    card.last_stamp_at = standing
+
+
+def add_stamp(card, *, context, idempotency_key=None, quantity=1, then=None):
     """``quantity`` stamps in one ledger row, unless the cooldown or the daily cap (merchant's
     local day) says no."""
     if not 1 <= quantity <= MAX_STAMPS_AT_ONCE:
@@ -69,7 +88,7 @@ def add_stamp(card, *, context, idempotency_key=None, quantity=1):
         _require_stamps(program)
         now = clock.now()
         timezone = db.session.get(Merchant, card.merchant_id).timezone
-        ready_at = _cooldown_ends(card, program, now)
+        ready_at = _cooldown_ends(card, program)
         if ready_at is not None and now < ready_at:
             minutes_left = max(1, int((ready_at - now).total_seconds() + 59) // 60)
             raise Refused(
@@ -79,7 +98,8 @@ def add_stamp(card, *, context, idempotency_key=None, quantity=1):
                    time=clock.local_time_label(ready_at, timezone)),
                 ready_at=ready_at,
             )
-        left = stamps_left_today(card, program, timezone, now)
+        given = stamps_given_today(card, timezone, now)
+        left = max(program.max_stamps_per_day - given, 0)
         if left == 0:
             raise Refused(
                 _l("This card already got %(count)s stamps today, the daily limit. "
@@ -89,15 +109,16 @@ def add_stamp(card, *, context, idempotency_key=None, quantity=1):
         if quantity > left:
             raise Refused(_l("Only %(left)s more stamps are possible on this card today.",
                              left=left))
+        card.stamps_day, card.stamps_today = clock.local_date(now, timezone), given + quantity
         card.last_stamp_at = now
         card.last_activity_at = now
         return append(card, TransactionType.STAMP_EARNED, context, stamps=quantity,
                       staff_pin=staff_pin, idempotency_key=idempotency_key)
 
-    return run_card_action(card, context, idempotency_key, action)
+    return run_card_action(card, context, idempotency_key, action, then=then)
 
 
-def redeem_stamp_reward(card, *, context, idempotency_key=None):
+def redeem_stamp_reward(card, *, context, idempotency_key=None, then=None):
     """Exchange ``stamps_target`` stamps for the reward."""
 
     def action(card, program, staff_pin):
@@ -116,4 +137,4 @@ def redeem_stamp_reward(card, *, context, idempotency_key=None):
                       idempotency_key=idempotency_key,
                       reward_description=program.stamp_reward_description)
 
-    return run_card_action(card, context, idempotency_key, action)
+    return run_card_action(card, context, idempotency_key, action, then=then)

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from loyalty import clock
 
 from loyalty.extensions import db
-from loyalty.models import LoyaltyTransaction, TransactionType
+from loyalty.models import LoyaltyTransaction, Merchant, TransactionType
 from loyalty.services.actions import run_card_action
 from loyalty.services.errors import NotFound, Refused
 from loyalty.services.ledger import already_voided, append
-from loyalty.services.programs import loyalty_settings
+from loyalty.services.merchant_cache import merchant_rows
+from loyalty.services.stamps import stamps_voided
 
 #: original type -> (void type, the card's balance attribute, the ledger delta attribute)
 VOIDABLE = {
@@ -34,7 +35,7 @@ NOT_VOIDABLE = _l("This transaction cannot be voided: pick a purchase, stamp or 
 
 
 def _original(card, original_id, earn_type=None, *, any_age=False):
-    settings = loyalty_settings(card.merchant_id)
+    settings = merchant_rows(card.merchant_id).settings
     if not settings.allow_voids:
         raise Refused(_l("Voids are turned off for this shop. Ask the owner to adjust the card."))
     query = select(LoyaltyTransaction).where(
@@ -78,7 +79,7 @@ def _amounts(original, gave, requested, balance):
 
 
 def void_transaction(card, original_id, *, amount=None, earn_type=None, context,
-                     idempotency_key=None, notes=None, any_age=False):
+                     idempotency_key=None, notes=None, any_age=False, then=None):
     """Take back (part of) a purchase's points or a stamp of this card, or undo a reward it
     was given, under the card's lock. Rows older than the merchant's void window need
     ``any_age`` (a manager or owner acts)."""
@@ -91,11 +92,15 @@ def void_transaction(card, original_id, *, amount=None, earn_type=None, context,
         change = -taken if original.transaction_type not in REWARDS else taken
         change = {"points": change} if delta == "points_delta" else {"stamps": change}
         card.last_activity_at = clock.now()  # a return counts as activity for expiry
-        return append(card, void_type, context, staff_pin=staff_pin,
-                      idempotency_key=idempotency_key, related_transaction_id=original.id,
-                      void_shortfall=shortfall, notes=notes, **change)
+        row = append(card, void_type, context, staff_pin=staff_pin,
+                     idempotency_key=idempotency_key, related_transaction_id=original.id,
+                     void_shortfall=shortfall, notes=notes, **change)
+        if void_type == TransactionType.STAMP_VOIDED:
+            timezone = db.session.get(Merchant, card.merchant_id).timezone
+            stamps_voided(card, original, taken, timezone)
+        return row
 
-    return run_card_action(card, context, idempotency_key, action)
+    return run_card_action(card, context, idempotency_key, action, then=then)
 
 
 def void_points(card, original_id, *, points=None, context, idempotency_key=None, notes=None,

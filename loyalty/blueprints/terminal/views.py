@@ -41,9 +41,10 @@ from loyalty.services.errors import (
     PinRequired,
     WrongPin,
 )
+from loyalty.services.actions import CardRef
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points, redeem_reward
-from loyalty.services.programs import program_with_rewards
+from loyalty.services.merchant_cache import merchant_rows
 from loyalty.services.stamps import add_stamp, redeem_stamp_reward, stamps_left_today
 from loyalty.services.voids import void_transaction
 from loyalty.tenancy import current_merchant, roles_required, scoped, tenancy
@@ -162,20 +163,15 @@ def _can_manage():
 
 
 def _program():
-    """The merchant's program (with its active rewards), loaded once per request."""
-    if "terminal_program" not in g:
-        g.terminal_program, g.terminal_rewards = program_with_rewards(current_merchant.id)
-    return g.terminal_program
+    """The merchant's program: the worker's copy while the owner has not changed it."""
+    return merchant_rows(current_merchant.id).program
 
 
-def _summary(card):
-    return summarize_card(card, program=_program(), rewards=g.terminal_rewards)
-
-
-def _render(store, *, card=None, results=None, query="", banner=None, banner_kind="success",
-            status=200):
+def _render(store, *, card=None, summary=None, results=None, query="", banner=None,
+            banner_kind="success", status=200):
     program = _program()
-    summary = _summary(card) if card is not None else None
+    if summary is None and card is not None:
+        summary = summarize_card(card)
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
                   timezone=current_merchant.timezone,
@@ -271,7 +267,7 @@ def _render_sheet(store, card, kind, form, *, error=None, locked=None, notice=No
         form.staff_pin_id.data = remembered if remembered in ids else (ids[0] if len(ids) == 1 else None)
     stamps_left = (stamps_left_today(card, _program(), current_merchant.timezone, clock.now())
                    if kind == "stamp" and _program() is not None and _program().has_stamps else 0)
-    values = dict(store=store, summary=_summary(card), kind=kind, stamps_left=stamps_left,
+    values = dict(store=store, summary=summarize_card(card), kind=kind, stamps_left=stamps_left,
                   form=form, error=error, locked=locked, notice=notice, program=_program(),
                   merchant_currency=current_merchant.currency, staff=staff,
                   timezone=current_merchant.timezone)
@@ -298,14 +294,17 @@ def _checked(tried, run):
 
 
 def _act(card_id, kind, run):
-    """Validate the action's form, run the service once, answer with the updated panel."""
+    """Validate the action's form, run the service once, answer with the updated panel.
+
+    The card is first read under the action's lock, with the panel read in the same
+    transaction; it is read on its own only to answer a refusal."""
     store, redirect_response = _store_or_redirect()
     if redirect_response:
         return redirect_response
-    card = _card_or_404(card_id)
     form = SHEETS[kind]()
     if not form.validate_on_submit():
-        return _render_sheet(store, card, kind, form, status=422)
+        return _render_sheet(store, _card_or_404(card_id), kind, form, status=422)
+    card = CardRef(card_id, current_merchant.id)
     budgets = pin_budgets(request.remote_addr) if form.pin.data else []
     try:
         with attempt(budgets) as tried:  # counted before the PIN is checked
@@ -314,18 +313,21 @@ def _act(card_id, kind, run):
         message = ngettext(
             "Too many wrong PINs on this terminal. Try again in %(num)d minute.",
             "Too many wrong PINs on this terminal. Try again in %(num)d minutes.", pause.minutes)
-        return _render_sheet(store, card, kind, form, error=message, status=429)
+        return _render_sheet(store, _card_or_404(card_id), kind, form, error=message, status=429)
     except PIN_ERRORS as refusal:
         locked = form.staff_pin_id.data if isinstance(refusal, PinLocked) else None
-        return _render_sheet(store, card, kind, form, error=str(refusal.message), locked=locked,
+        return _render_sheet(store, _card_or_404(card_id), kind, form,
+                             error=str(refusal.message), locked=locked,
                              status=refusal.status_code)
+    except CardNotFound:
+        abort(404)
     except DomainError as refusal:  # a refusal, or a reward/transaction not found: say which
-        return _render(store, card=card, banner=str(refusal.message), banner_kind="error",
-                       status=refusal.status_code)
+        return _render(store, card=_card_or_404(card_id), banner=str(refusal.message),
+                       banner_kind="error", status=refusal.status_code)
     if result.transaction.staff_pin_id:
         session[LAST_STAFF] = result.transaction.staff_pin_id
     message = result_message(result.transaction, _program())
-    return _render(store, card=result.card, banner=message)
+    return _render(store, card=result.card, summary=result.extra.get("then"), banner=message)
 
 
 @bp.route("/cards/<int:card_id>/stamp", methods=["POST"])
@@ -333,14 +335,14 @@ def _act(card_id, kind, run):
 def stamp(card_id):
     return _act(card_id, "stamp", lambda card, form, ctx: add_stamp(
         card, context=ctx, idempotency_key=form.idempotency_key.data,
-        quantity=form.quantity.data or 1))
+        quantity=form.quantity.data or 1, then=summarize_card))
 
 
 @bp.route("/cards/<int:card_id>/redeem-stamps", methods=["POST"])
 @roles_required(*STAFF_ROLES)
 def redeem_stamps(card_id):
     return _act(card_id, "redeem-stamps", lambda card, form, ctx: redeem_stamp_reward(
-        card, context=ctx, idempotency_key=form.idempotency_key.data))
+        card, context=ctx, idempotency_key=form.idempotency_key.data, then=summarize_card))
 
 
 @bp.route("/cards/<int:card_id>/earn", methods=["POST"])
@@ -348,14 +350,15 @@ def redeem_stamps(card_id):
 def earn(card_id):
     return _act(card_id, "earn", lambda card, form, ctx: earn_points(
         card, form.amount_cents, context=ctx, order_reference=form.order_reference.data,
-        idempotency_key=form.idempotency_key.data))
+        idempotency_key=form.idempotency_key.data, then=summarize_card))
 
 
 @bp.route("/cards/<int:card_id>/redeem", methods=["POST"])
 @roles_required(*STAFF_ROLES)
 def redeem(card_id):
     return _act(card_id, "redeem", lambda card, form, ctx: redeem_reward(
-        card, form.reward_id.data, context=ctx, idempotency_key=form.idempotency_key.data))
+        card, form.reward_id.data, context=ctx, idempotency_key=form.idempotency_key.data,
+        then=summarize_card))
 
 
 @bp.route("/cards/<int:card_id>/void", methods=["POST"])
@@ -363,7 +366,7 @@ def redeem(card_id):
 def void(card_id):
     return _act(card_id, "void", lambda card, form, ctx: void_transaction(
         card, form.transaction_id.data, amount=form.amount.data, context=ctx,
-        idempotency_key=form.idempotency_key.data, any_age=_can_manage()))
+        idempotency_key=form.idempotency_key.data, any_age=_can_manage(), then=summarize_card))
 
 
 @bp.route("/enroll", methods=["GET", "POST"])
