@@ -12,14 +12,15 @@ from loyalty.config import DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
 from loyalty.errors import register_errorhandlers
 from loyalty.extensions import (
+    attempt_counters,
     babel,
     csrf,
     db,
-    limiter,
     login_manager,
     migrate,
     redis_client,
 )
+from loyalty.i18n import install_template_gettext
 from loyalty.services import sessions
 from loyalty.tenancy import tenancy
 
@@ -93,7 +94,8 @@ def register_extensions(app):
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    limiter.init_app(app)
+    install_template_gettext(app)
+    attempt_counters.init_app(app)
     redis_client.init_app(app)
 
 

@@ -83,7 +83,6 @@ class Config:
         self.PIN_BCRYPT_ROUNDS = _int("PIN_BCRYPT_ROUNDS", 10)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "loyalty")
-        self.RATELIMIT_HEADERS_ENABLED = False
         # Failed sign-ins, counted before the password is checked: for one account from one
         # address, for one account from anywhere, and a much larger ceiling for one address
         # (a shop's router: a colleague's typos must not lock the owner out).

@@ -1,12 +1,11 @@
 """Every Flask extension is created here, unbound; ``create_app`` binds them."""
 from flask import current_app
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import storage_from_string
 from redis import Redis
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -30,7 +29,27 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+
+
+class AttemptCounters:
+    """Where the attempt budgets (``throttle.py``) count: the ``limits`` library's storage,
+    Redis when configured (shared by every worker), else this process's memory. Only a
+    sign-in or a PIN touches it; no other request pays for it."""
+
+    def init_app(self, app):
+        app.extensions["attempt_counters"] = storage_from_string(
+            app.config["RATELIMIT_STORAGE_URI"])
+
+    @property
+    def storage(self):
+        return current_app.extensions["attempt_counters"]
+
+    def reset(self):
+        """Forget every count (tests start each one clean)."""
+        self.storage.reset()
+
+
+attempt_counters = AttemptCounters()
 
 
 class RedisClient:

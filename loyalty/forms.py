@@ -19,6 +19,7 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import BooleanField, HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Regexp, ValidationError
 
+from loyalty.i18n import wtforms_translations
 from loyalty.models import MAX_ID
 
 #: What a person sees when a hidden field of a form came back missing or altered.
@@ -44,6 +45,9 @@ class Form(FlaskForm):
     """
 
     class Meta:
+        def get_translations(self, form):
+            return wtforms_translations
+
         def wrap_formdata(self, form, formdata):
             if formdata is not _Auto:
                 return formdata

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from flask import current_app
 from limits import parse
 
-from loyalty.extensions import limiter
+from loyalty.extensions import attempt_counters
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,12 @@ class Attempt:
 def _take(budget):
     """One unit of ``budget``: (granted, window)."""
     window = budget.window()
-    count = limiter.storage.incr(budget.storage_key(window), budget.period, amount=1)
+    count = attempt_counters.storage.incr(budget.storage_key(window), budget.period, amount=1)
     return count <= budget.item.amount, window
 
 
 def _give_back(lent):
-    storage = limiter.storage
+    storage = attempt_counters.storage
     for budget, window in lent:
         key = budget.storage_key(window)
         if storage.get(key) > 0 and storage.incr(key, budget.period, amount=-1) < 0:

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from loyalty import clock, create_app
 from loyalty.config import normalize_database_url
-from loyalty.extensions import db, limiter
+from loyalty.extensions import attempt_counters, db
 from loyalty.services.ledger import ActionContext
 from tests import factories
 
@@ -112,7 +112,7 @@ def make_app(database_url):
         app = create_app({**_base_config(database_url), **overrides})
         app.test_client_class = RequestScopedClient
         with app.app_context():
-            limiter.reset()  # counters live in Redis on the PostgreSQL run: start each test clean
+            attempt_counters.reset()  # counters live in Redis on the PostgreSQL run: start each test clean
         apps.append(app)
         return app
 

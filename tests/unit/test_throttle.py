@@ -1,7 +1,7 @@
 """Attempt budgets: counted before the check, given back on success, never below zero."""
 import pytest
 
-from loyalty.extensions import limiter
+from loyalty.extensions import attempt_counters
 from loyalty.throttle import Budget, TooManyAttempts, attempt, spend
 
 
@@ -13,7 +13,7 @@ def budget(make_app):
 
 
 def _count(budget, window=None):
-    return limiter.storage.get(budget.storage_key(budget.window() if window is None else window))
+    return attempt_counters.storage.get(budget.storage_key(budget.window() if window is None else window))
 
 
 def test_failures_use_the_budget_up_and_the_refusal_says_how_long(budget):
@@ -36,7 +36,7 @@ def test_a_unit_lent_by_an_ended_window_is_not_given_back(budget, monkeypatch):
     """Giving back into the next window would let an attacker straddle windows for extra tries."""
     with attempt([budget]) as tried:
         lent_from = budget.window()
-        limiter.storage.clear(budget.storage_key(lent_from))  # that window ends during the check
+        attempt_counters.storage.clear(budget.storage_key(lent_from))  # that window ends during the check
         monkeypatch.setattr(Budget, "window", lambda self: lent_from + 1)
         with attempt([budget]):
             pass  # a failure in the new window

@@ -1,8 +1,6 @@
 """The result banner's words for each kind of ledger row."""
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
-
+from loyalty.i18n import N_, ngettext
+from loyalty.i18n import gettext as _
 from loyalty.models import TransactionType
 
 
@@ -49,27 +47,27 @@ def result_message(transaction, program):
 
 
 TRANSACTION_LABELS = {
-    TransactionType.CARD_CREATED: _l("Card created"),
-    TransactionType.CARD_DEACTIVATED: _l("Card deactivated"),
-    TransactionType.CARD_REACTIVATED: _l("Card reactivated"),
-    TransactionType.STAMP_EARNED: _l("Stamp"),
-    TransactionType.STAMP_REDEEMED: _l("Stamp reward"),
-    TransactionType.STAMP_VOIDED: _l("Stamp voided"),
-    TransactionType.STAMP_ADJUSTED: _l("Stamps adjusted"),
-    TransactionType.WELCOME_BONUS: _l("Welcome bonus"),
-    TransactionType.POINTS_EARNED: _l("Purchase"),
-    TransactionType.POINTS_REDEEMED: _l("Reward"),
-    TransactionType.POINTS_VOIDED: _l("Return"),
-    TransactionType.POINTS_ADJUSTED: _l("Points adjusted"),
-    TransactionType.POINTS_EXPIRED: _l("Points expired"),
-    TransactionType.STAMP_REWARD_VOIDED: _l("Stamp reward undone"),
-    TransactionType.POINTS_REWARD_VOIDED: _l("Reward undone"),
+    TransactionType.CARD_CREATED: N_("Card created"),
+    TransactionType.CARD_DEACTIVATED: N_("Card deactivated"),
+    TransactionType.CARD_REACTIVATED: N_("Card reactivated"),
+    TransactionType.STAMP_EARNED: N_("Stamp"),
+    TransactionType.STAMP_REDEEMED: N_("Stamp reward"),
+    TransactionType.STAMP_VOIDED: N_("Stamp voided"),
+    TransactionType.STAMP_ADJUSTED: N_("Stamps adjusted"),
+    TransactionType.WELCOME_BONUS: N_("Welcome bonus"),
+    TransactionType.POINTS_EARNED: N_("Purchase"),
+    TransactionType.POINTS_REDEEMED: N_("Reward"),
+    TransactionType.POINTS_VOIDED: N_("Return"),
+    TransactionType.POINTS_ADJUSTED: N_("Points adjusted"),
+    TransactionType.POINTS_EXPIRED: N_("Points expired"),
+    TransactionType.STAMP_REWARD_VOIDED: N_("Stamp reward undone"),
+    TransactionType.POINTS_REWARD_VOIDED: N_("Reward undone"),
 }
 
 
 def transaction_label(kind):
     label = TRANSACTION_LABELS.get(kind)
-    return str(label) if label is not None else str(kind)
+    return _(label) if label is not None else str(kind)
 
 
 def delta_label(transaction):
