@@ -1,41 +1,47 @@
-"""The least a request can do on this stack: Flask + Flask-SQLAlchemy (psycopg 3) on PostgreSQL,
-``FLOOR_QUERIES`` primary-key SELECTs of a three-column row and a precompiled one-line template.
+"""The least a request can do on this machine's stack: Flask and plain psycopg 3 (no ORM, no
+sign-in, session, CSRF, template engine or business rules) behind gunicorn, on the same
+PostgreSQL. Run by stack_floor.py; what it costs per request is a floor under any page of the
+app that answers the same way.
 
-No sign-in, session, CSRF, rate limit, writes or business rules: what it serves per second is
-an upper bound for any page of the app that issues as many statements. Run by stack_floor.py.
+    GET /            nothing but Flask
+    GET /find/<id>   one primary-key SELECT, a line of HTML
+    POST /stamp/<id> a stamp in one statement: the card's count goes up and a ledger row is
+                     written (UPDATE ... RETURNING inside an INSERT, autocommit)
 """
 import os
 
+import psycopg
 from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Mapped, mapped_column
+from markupsafe import escape
 
 app = Flask(__name__)
-app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["FLOOR_DATABASE_URL"]
-db = SQLAlchemy(app)
-QUERIES = int(os.environ.get("FLOOR_QUERIES", "1"))
+#: One connection per worker process (gunicorn imports this module in each worker), opened
+#: before the first request, as the app's warm-up opens its pool.
+_connection = psycopg.connect(os.environ["FLOOR_DATABASE_URL"], autocommit=True)
 
 
-class Row(db.Model):
-    __tablename__ = "floor_rows"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    label: Mapped[str]
-    count: Mapped[int]
-
-
-BY_ID = select(Row).where(Row.id == bindparam("id"))
-PAGE = app.jinja_env.from_string("<p>{{ row.label }}: {{ row.count }}</p>")
-
-
-@app.get("/healthz")
-def healthz():
-    return "ok"
+def connection():
+    return _connection
 
 
 @app.get("/")
-def page():
-    row = None
-    for offset in range(QUERIES):
-        row = db.session.scalars(BY_ID, {"id": 1 + offset}).first()
-    return PAGE.render(row=row)
+@app.get("/healthz")
+def empty():
+    return "ok"
+
+
+@app.get("/find/<int:card_id>")
+def find(card_id):
+    row = connection().execute(
+        "SELECT id, label, stamps FROM floor_cards WHERE id = %s", (card_id,)).fetchone()
+    return f"<p>{escape(row[1])}: {row[2]} stamps</p>"
+
+
+@app.post("/stamp/<int:card_id>")
+def stamp(card_id):
+    row = connection().execute(
+        "WITH card AS (UPDATE floor_cards SET stamps = stamps + 1 WHERE id = %s"
+        " RETURNING id, stamps)"
+        " INSERT INTO floor_ledger (card_id, stamps_after) SELECT id, stamps FROM card"
+        " RETURNING stamps_after", (card_id,)).fetchone()
+    return f"<p>Stamp added: {row[0]}</p>"

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import aliased, load_only
+from sqlalchemy.orm import aliased
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyTransaction, TransactionType
@@ -59,8 +59,6 @@ def _recent_statement():
     )
     return (
         select(T, claimed)
-        .options(load_only(T.id, T.card_id, T.transaction_type, T.stamps_delta, T.points_delta,
-                           T.transaction_at, T.reward_description))  # what the panel shows
         .where(T.card_id == bindparam("card_id"))
         .order_by(T.transaction_at.desc(), T.id.desc())
         .limit(bindparam("limit"))

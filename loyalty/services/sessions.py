@@ -13,12 +13,12 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, exists, or_, select, update
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload
 
 from loyalty import clock
 from loyalty.database import in_write_transaction, write_transaction
 from loyalty.extensions import db
-from loyalty.models import Membership, Store, User, UserSession
+from loyalty.models import Membership, User, UserSession
 
 #: How often a live session's ``last_seen_at`` is written: one UPDATE per person per few
 #: minutes, not one per request.
@@ -63,19 +63,8 @@ def _session_user_statement():
             UserSession.last_seen_at > bindparam("seen_after"),
         )
         .options(
-            # This runs on every request: only the columns a request uses (others load on
-            # first use, e.g. the password hash when it is changed).
-            load_only(User.id, User.email, User.name, User.preferred_locale,
-                      User.is_platform_admin, User.deleted_at),
-            load_only(UserSession.id, UserSession.last_seen_at),
-            joinedload(User.memberships)
-            .load_only(Membership.merchant_id, Membership.store_id, Membership.role,
-                       Membership.deleted_at)
-            .joinedload(Membership.merchant, innerjoin=True),
-            joinedload(User.memberships)
-            .joinedload(Membership.store)
-            .load_only(Store.merchant_id, Store.name, Store.code, Store.is_active,
-                       Store.deleted_at),
+            joinedload(User.memberships).joinedload(Membership.merchant, innerjoin=True),
+            joinedload(User.memberships).joinedload(Membership.store),
         )
     )
 
