@@ -1,5 +1,6 @@
 """Column types and mixins shared by every aggregate, and the global soft-delete filter."""
 import uuid
+import weakref
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, event, select, text, update
@@ -77,6 +78,19 @@ _LIVE_ROWS_ONLY = with_loader_criteria(
 )
 
 
+#: statement -> the same statement showing live rows only. A statement built once (the hot
+#: paths keep theirs) then keeps one live twin, whose cache key SQLAlchemy computes once
+#: instead of on every execution (a tenth of a counter request's CPU before).
+_LIVE_TWINS = weakref.WeakKeyDictionary()
+
+
+def _live_rows_only(statement):
+    twin = _LIVE_TWINS.get(statement)
+    if twin is None:
+        twin = _LIVE_TWINS[statement] = statement.options(_LIVE_ROWS_ONLY)
+    return twin
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _hide_soft_deleted(execute_state):
     if (
@@ -85,7 +99,7 @@ def _hide_soft_deleted(execute_state):
         and not execute_state.is_relationship_load
         and not execute_state.execution_options.get("include_deleted", False)
     ):
-        execute_state.statement = execute_state.statement.options(_LIVE_ROWS_ONLY)
+        execute_state.statement = _live_rows_only(execute_state.statement)
 
 
 #: Indexes over sort expressions (DESC, NULLS LAST): database reflection cannot describe them

@@ -4,9 +4,10 @@ Every balance change goes through ``append`` on a card the caller has locked (``
 inside ``write_transaction``), so the card row and its ledger row are written together.
 """
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from loyalty import clock
@@ -48,19 +49,34 @@ class ActionResult:
     extra: dict = field(default_factory=dict)
 
 
+@cache
+def _lock_statement():
+    return (
+        select(LoyaltyCard)
+        .where(LoyaltyCard.id == bindparam("card_id"),
+               LoyaltyCard.merchant_id == bindparam("merchant_id"))
+        .options(joinedload(LoyaltyCard.customer))  # kept for the page after; may be deleted
+        .with_for_update(of=LoyaltyCard)
+        .execution_options(populate_existing=True)
+    )
+
+
 def lock_card(card_id, merchant_id):
     """Read the merchant's live card holding its row lock (``FOR UPDATE``; SQLite holds the
     write lock), or raise CardNotFound."""
     card = card_id is not None and 0 < card_id <= MAX_ID and db.session.scalars(
-        select(LoyaltyCard)
-        .where(LoyaltyCard.id == card_id, LoyaltyCard.merchant_id == merchant_id)
-        .options(joinedload(LoyaltyCard.customer))  # kept for the page after; may be deleted
-        .with_for_update(of=LoyaltyCard)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+        _lock_statement(), {"card_id": card_id, "merchant_id": merchant_id}).one_or_none()
     if not card:
         raise CardNotFound(NO_CARD)
     return card
+
+
+@cache
+def _replay_statement():
+    return select(LoyaltyTransaction).where(
+        LoyaltyTransaction.merchant_id == bindparam("merchant_id"),
+        LoyaltyTransaction.idempotency_key == bindparam("key"),
+    )
 
 
 def find_replay(merchant_id, idempotency_key, card_id=None):
@@ -70,12 +86,8 @@ def find_replay(merchant_id, idempotency_key, card_id=None):
     """
     if not idempotency_key:
         return None
-    previous = db.session.scalar(
-        select(LoyaltyTransaction).where(
-            LoyaltyTransaction.merchant_id == merchant_id,
-            LoyaltyTransaction.idempotency_key == idempotency_key,
-        )
-    )
+    previous = db.session.scalar(_replay_statement(),
+                                 {"merchant_id": merchant_id, "key": idempotency_key})
     if previous is not None and card_id is not None and previous.card_id != card_id:
         raise Conflict(_l("This form was already used for another card. Open the card again."))
     return previous
