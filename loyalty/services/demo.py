@@ -41,7 +41,9 @@ MERCHANTS = [
             "primary_color": "#5b3a29", "secondary_color": "#f4e9dc",
         },
         "rewards": [],
-        "pins": [("GARE", "Tom", "1234"), ("KIRCH", "Lisa", "2345")],
+        # (store, name, PIN, a manager PIN that unlocks a locked PIN at the terminal)
+        "pins": [("GARE", "Tom", "1234", False), ("KIRCH", "Lisa", "2345", True),
+                 ("GARE", "Anna", "9876", True)],
         "customers": [("Marie Hoffmann", "marie@example.lu", "+352 621 100 001", "fr"),
                       ("Paul Wagner", "paul@example.lu", "+352 621 100 002", "lb"),
                       ("Sophie Klein", "sophie@example.lu", None, "de"),
@@ -65,7 +67,8 @@ MERCHANTS = [
         },
         "rewards": [("Croissant", 60), ("Pain au chocolat", 80), ("Baguette", 120),
                     ("Fruit tart", 300), ("Birthday cake", 1500)],
-        "pins": [("CENTRE", "Claire", "1111"), ("ESCH", "Luca", "2222"), ("DIEK", "Marc", "3333")],
+        "pins": [("CENTRE", "Claire", "1111", False), ("ESCH", "Luca", "2222", False),
+                 ("DIEK", "Marc", "3333", True), ("CENTRE", "Marc", "4321", True)],
         "customers": [("Nora Schroeder", "nora@example.lu", "+352 691 200 001", "de"),
                       ("Luc Thill", "luc@example.lu", None, "lb"),
                       ("Emma Dupont", "emma@example.fr", "+33 6 12 34 56 78", "fr"),
@@ -110,8 +113,10 @@ def _program(merchant, spec, stores, history_days):
                                       **fields)
     for name, cost in spec["rewards"]:
         programs.add_reward(program, name, cost)
-    for code, name, pin in spec["pins"]:
-        staff_pins.create_staff_pin(merchant, stores[code], name, pin)
+    for code, name, pin, manager in spec["pins"]:
+        staff_pin = staff_pins.create_staff_pin(merchant, stores[code], name, pin)
+        if manager:
+            staff_pins.update_staff_pin(staff_pin, name, can_unlock=True)
     _history(merchant, program, list(stores.values()), spec, history_days)
     # History is written without PINs; from now on the counter asks for one.
     programs.update_program(program, require_staff_pin=True)

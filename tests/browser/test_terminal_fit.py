@@ -15,6 +15,12 @@ pytestmark = pytest.mark.browser
 HEIGHT = 800
 
 
+def _as(page, name, pin):
+    """Pick the staff member (the store has a manager PIN too), then type the PIN."""
+    page.click(f".chip:has-text('{name}')")
+    _type_pin(page, pin)
+
+
 def _confirm_is_on_screen(page, label):
     page.wait_for_selector(".sheet button[type=submit]")
     box = page.locator(".sheet button[type=submit]").bounding_box()
@@ -34,7 +40,7 @@ def test_the_bakerys_sheets_fit_even_after_a_wrong_pin(tablet, live_server):
     tablet.click("text=Earn points")
     _confirm_is_on_screen(tablet, "earn")
     tablet.click(".amount-entry .key[data-key='5']")
-    _type_pin(tablet, "9999")
+    _as(tablet, "Claire", "9999")
     tablet.click(".sheet button[type=submit]")
     tablet.wait_for_selector(".sheet .banner-error")
     _confirm_is_on_screen(tablet, "earn-wrong-pin")
@@ -67,8 +73,57 @@ def test_a_result_does_not_move_the_buttons(tablet, live_server):
     tablet.click("text=Earn points")
     for key in "12":
         tablet.click(f".amount-entry .key[data-key='{key}']")
-    _type_pin(tablet, "1111")
+    _as(tablet, "Claire", "1111")
     tablet.click(".sheet button[type=submit]")
     tablet.wait_for_selector(".banner-success")
     tablet.shot("result")
     assert tablet.locator("text=Earn points").bounding_box() == before
+
+
+def test_a_locked_pin_is_unlocked_at_the_counter_on_a_sheet_that_fits(tablet, live_server):
+    _id, number = _card_of(live_server.app, "nora@example.lu")
+    _sign_in(tablet, BAKERY_STAFF)
+    _open_card(tablet, number)
+    tablet.click("text=Earn points")
+    tablet.click(".amount-entry .key[data-key='5']")
+    tablet.click(".chip:has-text('Claire')")
+    for _ in range(5):
+        tablet.fill("#pin", "")
+        _type_pin(tablet, "9999")
+        tablet.click(".sheet button[type=submit]")
+        tablet.wait_for_selector(".sheet .banner-error")
+    assert "A manager or the owner can unlock it here" in tablet.text_content(".sheet .banner-error")
+    tablet.click("[data-testid=open-unlock]")
+    tablet.wait_for_selector("#unlock-title")
+    _confirm_is_on_screen(tablet, "unlock")
+    tablet.click(".chip:has-text('Marc')")
+    _type_pin(tablet, "4321")
+    tablet.click(".sheet button[type=submit]")
+    tablet.wait_for_selector(".sheet .banner-success")
+    assert "Claire's PIN works again." in tablet.text_content(".sheet .banner-success")
+    _confirm_is_on_screen(tablet, "earn-after-unlock")
+    tablet.click(".amount-entry .key[data-key='5']")
+    _type_pin(tablet, "1111")
+    tablet.click(".sheet button[type=submit]")
+    tablet.wait_for_selector(".card-panel > .banner-success")
+    assert "50 points added." in tablet.text_content(".card-panel > .banner-success")
+
+
+def test_a_redeemed_reward_is_undone_from_the_history(tablet, live_server):
+    _id, number = _card_of(live_server.app, "nora@example.lu")
+    _sign_in(tablet, BAKERY_STAFF)
+    _open_card(tablet, number)
+    tablet.click(".rewards .button >> nth=0")
+    _as(tablet, "Claire", "1111")
+    tablet.click(".sheet button[type=submit]")
+    tablet.wait_for_selector(".card-panel > .banner-success")
+    balance = int(tablet.text_content("[data-testid=points-balance]"))
+    tablet.click(".history button:has-text('Undo') >> nth=0")
+    tablet.wait_for_selector(".sheet")
+    assert tablet.locator(".sheet [data-keypad-for=void-amount]").count() == 0  # undone whole
+    assert "The reward counts as not given." in tablet.text_content(".sheet")
+    _confirm_is_on_screen(tablet, "undo")
+    _as(tablet, "Claire", "1111")
+    tablet.click(".sheet button[type=submit]")
+    tablet.wait_for_selector(".card-panel > .banner-success:has-text('Reward undone')")
+    assert int(tablet.text_content("[data-testid=points-balance]")) > balance

@@ -60,6 +60,7 @@ def test_find_a_card_by_number_and_add_a_stamp_with_the_pin(tablet, live_server)
     tablet.shot("card")
     tablet.click("text=Add stamp")
     tablet.wait_for_selector(".pinpad")
+    tablet.click(".chip:has-text('Tom')")  # the store has a manager PIN too
     _type_pin(tablet, "1234")
     tablet.shot("pin-pad")
     tablet.click(".sheet button[type=submit]")
@@ -116,6 +117,7 @@ def test_earn_points_with_the_keypad_and_redeem_a_reward(tablet, live_server):
     for key in "12.50":
         tablet.click(f".amount-entry .key[data-key='{key}']")
     assert tablet.input_value("#amount") == "12.50"
+    tablet.click(".chip:has-text('Claire')")  # the store has a manager PIN too
     _type_pin(tablet, "1111")
     tablet.shot("keypad")
     tablet.click(".sheet button[type=submit]")
