@@ -43,14 +43,14 @@ def _standing_stamps(card, since=None):
 
 def stamps_given_today(card, timezone, now):
     """Stamps that still stand from the merchant's local day of ``now``: kept on the card
-    (``stamps_today`` of ``stamps_day``); a card that has not counted a day yet (from before
-    the counter existed) counts this one from the ledger."""
+    (``stamps_today`` of ``stamps_day``); a card stamped today before the counter existed
+    counts its day from the ledger, once."""
     day = clock.local_date(now, timezone)
     if card.stamps_day == day:
         return card.stamps_today
-    if card.stamps_day is None:
-        return sum(max(left, 0) for _at, left in
-                   _standing_stamps(card, clock.local_day_start(now, timezone)))
+    day_start = clock.local_day_start(now, timezone)
+    if card.stamps_day is None and card.last_stamp_at is not None and card.last_stamp_at >= day_start:
+        return sum(max(left, 0) for _at, left in _standing_stamps(card, day_start))
     return 0
 
 
