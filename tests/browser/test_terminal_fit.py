@@ -90,9 +90,10 @@ def test_a_locked_pin_is_unlocked_at_the_counter_on_a_sheet_that_fits(tablet, li
     for _ in range(5):
         tablet.fill("#pin", "")
         _type_pin(tablet, "9999")
-        tablet.click(".sheet button[type=submit]")
+        with tablet.expect_response(lambda response: response.url.endswith("/earn")):
+            tablet.click(".sheet button[type=submit]")
         tablet.wait_for_selector(".sheet .banner-error")
-    assert "A manager or the owner can unlock it here" in tablet.text_content(".sheet .banner-error")
+    tablet.wait_for_selector(".sheet .banner-error:has-text('A manager or the owner can unlock it here')")
     tablet.click("[data-testid=open-unlock]")
     tablet.wait_for_selector("#unlock-title")
     _confirm_is_on_screen(tablet, "unlock")
