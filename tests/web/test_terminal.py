@@ -220,12 +220,14 @@ def test_a_row_that_cannot_be_voided_says_so_on_the_panel(staff_terminal, stamp_
     assert _ledger(TransactionType.STAMP_VOIDED) == 0
 
 
-class TestStaffPin:
-    @pytest.fixture
-    def card(self, merchant):
-        factories.stamp_program(merchant.merchant, require_staff_pin=True)
-        return factories.card(merchant.merchant, "Pin Paul", email="paul@example.com")
+@pytest.fixture
+def card(merchant):
+    """A card of a program that asks for a staff PIN on every action."""
+    factories.stamp_program(merchant.merchant, require_staff_pin=True)
+    return factories.card(merchant.merchant, "Pin Paul", email="paul@example.com")
 
+
+class TestStaffPin:
     @pytest.fixture
     def tom(self, merchant):
         return staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Tom", "1234")
@@ -275,11 +277,6 @@ class TestStaffPin:
 
 
 class TestUnlockAtTheTerminal:
-    @pytest.fixture
-    def card(self, merchant):
-        factories.stamp_program(merchant.merchant, require_staff_pin=True)
-        return factories.card(merchant.merchant, "Pin Paul", email="paul@example.com")
-
     @pytest.fixture
     def tom(self, merchant, staff_terminal, card, frozen_clock):
         """Tom's PIN, locked by five wrong tries at this terminal."""
