@@ -145,8 +145,9 @@ def _save_card(card):
     """Write what changed on the card in one UPDATE (the unit of work costs a counter action
     more than the statement itself) and mark it saved; a card not yet inserted is flushed."""
     state = inspect(card)
-    if state.pending or state.transient:
-        db.session.flush()
+    columns = state.mapper.column_attrs
+    if state.pending or state.transient or any(key not in columns for key in state.committed_state):
+        db.session.flush()  # new, or a relationship changed: the unit of work does it all
     changed = {key: getattr(card, key) for key in state.committed_state}
     if not changed:
         return
