@@ -11,10 +11,13 @@ readers never queue behind writers (WAL). On PostgreSQL the services lock rows t
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from loyalty.extensions import db
 
 IMMEDIATE = "loyalty_sqlite_immediate"
+#: Set on a session while it holds flushed writes not yet committed.
+FLUSHED = "loyalty_flushed_writes"
 
 
 def configure_engine(engine):
@@ -48,7 +51,7 @@ def write_transaction():
     """
     session = db.session()  # the request's Session itself, not the scoped proxy
     if session.in_transaction() and (_is_sqlite(session) or session.new or session.dirty
-                                     or session.deleted):
+                                     or session.deleted or session.info.get(FLUSHED)):
         # SQLite takes its write lock at BEGIN IMMEDIATE: end the read transaction first.
         # PostgreSQL's reads so far (read committed) carry on into the use case: what it
         # decides on, it reads again under its row locks, and one transaction saves a
@@ -79,6 +82,17 @@ def _commit_keeping_state(session):
         session.commit()
     finally:
         session.expire_on_commit = expire
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed_writes(session, _flush_context):
+    session.info[FLUSHED] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_flushed_writes(session, *_args):
+    session.info.pop(FLUSHED, None)
 
 
 def in_write_transaction():

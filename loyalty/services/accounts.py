@@ -52,16 +52,18 @@ def normalize_phone(text, region=None):
     return contacts.normalize_phone(text, region)
 
 
-def authenticate(email, password):
-    """The live user with this email and password, or None. Always one bcrypt check."""
+def authenticate(email, password, *, signing_in=True):
+    """The live user with this email and password, or None. Always one bcrypt check. A
+    sign-in is recorded; a confirmation (``signing_in=False``) is not."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         check_secret(password or "", _timing_dummy_hash(bcrypt_rounds()))
         return None
     if not user.check_password(password or ""):
         return None
-    with write_transaction():
-        user.last_login_at = utcnow()
+    if signing_in:
+        with write_transaction():
+            user.last_login_at = utcnow()
     return user
 
 

@@ -8,7 +8,7 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, func, insert, inspect, or_, select, update
-from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from loyalty import clock
@@ -132,12 +132,14 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     )
     _save_card(card)
     table = LoyaltyTransaction.__table__
-    row = LoyaltyTransaction(**values)
     with db.session.no_autoflush:
-        row.id = db.session.execute(
+        new_id = db.session.execute(
             insert(table).values(**values).returning(table.c.id)).scalar_one()
-    make_transient_to_detached(row)  # written above: the session takes it as it is
-    db.session.add(row)
+    # What was written, as an object outside the session (a rollback leaves nothing behind;
+    # a query of the row loads its own): the answer is built from it.
+    row = LoyaltyTransaction(id=new_id, **values)
+    set_committed_value(row, "card", card)
+    set_committed_value(row, "staff_pin", staff_pin)
     return row
 
 

@@ -78,6 +78,19 @@ def merchant_rows(merchant_id):
     return copy
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _bump_on_bulk_writes(execute_state):
+    """A set-based UPDATE or DELETE of programs, rewards or settings (a cascading soft delete,
+    a restore) names no rows the ORM can see: bump every merchant's version (these are rare)."""
+    if not (execute_state.is_update or execute_state.is_delete):
+        return
+    mapper = execute_state.bind_mapper
+    if mapper is not None and issubclass(mapper.class_, CACHED_MODELS):
+        execute_state.session.connection().execute(
+            update(Merchant.__table__)
+            .values(cache_version=Merchant.__table__.c.cache_version + 1))
+
+
 @event.listens_for(Session, "after_flush")
 def _bump_versions(session, _flush_context):
     """Bump the version of every merchant whose program, rewards or settings this flush

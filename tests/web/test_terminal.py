@@ -334,11 +334,14 @@ class TestUnlockAtTheTerminal:
         assert "Only the owner or a manager of this store can unlock a PIN." in staff.text
         empty = self._unlock(staff_terminal, card, tom)
         assert empty.status_code == 422 and "enter a manager's email and password" in empty.text
+        signed_in_before = merchant.manager.last_login_at
         done = self._unlock(staff_terminal, card, tom, email=merchant.manager.email,
                             password=factories.PASSWORD)
         assert done.status_code == 200 and "Tom&#39;s PIN works again." in done.text
         db.session.refresh(tom)
         assert (tom.locked_until, tom.failed_attempts) == (None, 0)
+        db.session.refresh(merchant.manager)
+        assert merchant.manager.last_login_at == signed_in_before  # a confirmation, no sign-in
 
 def test_enroll_at_the_counter_shows_the_new_card(staff_terminal, merchant, stamp_card):
     sheet = staff_terminal.client.get("/terminal/enroll", headers={"HX-Request": "true"})

@@ -7,8 +7,8 @@ from sqlalchemy import event, select, update
 
 from loyalty.extensions import db
 from loyalty.i18n import gettext, translations
-from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
-from loyalty.services import programs
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, TransactionType
+from loyalty.services import accounts, programs
 from loyalty.warmup import warm_up
 from tests import factories
 
@@ -127,3 +127,19 @@ def test_a_request_keeps_its_catalog_until_the_locale_changes(app):
         with force_locale("de"):
             assert gettext("Unlock") == "Entsperren"
         assert gettext("Unlock") == "Débloquer"
+
+
+def test_set_based_writes_of_programs_also_bump_the_version(merchant, stamp_card):
+    """A cascading delete or a restore names no rows the ORM sees: the workers' copies of
+    every merchant are renewed."""
+    def version():
+        db.session.expire_all()
+        return db.session.get(Merchant, merchant.id).cache_version
+
+    program = programs.live_program(merchant.id)
+    before = version()
+    programs.delete_program(program)
+    deleted = version()
+    accounts.restore_record(program)
+    db.session.commit()
+    assert before < deleted < version()

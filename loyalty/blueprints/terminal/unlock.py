@@ -55,8 +55,9 @@ def _managers_word(form, store):
         return {"manager": manager}
     email = accounts.normalize_email(form.email.data)
     with attempt(sign_in_budgets(email, request.remote_addr)) as tried:
-        user = accounts.authenticate(email, form.password.data)
-        if user is not None:
+        user = accounts.authenticate(email, form.password.data, signing_in=False)
+        # only a password that may unlock here gives its attempt back
+        if user is not None and staff_pins.can_manage_store(user, current_merchant.id, store.id):
             tried.succeeded()
     return {"user": user} if user is not None else None
 
