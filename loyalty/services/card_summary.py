@@ -45,10 +45,10 @@ class CardSummary:
 
 @cache
 def _recent_statement():
-    """The card's latest transactions, each with what later voids already claimed of it.
+    """The card's latest transactions (the columns the panel shows, as plain rows: the ORM's
+    objects cost more than the query), each with what later voids already claimed of it.
 
-    Built once (an aliased entity is costly to set up); the card and the limit are bound
-    per call.
+    Built once; the card and the limit are bound per call.
     """
     T, V = LoyaltyTransaction, aliased(LoyaltyTransaction)
     claimed = (
@@ -58,7 +58,8 @@ def _recent_statement():
         .scalar_subquery()
     )
     return (
-        select(T, claimed)
+        select(T.id, T.transaction_type, T.stamps_delta, T.points_delta, T.transaction_at,
+               T.reward_description, claimed.label("claimed"))
         .where(T.card_id == bindparam("card_id"))
         .order_by(T.transaction_at.desc(), T.id.desc())
         .limit(bindparam("limit"))
@@ -66,15 +67,16 @@ def _recent_statement():
 
 
 def _recent_with_voidable(card, limit):
-    """The card's latest transactions and, for earn rows, what voids can still take back."""
+    """The card's latest transactions and, for voidable rows, what a void can still take back
+    (or, for a reward, give back)."""
     rows = db.session.execute(_recent_statement(), {"card_id": card.id, "limit": limit}).all()
     voidable = {}
-    for row, already in rows:
+    for row in rows:
         if row.transaction_type in VOIDABLE:
-            left = abs(row.stamps_delta + row.points_delta) - already
+            left = abs(row.stamps_delta + row.points_delta) - row.claimed
             if left > 0:
                 voidable[row.id] = left
-    return [row for row, _ in rows], voidable
+    return rows, voidable
 
 
 def summarize_card(card, *, history=8):

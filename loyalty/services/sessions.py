@@ -55,7 +55,7 @@ def start_session(user, *, ip_address=None, user_agent=None):
 @cache
 def _session_user_statement():
     return (
-        select(User, UserSession)
+        select(User, UserSession.id, UserSession.last_seen_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             UserSession.token_hash == bindparam("token_hash"),
@@ -81,15 +81,15 @@ def load_session_user(token):
     ).unique().first()
     if row is None:
         return None
-    user, user_session = row
-    if now - user_session.last_seen_at > TOUCH_EVERY:
+    user, session_id, last_seen_at = row
+    if now - last_seen_at > TOUCH_EVERY:
         with write_transaction():
             db.session.execute(
-                update(UserSession).where(UserSession.id == user_session.id)
+                update(UserSession).where(UserSession.id == session_id)
                 .values(last_seen_at=now).execution_options(synchronize_session=False)
             )
     user.session_token = token
-    user.session_id = user_session.id
+    user.session_id = session_id
     return user
 
 
