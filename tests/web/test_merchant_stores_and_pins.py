@@ -158,3 +158,18 @@ def test_a_manager_who_is_also_staff_elsewhere_manages_only_their_own_store(auth
     assert "Lisa" not in client.get("/merchant/pins").text
     assert _post(client, f"/merchant/pins/{lisa.id}/reset").status_code == 404
     assert client.get("/merchant/stats", query_string={"store": merchant.stores[1].id}).status_code == 404
+
+
+def test_an_owner_marks_a_manager_pin(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    lisa = staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Lisa", "4567")
+    page = client.get(f"/merchant/pins/{lisa.id}")
+    assert "Manager PIN: unlocks a locked PIN at the terminal" in page.text
+    saved = _post(client, f"/merchant/pins/{lisa.id}", {"staff_name": "Lisa", "can_unlock": "y"})
+    assert saved.status_code == 302
+    db.session.refresh(lisa)
+    assert lisa.can_unlock
+    assert "Manager PIN</span>" in client.get("/merchant/pins").text
+    _post(client, f"/merchant/pins/{lisa.id}", {"staff_name": "Lisa"})  # unticked
+    db.session.refresh(lisa)
+    assert not lisa.can_unlock
