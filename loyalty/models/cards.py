@@ -51,6 +51,11 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
               text("id DESC"), info=EXPRESSION_INDEX),
         Index("ix_loyalty_cards_merchant_stamps", "merchant_id", text("stamp_count DESC"),
               text("id DESC"), info=EXPRESSION_INDEX),
+        # Points expiry: a program's cards that still hold points, oldest activity first (a
+        # card leaves it when its points expire, so a second run finds nothing at once).
+        Index("ix_loyalty_cards_expiry_due", "program_id", "last_activity_at",
+              postgresql_where=text("points_balance > 0"),
+              sqlite_where=text("points_balance > 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

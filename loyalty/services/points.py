@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import clock
@@ -14,6 +14,7 @@ from loyalty.models import (
     LoyaltyTransaction,
     ProgramType,
     TransactionType,
+    UTCDateTime,
 )
 from loyalty.services.actions import run_card_action
 from loyalty.services.errors import InvalidInput, Refused
@@ -23,7 +24,7 @@ from loyalty.services.rules import (
     check_cross_location,
 )
 
-EXPIRY_BATCH = 500
+EXPIRY_BATCH = 2000
 
 #: The largest purchase one action credits (100,000.00 in the merchant's currency).
 MAX_PURCHASE_CENTS = 10_000_000
@@ -124,9 +125,12 @@ def redeem_reward(card, reward_id, *, context, idempotency_key=None, then=None):
 def expire_points(now=None):
     """Expire the points of cards inactive for their program's ``points_expiration_days``.
 
-    Set-based: per program and batch, one locking read, one ledger insert, one card update.
-    Running it again expires nothing more (the balances are already zero). Returns the
-    number of cards expired.
+    Set-based: per program, batches of the due cards oldest first (through a partial index of
+    the cards that still hold points: an expired card leaves it, so no batch reads what an
+    earlier one did), each one locking read, one ``INSERT ... SELECT`` of the ledger rows and
+    one card update, committed as it goes. A card a counter action holds is waited for and read again: the action's
+    activity keeps its points. Running it again expires nothing more (the balances are already
+    zero). Returns the number of cards expired.
     """
     now = now or clock.now()
     programs = db.session.scalars(
@@ -144,33 +148,35 @@ def expire_points(now=None):
 
 
 def _expire_batch(program_id, cutoff, now):
+    """Expire the oldest due cards of the program, up to a batch; returns how many."""
     C = LoyaltyCard
     with write_transaction():
-        due = db.session.execute(
-            select(C.id, C.merchant_id, C.points_balance, C.stamp_count)
-            .where(C.program_id == program_id, C.points_balance > 0, C.last_activity_at < cutoff)
-            .order_by(C.id)
+        ids = db.session.scalars(
+            select(C.id)
+            .where(C.program_id == program_id, C.points_balance > 0,
+                   C.last_activity_at < cutoff)
+            .order_by(C.last_activity_at)
             .limit(EXPIRY_BATCH)
             .with_for_update()
         ).all()
-        if not due:
+        if not ids:
             return 0
-        db.session.execute(insert(LoyaltyTransaction), [
-            {
-                "merchant_id": row.merchant_id, "card_id": row.id,
-                "transaction_type": TransactionType.POINTS_EXPIRED,
-                "stamps_delta": 0, "points_delta": -row.points_balance,
-                "stamps_balance_after": row.stamp_count, "points_balance_after": 0,
-                "void_shortfall": 0, "transaction_at": now, "created_at": now,
-                "notes": f"inactive since before {cutoff.date().isoformat()}",
-            }
-            for row in due
-        ])
+        T = LoyaltyTransaction.__table__
+        db.session.execute(T.insert().from_select(
+            ["merchant_id", "card_id", "transaction_type", "stamps_delta", "points_delta",
+             "stamps_balance_after", "points_balance_after", "void_shortfall",
+             "transaction_at", "created_at", "notes"],
+            select(C.merchant_id, C.id, literal(TransactionType.POINTS_EXPIRED.value), literal(0),
+                   -C.points_balance, C.stamp_count, literal(0), literal(0),
+                   literal(now, UTCDateTime()), literal(now, UTCDateTime()),
+                   literal(f"inactive since before {cutoff.date().isoformat()}"))
+            .where(C.id.in_(ids)),
+        ))
         db.session.execute(
             update(C)
-            .where(C.id.in_([row.id for row in due]))
+            .where(C.id.in_(ids))
             .values(points_expired_total=C.points_expired_total + C.points_balance,
                     points_balance=0)
             .execution_options(synchronize_session=False)
         )
-    return len(due)
+    return len(ids)

@@ -1,8 +1,10 @@
 """Points rules: earning, order references, catalogue redemption, voids, expiry."""
 import pytest
+from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.services import programs
+from loyalty.models import LoyaltyTransaction, TransactionType
+from loyalty.services import points, programs
 from loyalty.services.errors import InvalidInput, NotFound, Refused
 from loyalty.services.ledger import ActionContext, ledger_drift
 from loyalty.services.points import (
@@ -165,6 +167,24 @@ def test_expiry_takes_the_points_of_inactive_cards_once(merchant, card, counter,
     db.session.refresh(busy)
     assert card.points_balance == 0 and card.points_expired_total == 125
     assert busy.points_balance == 75
+    assert ledger_drift() == []
+
+
+def test_expiry_works_through_batches_oldest_first(merchant, monkeypatch, frozen_clock):
+    factories.points_program(merchant.merchant, points_expiration_days=30,
+                             welcome_bonus_points=10)
+    cards = [factories.card(merchant.merchant, f"Quiet {n}") for n in range(5)]
+    frozen_clock.advance(days=31)
+    monkeypatch.setattr(points, "EXPIRY_BATCH", 2)
+    assert expire_points() == 5
+    assert expire_points() == 0
+    for card in cards:
+        db.session.refresh(card)
+        assert (card.points_balance, card.points_expired_total) == (0, 10)
+    rows = db.session.scalars(select(LoyaltyTransaction).where(
+        LoyaltyTransaction.transaction_type == TransactionType.POINTS_EXPIRED)).all()
+    assert sorted(row.card_id for row in rows) == sorted(card.id for card in cards)
+    assert all(row.points_delta == -10 and row.points_balance_after == 0 for row in rows)
     assert ledger_drift() == []
 
 
