@@ -8,7 +8,8 @@ activity), and seeds with set-based SQL one customer, one card and one purchase 
 half of the cards were last active 400-700 days ago (their points are due), half in the last
 300 days. Then, in-process through the service the nightly job runs:
 
-- expiry, first run: cards per second and the total time (target under 60 s);
+- expiry, first run, the merchants shared by as many workers as the machine has cores (the
+  schedule runs one job per merchant): cards per second and the total time (target under 60 s);
 - expiry, second run: it must expire nothing (target under 5 s);
 - ``check-ledger`` over every card.
 
@@ -16,8 +17,10 @@ Ends with ``RESULT cards=<n> first_run_s=<x> second_run_s=<x> expired_second_run
 ledger=clean|drift``.
 """
 import argparse
+import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness import recreate_database
@@ -110,11 +113,21 @@ def main():
         due = db.session.scalar(text(
             "SELECT count(*) FROM loyalty_cards WHERE last_activity_at < now() - interval '365 days'"))
         db.session.rollback()
+        merchants = db.session.scalars(text("SELECT id FROM merchants ORDER BY id")).all()
+        db.session.rollback()
+
+        def expire(merchant_id):
+            with app.app_context():
+                return expire_points(merchant_id=merchant_id)
+
+        workers = os.cpu_count() or 2
         started = time.perf_counter()
-        first = expire_points()
+        with ThreadPoolExecutor(workers) as pool:
+            first = sum(pool.map(expire, merchants))
         first_s = time.perf_counter() - started
         print(f"First run: {first:,} of {args.cards:,} cards expired ({due:,} were due) in "
-              f"{first_s:.1f} s, {first / first_s:,.0f} cards per second (target under 60 s).",
+              f"{first_s:.1f} s, {first / first_s:,.0f} cards per second, {workers} merchants at a"
+              f" time (target under 60 s).",
               flush=True)
         started = time.perf_counter()
         second = expire_points()

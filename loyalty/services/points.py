@@ -122,7 +122,7 @@ def redeem_reward(card, reward_id, *, context, idempotency_key=None, then=None):
     return run_card_action(card, context, idempotency_key, action, then=then)
 
 
-def expire_points(now=None):
+def expire_points(now=None, *, merchant_id=None):
     """Expire the points of cards inactive for their program's ``points_expiration_days``.
 
     Set-based: per program, batches of the due cards oldest first (through a partial index of
@@ -130,15 +130,17 @@ def expire_points(now=None):
     earlier one did), each one locking read, one ``INSERT ... SELECT`` of the ledger rows and
     one card update, committed as it goes. A card a counter action holds is waited for and read again: the action's
     activity keeps its points. Running it again expires nothing more (the balances are already
-    zero). Returns the number of cards expired.
+    zero). ``merchant_id`` limits it to one merchant (merchants can then run side by side).
+    Returns the number of cards expired.
     """
     now = now or clock.now()
-    programs = db.session.scalars(
-        select(LoyaltyProgram).where(
-            LoyaltyProgram.points_expiration_days.is_not(None),
-            LoyaltyProgram.program_type != ProgramType.STAMPS,
-        )
-    ).all()
+    query = select(LoyaltyProgram).where(
+        LoyaltyProgram.points_expiration_days.is_not(None),
+        LoyaltyProgram.program_type != ProgramType.STAMPS,
+    )
+    if merchant_id is not None:
+        query = query.where(LoyaltyProgram.merchant_id == merchant_id)
+    programs = db.session.scalars(query).all()
     expired = 0
     for program in programs:
         cutoff = now - timedelta(days=program.points_expiration_days)

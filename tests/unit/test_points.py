@@ -188,6 +188,19 @@ def test_expiry_works_through_batches_oldest_first(merchant, monkeypatch, frozen
     assert ledger_drift() == []
 
 
+def test_expiry_of_one_merchant_leaves_the_others(merchant, other_merchant, frozen_clock):
+    for owner in (merchant, other_merchant):
+        factories.points_program(owner.merchant, points_expiration_days=30,
+                                 welcome_bonus_points=10)
+    mine, theirs = factories.card(merchant.merchant), factories.card(other_merchant.merchant)
+    frozen_clock.advance(days=31)
+    assert expire_points(merchant_id=merchant.id) == 1
+    db.session.refresh(mine)
+    db.session.refresh(theirs)
+    assert (mine.points_balance, theirs.points_balance) == (0, 10)
+    assert expire_points() == 1  # the other merchant's turn
+
+
 def test_welcome_bonus_and_points_need_a_points_program(merchant, counter, frozen_clock):
     factories.stamp_program(merchant.merchant)
     card = factories.card(merchant.merchant)
