@@ -10,6 +10,7 @@ import shutil
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from flask import has_app_context
@@ -18,7 +19,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
-from loyalty import clock, create_app
+from loyalty import clock, create_app, throttle
 from loyalty.config import normalize_database_url
 from loyalty.extensions import attempt_counters, db
 from loyalty.services.ledger import ActionContext
@@ -46,6 +47,18 @@ def _migrate(database_url):
     with app.app_context():
         upgrade()
         db.engine.dispose()
+
+
+#: 30 s into a minute, five minutes and an hour: the attempt budgets' clock-aligned windows.
+ATTEMPT_CLOCK = 1_800_000_030.0
+
+
+@pytest.fixture(autouse=True)
+def _attempt_windows_held_still(monkeypatch):
+    """Attempt budgets count in windows aligned on the clock: a test whose attempts straddled a
+    minute boundary would start a fresh window halfway and see a pause come late. Their clock
+    stands still in the middle of a window during tests."""
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: ATTEMPT_CLOCK))
 
 
 @pytest.fixture(scope="session")
