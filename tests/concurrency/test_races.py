@@ -20,7 +20,7 @@ from loyalty.models import (
 from loyalty.services import accounts, programs, staff_pins, team
 from loyalty.services.errors import PinLocked, WrongPin
 from loyalty.services.ledger import ActionContext, ledger_drift
-from loyalty.services.points import earn_points, redeem_reward
+from loyalty.services.points import earn_points, expire_points, redeem_reward
 from loyalty.services.staff_pins import verify_staff_pin
 from loyalty.services.stamps import add_stamp
 from tests import factories
@@ -183,3 +183,40 @@ def test_the_same_staff_member_added_eight_times_at_once_is_added_once(merchant,
     assert outcomes.count("ok") == 1
     assert db.session.scalar(select(func.count(StaffPin.id)).where(
         StaffPin.store_id == store_id)) == 1
+
+
+def test_expiry_racing_counter_actions_leaves_each_card_whole(merchant, run_together,
+                                                              frozen_clock):
+    """Guard: expiry locks its batch (``FOR UPDATE``, re-read after a wait) and counter actions
+    lock the card, so each card is either expired then acted on, or acted on (active again) and
+    left alone, never half of each. Checked by removing the expiry's ``.with_for_update()`` on
+    PostgreSQL: cards lost the points an earn had just given them (4 runs out of 4)."""
+    program = factories.points_program(merchant.merchant, rewards=[("Cake", 40)],
+                                       points_expiration_days=30, welcome_bonus_points=100)
+    card_ids = [factories.card(merchant.merchant, f"Quiet {n}").id for n in range(20)]
+    reward_id = program.rewards[0].id
+    frozen_clock.advance(days=31)
+    now = frozen_clock.now
+
+    def call(i):
+        if i == 0:
+            return expire_points(now)
+        if i <= 10:
+            return earn_points(_card(card_ids[i - 1]), 1000, context=ActionContext())
+        return redeem_reward(_card(card_ids[i - 1]), reward_id, context=ActionContext())
+
+    outcomes = run_together(21, call)
+
+    assert outcomes.errors() == []
+    assert outcomes.messages() <= {"Rewards can be redeemed from 0 points; this card has 0.",
+                                   "Not enough points: Cake costs 40, this card has 0."}
+    expired = set(db.session.scalars(select(LoyaltyTransaction.card_id).where(
+        LoyaltyTransaction.transaction_type == TransactionType.POINTS_EXPIRED)))
+    for n, card_id in enumerate(card_ids):
+        card = _card(card_id)
+        if n < 10:  # an earn of 100 points: after the expiry, or instead of it
+            assert card.points_balance == (100 if card_id in expired else 200)
+        else:  # a cake: refused after the expiry, or bought instead of it
+            assert card.points_balance == (0 if card_id in expired else 60)
+    assert outcomes[0] == ("ok", len(expired))  # the expiry counted what it wrote
+    _assert_ledger_clean()
