@@ -3,9 +3,10 @@ and the loyalty settings.
 
 The counter reads them on every request but owners change them rarely. Any flush that adds,
 changes or deletes a program, reward or settings row bumps ``merchants.cache_version`` in the
-same transaction; a request knows its merchant's version (it comes with the signed-in session)
-and reuses the worker's copy while the version matches, so a change is seen by the next request
-of every worker. Outside a request of that merchant (jobs, the CLI, tests calling services) the
+same transaction (a set-based UPDATE of those tables, as a cascading delete or a restore runs,
+bumps every merchant's); a request knows its merchant's version (it comes with the signed-in
+session) and reuses the worker's copy while the version matches, so a change is seen by the
+next request of every worker. Outside a request of that merchant (jobs, the CLI, tests calling services) the
 rows are read from the database as before.
 
 The copies are detached from any session: read them, never change them (the owner pages load
