@@ -1,8 +1,14 @@
 """RQ worker entry point: builds the app once, then works the queues.
 
-    python worker.py          # work the queues
-    python worker.py cron     # run the recurring-job schedule (one process per deployment)
+    python worker.py            # work the queues: default, email, wallet
+    python worker.py email      # work only the named queues
+    python worker.py --burst    # work until the queues are empty, then exit
+    python worker.py cron       # run the recurring-job schedule (one process per deployment)
+
+A worker runs each job in a child process (RQ's work horse); the child drops the database
+connections it inherited, so no connection is shared across processes.
 """
+import os
 import sys
 
 from dotenv import load_dotenv
@@ -10,21 +16,31 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from loyalty import create_app
-from loyalty.extensions import redis_client
+from loyalty.extensions import db, redis_client
 from loyalty.jobs import QUEUES, schedule
 
 
 def main(argv):
     load_dotenv()
     app = create_app()
+    args = argv[1:]
     with app.app_context():
         connection = redis_client.connection
         if connection is None:
             sys.exit("REDIS_URL is not set: background jobs run inline, no worker is needed.")
-        if argv[1:2] == ["cron"]:
-            schedule(CronScheduler(connection=connection, name="loyalty-cron")).start()
-        else:
-            Worker(list(QUEUES), connection=connection).work(with_scheduler=True)
+        engines = list(db.engines.values())
+        for engine in engines:
+            engine.dispose()
+        os.register_at_fork(after_in_child=lambda: [e.dispose(close=False) for e in engines])
+        if args[:1] == ["cron"]:
+            schedule(CronScheduler(connection=connection, name=f"loyalty-cron-{os.getpid()}")).start()
+            return
+        burst = "--burst" in args
+        queues = [name for name in args if not name.startswith("-")] or list(QUEUES)
+        unknown = set(queues) - set(QUEUES)
+        if unknown:
+            sys.exit(f"Unknown queue(s): {', '.join(sorted(unknown))}. Queues: {', '.join(QUEUES)}.")
+        Worker(queues, connection=connection).work(with_scheduler=True, burst=burst)
 
 
 if __name__ == "__main__":

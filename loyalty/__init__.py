@@ -21,7 +21,7 @@ from loyalty.extensions import (
     redis_client,
 )
 from loyalty.i18n import install_template_gettext
-from loyalty.services import sessions
+from loyalty.services import mail, outbox, sessions  # mail registers its outbox handler
 from loyalty.tenancy import tenancy
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
@@ -116,6 +116,12 @@ def register_request_hooks(app):
         return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}
 
     headers.register(app)
+
+    @app.after_request
+    def hand_over_outbox(response):
+        """Work committed outside ``write_transaction`` is handed over before the response."""
+        outbox.dispatch_committed()
+        return response
 
     @app.after_request
     def vary_on_htmx(response):

@@ -70,6 +70,28 @@ class Config:
         # A signed-in session nobody used for this long ends (a counter tablet left overnight).
         self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 12 * 60)
 
+        # Links in emails and wallet passes are absolute, built on this address.
+        self.PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL")
+                                or "http://127.0.0.1:5000").rstrip("/")
+        # Outgoing email. Without SMTP_HOST messages are kept in the sent_emails table (admins
+        # read them in the back office) and written to the log.
+        self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
+        self.SMTP_PORT = _int("SMTP_PORT", 587)
+        self.SMTP_SECURITY = (os.environ.get("SMTP_SECURITY") or "starttls").lower()  # or ssl, none
+        self.SMTP_USER = os.environ.get("SMTP_USER") or None
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+        self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 20)
+        self.MAIL_FROM = os.environ.get("MAIL_FROM") or "Loyalty <no-reply@localhost>"
+        # Background jobs: seconds before each retry of a failing job (then it is failed),
+        # and how long an outbox row handed to RQ may stay undelivered before the drain
+        # hands it over again (Redis lost it, or its worker died).
+        self.JOB_RETRY_DELAYS = [int(part) for part in (
+            os.environ.get("JOB_RETRY_DELAYS") or "30,300,1800").split(",") if part.strip()]
+        self.OUTBOX_REDELIVER_SECONDS = _int("OUTBOX_REDELIVER_SECONDS", 900)
+        # Points expiry and its warnings run once a day, from this hour of each merchant's
+        # own morning (their time zone).
+        self.MORNING_HOUR = _int("MORNING_HOUR", 4)
+
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_DEFAULT_TIMEZONE = "Europe/Luxembourg"  # dates people read; stored in UTC
         self.BABEL_TRANSLATION_DIRECTORIES = os.path.join(

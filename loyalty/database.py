@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from loyalty.extensions import db
 
 IMMEDIATE = "loyalty_sqlite_immediate"
+#: Functions called after a write transaction commits (the outbox hands over its rows).
+AFTER_COMMIT_HOOKS = []
 #: Set on a session while it holds flushed writes not yet committed.
 FLUSHED = "loyalty_flushed_writes"
 
@@ -68,6 +70,8 @@ def write_transaction():
         raise
     finally:
         session.info.pop("in_write_transaction", None)
+    for hook in AFTER_COMMIT_HOOKS:
+        hook()
 
 
 def _is_sqlite(session):

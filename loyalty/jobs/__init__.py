@@ -1,23 +1,29 @@
-"""Background jobs: thin functions that call services. ``enqueue`` runs them on RQ or inline."""
-from flask import current_app
-from rq import Queue
+"""Background jobs: thin functions that call services, and the recurring schedule.
 
-from loyalty.extensions import redis_client
-from loyalty.jobs.points import expire_points_job
+``python worker.py`` works the queues; ``python worker.py cron`` runs the schedule below
+(one per deployment) with RQ's own cron scheduler, which enqueues each job when it is due.
+"""
+from loyalty.jobs.outbox import drain_outbox
+from loyalty.jobs.points import start_mornings
+from loyalty.jobs.wallet import sync_wallet_passes
 
-QUEUES = ("default",)
-
-
-def enqueue(func, *args, job_id=None, queue="default", **kwargs):
-    """Run ``func`` on an RQ worker, or right now when jobs run inline (no Redis)."""
-    if current_app.config["JOBS_INLINE"] or redis_client.connection is None:
-        return func(*args, **kwargs)
-    return Queue(queue, connection=redis_client.connection).enqueue(
-        func, *args, job_id=job_id, **kwargs
-    )
+QUEUES = ("default", "email", "wallet")
+#: (name, function, queue, how often: seconds or a cron line in UTC, what it does)
+SCHEDULE = (
+    ("drain-outbox", drain_outbox, "default", 5,
+     "hands RQ the outbox rows still pending (Redis was down) or lost"),
+    ("mornings", start_mornings, "default", "7 * * * *",
+     "starts points expiry and expiry warnings for each merchant whose morning has come"),
+    ("wallet-sync", sync_wallet_passes, "wallet", "23 * * * *",
+     "keeps wallet passes in sync"),
+)
 
 
 def schedule(cron_scheduler):
-    """Register the recurring jobs: points expiry every night at 03:15 UTC."""
-    cron_scheduler.register(expire_points_job, queue_name="default", cron="15 3 * * *")
+    """Register the recurring jobs on RQ's ``CronScheduler``."""
+    for name, function, queue, every, _about in SCHEDULE:
+        # results kept long enough to tell the last run (every 5 s: ten minutes of them)
+        timing = ({"interval": every, "result_ttl": 600} if isinstance(every, int)
+                  else {"cron": every, "result_ttl": 7200})
+        cron_scheduler.register(function, queue_name=queue, name=name, **timing)
     return cron_scheduler

@@ -1,7 +1,19 @@
-"""Points expiry, run daily by the cron schedule."""
+"""Points expiry and its warnings, once a day in each merchant's early morning."""
+from loyalty.jobs.context import job
+from loyalty.services import mornings
+from loyalty.services.expiry_warnings import warn_expiring_points
 from loyalty.services.points import expire_points
 
 
-def expire_points_job():
-    """Expire inactive cards' points; safe to run twice (the second run finds nothing)."""
-    return expire_points()
+@job
+def start_mornings():
+    """Hourly: start the morning run of each merchant whose morning has come."""
+    return mornings.start_due_mornings(merchant_morning)
+
+
+@job
+def merchant_morning(merchant_id):
+    """One merchant's daily run: expire what is due, then warn who is close to it."""
+    expired = expire_points(merchant_id=merchant_id)
+    warned = warn_expiring_points(merchant_id=merchant_id)
+    return {"expired": expired, "warned": warned}

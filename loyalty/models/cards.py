@@ -1,4 +1,5 @@
 """A customer's loyalty card at one merchant: balances kept equal to the ledger's sums."""
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -38,6 +39,10 @@ REWARD_REDEMPTION_TYPES = ("stamp_redeemed", "points_redeemed")
 REWARD_UNDO_TYPES = ("stamp_reward_voided", "points_reward_voided")
 
 
+def new_page_secret():
+    return secrets.token_urlsafe(32)
+
+
 class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     __tablename__ = "loyalty_cards"
     __table_args__ = (
@@ -66,6 +71,10 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True, nullable=False)
     card_number: Mapped[str] = mapped_column(String(14), unique=True, nullable=False)
     qr_token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    #: The secret in the customer's own card link (``/card/<secret>``); unlike the QR code
+    #: staff scan at the counter, only the customer has it.
+    page_secret: Mapped[str] = mapped_column(String(64), unique=True, index=True, nullable=False,
+                                             default=new_page_secret)
 
     stamp_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     points_balance: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
@@ -87,6 +96,9 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     last_points_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_redemption_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: The ``last_activity_at`` the customer was last warned about (points about to expire):
+    #: one warning per period of inactivity.
+    expiry_warned_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enrolled_at_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 

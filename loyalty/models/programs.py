@@ -62,6 +62,9 @@ class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
     minimum_redemption_points: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     minimum_purchase_cents: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     points_expiration_days: Mapped[int | None] = mapped_column(Integer)
+    #: Customers with an email are warned this many days before their points expire (0: never).
+    expiry_warning_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14",
+                                                     nullable=False)
     # Anti-fraud
     cooldown_minutes: Mapped[int] = mapped_column(Integer, default=15, nullable=False)
     max_stamps_per_day: Mapped[int] = mapped_column(Integer, default=5, nullable=False)

@@ -2,8 +2,9 @@
 
 Owners manage everyone; a manager invites and removes staff at the stores they manage, and
 nothing else. Nobody can remove or demote the last owner. Someone invited without an account
-gets one with a one-time link to set their password, shown to whoever invited them (and,
-once email exists, mailed). Every change is in the audit trail.
+gets one with a one-time link to set their password, shown to whoever invited them and
+emailed to them (someone with an account is told by email where they now work). Every change
+is in the audit trail.
 """
 import hashlib
 import secrets
@@ -26,7 +27,8 @@ from loyalty.models import (
     hash_secret,
     soft_delete_cascade,
 )
-from loyalty.services import audit, sessions
+from loyalty.links import external_url
+from loyalty.services import audit, mail, sessions
 from loyalty.services.accounts import (
     PASSWORD_LENGTH_MESSAGE,
     bcrypt_rounds,
@@ -124,7 +126,30 @@ def _invite(merchant, email, name, role, store, actor):
         audit.record(actor, "team.invite", membership, merchant_id=merchant.id, label=user.email,
                      changes={"role": (None, role.value),
                               "store_id": (None, store.id if store else None)})
+        # The link's secret rides in the outbox row until the email is sent (then it is
+        # dropped from the row); the database keeps only its digest otherwise.
+        mail.queue_email("team_invitation", merchant_id=merchant.id,
+                         membership_id=membership.id, secret=token)
     return membership, token
+
+
+def invitation_letter(payload):
+    """The invitation email: the set-password link for a new account, else where to sign in."""
+    membership = db.session.get(Membership, payload["membership_id"])
+    if membership is None:  # removed before the email went out
+        return None
+    user, merchant = membership.user, db.session.get(Merchant, membership.merchant_id)
+    secret = payload.get("secret")
+    return mail.Letter(
+        to=user.email, locale=user.preferred_locale or merchant.default_locale,
+        subject=_l("You're invited to join %(shop)s", shop=merchant.name),
+        sender_name=merchant.name,
+        context={"name": user.name, "shop": merchant.name, "role": membership.role.value,
+                 "store": membership.store.name if membership.store else None,
+                 "link": (external_url("auth.set_password", token=secret) if secret
+                          else external_url("auth.login")),
+                 "new_account": bool(secret), "link_days": LINK_DAYS,
+                 "color": mail.brand_color(merchant.id)})
 
 
 def change_role(membership, role, store=None, *, actor=None):

@@ -1,0 +1,131 @@
+"""Email: composed from localized templates in the recipient's language, sent through the
+outbox (so a change and its email commit together, and an email goes out once).
+
+Settings come from the environment (``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_SECURITY``,
+``SMTP_USER``, ``SMTP_PASSWORD``, ``MAIL_FROM``). Without ``SMTP_HOST`` every message is kept
+whole in ``sent_emails`` (admins read it in the back office) and written to the log in
+development. Either way the ``sent_emails`` row, keyed by the outbox row, is the delivery
+record: a job run twice finds it and sends nothing more.
+"""
+import importlib
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from loyalty.extensions import db
+from loyalty.models import LoyaltyProgram, SentEmail
+from loyalty.services import outbox
+
+log = logging.getLogger(__name__)
+
+#: template name -> "module:function" that builds its ``Letter`` from the outbox payload
+#: (read when it is sent, so it says what is true then), or returns None when it no
+#: longer applies.
+EMAILS = {
+    "team_invitation": "loyalty.services.team:invitation_letter",
+    "expiry_warning": "loyalty.services.expiry_warnings:warning_letter",
+}
+
+
+@dataclass
+class Letter:
+    to: str
+    locale: str
+    subject: object  # a lazy string: translated in the recipient's language
+    sender_name: str | None = None
+    context: dict = field(default_factory=dict)
+
+
+def queue_email(template, *, merchant_id=None, **payload):
+    """Ask for an email in the current transaction; it is sent once that commits."""
+    if template not in EMAILS:
+        raise ValueError(f"unknown email template {template!r}")
+    return outbox.add("email", {"template": template, **payload}, merchant_id=merchant_id)
+
+
+def queue_emails(template, payloads, *, merchant_id=None):
+    """Many emails of one template in one statement (batch jobs)."""
+    if template not in EMAILS:
+        raise ValueError(f"unknown email template {template!r}")
+    return outbox.add_many("email", [{"template": template, **payload} for payload in payloads],
+                           merchant_id=merchant_id)
+
+
+def brand_color(merchant_id):
+    """The merchant's card colour, for the email's header and buttons."""
+    return db.session.scalar(select(LoyaltyProgram.primary_color)
+                             .where(LoyaltyProgram.merchant_id == merchant_id).limit(1))
+
+
+def _builder(template):
+    module, function = EMAILS[template].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def compose(template, letter):
+    """Subject, plain text and HTML in the letter's language."""
+    languages = current_app.config["LANGUAGES"]
+    locale = letter.locale if letter.locale in languages else "en"
+    with force_locale(locale):
+        subject = str(letter.subject)
+        text = render_template(f"email/{template}.txt", subject=subject, **letter.context)
+        html = render_template(f"email/{template}.html", subject=subject, locale=locale,
+                               **letter.context)
+    return locale, subject, text, html
+
+
+@outbox.handler("email")
+def send_outbox_email(row):
+    """The outbox handler: build, compose, send (or keep), and record the delivery."""
+    template = row.payload["template"]
+    letter = _builder(template)(row.payload)
+    if letter is None:
+        row.payload = {**row.payload, "skipped": True}
+        return
+    locale, subject, text, html = compose(template, letter)
+    config = current_app.config
+    if config["SMTP_HOST"]:
+        _send_smtp(_message(row, letter, subject, text, html))
+        transport, kept_text, kept_html = "smtp", None, None
+    else:
+        transport, kept_text, kept_html = "stored", text, html
+        if config["ENV_NAME"] != "production":
+            log.info("Email (no SMTP configured) to %s: %s\n%s", letter.to, subject, text)
+    db.session.add(SentEmail(outbox_id=row.id, merchant_id=row.merchant_id, template=template,
+                             to_address=letter.to, locale=locale, subject=subject[:300],
+                             transport=transport, body_text=kept_text, body_html=kept_html))
+
+
+def _message(row, letter, subject, text, html):
+    config = current_app.config
+    name, address = parseaddr(config["MAIL_FROM"])
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = formataddr((letter.sender_name or name, address))
+    message["To"] = letter.to
+    # The same id every attempt: a receiver that saw the message already may drop a repeat.
+    domain = address.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<outbox.{row.id}.{int(row.created_at.timestamp())}@{domain}>"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def _send_smtp(message):
+    config = current_app.config
+    security = config["SMTP_SECURITY"]
+    connect = smtplib.SMTP_SSL if security == "ssl" else smtplib.SMTP
+    with connect(config["SMTP_HOST"], config["SMTP_PORT"],
+                 timeout=config["SMTP_TIMEOUT_SECONDS"]) as smtp:
+        if security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if config["SMTP_USER"]:
+            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
+        smtp.send_message(message)

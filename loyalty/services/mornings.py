@@ -1,0 +1,51 @@
+"""Each merchant's daily run (points expiry, then expiry warnings) in their early morning.
+
+An hourly job looks at every merchant's wall clock (their time zone): once it reads
+``MORNING_HOUR`` (04:00 by default) or later on a new local day, the merchant's run is
+enqueued under the job id ``morning-<merchant>-<local date>``, once that day (a Redis key
+remembers it; the run itself is safe to repeat). A schedule that was down at 04:00 starts the
+run at its next hour.
+"""
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from rq import Queue
+from sqlalchemy import select
+
+from loyalty import clock
+from loyalty.extensions import db, redis_client
+from loyalty.models import Merchant
+from loyalty.services.outbox import retry_policy
+
+KEY = "loyalty:morning:{merchant_id}:{day}"
+
+
+def mornings_due(now, merchants, hour):
+    """``(merchant id, local date)`` of the merchants whose local time is ``hour`` or later."""
+    due = []
+    for merchant_id, timezone in merchants:
+        local = now.astimezone(ZoneInfo(timezone))
+        if local.hour >= hour:
+            due.append((merchant_id, local.date()))
+    return due
+
+
+def start_due_mornings(job_function, now=None):
+    """Enqueue today's run of each merchant whose morning has come and who has not had it."""
+    now = now or clock.now()
+    merchants = db.session.execute(select(Merchant.id, Merchant.timezone)).all()
+    db.session.commit()
+    connection = redis_client.connection
+    queue = Queue("default", connection=connection)
+    started = []
+    for merchant_id, day in mornings_due(now, merchants, current_app.config["MORNING_HOUR"]):
+        key = KEY.format(merchant_id=merchant_id, day=day.isoformat())
+        if connection.exists(key):
+            continue
+        queue.enqueue(job_function, merchant_id, job_id=f"morning-{merchant_id}-{day.isoformat()}",
+                      retry=retry_policy(), job_timeout=3600,
+                      description=f"morning run of merchant {merchant_id}")
+        connection.set(key, now.isoformat(), ex=timedelta(days=2))
+        started.append(merchant_id)
+    return started

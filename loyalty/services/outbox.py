@@ -1,0 +1,284 @@
+"""The outbox: work a change asks for, written in the change's own transaction, done once.
+
+``add`` writes a row beside the change. Once that transaction commits, the rows are handed
+over at once: run right there when jobs run inline (no Redis, the embedded default), else
+enqueued on RQ under the job id ``outbox-<id>``. If Redis is down, the request still succeeds
+and the rows wait; the drain (``drain``, every few seconds on the schedule) hands over what is
+pending, and again what RQ lost or a dead worker left behind.
+
+A job delivers its row under the row's lock: the handler's effect (its own row, keyed by the
+outbox id, such as a ``sent_emails`` row) and ``delivered_at`` commit together, so a row
+enqueued or run twice has its effect once. A failing job is retried with backoff; after the
+last attempt the row is failed (error, attempts, when) until an admin retries it.
+"""
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from loyalty import clock
+from loyalty.database import AFTER_COMMIT_HOOKS, write_transaction
+from loyalty.extensions import db, redis_client
+from loyalty.models import OutboxMessage
+from loyalty.services.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+#: kind -> function(row) doing the work; registered by the modules that own each kind.
+HANDLERS = {}
+QUEUES = {"email": "email", "wallet": "wallet"}
+JOB_PREFIX = "outbox-"
+DRAIN_BATCH = 500
+_NEW, _READY = "loyalty_outbox_new", "loyalty_outbox_ready"
+#: RQ states in which a job will still run by itself: the drain leaves those alone.
+_WILL_RUN = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+_GAVE_UP = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+
+
+def handler(kind):
+    """Register the function that does the work of outbox rows of ``kind``."""
+    def register(function):
+        HANDLERS[kind] = function
+        return function
+    return register
+
+
+def add(kind, payload, *, merchant_id=None):
+    """Write the work into the current transaction; it is handed over once that commits."""
+    if kind not in HANDLERS:
+        raise ValueError(f"no outbox handler for {kind!r}")
+    session = db.session()
+    row = OutboxMessage(kind=kind, queue=QUEUES.get(kind, "default"), payload=payload,
+                        merchant_id=merchant_id, created_at=clock.now())
+    session.add(row)
+    session.flush()
+    session.info.setdefault(_NEW, []).append(row.id)
+    return row
+
+
+def add_many(kind, payloads, *, merchant_id=None):
+    """Many rows of one kind in one statement; returns their ids."""
+    if kind not in HANDLERS:
+        raise ValueError(f"no outbox handler for {kind!r}")
+    if not payloads:
+        return []
+    now, queue = clock.now(), QUEUES.get(kind, "default")
+    ids = db.session.scalars(
+        insert(OutboxMessage).returning(OutboxMessage.id),
+        [{"kind": kind, "queue": queue, "payload": payload, "merchant_id": merchant_id,
+          "created_at": now, "attempts": 0} for payload in payloads]).all()
+    db.session().info.setdefault(_NEW, []).extend(ids)
+    return ids
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session):
+    new = session.info.pop(_NEW, None)
+    if new:
+        session.info.setdefault(_READY, []).extend(new)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session):
+    session.info.pop(_NEW, None)
+
+
+def dispatch_committed():
+    """Hand over the rows the session's commits produced (after ``write_transaction`` and at
+    the end of a request). Never raises: the change is committed, the rows are safe."""
+    session = db.session()
+    ids = session.info.pop(_READY, None)
+    if not ids:
+        return
+    if jobs_inline():
+        for outbox_id in ids:
+            run_inline(outbox_id)
+        return
+    try:
+        _enqueue(db.session.execute(select(OutboxMessage.id, OutboxMessage.queue)
+                                    .where(OutboxMessage.id.in_(ids))).all())
+    except RedisError as error:
+        log.warning("Redis unavailable (%s): %d outbox rows wait for the drain", error, len(ids))
+        db.session.rollback()
+
+
+def jobs_inline():
+    return current_app.config["JOBS_INLINE"] or redis_client.connection is None
+
+
+def run_inline(outbox_id):
+    """Deliver now, in this process; a failure is recorded on the row (admins retry it)."""
+    try:
+        deliver(outbox_id)
+    except Exception:  # noqa: BLE001 - recorded on the row; the caller's change stands
+        log.exception("outbox row %s failed", outbox_id)
+
+
+def retry_policy():
+    delays = current_app.config["JOB_RETRY_DELAYS"]
+    return Retry(max=len(delays), interval=delays) if delays else None
+
+
+def job_id(outbox_id):
+    return f"{JOB_PREFIX}{outbox_id}"
+
+
+def _enqueue(rows):
+    """Put ``(id, queue)`` rows on RQ in one round trip, then note when."""
+    if not rows:
+        return 0
+    from loyalty.jobs.outbox import deliver_outbox  # noqa: PLC0415 - jobs import services
+
+    connection = redis_client.connection
+    with connection.pipeline() as pipeline:
+        for outbox_id, queue in rows:
+            Queue(queue, connection=connection).enqueue(
+                deliver_outbox, outbox_id, job_id=job_id(outbox_id), retry=retry_policy(),
+                description=f"outbox {outbox_id}", pipeline=pipeline)
+        pipeline.execute()
+    with write_transaction():
+        db.session.execute(update(OutboxMessage)
+                           .where(OutboxMessage.id.in_([row[0] for row in rows]))
+                           .values(enqueued_at=clock.now())
+                           .execution_options(synchronize_session=False))
+    return len(rows)
+
+
+def deliver(outbox_id, *, last_attempt=True):
+    """Do the row's work once: under its lock, effect and ``delivered_at`` commit together.
+    Returns False when there was nothing left to do (delivered already, or gone)."""
+    try:
+        with write_transaction():
+            row = db.session.scalar(
+                select(OutboxMessage).where(OutboxMessage.id == outbox_id).with_for_update()
+                .execution_options(populate_existing=True))
+            if row is None or row.delivered_at is not None:
+                return False
+            HANDLERS[row.kind](row)
+            row.payload = {key: value for key, value in row.payload.items() if key != "secret"}
+            row.attempts += 1
+            row.delivered_at = clock.now()
+            row.failed_at = None
+            row.last_error = None
+        return True
+    except Exception as error:
+        _record_failure(outbox_id, error, last_attempt)
+        raise
+
+
+def _record_failure(outbox_id, error, last_attempt):
+    db.session.rollback()
+    message = f"{type(error).__name__}: {error}"[:2000]
+    with write_transaction():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id, OutboxMessage.delivered_at.is_(None))
+            .values(attempts=OutboxMessage.attempts + 1, last_error=message,
+                    failed_at=clock.now() if last_attempt else None)
+            .execution_options(synchronize_session=False))
+
+
+def drain(limit=DRAIN_BATCH):
+    """Hand RQ the rows still pending, and again the rows it has held too long without a
+    result (Redis lost them, or their worker died and RQ gave up). Returns how many."""
+    if jobs_inline():
+        return _drain_inline(limit)
+    stale = clock.now() - timedelta(seconds=current_app.config["OUTBOX_REDELIVER_SECONDS"])
+    M = OutboxMessage
+    with write_transaction():
+        rows = db.session.execute(
+            select(M.id, M.queue, M.enqueued_at)
+            .where(M.delivered_at.is_(None), M.failed_at.is_(None),
+                   (M.enqueued_at.is_(None)) | (M.enqueued_at < stale))
+            .order_by(M.id).limit(limit).with_for_update(skip_locked=True)).all()
+        handing = [(row.id, row.queue) for row in rows if row.enqueued_at is None]
+        handing += _lost(row for row in rows if row.enqueued_at is not None)
+        return _enqueue(handing)
+
+
+def _lost(rows):
+    """Of rows RQ had for long, those it will not run: missing, or finished without the
+    row delivered. Rows whose job RQ gave up on are marked failed here."""
+    rows = list(rows)
+    if not rows:
+        return []
+    jobs = Job.fetch_many([job_id(row.id) for row in rows], connection=redis_client.connection)
+    lost = []
+    for row, job in zip(rows, jobs, strict=True):
+        status = job.get_status(refresh=False) if job is not None else None
+        if status in _WILL_RUN:
+            continue
+        if status in _GAVE_UP:
+            result = job.latest_result()
+            error = (result.exc_string or "").strip().splitlines()[-1:] if result else []
+            db.session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                failed_at=clock.now(), last_error=(error[0] if error else str(status))[:2000])
+                .execution_options(synchronize_session=False))
+            continue
+        lost.append((row.id, row.queue))
+    return lost
+
+
+def _drain_inline(limit):
+    ids = db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None))
+        .order_by(OutboxMessage.id).limit(limit)).all()
+    db.session.commit()
+    for outbox_id in ids:
+        run_inline(outbox_id)
+    return len(ids)
+
+
+def retry(outbox_id):
+    """An admin's retry of a failed row: one more attempt, now (inline) or on its queue."""
+    with write_transaction():
+        opened = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id, OutboxMessage.failed_at.is_not(None))
+            .values(failed_at=None, enqueued_at=None)
+            .execution_options(synchronize_session=False)).rowcount
+    if not opened:
+        raise NotFound("This job is not failed (any more).")
+    if jobs_inline():
+        run_inline(outbox_id)
+        return
+    _forget_failed_job(outbox_id)
+    row = db.session.execute(select(OutboxMessage.id, OutboxMessage.queue)
+                             .where(OutboxMessage.id == outbox_id)).one()
+    try:
+        _enqueue([row])
+    except RedisError:
+        db.session.rollback()  # pending again: the drain hands it over once Redis is back
+
+
+def _forget_failed_job(outbox_id):
+    try:
+        job = Job.fetch(job_id(outbox_id), connection=redis_client.connection)
+    except NoSuchJobError:
+        return
+    except RedisError:
+        return
+    job.failed_job_registry.remove(job)
+
+
+def backlog():
+    """Open rows: how many, and the age in seconds of the oldest (0 when none)."""
+    count, oldest = db.session.execute(
+        select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None))).one()
+    age = (clock.now() - oldest).total_seconds() if oldest else 0
+    return count, max(0, round(age))
+
+
+def failed(limit=100):
+    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.failed_at.is_not(None))
+                              .order_by(OutboxMessage.failed_at.desc()).limit(limit)).all()
+
+
+AFTER_COMMIT_HOOKS.append(dispatch_committed)
