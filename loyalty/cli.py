@@ -6,10 +6,11 @@ from babel.messages.frontend import CommandLineInterface
 from flask import current_app
 from flask.cli import AppGroup
 
-from loyalty.services import accounts, sessions
+from loyalty.services import accounts, job_monitor, outbox, sessions
 from loyalty.services.demo import DEMO_PASSWORD, demo_pins, load_demo_data
 from loyalty.services.errors import DomainError
 from loyalty.services.ledger import ledger_drift
+from loyalty.services.expiry_warnings import warn_expiring_points
 from loyalty.services.points import expire_points
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty platform administration.")
@@ -48,8 +49,39 @@ def check_ledger_command():
 
 @loyalty_cli.command("expire-points")
 def expire_points_command():
-    """Expire points of inactive cards now (the worker does this nightly)."""
+    """Expire points of inactive cards and warn those close to it (the schedule does this
+    every morning)."""
     click.echo(f"Expired the points of {expire_points()} cards.")
+    click.echo(f"Warned {warn_expiring_points()} customers that their points expire soon.")
+
+
+@loyalty_cli.command("drain-outbox")
+def drain_outbox_command():
+    """Hand the outbox's waiting work over now (the schedule does this every few seconds)."""
+    click.echo(f"Handed over {outbox.drain()} outbox rows.")
+
+
+@loyalty_cli.command("jobs")
+def jobs_command():
+    """Queue lengths, failed jobs, the outbox backlog and the schedule's last runs."""
+    state = job_monitor.overview()
+    if state.inline:
+        click.echo("Jobs run inline (no REDIS_URL): no queues, no schedule.")
+    if state.redis_error:
+        click.echo(f"Redis does not answer: {state.redis_error}", err=True)
+    click.echo(f"Outbox: {state.backlog} waiting, oldest {state.backlog_age_s} s.")
+    for name, queued, running, scheduled in state.queues:
+        click.echo(f"Queue {name:<8} {queued} waiting, {running} running, "
+                   f"{scheduled} waiting to retry")
+    click.echo(f"Failed jobs: {len(state.failed)}")
+    for job in state.failed:
+        when = job.when.isoformat(timespec="seconds") if job.when else "?"
+        click.echo(f"  {job.ref:<24} {job.what}: {job.attempts} attempts, failed {when}: "
+                   f"{job.error}")
+    for name, every, _about, last, status in state.scheduled:
+        timing = f"every {every} s" if isinstance(every, int) else f"cron {every!r} (UTC)"
+        last_run = last.isoformat(timespec="seconds") if last else "never"
+        click.echo(f"Scheduled {name:<13} {timing:<24} last run {last_run} {status or ''}")
 
 
 @loyalty_cli.command("prune-sessions")

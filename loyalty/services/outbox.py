@@ -15,6 +15,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 HANDLERS = {}
 QUEUES = {"email": "email", "wallet": "wallet"}
 JOB_PREFIX = "outbox-"
+NOT_FAILED = _l("This job is no longer failed: it was retried already or has run.")
 DRAIN_BATCH = 500
 _NEW, _READY = "loyalty_outbox_new", "loyalty_outbox_ready"
 #: RQ states in which a job will still run by itself: the drain leaves those alone.
@@ -244,7 +246,7 @@ def retry(outbox_id):
             .values(failed_at=None, enqueued_at=None)
             .execution_options(synchronize_session=False)).rowcount
     if not opened:
-        raise NotFound("This job is not failed (any more).")
+        raise NotFound(NOT_FAILED)
     if jobs_inline():
         run_inline(outbox_id)
         return

@@ -24,7 +24,8 @@ from loyalty.services.errors import Conflict, InvalidInput, NotFound
 EDITABLE_FIELDS = {
     "program_type", "stamps_target", "stamp_reward_description", "stamp_reward_value_cents",
     "points_per_euro", "point_value_cents", "welcome_bonus_points", "minimum_redemption_points",
-    "minimum_purchase_cents", "points_expiration_days", "cooldown_minutes", "max_stamps_per_day",
+    "minimum_purchase_cents", "points_expiration_days", "expiry_warning_days", "cooldown_minutes",
+    "max_stamps_per_day",
     "require_staff_pin", "card_name", "primary_color", "secondary_color", "logo_url",
     "hero_image_url", "terms_text", "privacy_url", "apple_pass_type_id", "google_class_id",
 }
@@ -32,6 +33,7 @@ MAX_REWARD_COST = 1_000_000
 NON_NEGATIVE = (
     "stamp_reward_value_cents", "points_per_euro", "welcome_bonus_points",
     "minimum_redemption_points", "minimum_purchase_cents", "cooldown_minutes",
+    "expiry_warning_days",
 )
 
 

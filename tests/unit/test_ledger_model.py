@@ -161,6 +161,7 @@ class LedgerMachine(RuleBasedStateMachine):
                                                  context=self.context, any_age=True)):
             m.points -= min(requested, m.points)
             m.earns[original] -= requested
+            m.last_activity = self.now  # a return counts as activity for expiry
 
     @rule(card_id=cards, data=st.data())
     def void_stamp(self, card_id, data):
@@ -172,6 +173,7 @@ class LedgerMachine(RuleBasedStateMachine):
                          lambda: void_stamps(self._card(card_id), original, context=self.context, any_age=True)):
             m.stamps -= min(1, m.stamps)
             m.stamp_earns[original] = 0
+            m.last_activity = self.now
 
     @rule(card_id=cards, delta=st.integers(-60, 60), stamps=st.booleans())
     def adjust(self, card_id, delta, stamps):

@@ -20,7 +20,7 @@ from loyalty.blueprints.auth.forms import LoginForm, PasswordForm, SetPasswordFo
 from loyalty.errors import csrf_error
 from loyalty.extensions import db, redis_client
 from loyalty.redirects import safe_next
-from loyalty.services import accounts, sessions, team
+from loyalty.services import accounts, outbox, sessions, team
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import home_endpoint
 from loyalty.throttle import TooManyAttempts, attempt, sign_in_budgets
@@ -183,7 +183,7 @@ def set_language(code):
 
 @bp.route("/healthz")
 def healthz():
-    """200 only when the database and (if configured) Redis answer."""
+    """200 only when the database and (if configured) Redis answer; with the outbox backlog."""
     checks = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -201,6 +201,11 @@ def healthz():
         except Exception:  # noqa: BLE001
             checks["redis"] = "unreachable"
     healthy = all(value in ("ok", "not configured") for value in checks.values())
+    if checks["database"] == "ok":
+        # Work waiting to go out (emails, pass updates): a growing age means no worker or
+        # no Redis; it is reported, and alerting on it is the operator's call.
+        pending, age = outbox.backlog()
+        checks["outbox"] = {"pending": pending, "oldest_age_seconds": age}
     checks["status"] = "ok" if healthy else "unhealthy"
     return jsonify(checks), 200 if healthy else 503
 

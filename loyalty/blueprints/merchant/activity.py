@@ -19,6 +19,7 @@ FIELD_LABELS = {
     "minimum_redemption_points": _l("Fewest points a customer can redeem"),
     "welcome_bonus_points": _l("Welcome bonus"),
     "points_expiration_days": _l("Points expire after this many days without a visit"),
+    "expiry_warning_days": _l("Warn customers this many days before"),
     "require_staff_pin": _l("Staff enter their PIN for every action"),
     "primary_color": _l("Card colour"), "secondary_color": _l("Text colour on the card"),
     "terms_text": _l("Terms customers agree to"), "privacy_url": _l("Link to your privacy notice"),

@@ -36,7 +36,7 @@ PROGRAM_TYPES = (("stamps", _l("Stamp card")), ("points", _l("Points")),
 STAMP_FIELDS = ("stamps_target", "stamp_reward_description", "stamp_reward_value",
                 "cooldown_minutes", "max_stamps_per_day")
 POINT_FIELDS = ("points_per_euro", "point_value", "minimum_purchase", "minimum_redemption_points",
-                "welcome_bonus_points", "points_expiration_days")
+                "welcome_bonus_points", "points_expiration_days", "expiry_warning_days")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}\Z")
 POINT_VALUE = re.compile(r"^[0-9]{1,4}([.,][0-9]{1,4})?\Z")
 
@@ -83,6 +83,8 @@ class ProgramForm(Form):
     points_expiration_days = _number(_l("Points expire after this many days without a visit"),
                                      1, 3650, _l("Enter days from 1 to 3650, or leave it empty."),
                                      required=False)
+    expiry_warning_days = _number(_l("Warn customers this many days before"), 0, 365,
+                                  _l("Enter days from 0 to 365."), required=False)
     require_staff_pin = CheckboxField(_l("Staff enter their PIN for every action"))
 
     def kind(self):
@@ -123,6 +125,8 @@ class ProgramForm(Form):
                 minimum_redemption_points=self.minimum_redemption_points.data or 0,
                 welcome_bonus_points=self.welcome_bonus_points.data or 0,
                 points_expiration_days=self.points_expiration_days.data,
+                expiry_warning_days=(14 if self.expiry_warning_days.data is None
+                                     else self.expiry_warning_days.data),
             )
         return values
 
@@ -142,6 +146,7 @@ def program_form_data(program):
         "minimum_redemption_points": program.minimum_redemption_points,
         "welcome_bonus_points": program.welcome_bonus_points,
         "points_expiration_days": program.points_expiration_days,
+        "expiry_warning_days": program.expiry_warning_days,
         "require_staff_pin": program.require_staff_pin,
     }
 
