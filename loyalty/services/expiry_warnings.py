@@ -72,7 +72,7 @@ def _warn_batch(program, *, warn_before, expired_before):
 
 def warning_letter(payload):
     """The warning as it stands when sent: none if the card was used or emptied meanwhile."""
-    card = db.session.get(LoyaltyCard, payload["card_id"])
+    card = db.session.get(LoyaltyCard, payload["card_id"], populate_existing=True)
     if (card is None or not card.is_active or card.points_balance <= 0
             or card.last_activity_at is None or card.expiry_warned_for != card.last_activity_at):
         return None

@@ -1,10 +1,10 @@
 """Each merchant's daily run (points expiry, then expiry warnings) in their early morning.
 
-An hourly job looks at every merchant's wall clock (their time zone): once it reads
-``MORNING_HOUR`` (04:00 by default) or later on a new local day, the merchant's run is
-enqueued under the job id ``morning-<merchant>-<local date>``, once that day (a Redis key
-remembers it; the run itself is safe to repeat). A schedule that was down at 04:00 starts the
-run at its next hour.
+An hourly job looks at every merchant's wall clock (their time zone): from ``MORNING_HOUR``
+(04:00 by default) until six hours later, the merchant's run is enqueued under the job id
+``morning-<merchant>-<local date>``, once that day (a Redis key remembers it; the run itself
+is safe to repeat). A schedule that was down at 04:00 starts the run at its next hour that
+morning; never in the middle of the shop's day.
 """
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -21,12 +21,16 @@ from loyalty.services.outbox import retry_policy
 KEY = "loyalty:morning:{merchant_id}:{day}"
 
 
+MORNING_HOURS = 6
+
+
 def mornings_due(now, merchants, hour):
-    """``(merchant id, local date)`` of the merchants whose local time is ``hour`` or later."""
+    """``(merchant id, local date)`` of the merchants whose local time is in their morning:
+    ``hour`` o'clock or up to six hours later."""
     due = []
     for merchant_id, timezone in merchants:
         local = now.astimezone(ZoneInfo(timezone))
-        if local.hour >= hour:
+        if hour <= local.hour < hour + MORNING_HOURS:
             due.append((merchant_id, local.date()))
     return due
 

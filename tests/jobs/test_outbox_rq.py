@@ -1,0 +1,171 @@
+"""The outbox on RQ with the real Redis: delivered once, whatever happens on the way."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from redis import Redis
+from rq import Queue
+from rq.registry import StartedJobRegistry
+from sqlalchemy import func, select
+
+from loyalty.extensions import db, redis_client
+from loyalty.models import OutboxMessage, SentEmail
+from loyalty.services import outbox, team
+from tests import factories
+from tests.conftest import AuthActions, csrf_token_from
+from tests.jobs.conftest import CLOSED_PORT_URL, free_port, work
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def invite(merchant, email="new.person@example.com"):
+    team.invite(merchant, email=email, name="New Person", role="merchant_owner")
+    return db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+
+
+def fresh(row):
+    """The row as the database has it now (ending the test's own read snapshot first)."""
+    db.session.commit()
+    db.session.refresh(row)
+
+
+def sent_count():
+    db.session.commit()
+    return db.session.scalar(select(func.count(SentEmail.id)))
+
+
+def test_a_change_enqueues_its_email_and_a_worker_sends_it_once(rq_app):
+    merchant = factories.merchant_with_team("Café Rue", "cafe-rue").merchant
+    row = invite(merchant)
+    fresh(row)
+    assert row.enqueued_at is not None and row.delivered_at is None
+    assert Queue("email", connection=redis_client.connection).job_ids == [f"outbox-{row.id}"]
+
+    work(rq_app)
+    assert sent_count() == 1
+    fresh(row)
+    assert row.delivered_at is not None and row.attempts == 1
+    assert "secret" not in row.payload  # the link's secret leaves the row once sent
+
+    # Handed to RQ again (a drain racing the commit, a duplicate enqueue): still one email.
+    outbox._enqueue([(row.id, row.queue)])
+    work(rq_app)
+    assert sent_count() == 1
+
+
+def test_redis_down_during_the_request_keeps_the_work_until_it_is_back(make_app, redis_url):
+    app = make_app(REDIS_URL=CLOSED_PORT_URL, JOBS_INLINE=False, JOB_RETRY_DELAYS=[0, 0])
+    with app.app_context():
+        owner_email = factories.merchant_with_team("Café Panne", "cafe-panne").owner.email
+        db.session.commit()
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login"))
+    client.post("/login", data={"email": owner_email, "password": factories.PASSWORD,
+                                "csrf_token": token})
+    token = csrf_token_from(client.get("/merchant/team"))
+    response = client.post("/merchant/team", data={
+        "csrf_token": token, "email": "late@example.com", "name": "Late Mail",
+        "role": "merchant_owner"})
+    assert response.status_code == 200
+    assert "Late Mail is in the team." in response.get_data(as_text=True)
+
+    with app.app_context():
+        row = db.session.scalar(select(OutboxMessage))
+        assert (row.enqueued_at, row.delivered_at) == (None, None)  # waiting in the outbox
+        assert sent_count() == 0
+        assert outbox.backlog()[0] == 1
+
+        app.extensions["redis"] = Redis.from_url(redis_url)  # Redis is back
+        assert outbox.drain() == 1
+        assert outbox.drain() == 0  # handed over once
+        work(app)
+        assert sent_count() == 1
+        assert outbox.backlog() == (0, 0)
+        sent = db.session.scalar(select(SentEmail))
+        assert sent.to_address == "late@example.com"
+        assert "/set-password/" in sent.body_text
+
+
+def test_the_drain_hands_over_again_what_redis_lost(rq_app):
+    merchant = factories.merchant_with_team("Café Perdu", "cafe-perdu").merchant
+    row = invite(merchant)
+    redis_client.connection.flushdb()  # Redis restarted without persistence
+    assert outbox.drain() == 0  # too recent to call lost
+    rq_app.config["OUTBOX_REDELIVER_SECONDS"] = 0
+    assert outbox.drain() == 1
+    work(rq_app)
+    assert sent_count() == 1
+    fresh(row)
+    assert row.delivered_at is not None
+
+
+def test_a_failing_job_retries_then_fails_and_an_admin_retry_sends_it(rq_app):
+    rq_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_SECURITY="none")
+    merchant = factories.merchant_with_team("Café Poison", "cafe-poison").merchant
+    bad = invite(merchant, "first@example.com")
+    work(rq_app)  # three attempts: the first and two retries
+    fresh(bad)
+    assert bad.delivered_at is None and bad.failed_at is not None
+    assert bad.attempts == 3
+    assert "ConnectionRefusedError" in bad.last_error
+
+    # A poisoned job blocks nothing: the next email goes out once SMTP is reachable.
+    rq_app.config["SMTP_HOST"] = None  # kept in sent_emails
+    invite(merchant, "second@example.com")
+    work(rq_app)
+    assert sent_count() == 1
+
+    admin = factories.user("Ada Admin", admin=True)
+    db.session.commit()
+    client = rq_app.test_client()
+    AuthActions(client).login_as(admin)
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert f"outbox:{bad.id}" in page and "ConnectionRefusedError" in page
+    response = client.post("/admin/jobs/retry", data={
+        "csrf_token": csrf_token_from(client.get("/admin/jobs")), "ref": f"outbox:{bad.id}"})
+    assert response.status_code == 302
+    work(rq_app)
+    assert sent_count() == 2
+    fresh(bad)
+    assert bad.delivered_at is not None and bad.failed_at is None and bad.attempts == 4
+    assert "No failed jobs." in client.get("/admin/jobs").get_data(as_text=True)
+
+
+def test_a_worker_killed_mid_send_is_run_again_and_sends_once(rq_app, database_url, redis_url,
+                                                              inbox):
+    rq_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=inbox.port, SMTP_SECURITY="none")
+    merchant = factories.merchant_with_team("Café Coupé", "cafe-coupe").merchant
+    row = invite(merchant)
+    db.session.commit()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+           "SECRET_KEY": "test-secret", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(inbox.port),
+           "SMTP_SECURITY": "none", "JOB_RETRY_DELAYS": "0,0", "LOYALTY_ENV": "development"}
+    inbox.hold()
+    worker = subprocess.Popen([sys.executable, "worker.py", "email", "--burst"], cwd=ROOT,
+                              env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert inbox.sender_waiting.wait(60), "the worker never reached the SMTP server"
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse, mid-send
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    inbox.release()
+    assert inbox.messages == [] and sent_count() == 0
+
+    # RQ finds the job abandoned once its heartbeat lapses (about 90 s); here that time has
+    # come at once. The job goes back on its queue, and the next worker runs it.
+    registry = StartedJobRegistry("email", connection=redis_client.connection)
+    assert registry.get_job_ids(cleanup=False) != []
+    registry.cleanup(timestamp=time.time() + 3600)
+    worker = subprocess.run([sys.executable, "worker.py", "email", "--burst"], cwd=ROOT, env=env,
+                            timeout=120, capture_output=True, text=True)
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    assert len(inbox.messages) == 1
+    assert inbox.messages[0]["Subject"] == "You're invited to join Café Coupé"
+    assert sent_count() == 1
+    fresh(row)
+    assert row.delivered_at is not None
