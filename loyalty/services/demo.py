@@ -204,5 +204,5 @@ def demo_pins():
     return [
         (spec["name"], code, name, pin)
         for spec in MERCHANTS
-        for code, name, pin in spec["pins"]
+        for code, name, pin, _can_unlock in spec["pins"]
     ]

@@ -91,7 +91,8 @@ def _last_run(name, connection):
     job = Job.fetch_many(ids, connection=connection)[0]
     if job is None:
         return None, "expired"
-    return job.enqueued_at, job.get_status(refresh=False)
+    status = job.get_status(refresh=False)
+    return job.enqueued_at, getattr(status, "value", status)
 
 
 def retry(ref):
