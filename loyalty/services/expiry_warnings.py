@@ -17,8 +17,9 @@ from loyalty import clock
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.links import card_url
-from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, Merchant, ProgramType
+from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, Merchant
 from loyalty.services import mail
+from loyalty.services.points import programs_with_expiry
 
 WARNING_BATCH = 1000
 
@@ -26,14 +27,8 @@ WARNING_BATCH = 1000
 def warn_expiring_points(now=None, *, merchant_id=None):
     """Queue the warnings due now; returns how many. Running it again queues nothing more."""
     now = now or clock.now()
-    query = select(LoyaltyProgram).where(
-        LoyaltyProgram.points_expiration_days.is_not(None),
-        LoyaltyProgram.expiry_warning_days > 0,
-        LoyaltyProgram.program_type != ProgramType.STAMPS,
-    )
-    if merchant_id is not None:
-        query = query.where(LoyaltyProgram.merchant_id == merchant_id)
-    programs = db.session.scalars(query).all()
+    programs = db.session.scalars(programs_with_expiry(merchant_id).where(
+        LoyaltyProgram.expiry_warning_days > 0)).all()
     warned = 0
     for program in programs:
         period = timedelta(days=program.points_expiration_days)

@@ -122,6 +122,17 @@ def redeem_reward(card, reward_id, *, context, idempotency_key=None, then=None):
     return run_card_action(card, context, idempotency_key, action, then=then)
 
 
+def programs_with_expiry(merchant_id=None):
+    """The points programs whose points expire (one merchant's, or all)."""
+    query = select(LoyaltyProgram).where(
+        LoyaltyProgram.points_expiration_days.is_not(None),
+        LoyaltyProgram.program_type != ProgramType.STAMPS,
+    )
+    if merchant_id is not None:
+        query = query.where(LoyaltyProgram.merchant_id == merchant_id)
+    return query
+
+
 def expire_points(now=None, *, merchant_id=None):
     """Expire the points of cards inactive for their program's ``points_expiration_days``.
 
@@ -134,13 +145,7 @@ def expire_points(now=None, *, merchant_id=None):
     Returns the number of cards expired.
     """
     now = now or clock.now()
-    query = select(LoyaltyProgram).where(
-        LoyaltyProgram.points_expiration_days.is_not(None),
-        LoyaltyProgram.program_type != ProgramType.STAMPS,
-    )
-    if merchant_id is not None:
-        query = query.where(LoyaltyProgram.merchant_id == merchant_id)
-    programs = db.session.scalars(query).all()
+    programs = db.session.scalars(programs_with_expiry(merchant_id)).all()
     expired = 0
     for program in programs:
         cutoff = now - timedelta(days=program.points_expiration_days)
