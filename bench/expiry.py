@@ -43,12 +43,13 @@ SEED_SQL = [
     # Half the cards last active 400-700 days ago (due), half in the last 300 days.
     """
     INSERT INTO loyalty_cards (merchant_id, program_id, customer_id, card_number, qr_token,
-        stamp_count, points_balance, stamps_earned_total, rewards_redeemed_total,
+        page_secret, stamp_count, points_balance, stamps_earned_total, rewards_redeemed_total,
         points_earned_total, points_redeemed_total, points_voided_total, points_expired_total,
         last_points_at, last_activity_at, is_active, created_at)
     SELECT c.merchant_id, p.id, c.id,
            substr(n, 1, 4) || '-' || substr(n, 5, 4) || '-' || substr(n, 9, 4),
-           md5('qr' || c.id), 0, b, 0, 0, b, 0, 0, 0, t, t, true, c.created_at
+           md5('qr' || c.id), md5('page' || c.id || random()::text),
+           0, b, 0, 0, b, 0, 0, 0, t, t, true, c.created_at
     FROM customers c
     JOIN loyalty_programs p ON p.merchant_id = c.merchant_id,
     LATERAL (SELECT lpad((c.id::bigint * 7919 % 1000000000000)::text, 12, '0') AS n,

@@ -48,12 +48,12 @@ SEED_SQL = [
     "UPDATE customers SET search_name = lower(name) WHERE merchant_id = :merchant",
     """
     INSERT INTO loyalty_cards (merchant_id, program_id, customer_id, card_number, qr_token,
-        stamp_count, points_balance, stamps_earned_total, rewards_redeemed_total,
+        page_secret, stamp_count, points_balance, stamps_earned_total, rewards_redeemed_total,
         points_earned_total, points_redeemed_total, points_voided_total, points_expired_total,
         enrolled_at_store_id, is_active, created_at)
     SELECT c.merchant_id, :program, c.id,
            substr(n, 1, 4) || '-' || substr(n, 5, 4) || '-' || substr(n, 9, 4),
-           md5('qr' || c.id), 0, 0, 0, 0, 0, 0, 0, 0,
+           md5('qr' || c.id), md5('page' || c.id || random()::text), 0, 0, 0, 0, 0, 0, 0, 0,
            :first_store + (c.id % :stores), true, c.created_at
     FROM customers c, LATERAL (SELECT lpad((c.id * 7919 % 1000000000000)::text, 12, '0') AS n) x
     WHERE c.merchant_id = :merchant
