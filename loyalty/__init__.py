@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from loyalty import cli, headers, request_guard
 from loyalty.blueprints import admin, auth, media, merchant, terminal
-from loyalty.config import DEFAULT_SECRET_KEY, Config
+from loyalty.config import DEFAULT_PUBLIC_BASE_URL, DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
 from loyalty.errors import register_errorhandlers
 from loyalty.extensions import (
@@ -47,14 +47,22 @@ def create_app(overrides=None):
 
 
 def check_production_settings(app):
-    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] in (
-        DEFAULT_SECRET_KEY, "", None,
-    ):
+    config = app.config
+    if config["SMTP_SECURITY"] not in ("starttls", "ssl", "none"):
+        raise RuntimeError(f"SMTP_SECURITY must be starttls, ssl or none, not "
+                           f"{config['SMTP_SECURITY']!r}.")
+    if config["ENV_NAME"] != "production":
+        return
+    if config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
         raise RuntimeError(
             "Refusing to start in production with the default SECRET_KEY. "
             "Set SECRET_KEY to a long random value (python -c 'import secrets; "
             "print(secrets.token_urlsafe(48))')."
         )
+    if config["PUBLIC_BASE_URL"] == DEFAULT_PUBLIC_BASE_URL:
+        raise RuntimeError("Refusing to start in production without PUBLIC_BASE_URL: links in "
+                           "emails would point at this machine. Set it to the site's public "
+                           "address, like https://loyalty.example.com.")
 
 
 def select_locale():

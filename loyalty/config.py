@@ -7,6 +7,7 @@ Redis.  ``LOYALTY_ENV=production`` turns on secure cookies and refuses the defau
 import os
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # refused in production
 
 
 def _bool(name, default=False):
@@ -72,7 +73,7 @@ class Config:
 
         # Links in emails and wallet passes are absolute, built on this address.
         self.PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL")
-                                or "http://127.0.0.1:5000").rstrip("/")
+                                or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
         # Outgoing email. Without SMTP_HOST messages are kept in the sent_emails table (admins
         # read them in the back office) and written to the log.
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None

@@ -3,6 +3,7 @@
 ``python worker.py`` works the queues; ``python worker.py cron`` runs the schedule below
 (one per deployment) with RQ's own cron scheduler, which enqueues each job when it is due.
 """
+from loyalty.i18n import N_
 from loyalty.jobs.outbox import drain_outbox
 from loyalty.jobs.points import start_mornings
 from loyalty.jobs.wallet import sync_wallet_passes
@@ -11,11 +12,11 @@ QUEUES = ("default", "email", "wallet")
 #: (name, function, queue, how often: seconds or a cron line in UTC, what it does)
 SCHEDULE = (
     ("drain-outbox", drain_outbox, "default", 5,
-     "hands RQ the outbox rows still pending (Redis was down) or lost"),
+     N_("hands RQ the outbox rows still waiting (Redis was down) or lost")),
     ("mornings", start_mornings, "default", "7 * * * *",
-     "starts points expiry and expiry warnings for each merchant whose morning has come"),
+     N_("starts points expiry and expiry warnings for each merchant whose morning has come")),
     ("wallet-sync", sync_wallet_passes, "wallet", "23 * * * *",
-     "keeps wallet passes in sync"),
+     N_("keeps wallet passes in sync")),
 )
 
 

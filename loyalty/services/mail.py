@@ -7,6 +7,7 @@ whole in ``sent_emails`` (admins read it in the back office) and written to the 
 development. Either way the ``sent_emails`` row, keyed by the outbox row, is the delivery
 record: a job run twice finds it and sends nothing more.
 """
+import functools
 import importlib
 import logging
 import smtplib
@@ -83,24 +84,34 @@ def compose(template, letter):
 
 @outbox.handler("email")
 def send_outbox_email(row):
-    """The outbox handler: build, compose, send (or keep), and record the delivery."""
+    """The outbox handler: build and compose in the row's transaction; hand it to SMTP (if
+    configured) outside any transaction; record the delivery, or keep the whole message."""
     template = row.payload["template"]
     letter = _builder(template)(row.payload)
-    if letter is None:
-        row.payload = {**row.payload, "skipped": True}
-        return
+    if letter is None:  # no longer true: nothing to send
+        return outbox.Effect(record=_skipped)
     locale, subject, text, html = compose(template, letter)
     config = current_app.config
+    record = functools.partial(_record, template=template, to=letter.to, locale=locale,
+                               subject=subject)
     if config["SMTP_HOST"]:
-        _send_smtp(_message(row, letter, subject, text, html))
-        transport, kept_text, kept_html = "smtp", None, None
-    else:
-        transport, kept_text, kept_html = "stored", text, html
-        if config["ENV_NAME"] != "production":
-            log.info("Email (no SMTP configured) to %s: %s\n%s", letter.to, subject, text)
+        message = _message(row, letter, subject, text, html)
+        return outbox.Effect(record=functools.partial(record, transport="smtp"),
+                             send=functools.partial(_send_smtp, message))
+    if config["ENV_NAME"] != "production":
+        log.info("Email (no SMTP configured) to %s: %s\n%s", letter.to, subject, text)
+    return outbox.Effect(record=functools.partial(record, transport="stored", text=text,
+                                                  html=html))
+
+
+def _skipped(row):
+    row.payload = {**row.payload, "skipped": True}
+
+
+def _record(row, *, template, to, locale, subject, transport, text=None, html=None):
     db.session.add(SentEmail(outbox_id=row.id, merchant_id=row.merchant_id, template=template,
-                             to_address=letter.to, locale=locale, subject=subject[:300],
-                             transport=transport, body_text=kept_text, body_html=kept_html))
+                             to_address=to, locale=locale, subject=subject[:300],
+                             transport=transport, body_text=text, body_html=html))
 
 
 def _message(row, letter, subject, text, html):
@@ -121,9 +132,13 @@ def _message(row, letter, subject, text, html):
 def _send_smtp(message):
     config = current_app.config
     security = config["SMTP_SECURITY"]
-    connect = smtplib.SMTP_SSL if security == "ssl" else smtplib.SMTP
-    with connect(config["SMTP_HOST"], config["SMTP_PORT"],
-                 timeout=config["SMTP_TIMEOUT_SECONDS"]) as smtp:
+    host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT_SECONDS"]
+    if security == "ssl":
+        connection = smtplib.SMTP_SSL(host, port, timeout=timeout,
+                                      context=ssl.create_default_context())
+    else:
+        connection = smtplib.SMTP(host, port, timeout=timeout)
+    with connection as smtp:
         if security == "starttls":
             smtp.starttls(context=ssl.create_default_context())
         if config["SMTP_USER"]:

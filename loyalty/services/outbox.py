@@ -12,6 +12,8 @@ enqueued or run twice has its effect once. A failing job is retried with backoff
 last attempt the row is failed (error, attempts, when) until an admin retries it.
 """
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -22,6 +24,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from loyalty import clock
 from loyalty.database import AFTER_COMMIT_HOOKS, write_transaction
@@ -60,7 +63,7 @@ def add(kind, payload, *, merchant_id=None):
                         merchant_id=merchant_id, created_at=clock.now())
     session.add(row)
     session.flush()
-    session.info.setdefault(_NEW, []).append(row.id)
+    session.info.setdefault(_NEW, []).append((row.id, row.queue))
     return row
 
 
@@ -75,7 +78,7 @@ def add_many(kind, payloads, *, merchant_id=None):
         insert(OutboxMessage).returning(OutboxMessage.id),
         [{"kind": kind, "queue": queue, "payload": payload, "merchant_id": merchant_id,
           "created_at": now, "attempts": 0} for payload in payloads]).all()
-    db.session().info.setdefault(_NEW, []).extend(ids)
+    db.session().info.setdefault(_NEW, []).extend((outbox_id, queue) for outbox_id in ids)
     return ids
 
 
@@ -93,21 +96,29 @@ def _rolled_back(session):
 
 def dispatch_committed():
     """Hand over the rows the session's commits produced (after ``write_transaction`` and at
-    the end of a request). Never raises: the change is committed, the rows are safe."""
+    the end of a request). Never raises: the change is committed and its rows are safe; what
+    cannot be handed over now waits for the drain."""
     session = db.session()
-    ids = session.info.pop(_READY, None)
-    if not ids:
+    rows = session.info.pop(_READY, None)
+    if not rows:
         return
     if jobs_inline():
-        for outbox_id in ids:
+        for outbox_id, _queue in rows:
             run_inline(outbox_id)
         return
     try:
-        _enqueue(db.session.execute(select(OutboxMessage.id, OutboxMessage.queue)
-                                    .where(OutboxMessage.id.in_(ids))).all())
+        _enqueue(rows)
     except RedisError as error:
-        log.warning("Redis unavailable (%s): %d outbox rows wait for the drain", error, len(ids))
-        db.session.rollback()
+        log.warning("Redis unavailable (%s): %d outbox rows wait for the drain", error, len(rows))
+        return
+    except Exception:  # noqa: BLE001 - the change stands; the drain hands the rows over
+        log.exception("could not hand over %d outbox rows; the drain will", len(rows))
+        return
+    try:
+        with write_transaction():
+            _mark_enqueued([outbox_id for outbox_id, _queue in rows])
+    except Exception:  # noqa: BLE001 - enqueued already; the drain only hands them over again
+        log.exception("could not note %d outbox rows as enqueued", len(rows))
 
 
 def jobs_inline():
@@ -132,9 +143,7 @@ def job_id(outbox_id):
 
 
 def _enqueue(rows):
-    """Put ``(id, queue)`` rows on RQ in one round trip, then note when."""
-    if not rows:
-        return 0
+    """Put ``(id, queue)`` rows on RQ in one round trip."""
     from loyalty.jobs.outbox import deliver_outbox  # noqa: PLC0415 - jobs import services
 
     connection = redis_client.connection
@@ -144,70 +153,111 @@ def _enqueue(rows):
                 deliver_outbox, outbox_id, job_id=job_id(outbox_id), retry=retry_policy(),
                 description=f"outbox {outbox_id}", pipeline=pipeline)
         pipeline.execute()
-    with write_transaction():
-        db.session.execute(update(OutboxMessage)
-                           .where(OutboxMessage.id.in_([row[0] for row in rows]))
-                           .values(enqueued_at=clock.now())
-                           .execution_options(synchronize_session=False))
     return len(rows)
 
 
+def _mark_enqueued(ids):
+    """Note when rows were handed over, in the current write transaction."""
+    if ids:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                           .values(enqueued_at=clock.now())
+                           .execution_options(synchronize_session=False))
+
+
+@dataclass
+class Effect:
+    """What a handler does for a row: ``record(row)`` writes its effect in the database
+    (committed with ``delivered_at``); ``send()``, if any, is the effect outside it (an SMTP
+    conversation), run between two short transactions so that no lock waits on the network."""
+
+    record: Callable
+    send: Callable | None = None
+
+
 def deliver(outbox_id, *, last_attempt=True):
-    """Do the row's work once: under its lock, effect and ``delivered_at`` commit together.
-    Returns False when there was nothing left to do (delivered already, or gone)."""
+    """Do the row's work once: its effect and ``delivered_at`` commit together, under the
+    row's lock. Returns False when there was nothing left to do (delivered already, or gone)."""
     try:
         with write_transaction():
-            row = db.session.scalar(
-                select(OutboxMessage).where(OutboxMessage.id == outbox_id).with_for_update()
-                .execution_options(populate_existing=True))
+            row = _locked(outbox_id)
             if row is None or row.delivered_at is not None:
                 return False
-            HANDLERS[row.kind](row)
-            row.payload = {key: value for key, value in row.payload.items() if key != "secret"}
-            row.attempts += 1
-            row.delivered_at = clock.now()
-            row.failed_at = None
-            row.last_error = None
+            effect = HANDLERS[row.kind](row)
+            if effect.send is None:
+                _delivered(row, effect)
+                return True
+        effect.send()
+        with write_transaction():
+            row = _locked(outbox_id)
+            if row.delivered_at is not None:  # another run of it finished meanwhile
+                log.warning("outbox row %s was delivered twice", outbox_id)
+                return True
+            _delivered(row, effect)
         return True
     except Exception as error:
         _record_failure(outbox_id, error, last_attempt)
         raise
 
 
+def _locked(outbox_id):
+    return db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.id == outbox_id).with_for_update()
+        .execution_options(populate_existing=True))
+
+
+def _delivered(row, effect):
+    effect.record(row)
+    row.payload = {key: value for key, value in row.payload.items() if key != "secret"}
+    row.attempts += 1
+    row.delivered_at = clock.now()
+    row.failed_at = None
+    row.last_error = None
+
+
 def _record_failure(outbox_id, error, last_attempt):
-    db.session.rollback()
-    message = f"{type(error).__name__}: {error}"[:2000]
+    values = {"attempts": OutboxMessage.attempts + 1,
+              "last_error": f"{type(error).__name__}: {error}"[:2000]}
+    if last_attempt:
+        values["failed_at"] = clock.now()
     with write_transaction():
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == outbox_id, OutboxMessage.delivered_at.is_(None))
-            .values(attempts=OutboxMessage.attempts + 1, last_error=message,
-                    failed_at=clock.now() if last_attempt else None)
+            .values(**values)
             .execution_options(synchronize_session=False))
+    loaded = db.session.identity_map.get(identity_key(OutboxMessage, outbox_id))
+    if loaded is not None:
+        db.session.expire(loaded)
 
 
 def drain(limit=DRAIN_BATCH):
-    """Hand RQ the rows still pending, and again the rows it has held too long without a
+    """Hand RQ the rows still pending, then again the rows it has held too long without a
     result (Redis lost them, or their worker died and RQ gave up). Returns how many."""
     if jobs_inline():
         return _drain_inline(limit)
-    stale = clock.now() - timedelta(seconds=current_app.config["OUTBOX_REDELIVER_SECONDS"])
     M = OutboxMessage
+    open_rows = select(M.id, M.queue).where(M.delivered_at.is_(None), M.failed_at.is_(None))
     with write_transaction():
-        rows = db.session.execute(
-            select(M.id, M.queue, M.enqueued_at)
-            .where(M.delivered_at.is_(None), M.failed_at.is_(None),
-                   (M.enqueued_at.is_(None)) | (M.enqueued_at < stale))
-            .order_by(M.id).limit(limit).with_for_update(skip_locked=True)).all()
-        handing = [(row.id, row.queue) for row in rows if row.enqueued_at is None]
-        handing += _lost(row for row in rows if row.enqueued_at is not None)
-        return _enqueue(handing)
+        pending = db.session.execute(open_rows.where(M.enqueued_at.is_(None)).order_by(M.id)
+                                     .limit(limit).with_for_update(skip_locked=True)).all()
+        if pending:
+            _enqueue(pending)
+            _mark_enqueued([row.id for row in pending])
+    stale = clock.now() - timedelta(seconds=current_app.config["OUTBOX_REDELIVER_SECONDS"])
+    with write_transaction():
+        held = db.session.execute(open_rows.where(M.enqueued_at < stale).order_by(M.id)
+                                  .limit(limit).with_for_update(skip_locked=True)).all()
+        lost = _lost(held)
+        if lost:
+            _enqueue(lost)
+        # Every row looked at leaves the window: still on RQ, handed over again, or failed.
+        _mark_enqueued([row.id for row in held])
+    return len(pending) + len(lost)
 
 
 def _lost(rows):
     """Of rows RQ had for long, those it will not run: missing, or finished without the
     row delivered. Rows whose job RQ gave up on are marked failed here."""
-    rows = list(rows)
     if not rows:
         return []
     jobs = Job.fetch_many([job_id(row.id) for row in rows], connection=redis_client.connection)
@@ -238,7 +288,7 @@ def _drain_inline(limit):
 
 
 def retry(outbox_id):
-    """An admin's retry of a failed row: one more attempt, now (inline) or on its queue."""
+    """An admin's retry of a failed row: run now (inline), or on its queue with its retries."""
     with write_transaction():
         opened = db.session.execute(
             update(OutboxMessage)
@@ -253,10 +303,13 @@ def retry(outbox_id):
     _forget_failed_job(outbox_id)
     row = db.session.execute(select(OutboxMessage.id, OutboxMessage.queue)
                              .where(OutboxMessage.id == outbox_id)).one()
+    db.session.commit()
     try:
-        _enqueue([row])
+        _enqueue([tuple(row)])
     except RedisError:
-        db.session.rollback()  # pending again: the drain hands it over once Redis is back
+        return  # pending again: the drain hands it over once Redis is back
+    with write_transaction():
+        _mark_enqueued([outbox_id])
 
 
 def _forget_failed_job(outbox_id):

@@ -3,15 +3,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from redis import Redis
 from rq import Queue
-from rq.registry import StartedJobRegistry
-from sqlalchemy import func, select
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+from sqlalchemy import func, select, update
 
+from loyalty.database import write_transaction
 from loyalty.extensions import db, redis_client
-from loyalty.models import OutboxMessage, SentEmail
+from loyalty.models import Merchant, OutboxMessage, SentEmail
 from loyalty.services import outbox, team
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
@@ -169,3 +171,53 @@ def test_a_worker_killed_mid_send_is_run_again_and_sends_once(rq_app, database_u
     assert sent_count() == 1
     fresh(row)
     assert row.delivered_at is not None
+
+
+def test_a_failure_with_retries_left_waits_for_its_retry_and_is_not_failed_yet(make_app,
+                                                                             redis_url):
+    app = make_app(REDIS_URL=redis_url, JOBS_INLINE=False, JOB_RETRY_DELAYS=[60],
+                   SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_SECURITY="none")
+    with app.app_context():
+        row = invite(factories.merchant_with_team("Café Patience", "cafe-patience").merchant)
+        work(app)
+        fresh(row)
+        assert row.attempts == 1 and "ConnectionRefusedError" in row.last_error
+        assert row.failed_at is None  # RQ retries it in a minute: not the admins' business yet
+        assert ScheduledJobRegistry("email", connection=redis_client.connection).get_job_ids() \
+            == [f"outbox-{row.id}"]
+
+
+def test_sending_holds_no_database_lock_while_smtp_talks(make_app, inbox):
+    """A slow SMTP server must not stop the counter: the send runs between transactions."""
+    app = make_app(REDIS_URL=CLOSED_PORT_URL, JOBS_INLINE=False, SMTP_HOST="127.0.0.1",
+                   SMTP_PORT=inbox.port, SMTP_SECURITY="none")
+    with app.app_context():
+        merchant = factories.merchant_with_team("Café Lent", "cafe-lent").merchant
+        merchant_id, row_id = merchant.id, invite(merchant).id  # waits in the outbox (Redis down)
+        db.session.commit()
+    inbox.hold()
+    sender = threading.Thread(target=_deliver_in, args=(app, row_id))
+    sender.start()
+    assert inbox.sender_waiting.wait(30)
+    writer = threading.Thread(target=_rename_merchant, args=(app, merchant_id))
+    writer.start()
+    writer.join(10)
+    finished_while_held = not writer.is_alive()
+    inbox.release()
+    sender.join(30)
+    writer.join(30)
+    assert finished_while_held
+
+
+def _deliver_in(app, row_id):
+    with app.app_context():
+        try:
+            outbox.deliver(row_id)
+        except Exception:  # noqa: BLE001 - the held server answers 421; recorded on the row
+            pass
+
+
+def _rename_merchant(app, merchant_id):
+    with app.app_context(), write_transaction():
+        db.session.execute(update(Merchant).where(Merchant.id == merchant_id)
+                           .values(name="Café Rapide"))

@@ -71,9 +71,22 @@ def test_production_refuses_the_default_secret_key(monkeypatch):
         create_app()
 
 
+def test_production_refuses_links_to_localhost_and_unknown_smtp_security(monkeypatch):
+    monkeypatch.setenv("LOYALTY_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="without PUBLIC_BASE_URL"):
+        create_app()
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://loyalty.example.com")
+    monkeypatch.setenv("SMTP_SECURITY", "tls")
+    with pytest.raises(RuntimeError, match="SMTP_SECURITY must be starttls, ssl or none"):
+        create_app()
+
+
 def test_production_sends_secure_cookies(monkeypatch, database_url):
     monkeypatch.setenv("LOYALTY_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://loyalty.example.com")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "memory://"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True

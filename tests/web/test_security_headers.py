@@ -41,6 +41,7 @@ def test_pages_are_not_stored_but_static_files_may_be(auth, client, merchant):
 def test_production_adds_hsts_and_secure_cookies(make_app, monkeypatch):
     monkeypatch.setenv("LOYALTY_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret-for-this-test")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://loyalty.example.com")
     client = make_app().test_client()
     page = client.get("/login")
     assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
