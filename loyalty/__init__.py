@@ -1,13 +1,13 @@
 """The loyalty platform: ``create_app`` builds a configured Flask application."""
 import os
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from loyalty import cli, headers, request_guard
-from loyalty.blueprints import admin, auth, media, merchant, terminal
+from loyalty.blueprints import admin, auth, media, merchant, storefront, terminal
 from loyalty.config import DEFAULT_PUBLIC_BASE_URL, DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
 from loyalty.errors import register_errorhandlers
@@ -73,6 +73,8 @@ def select_locale():
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
+    if g.get("page_locale") in languages:  # a customer page in its customer's language
+        return g.page_locale
     if current_user and current_user.is_authenticated and current_user.preferred_locale in languages:
         return current_user.preferred_locale
     return request.accept_languages.best_match(list(languages)) or "en"
@@ -113,7 +115,7 @@ def load_user(session_token):
 
 
 def register_blueprints(app):
-    for blueprint in (auth.bp, media.bp, terminal.bp, merchant.bp, admin.bp):
+    for blueprint in (auth.bp, media.bp, terminal.bp, merchant.bp, admin.bp, storefront.bp):
         app.register_blueprint(blueprint)
 
 

@@ -15,5 +15,5 @@ def external_url(endpoint, **values):
 
 
 def card_url(card):
-    """The customer's own card page (``/card/<secret>``, the storefront's)."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/card/{card.page_secret}"
+    """The customer's own card page (``/card/<secret>``)."""
+    return external_url("storefront.card", secret=card.page_secret)

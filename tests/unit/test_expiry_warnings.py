@@ -1,5 +1,6 @@
 """Expiry warnings: once per period of inactivity, to customers with an email, in their
 language, with their balance, the date and their card's link."""
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ def _program(merchant, **fields):
                                     welcome_bonus_points=40, **fields)
 
 
-def test_customers_close_to_expiry_are_warned_once_per_period(merchant, frozen_clock):
+def test_customers_close_to_expiry_are_warned_once_per_period(merchant, frozen_clock, client):
     frozen_clock.set(datetime(2026, 1, 10, 9, 0, tzinfo=UTC))
     _program(merchant.merchant)
     quiet = factories.card(merchant.merchant, "Quiet Quentin", email="quentin@example.com")
@@ -40,6 +41,9 @@ def test_customers_close_to_expiry_are_warned_once_per_period(merchant, frozen_c
     db.session.refresh(quiet)
     assert f"/card/{quiet.page_secret}" in sent.body_text
     assert f"/card/{quiet.page_secret}" in sent.body_html
+    link = re.search(r"http://127\.0\.0\.1:5000(/card/\S+)", sent.body_text).group(1)
+    card_page = client.get(link).get_data(as_text=True)  # the link opens the customer's card
+    assert quiet.card_number in card_page and ">40<" in card_page
     assert no_email.id and recent.id
 
     # A visit starts a new period: the next quiet spell warns again, once.

@@ -1,0 +1,3 @@
+from loyalty.blueprints.storefront.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,79 @@
+"""A customer's own card (``/card/<secret>``): what its holder may see, and nothing more.
+
+Only the card's long secret opens it; an unknown or malformed secret is "not found", like a
+card that was deleted. The page reads the card, its merchant's cached program and rewards,
+one page of history and the open stores.
+"""
+import re
+from dataclasses import dataclass, field
+
+import segno
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+
+from loyalty.extensions import db
+from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, Store
+from loyalty.services.errors import NotFound
+from loyalty.services.merchant_cache import merchant_rows
+
+HISTORY_PER_PAGE = 20
+SECRET = re.compile(r"^[A-Za-z0-9_-]{20,64}\Z")
+NO_CARD = _l("We could not find this card. Check that you opened the whole link from your email.")
+
+
+@dataclass
+class CardPage:
+    card: LoyaltyCard
+    merchant: Merchant
+    program: object
+    qr_svg: Markup
+    #: (reward, points still missing: 0 when it can be had now)
+    rewards: list = field(default_factory=list)
+    history: list = field(default_factory=list)
+    page: int = 1
+    has_next: bool = False
+    stores: list = field(default_factory=list)
+
+    @property
+    def stamps_in_grid(self):
+        return min(self.card.stamp_count, self.program.stamps_target)
+
+
+def card_for_secret(secret):
+    if not SECRET.match(secret or ""):
+        raise NotFound(NO_CARD)
+    card = db.session.scalar(select(LoyaltyCard).where(LoyaltyCard.page_secret == secret))
+    if card is None:
+        raise NotFound(NO_CARD)
+    return card
+
+
+def card_page(card, page=1):
+    rows = merchant_rows(card.merchant_id)
+    program = rows.program
+    view = CardPage(card=card, merchant=db.session.get(Merchant, card.merchant_id),
+                    program=program, qr_svg=qr_svg(card.qr_token), page=page)
+    if program is not None and program.has_points:
+        view.rewards = [(reward, max(0, reward.points_cost - card.points_balance))
+                        for reward in rows.rewards]
+    T = LoyaltyTransaction
+    history = db.session.execute(
+        select(T.transaction_type, T.stamps_delta, T.points_delta, T.transaction_at,
+               T.reward_description, Store.name.label("store_name"))
+        .outerjoin(Store, Store.id == T.store_id)
+        .where(T.card_id == card.id)
+        .order_by(T.transaction_at.desc(), T.id.desc())
+        .limit(HISTORY_PER_PAGE + 1).offset((page - 1) * HISTORY_PER_PAGE)).all()
+    view.history, view.has_next = history[:HISTORY_PER_PAGE], len(history) > HISTORY_PER_PAGE
+    view.stores = db.session.scalars(
+        select(Store).where(Store.merchant_id == card.merchant_id, Store.is_active.is_(True))
+        .order_by(Store.name)).all()
+    return view
+
+
+def qr_svg(token):
+    """The card's QR code (what the counter scans) as inline SVG, drawn on the server."""
+    svg = segno.make_qr(token, error="m").svg_inline(scale=8, border=2, dark="#111111",
+                                                      light="#ffffff")
+    return Markup(svg)  # noqa: S704 - segno's own SVG of a token we generated
