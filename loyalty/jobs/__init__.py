@@ -23,8 +23,9 @@ SCHEDULE = (
 def schedule(cron_scheduler):
     """Register the recurring jobs on RQ's ``CronScheduler``."""
     for name, function, queue, every, _about in SCHEDULE:
-        # results kept long enough to tell the last run (every 5 s: ten minutes of them)
-        timing = ({"interval": every, "result_ttl": 600} if isinstance(every, int)
+        # Results kept long enough to tell the last run. A drain not started within a minute
+        # (its queue busy with a long job) is dropped: the next one does its work.
+        timing = ({"interval": every, "result_ttl": 600, "ttl": 60} if isinstance(every, int)
                   else {"cron": every, "result_ttl": 7200})
         cron_scheduler.register(function, queue_name=queue, name=name, **timing)
     return cron_scheduler

@@ -42,6 +42,7 @@ def test_the_schedule_registers_the_drain_the_mornings_and_the_wallet_sync(rq_ap
     jobs = {job.name: job for job in schedule(CronScheduler(connection=redis_client.connection))
             .get_jobs()}
     assert jobs["drain-outbox"].interval == 5
+    assert jobs["drain-outbox"].job_options["ttl"] == 60  # drains never pile up behind a long job
     assert jobs["mornings"].cron == "7 * * * *" and jobs["mornings"].queue_name == "default"
     assert jobs["wallet-sync"].queue_name == "wallet"
     assert set(QUEUES) == {"default", "email", "wallet"}
