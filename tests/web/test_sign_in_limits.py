@@ -11,6 +11,7 @@ from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, bu
 
 import pytest
 
+from loyalty.extensions import db
 from loyalty.services import staff_pins
 from tests import factories
 from tests.conftest import AuthActions, PAUSED, Terminal
@@ -166,3 +167,18 @@ def test_a_paused_pin_keeps_the_sheet_open(make_app, merchant):
     assert paused.headers["HX-Retarget"] == "#sheet"
     assert 'name="pin"' in paused.text  # the PIN pad stays, with the message above it
     assert "Too many wrong PINs on this terminal. Try again in 1 minute." in paused.text
+
+
+def test_sign_in_works_and_still_counts_while_redis_is_down(make_app):
+    """Nothing listens on port 9: the counters fall back to this process's own."""
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")
+    with app.app_context():
+        owner_email = factories.merchant_with_team("Café Panne", "cafe-panne").owner.email
+        db.session.commit()
+    client = app.test_client()
+    auth = AuthActions(client)
+    for _ in range(5):
+        assert auth.login(owner_email, "wrong-password").status_code == 401
+    assert PAUSED.search(auth.login(owner_email, "wrong-password").get_data(as_text=True))
+    other = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0").test_client()
+    assert AuthActions(other).login(owner_email).status_code == 302  # another process: signs in
