@@ -113,6 +113,9 @@ class Config:
             "LOGIN_ACCOUNT_ADDRESS_LIMIT", "5 per 5 minutes")
         self.LOGIN_ACCOUNT_LIMIT = os.environ.get("LOGIN_ACCOUNT_LIMIT", "20 per 15 minutes")
         self.LOGIN_ADDRESS_LIMIT = os.environ.get("LOGIN_ADDRESS_LIMIT", "100 per 15 minutes")
+        # Customers joining online: per address, and per email address.
+        self.JOIN_ADDRESS_LIMIT = os.environ.get("JOIN_ADDRESS_LIMIT", "10 per hour")
+        self.JOIN_EMAIL_LIMIT = os.environ.get("JOIN_EMAIL_LIMIT", "3 per hour")
         # Wrong or locked staff PINs per terminal address, on top of the per-PIN lockout.
         self.PIN_FAILURE_LIMIT = os.environ.get("PIN_FAILURE_LIMIT", "20 per 10 minutes")
 

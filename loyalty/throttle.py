@@ -63,6 +63,12 @@ def sign_in_budgets(email, address):
     ]
 
 
+def join_budgets(address, email):
+    """Self-enrollments from one address, and for one email address (bots, and mail bombs)."""
+    return [Budget("JOIN_ADDRESS_LIMIT", address or "unknown"),
+            Budget("JOIN_EMAIL_LIMIT", (email or "").strip().lower()[:254])]
+
+
 def pin_budgets(address):
     """Wrong PINs from one terminal address (each PIN also locks itself)."""
     return [Budget("PIN_FAILURE_LIMIT", address or "unknown")]

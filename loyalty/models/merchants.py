@@ -95,6 +95,8 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))  # E.164
     preferred_locale: Mapped[str | None] = mapped_column(String(5))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Which terms the customer agreed to (a digest of the terms text they were shown).
+    terms_version: Mapped[str | None] = mapped_column(String(16))
 
     merchant: Mapped[Merchant] = relationship()
 

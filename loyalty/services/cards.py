@@ -116,12 +116,14 @@ def _existing_customer(merchant_id, email, phone):
 
 
 def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, consent=True,
-                    self_service=False, context=None, idempotency_key=None):
+                    self_service=False, context=None, idempotency_key=None,
+                    terms_version=None, then=None):
     """Give a customer their card at ``merchant`` (creating the customer if new).
 
     Refuses an inactive program, self-enrollment when the merchant turned it off, and a
     second card for the same customer. Writes ``card_created`` and the welcome bonus.
-    A repeated ``idempotency_key`` returns the card the first request created.
+    A repeated ``idempotency_key`` returns the card the first request created. ``then(card)``
+    runs in the same transaction (work the enrollment asks for, such as its welcome email).
     """
     context = context or ActionContext()
     replay = find_replay(merchant.id, idempotency_key)
@@ -157,6 +159,7 @@ def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, cons
                 customer = Customer(
                     merchant_id=merchant.id, name=name.strip(), email=email, phone=phone,
                     preferred_locale=locale, consent_at=clock.now() if consent else None,
+                    terms_version=terms_version if consent else None,
                 )
                 db.session.add(customer)
                 db.session.flush()
@@ -181,6 +184,8 @@ def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, cons
             if program.has_points and program.welcome_bonus_points:
                 append(card, TransactionType.WELCOME_BONUS, context,
                        points=program.welcome_bonus_points)
+            if then is not None:
+                then(card)
     except IntegrityError as exc:
         replay = find_replay(merchant.id, idempotency_key)
         if replay is not None:

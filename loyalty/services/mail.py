@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 EMAILS = {
     "team_invitation": "loyalty.services.team:invitation_letter",
     "expiry_warning": "loyalty.services.expiry_warnings:warning_letter",
+    "welcome": "loyalty.services.enrollment:welcome_letter",
+    "card_link": "loyalty.services.enrollment:card_link_letter",
 }
 
 

@@ -1,8 +1,12 @@
-"""Customer pages on their phone: their own card (``/card/<secret>``)."""
-from flask import Blueprint, g, render_template, request, session
+"""Customer pages on their phone: the program (``/m/<slug>/``), joining it
+(``/m/<slug>/join``) and their own card (``/card/<secret>``)."""
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 
-from loyalty.services import customer_card
-from loyalty.services.errors import NotFound
+from loyalty.blueprints.storefront.forms import JoinForm
+from loyalty.services import customer_card, enrollment, storefront
+from loyalty.services.errors import DomainError, NotFound
+from loyalty.throttle import TooManyAttempts, join_budgets, spend
 
 bp = Blueprint("storefront", __name__)
 
@@ -11,13 +15,65 @@ bp = Blueprint("storefront", __name__)
 PRIVATE_PAGE = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
 
 
+def _not_found(error):
+    return render_template("storefront/not_found.html", message=error.message), 404
+
+
+@bp.route("/m/<slug>/")
+def program(slug):
+    try:
+        public = storefront.public_program(slug)
+    except NotFound as error:
+        return _not_found(error)
+    return render_template("storefront/program.html", program=public)
+
+
+@bp.route("/m/<slug>/join", methods=["GET", "POST"])
+def join(slug):
+    try:
+        public = storefront.public_program(slug)
+    except NotFound as error:
+        return _not_found(error)
+    form = JoinForm()
+    if request.method == "GET":
+        form.language.data = str(get_locale())
+    if not public.self_enrollment:
+        return render_template("storefront/join.html", program=public, form=None), 403
+    if form.validate_on_submit():
+        if form.website.data:  # a bot: the same answer, nothing done
+            return redirect(url_for("storefront.joined", slug=slug))
+        try:
+            spend(join_budgets(request.remote_addr, form.email.data))
+            enrollment.self_enroll(storefront.merchant_for_slug(slug),
+                                   first_name=form.first_name.data, last_name=form.last_name.data,
+                                   email=form.email.data, phone=form.phone.data,
+                                   locale=form.language.data)
+        except TooManyAttempts as limit:
+            return render_template("storefront/join.html", program=public, form=form,
+                                   retry_minutes=limit.minutes), 429
+        except DomainError as refusal:
+            form.email.errors.append(str(refusal.message))
+        else:
+            return redirect(url_for("storefront.joined", slug=slug))
+    status = 422 if request.method == "POST" else 200
+    return render_template("storefront/join.html", program=public, form=form), status
+
+
+@bp.route("/m/<slug>/join/sent")
+def joined(slug):
+    try:
+        public = storefront.public_program(slug)
+    except NotFound as error:
+        return _not_found(error)
+    return render_template("storefront/joined.html", program=public)
+
+
 @bp.route("/card/<secret>")
 def card(secret):
     try:
         found = customer_card.card_for_secret(secret)
     except NotFound as error:
-        return render_template("storefront/not_found.html", message=error.message), 404, \
-            PRIVATE_PAGE
+        return (*_not_found(error), PRIVATE_PAGE)
     if "lang" not in session:  # the customer's own language, unless they picked one here
         g.page_locale = found.customer.preferred_locale
     page = request.args.get("page", 1, type=int)

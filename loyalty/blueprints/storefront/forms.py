@@ -1,0 +1,40 @@
+"""The customer's join form."""
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from loyalty.forms import CheckboxField, Form
+
+
+def _language_choices():
+    return list(current_app.config["LANGUAGES"].items())
+
+
+class JoinForm(Form):
+    first_name = StringField(_l("First name"), validators=[
+        DataRequired(_l("Enter your first name.")), Length(max=58)])
+    last_name = StringField(_l("Last name"), validators=[
+        DataRequired(_l("Enter your last name.")), Length(max=60)])
+    email = StringField(_l("Email"), validators=[
+        DataRequired(_l("Enter your email address: your card's link goes there.")),
+        Length(max=254), Email(_l("Enter a valid email address, like name@example.com."))])
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
+    language = SelectField(_l("Language"), validate_choice=False)
+    consent = CheckboxField(_l("I accept the program's terms and the processing of my data "
+                               "for this loyalty card."))
+    #: Left empty by people (it is hidden); bots fill it in.
+    website = StringField(_l("Leave this field empty"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = _language_choices()
+
+    def validate_language(self, field):
+        if field.data not in current_app.config["LANGUAGES"]:
+            raise ValidationError(_l("Choose one of the languages listed."))
+
+    def validate_consent(self, field):
+        if not field.data:
+            raise ValidationError(_l("Tick the box to accept the terms: we need your "
+                                     "consent to keep your card."))

@@ -1,0 +1,71 @@
+"""Customers joining on their own (``/m/<slug>/join``), and the emails that answer them.
+
+Whoever enters an email gets the same answer: "check your inbox". A new customer's card is
+created with its welcome bonus and its welcome email in one transaction; someone who already
+has a card is emailed its link instead (at the address on that card), so the page never tells
+whether an address is known.
+"""
+import hashlib
+
+from flask_babel import lazy_gettext as _l
+
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.links import card_url
+from loyalty.models import LoyaltyCard, Merchant
+from loyalty.services import cards, mail
+from loyalty.services.errors import Conflict
+from loyalty.services.ledger import ActionContext
+from loyalty.services.merchant_cache import merchant_rows
+
+
+def terms_version(terms_text):
+    """A short digest of the terms a customer was shown (empty terms: "none")."""
+    text = (terms_text or "").strip()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12] if text else "none"
+
+
+def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=None):
+    """Enroll, or email the existing card's link. Returns the new card, or None."""
+    program = merchant_rows(merchant.id).program
+    name = f"{first_name.strip()} {last_name.strip()}".strip()
+
+    def welcome(card):
+        mail.queue_email("welcome", merchant_id=merchant.id, card_id=card.id)
+
+    try:
+        return cards.enroll_customer(
+            merchant, name=name, email=email, phone=phone, locale=locale, consent=True,
+            self_service=True, context=ActionContext(),
+            terms_version=terms_version(program.terms_text if program else None), then=welcome)
+    except Conflict as known:
+        card_id = known.details.get("card_id")
+        if card_id is None:
+            raise
+        with write_transaction():
+            mail.queue_email("card_link", merchant_id=merchant.id, card_id=card_id)
+        return None
+
+
+def _letter(payload, subject):
+    card = db.session.get(LoyaltyCard, payload["card_id"], populate_existing=True)
+    if card is None or card.customer is None or not card.customer.email:
+        return None
+    merchant = db.session.get(Merchant, card.merchant_id)
+    program = card.program
+    return mail.Letter(
+        to=card.customer.email,
+        locale=card.customer.preferred_locale or merchant.default_locale,
+        subject=subject(merchant.name), sender_name=merchant.name,
+        context={"name": card.customer.name, "shop": merchant.name,
+                 "card_name": program.card_name, "card_number": card.card_number,
+                 "points": card.points_balance if program.has_points else None,
+                 "link": card_url(card), "color": program.primary_color})
+
+
+def welcome_letter(payload):
+    return _letter(payload, lambda shop: _l("Welcome to %(shop)s: your loyalty card", shop=shop))
+
+
+def card_link_letter(payload):
+    return _letter(payload, lambda shop: _l("Your %(shop)s loyalty card", shop=shop))

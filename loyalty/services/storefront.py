@@ -1,0 +1,86 @@
+"""What the public program page shows: a whitelist of the program's customer-facing fields.
+
+Nothing else leaves: no ids, settings, counts or wallet identifiers. An unknown merchant, or a
+program that is not active, is "not found".
+"""
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from loyalty.extensions import db
+from loyalty.models import Merchant, Store
+from loyalty.services.errors import NotFound
+from loyalty.services.merchant_cache import merchant_rows
+
+NO_PROGRAM = _l("This shop has no loyalty program running at the moment.")
+
+
+@dataclass(frozen=True)
+class PublicReward:
+    name: str
+    description: str | None
+    points_cost: int
+
+
+@dataclass(frozen=True)
+class PublicStore:
+    name: str
+    address: str | None
+    opening_note: str | None
+
+
+@dataclass(frozen=True)
+class PublicProgram:
+    """Every field a public page may show (tests hold this list)."""
+
+    slug: str
+    shop: str
+    card_name: str
+    primary_color: str
+    secondary_color: str
+    logo_url: str | None
+    hero_image_url: str | None
+    has_stamps: bool
+    has_points: bool
+    stamps_target: int
+    stamp_reward: str | None
+    points_per_euro: int
+    welcome_bonus_points: int
+    rewards: tuple
+    stores: tuple
+    terms_text: str | None
+    privacy_url: str | None
+    self_enrollment: bool
+
+
+def merchant_for_slug(slug):
+    merchant = db.session.scalar(select(Merchant).where(Merchant.slug == (slug or "")[:64]))
+    if merchant is None:
+        raise NotFound(NO_PROGRAM)
+    return merchant
+
+
+def public_program(slug):
+    """The merchant's active program as customers may see it, or NotFound."""
+    merchant = merchant_for_slug(slug)
+    rows = merchant_rows(merchant.id)
+    program = rows.program
+    if program is None or not program.is_active:
+        raise NotFound(NO_PROGRAM)
+    stores = db.session.scalars(select(Store).where(
+        Store.merchant_id == merchant.id, Store.is_active.is_(True)).order_by(Store.name)).all()
+    return PublicProgram(
+        slug=merchant.slug, shop=merchant.name, card_name=program.card_name,
+        primary_color=program.primary_color, secondary_color=program.secondary_color,
+        logo_url=program.logo_url, hero_image_url=program.hero_image_url,
+        has_stamps=program.has_stamps, has_points=program.has_points,
+        stamps_target=program.stamps_target, stamp_reward=program.stamp_reward_description,
+        points_per_euro=program.points_per_euro,
+        welcome_bonus_points=program.welcome_bonus_points if program.has_points else 0,
+        rewards=tuple(PublicReward(r.name, r.description, r.points_cost) for r in rows.rewards)
+        if program.has_points else (),
+        stores=tuple(PublicStore(s.name, s.address, s.opening_note) for s in stores),
+        terms_text=program.terms_text, privacy_url=program.privacy_url,
+        self_enrollment=rows.settings.allow_self_enrollment if rows.settings else True,
+    )

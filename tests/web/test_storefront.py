@@ -1,0 +1,131 @@
+"""The public program page and joining it: what customers see, and every way a sign-up is
+refused."""
+import dataclasses
+
+import pytest
+from sqlalchemy import func, select
+
+from loyalty.extensions import db
+from loyalty.models import Customer, LoyaltyCard, SentEmail
+from loyalty.services import programs
+from loyalty.services.ledger import ledger_drift
+from loyalty.services.storefront import PublicProgram, public_program
+from tests import factories
+from tests.conftest import csrf_token_from
+
+PUBLIC_FIELDS = {
+    "slug", "shop", "card_name", "primary_color", "secondary_color", "logo_url",
+    "hero_image_url", "has_stamps", "has_points", "stamps_target", "stamp_reward",
+    "points_per_euro", "welcome_bonus_points", "rewards", "stores", "terms_text", "privacy_url",
+    "self_enrollment",
+}
+
+
+def _join(client, slug="cafe-test", **fields):
+    token = csrf_token_from(client.get(f"/m/{slug}/join"))
+    data = {"csrf_token": token, "first_name": "Chloé", "last_name": "Muller",
+            "email": "chloe@example.com", "phone": "", "language": "fr", "consent": "y",
+            "website": "", **fields}
+    return client.post(f"/m/{slug}/join", data=data)
+
+
+def _emails():
+    db.session.commit()
+    return db.session.scalars(select(SentEmail).order_by(SentEmail.id)).all()
+
+
+def _cards():
+    db.session.commit()
+    return db.session.scalar(select(func.count(LoyaltyCard.id)))
+
+
+@pytest.mark.parametrize("kind", ["stamps", "points", "hybrid"])
+def test_the_program_page_explains_each_kind_of_program(client, merchant, kind):
+    program = {"stamps": factories.stamp_program, "points": factories.points_program,
+               "hybrid": factories.hybrid_program}[kind](merchant.merchant)
+    programs.update_program(program, terms_text="Points are personal.",
+                            apple_pass_type_id="pass.secret.example")
+    db.session.commit()
+    page = client.get("/m/cafe-test/").get_data(as_text=True)
+    assert program.card_name in page and "Join" in page and "1 Main Street" in page
+    assert ("Collect 10 stamps and get A free coffee." in page) == (kind == "stamps")
+    assert ("Earn 10 points for every euro you spend." in page) == (kind != "stamps")
+    assert ("Croissant" in page) == (kind == "points")
+    assert "Points are personal." in page
+    assert "pass.secret.example" not in page and f'"{program.id}"' not in page
+
+
+def test_public_pages_expose_only_the_whitelisted_fields(app, merchant):
+    factories.points_program(merchant.merchant)
+    public = public_program("cafe-test")
+    assert {f.name for f in dataclasses.fields(PublicProgram)} == PUBLIC_FIELDS
+    assert {f.name for f in dataclasses.fields(public.rewards[0])} == {
+        "name", "description", "points_cost"}
+    assert {f.name for f in dataclasses.fields(public.stores[0])} == {
+        "name", "address", "opening_note"}
+
+
+def test_unknown_shop_and_inactive_program_are_friendly_not_found(client, merchant):
+    program = factories.stamp_program(merchant.merchant)
+    assert client.get("/m/no-such-shop/").status_code == 404
+    programs.deactivate_program(program)
+    db.session.commit()
+    response = client.get("/m/cafe-test/")
+    assert response.status_code == 404
+    assert "no loyalty program running" in response.get_data(as_text=True)
+    assert client.get("/m/cafe-test/join").status_code == 404
+
+
+def test_joining_creates_the_card_with_its_bonus_once_and_emails_its_link(client, merchant):
+    factories.points_program(merchant.merchant, welcome_bonus_points=50,
+                             terms_text="Our terms.")
+    response = _join(client)
+    assert response.status_code == 302 and response.location.endswith("/m/cafe-test/join/sent")
+    assert "Check your inbox" in client.get(response.location).get_data(as_text=True)
+    customer = db.session.scalar(select(Customer).where(Customer.email == "chloe@example.com"))
+    card = db.session.scalar(select(LoyaltyCard).where(LoyaltyCard.customer_id == customer.id))
+    assert (customer.name, customer.preferred_locale) == ("Chloé Muller", "fr")
+    assert customer.consent_at is not None and len(customer.terms_version) == 12
+    assert card.points_balance == 50
+    [welcome] = _emails()
+    assert welcome.template == "welcome" and welcome.locale == "fr"
+    assert welcome.subject == "Bienvenue chez Café Test : votre carte de fidélité"
+    assert f"/card/{card.page_secret}" in welcome.body_text
+    assert "50 points" in welcome.body_text
+
+    again = _join(client)  # the same address again: same answer, no second card or bonus
+    assert again.status_code == 302 and again.location.endswith("/join/sent")
+    assert _cards() == 1
+    db.session.refresh(card)
+    assert card.points_balance == 50
+    assert [email.template for email in _emails()] == ["welcome", "card_link"]
+    assert ledger_drift() == []
+
+
+def test_each_refusal_says_what_to_do(client, merchant):
+    factories.stamp_program(merchant.merchant)
+    no_consent = _join(client, consent="")
+    assert no_consent.status_code == 422
+    assert "Tick the box to accept the terms" in no_consent.get_data(as_text=True)
+    bad_email = _join(client, email="chloe-at-example")
+    assert bad_email.status_code == 422
+    assert "Enter a valid email address" in bad_email.get_data(as_text=True)
+    bot = _join(client, website="http://spam.example")
+    assert bot.status_code == 302
+    assert _cards() == 0 and _emails() == []
+
+    programs.update_settings(merchant.id, allow_self_enrollment=False)
+    db.session.commit()
+    off = client.get("/m/cafe-test/join")
+    assert off.status_code == 403
+    assert "Ask for your card at the counter" in off.get_data(as_text=True)
+
+
+def test_sign_ups_for_one_email_are_limited(client, merchant):
+    factories.stamp_program(merchant.merchant)
+    for _ in range(3):
+        assert _join(client).status_code == 302
+    limited = _join(client)
+    assert limited.status_code == 429
+    assert "Too many sign-ups from here" in limited.get_data(as_text=True)
+    assert _cards() == 1
