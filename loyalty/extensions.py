@@ -88,6 +88,9 @@ class CountersWithFallback:
     def get(self, key):
         return self._call("get", key)
 
+    def clear(self, key):
+        return self._call("clear", key)
+
     def reset(self):
         self.local.reset()
         return self._call("reset")
