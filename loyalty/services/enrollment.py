@@ -8,12 +8,14 @@ whether an address is known.
 import hashlib
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.links import card_url
-from loyalty.models import LoyaltyCard, Merchant
+from loyalty.models import Customer, LoyaltyCard, Merchant
 from loyalty.services import cards, mail
+from loyalty.services.accounts import normalize_email
 from loyalty.services.errors import Conflict
 from loyalty.services.ledger import ActionContext
 from loyalty.services.merchant_cache import merchant_rows
@@ -47,6 +49,20 @@ def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=No
         return None
 
 
+def resend_card_link(merchant, email):
+    """Email the card's link again to the holder of ``email``'s card, if there is one (the
+    page answers the same either way)."""
+    email = normalize_email(email)
+    card_id = db.session.scalar(
+        select(LoyaltyCard.id).join(Customer, Customer.id == LoyaltyCard.customer_id)
+        .where(LoyaltyCard.merchant_id == merchant.id, Customer.email == email))
+    db.session.commit()
+    if card_id is not None:
+        with write_transaction():
+            mail.queue_email("card_link", merchant_id=merchant.id, card_id=card_id,
+                             reason="resend")
+
+
 def _letter(payload, subject):
     card = db.session.get(LoyaltyCard, payload["card_id"], populate_existing=True)
     if card is None or card.customer is None or not card.customer.email:
@@ -60,7 +76,8 @@ def _letter(payload, subject):
         context={"name": card.customer.name, "shop": merchant.name,
                  "card_name": program.card_name, "card_number": card.card_number,
                  "points": card.points_balance if program.has_points else None,
-                 "link": card_url(card), "color": program.primary_color})
+                 "link": card_url(card), "color": program.primary_color,
+                 "resend": payload.get("reason") == "resend"})
 
 
 def welcome_letter(payload):

@@ -129,3 +129,23 @@ def test_sign_ups_for_one_email_are_limited(client, merchant):
     assert limited.status_code == 429
     assert "Too many sign-ups from here" in limited.get_data(as_text=True)
     assert _cards() == 1
+
+
+def test_a_customer_gets_their_card_link_again_and_strangers_learn_nothing(client, merchant):
+    factories.stamp_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Lou Lost", email="lou@example.com")
+    db.session.commit()
+    page = client.get("/m/cafe-test/")
+    token = csrf_token_from(page)
+    known = client.post("/m/cafe-test/card-link", data={"csrf_token": token,
+                                                         "email": "LOU@example.com "})
+    unknown = client.post("/m/cafe-test/card-link", data={"csrf_token": token,
+                                                           "email": "nobody@example.com"})
+    assert known.status_code == unknown.status_code == 302
+    assert known.location == unknown.location
+    [email] = _emails()
+    assert email.to_address == "lou@example.com" and email.template == "card_link"
+    assert "As you asked, here is the link to your card at Café Test" in email.body_text
+    assert f"/card/{card.page_secret}" in email.body_text
+    bad = client.post("/m/cafe-test/card-link", data={"csrf_token": token, "email": "lou"})
+    assert bad.status_code == 422 and "Enter a valid email address" in bad.get_data(as_text=True)

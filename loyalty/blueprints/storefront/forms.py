@@ -7,6 +7,10 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from loyalty.forms import CheckboxField, Form
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def _language_choices():
     return list(current_app.config["LANGUAGES"].items())
 
@@ -16,7 +20,7 @@ class JoinForm(Form):
         DataRequired(_l("Enter your first name.")), Length(max=58)])
     last_name = StringField(_l("Last name"), validators=[
         DataRequired(_l("Enter your last name.")), Length(max=60)])
-    email = StringField(_l("Email"), validators=[
+    email = StringField(_l("Email"), filters=[_strip], validators=[
         DataRequired(_l("Enter your email address: your card's link goes there.")),
         Length(max=254), Email(_l("Enter a valid email address, like name@example.com."))])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
@@ -38,3 +42,11 @@ class JoinForm(Form):
         if not field.data:
             raise ValidationError(_l("Tick the box to accept the terms: we need your "
                                      "consent to keep your card."))
+
+
+class CardLinkForm(Form):
+    """"Send me my card's link again"."""
+
+    email = StringField(_l("Your email"), filters=[_strip], validators=[
+        DataRequired(_l("Enter the email address your card is under.")), Length(max=254),
+        Email(_l("Enter a valid email address, like name@example.com."))])

@@ -3,7 +3,7 @@
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 
-from loyalty.blueprints.storefront.forms import JoinForm
+from loyalty.blueprints.storefront.forms import CardLinkForm, JoinForm
 from loyalty.services import customer_card, enrollment, storefront
 from loyalty.services.errors import DomainError, NotFound
 from loyalty.throttle import TooManyAttempts, join_budgets, spend
@@ -25,7 +25,7 @@ def program(slug):
         public = storefront.public_program(slug)
     except NotFound as error:
         return _not_found(error)
-    return render_template("storefront/program.html", program=public)
+    return render_template("storefront/program.html", program=public, link_form=CardLinkForm())
 
 
 @bp.route("/m/<slug>/join", methods=["GET", "POST"])
@@ -57,6 +57,25 @@ def join(slug):
             return redirect(url_for("storefront.joined", slug=slug))
     status = 422 if request.method == "POST" else 200
     return render_template("storefront/join.html", program=public, form=form), status
+
+
+@bp.post("/m/<slug>/card-link")
+def card_link(slug):
+    """Send the card's link again; the same answer whether the address has a card or not."""
+    try:
+        public = storefront.public_program(slug)
+    except NotFound as error:
+        return _not_found(error)
+    form = CardLinkForm()
+    if not form.validate_on_submit():
+        return render_template("storefront/program.html", program=public, link_form=form), 422
+    try:
+        spend(join_budgets(request.remote_addr, form.email.data))
+    except TooManyAttempts as limit:
+        return render_template("storefront/program.html", program=public, link_form=form,
+                               retry_minutes=limit.minutes), 429
+    enrollment.resend_card_link(storefront.merchant_for_slug(slug), form.email.data)
+    return redirect(url_for("storefront.joined", slug=slug))
 
 
 @bp.route("/m/<slug>/join/sent")
