@@ -11,6 +11,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from loyalty.extensions import redis_client
+from loyalty.models import MAX_ID
 from loyalty.services import outbox
 from loyalty.services.errors import NotFound
 from loyalty.services.outbox import NOT_FAILED
@@ -98,7 +99,7 @@ def _last_run(name, connection):
 def retry(ref):
     """An admin's retry of a failed job named by ``FailedJob.ref``."""
     kind, _, key = (ref or "").partition(":")
-    if kind == "outbox" and key.isdigit():
+    if kind == "outbox" and key.isdigit() and 0 < int(key) <= MAX_ID:
         outbox.retry(int(key))
         return
     if kind == "rq" and not outbox.jobs_inline():

@@ -56,3 +56,16 @@ def test_the_jobs_page_explains_inline_mode_and_a_bad_retry(app, client, auth, a
     response = client.post("/admin/jobs/retry", data={"csrf_token": token, "ref": "outbox:42"},
                            follow_redirects=True)
     assert "This job is no longer failed" in response.get_data(as_text=True)
+
+
+def test_out_of_range_or_odd_ids_are_not_found_and_change_nothing(app, client, auth, admin):
+    auth.login_as(admin)
+    assert client.get("/admin/emails/99999999999999999999").status_code == 404
+    assert client.get("/admin/emails/99999999999999999999/html").status_code == 404
+    assert client.get("/admin/emails?page=-5").status_code == 200
+    token = csrf_token_from(client.get("/admin/jobs"))
+    for ref in ("outbox:99999999999999999999", "outbox:-1", "rq:nothing", "", "x" * 5000):
+        response = client.post("/admin/jobs/retry", data={"csrf_token": token, "ref": ref},
+                               follow_redirects=True)
+        assert response.status_code == 200
+        assert "This job is no longer failed" in response.get_data(as_text=True)

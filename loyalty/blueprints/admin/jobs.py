@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from loyalty.blueprints.admin.views import bp
 from loyalty.extensions import db
-from loyalty.models import Merchant, SentEmail
+from loyalty.models import MAX_ID, Merchant, SentEmail
 from loyalty.services import job_monitor
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
@@ -50,10 +50,15 @@ def emails():
                            has_next=len(rows) > EMAILS_PER_PAGE, total=total)
 
 
+def _sent_email_or_404(email_id):
+    sent = db.session.get(SentEmail, email_id) if 0 < email_id <= MAX_ID else None
+    return sent or abort(404)
+
+
 @bp.route("/emails/<int:email_id>")
 @roles_required(PLATFORM_ADMIN)
 def email(email_id):
-    sent = db.session.get(SentEmail, email_id) or abort(404)
+    sent = _sent_email_or_404(email_id)
     return render_template("admin/email.html", email=sent)
 
 
@@ -62,7 +67,7 @@ def email(email_id):
 def email_html(email_id):
     """The HTML version as the recipient's mail client shows it, sandboxed: no scripts, no
     forms, no same-origin access."""
-    sent = db.session.get(SentEmail, email_id) or abort(404)
+    sent = _sent_email_or_404(email_id)
     if not sent.body_html:
         abort(404)
     return sent.body_html, 200, {
