@@ -3,6 +3,7 @@ import os
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,7 +21,7 @@ from loyalty.extensions import (
     migrate,
     redis_client,
 )
-from loyalty.i18n import install_template_gettext
+from loyalty.i18n import LANGUAGE_COOKIE, install_template_gettext
 from loyalty.services import mail, outbox, sessions  # mail registers its outbox handler
 from loyalty.tenancy import tenancy
 
@@ -66,26 +67,34 @@ def check_production_settings(app):
 
 
 def select_locale():
-    """The visitor's explicit choice, then their account's language, then the browser's."""
+    """The visitor's explicit choice (remembered in a cookie), then the language of the
+    customer whose card is shown or of the signed-in account, then the browser's, then the
+    merchant's default on a shop's page, then English."""
     languages = app_languages()
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = session.get("lang")
+    chosen = session.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen
     if g.get("page_locale") in languages:  # a customer page in its customer's language
         return g.page_locale
     if current_user and current_user.is_authenticated and current_user.preferred_locale in languages:
         return current_user.preferred_locale
-    return request.accept_languages.best_match(list(languages)) or "en"
+    return (request.accept_languages.best_match(list(languages))
+            or (g.get("merchant_locale") if g.get("merchant_locale") in languages else None)
+            or "en")
 
 
 def select_timezone():
-    """Dates and times on the signed-in person's merchant's wall clock."""
-    if has_request_context() and current_user and current_user.is_authenticated:
-        merchant = tenancy.merchant
-        if merchant is not None:
-            return merchant.timezone
+    """Dates and times on the merchant's wall clock: the signed-in person's merchant, or the
+    shop whose customer page is shown."""
+    if has_request_context():
+        if g.get("page_timezone"):
+            return g.page_timezone
+        if current_user and current_user.is_authenticated:
+            merchant = tenancy.merchant
+            if merchant is not None:
+                return merchant.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
@@ -124,6 +133,11 @@ def register_request_hooks(app):
     @app.context_processor
     def inject_languages():
         return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}
+
+    @app.template_global()
+    def customer_name(customer):
+        """The customer's name, or what stands for it once they erased their data."""
+        return customer.name or _l("Deleted customer")
 
     headers.register(app)
 

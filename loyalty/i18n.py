@@ -14,6 +14,11 @@ from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
 from wtforms.i18n import messages_path
 
+#: The language a visitor picked, remembered for a year (signed-in people also keep it in
+#: their session).
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
 
 def translations():
     """The current request's catalog (Flask-Babel's, kept while its locale is unchanged)."""

@@ -97,6 +97,8 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Which terms the customer agreed to (a digest of the terms text they were shown).
     terms_version: Mapped[str | None] = mapped_column(String(16))
+    #: When the customer had their data erased (name, email and phone wiped; the card closed).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     merchant: Mapped[Merchant] = relationship()
 

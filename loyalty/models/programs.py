@@ -9,6 +9,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Integer,
+    JSON,
     Numeric,
     String,
     Text,
@@ -77,6 +78,11 @@ class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
     hero_image_url: Mapped[str | None] = mapped_column(String(500))
     terms_text: Mapped[str | None] = mapped_column(Text)
     privacy_url: Mapped[str | None] = mapped_column(String(500))
+    #: The customer-facing texts in other languages than the merchant's default:
+    #: ``{"fr": {"card_name": ..., "stamp_reward_description": ..., "terms_text": ...}}``
+    #: (services/merchant_texts.py; a text not given falls back to the field above).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}",
+                                               nullable=False)
     # Lifecycle
     is_active: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -120,6 +126,9 @@ class Reward(TimestampMixin, db.Model):
     points_cost: Mapped[int] = mapped_column(Integer, nullable=False)
     description: Mapped[str | None] = mapped_column(String(300))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: ``{"de": {"name": ..., "description": ...}}``: see LoyaltyProgram.translations.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}",
+                                               nullable=False)
     #: Order in the owner's catalogue (the terminal lists by cost).
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
 

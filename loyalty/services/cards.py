@@ -132,7 +132,8 @@ def enroll_customer(merchant, *, name, email=None, phone=None, locale=None, cons
     email = normalize_email(email) or None
     typed_phone, phone = phone, normalize_phone(phone, merchant.country)
     if (typed_phone or "").strip() and phone is None:
-        raise InvalidInput(_l("Enter a phone number like 621 123 456 or +352 621 123 456."))
+        raise InvalidInput(_l("Enter a phone number like 621 123 456 or +352 621 123 456."),
+                           field="phone")
     if not (name or "").strip():
         raise InvalidInput(_l("Enter the customer's name."))
     if not email and not phone:

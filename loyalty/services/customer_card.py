@@ -16,6 +16,7 @@ from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, Store
 from loyalty.services.errors import NotFound
 from loyalty.services.merchant_cache import merchant_rows
+from loyalty.services.merchant_texts import text_for
 
 HISTORY_PER_PAGE = 20
 SECRET = re.compile(r"^[A-Za-z0-9_-]{20,64}\Z")
@@ -28,7 +29,10 @@ class CardPage:
     merchant: Merchant
     program: object
     qr_svg: Markup
-    #: (reward, points still missing: 0 when it can be had now)
+    #: The program's texts in the page's language.
+    card_name: str = ""
+    stamp_reward: str | None = None
+    #: (reward's name, points still missing: 0 when it can be had now)
     rewards: list = field(default_factory=list)
     history: list = field(default_factory=list)
     page: int = 1
@@ -49,13 +53,22 @@ def card_for_secret(secret):
     return card
 
 
-def card_page(card, page=1):
+def merchant_of(card):
+    return db.session.get(Merchant, card.merchant_id)
+
+
+def card_page(card, locale, page=1):
     rows = merchant_rows(card.merchant_id)
     program = rows.program
-    view = CardPage(card=card, merchant=db.session.get(Merchant, card.merchant_id),
-                    program=program, qr_svg=qr_svg(card.qr_token), page=page)
+    merchant = merchant_of(card)
+    view = CardPage(card=card, merchant=merchant, program=program,
+                    qr_svg=qr_svg(card.qr_token), page=page)
+    if program is not None:
+        view.card_name = text_for(program, "card_name", locale)
+        view.stamp_reward = text_for(program, "stamp_reward_description", locale)
     if program is not None and program.has_points:
-        view.rewards = [(reward, max(0, reward.points_cost - card.points_balance))
+        view.rewards = [(text_for(reward, "name", locale),
+                         max(0, reward.points_cost - card.points_balance))
                         for reward in rows.rewards]
     T = LoyaltyTransaction
     history = db.session.execute(

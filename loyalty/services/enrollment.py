@@ -19,6 +19,7 @@ from loyalty.services.accounts import normalize_email
 from loyalty.services.errors import Conflict
 from loyalty.services.ledger import ActionContext
 from loyalty.services.merchant_cache import merchant_rows
+from loyalty.services.merchant_texts import text_for
 
 
 def terms_version(terms_text):
@@ -27,8 +28,10 @@ def terms_version(terms_text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12] if text else "none"
 
 
-def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=None):
-    """Enroll, or email the existing card's link. Returns the new card, or None."""
+def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=None,
+                terms_locale=None):
+    """Enroll, or email the existing card's link. Returns the new card, or None. The terms
+    agreed to are those shown in ``terms_locale`` (the page's language)."""
     program = merchant_rows(merchant.id).program
     name = f"{first_name.strip()} {last_name.strip()}".strip()
 
@@ -39,7 +42,9 @@ def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=No
         return cards.enroll_customer(
             merchant, name=name, email=email, phone=phone, locale=locale, consent=True,
             self_service=True, context=ActionContext(),
-            terms_version=terms_version(program.terms_text if program else None), then=welcome)
+            terms_version=terms_version(
+                text_for(program, "terms_text", terms_locale) if program else None),
+            then=welcome)
     except Conflict as known:
         card_id = known.details.get("card_id")
         if card_id is None:
@@ -69,12 +74,12 @@ def _letter(payload, subject):
         return None
     merchant = db.session.get(Merchant, card.merchant_id)
     program = card.program
+    locale = card.customer.preferred_locale or merchant.default_locale
     return mail.Letter(
-        to=card.customer.email,
-        locale=card.customer.preferred_locale or merchant.default_locale,
+        to=card.customer.email, locale=locale,
         subject=subject(merchant.name), sender_name=merchant.name,
         context={"name": card.customer.name, "shop": merchant.name,
-                 "card_name": program.card_name, "card_number": card.card_number,
+                 "card_name": text_for(program, "card_name", locale), "card_number": card.card_number,
                  "points": card.points_balance if program.has_points else None,
                  "link": card_url(card), "color": program.primary_color,
                  "resend": payload.get("reason") == "resend"})

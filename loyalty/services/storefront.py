@@ -12,6 +12,7 @@ from loyalty.extensions import db
 from loyalty.models import Merchant, Store
 from loyalty.services.errors import NotFound
 from loyalty.services.merchant_cache import merchant_rows
+from loyalty.services.merchant_texts import text_for
 
 NO_PROGRAM = _l("This shop has no loyalty program running at the moment.")
 
@@ -61,9 +62,9 @@ def merchant_for_slug(slug):
     return merchant
 
 
-def public_program(slug):
-    """The merchant's active program as customers may see it, or NotFound."""
-    merchant = merchant_for_slug(slug)
+def public_program(merchant, locale):
+    """The merchant's active program as customers may see it, its texts in ``locale`` (or
+    the merchant's default language), or NotFound."""
     rows = merchant_rows(merchant.id)
     program = rows.program
     if program is None or not program.is_active:
@@ -71,16 +72,19 @@ def public_program(slug):
     stores = db.session.scalars(select(Store).where(
         Store.merchant_id == merchant.id, Store.is_active.is_(True)).order_by(Store.name)).all()
     return PublicProgram(
-        slug=merchant.slug, shop=merchant.name, card_name=program.card_name,
+        slug=merchant.slug, shop=merchant.name,
+        card_name=text_for(program, "card_name", locale),
         primary_color=program.primary_color, secondary_color=program.secondary_color,
         logo_url=program.logo_url, hero_image_url=program.hero_image_url,
         has_stamps=program.has_stamps, has_points=program.has_points,
-        stamps_target=program.stamps_target, stamp_reward=program.stamp_reward_description,
+        stamps_target=program.stamps_target,
+        stamp_reward=text_for(program, "stamp_reward_description", locale),
         points_per_euro=program.points_per_euro,
         welcome_bonus_points=program.welcome_bonus_points if program.has_points else 0,
-        rewards=tuple(PublicReward(r.name, r.description, r.points_cost) for r in rows.rewards)
+        rewards=tuple(PublicReward(text_for(r, "name", locale), text_for(r, "description", locale),
+                                   r.points_cost) for r in rows.rewards)
         if program.has_points else (),
         stores=tuple(PublicStore(s.name, s.address, s.opening_note) for s in stores),
-        terms_text=program.terms_text, privacy_url=program.privacy_url,
+        terms_text=text_for(program, "terms_text", locale), privacy_url=program.privacy_url,
         self_enrollment=rows.settings.allow_self_enrollment if rows.settings else True,
     )

@@ -57,7 +57,7 @@ def test_the_program_page_explains_each_kind_of_program(client, merchant, kind):
 
 def test_public_pages_expose_only_the_whitelisted_fields(app, merchant):
     factories.points_program(merchant.merchant)
-    public = public_program("cafe-test")
+    public = public_program(merchant.merchant, "en")
     assert {f.name for f in dataclasses.fields(PublicProgram)} == PUBLIC_FIELDS
     assert {f.name for f in dataclasses.fields(public.rewards[0])} == {
         "name", "description", "points_cost"}

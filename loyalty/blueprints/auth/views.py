@@ -19,6 +19,7 @@ from sqlalchemy import text
 from loyalty.blueprints.auth.forms import LoginForm, PasswordForm, SetPasswordForm
 from loyalty.errors import csrf_error
 from loyalty.extensions import db, redis_client
+from loyalty.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
 from loyalty.redirects import safe_next
 from loyalty.services import accounts, outbox, sessions, team
 from loyalty.services.errors import DomainError
@@ -176,9 +177,13 @@ def no_access():
 
 @bp.route("/lang/<code>")
 def set_language(code):
+    response = redirect(safe_next(request.args.get("next")) or url_for("auth.index"))
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(safe_next(request.args.get("next")) or url_for("auth.index"))
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_SECONDS,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"],
+                            httponly=True, samesite="Lax")
+    return response
 
 
 @bp.route("/healthz")

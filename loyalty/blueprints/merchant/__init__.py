@@ -5,10 +5,12 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     branding,
     cards,
     exports,
+    poster,
     program,
     reports,
     stores,
     team,
+    texts,
 )
 from loyalty.blueprints.merchant.base import bp
 

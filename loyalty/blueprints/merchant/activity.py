@@ -32,9 +32,10 @@ FIELD_LABELS = {
     "staff_name": _l("Staff member's name"), "can_unlock": _l("Manager PIN"),
     "unlocked_by": _l("Unlocked by"), "role": _l("Role"), "store_id": _l("Store"),
     "reason": _l("Reason"), "points_balance": _l("Points"), "stamp_count": _l("Stamps"),
+    "erased_at": _l("Deleted on"),
 }
 #: The kinds of change, as the filter offers them (the first part of an action's name).
-AREAS = ("program", "reward", "branding", "store", "pin", "team", "card")
+AREAS = ("program", "reward", "branding", "store", "pin", "team", "card", "customer")
 
 
 @bp.route("/activity")

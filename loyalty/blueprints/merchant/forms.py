@@ -317,3 +317,20 @@ class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False,
                        validators=[AnyOf([c.value for c in ROLE_CHOICES], OUTDATED)])
     store_id = WholeNumberField(_l("Store"), validators=[Optional()])
+
+
+def texts_form(program, rewards):
+    """The customer-facing texts of one other language: the program's, then each reward's
+    (``reward-<id>-name`` / ``-description``). Every field may stay empty."""
+    fields = {"card_name": StringField(_l("Card name"), validators=[Optional(), Length(max=120)])}
+    if program.has_stamps:
+        fields["stamp_reward_description"] = StringField(
+            _l("The reward"), validators=[Optional(), Length(max=200)])
+    fields["terms_text"] = TextAreaField(_l("Terms customers agree to"),
+                                         validators=[Optional(), Length(max=5000)])
+    for reward in rewards:
+        fields[f"reward-{reward.id}-name"] = StringField(
+            _l("Name"), validators=[Optional(), Length(max=120)])
+        fields[f"reward-{reward.id}-description"] = StringField(
+            _l("Description (optional)"), validators=[Optional(), Length(max=300)])
+    return type("TextsForm", (Form,), fields)

@@ -50,3 +50,14 @@ class CardLinkForm(Form):
     email = StringField(_l("Your email"), filters=[_strip], validators=[
         DataRequired(_l("Enter the email address your card is under.")), Length(max=254),
         Email(_l("Enter a valid email address, like name@example.com."))])
+
+
+class EraseForm(Form):
+    """"Delete my card": the customer confirms they understood."""
+
+    confirm = CheckboxField(_l("I understand that my card, its stamps and points are gone for "
+                               "good."))
+
+    def validate_confirm(self, field):
+        if not field.data:
+            raise ValidationError(_l("Tick the box to confirm: this cannot be undone."))

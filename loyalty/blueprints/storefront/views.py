@@ -1,10 +1,12 @@
 """Customer pages on their phone: the program (``/m/<slug>/``), joining it
-(``/m/<slug>/join``) and their own card (``/card/<secret>``)."""
+(``/m/<slug>/join``), their own card (``/card/<secret>``) and their data on it."""
+import json
+
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 
-from loyalty.blueprints.storefront.forms import CardLinkForm, JoinForm
-from loyalty.services import customer_card, enrollment, storefront
+from loyalty.blueprints.storefront.forms import CardLinkForm, EraseForm, JoinForm
+from loyalty.services import customer_card, customer_data, enrollment, storefront
 from loyalty.services.errors import DomainError, NotFound
 from loyalty.throttle import TooManyAttempts, join_budgets, spend
 
@@ -15,44 +17,58 @@ bp = Blueprint("storefront", __name__)
 PRIVATE_PAGE = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
 
 
-def _not_found(error):
-    return render_template("storefront/not_found.html", message=error.message), 404
+@bp.errorhandler(NotFound)
+def not_found(error):
+    return render_template("storefront/not_found.html", message=error.message), 404, PRIVATE_PAGE
+
+
+def _shop(slug):
+    """The merchant of ``slug`` and its program as customers see it, in the page's language
+    (the visitor's choice, their browser's, else the shop's default)."""
+    merchant = storefront.merchant_for_slug(slug)
+    g.merchant_locale, g.page_timezone = merchant.default_locale, merchant.timezone
+    return merchant, storefront.public_program(merchant, str(get_locale()))
+
+
+def _card(secret):
+    """The card of ``secret``, the page in its customer's language unless they picked one."""
+    card = customer_card.card_for_secret(secret)
+    merchant = customer_card.merchant_of(card)
+    g.merchant_locale, g.page_timezone = merchant.default_locale, merchant.timezone
+    if "lang" not in session:
+        g.page_locale = card.customer.preferred_locale
+    return card
 
 
 @bp.route("/m/<slug>/")
 def program(slug):
-    try:
-        public = storefront.public_program(slug)
-    except NotFound as error:
-        return _not_found(error)
+    _merchant, public = _shop(slug)
     return render_template("storefront/program.html", program=public, link_form=CardLinkForm())
 
 
 @bp.route("/m/<slug>/join", methods=["GET", "POST"])
 def join(slug):
-    try:
-        public = storefront.public_program(slug)
-    except NotFound as error:
-        return _not_found(error)
+    merchant, public = _shop(slug)
+    if not public.self_enrollment:
+        return render_template("storefront/join.html", program=public, form=None), 403
     form = JoinForm()
     if request.method == "GET":
         form.language.data = str(get_locale())
-    if not public.self_enrollment:
-        return render_template("storefront/join.html", program=public, form=None), 403
     if form.validate_on_submit():
         if form.website.data:  # a bot: the same answer, nothing done
             return redirect(url_for("storefront.joined", slug=slug))
         try:
             spend(join_budgets(request.remote_addr, form.email.data))
-            enrollment.self_enroll(storefront.merchant_for_slug(slug),
-                                   first_name=form.first_name.data, last_name=form.last_name.data,
-                                   email=form.email.data, phone=form.phone.data,
-                                   locale=form.language.data)
+            enrollment.self_enroll(merchant, first_name=form.first_name.data,
+                                   last_name=form.last_name.data, email=form.email.data,
+                                   phone=form.phone.data, locale=form.language.data,
+                                   terms_locale=str(get_locale()))
         except TooManyAttempts as limit:
             return render_template("storefront/join.html", program=public, form=form,
                                    retry_minutes=limit.minutes), 429
         except DomainError as refusal:
-            form.email.errors.append(str(refusal.message))
+            field = form[refusal.details.get("field", "email")]
+            field.errors = [*field.errors, str(refusal.message)]
         else:
             return redirect(url_for("storefront.joined", slug=slug))
     status = 422 if request.method == "POST" else 200
@@ -62,10 +78,7 @@ def join(slug):
 @bp.post("/m/<slug>/card-link")
 def card_link(slug):
     """Send the card's link again; the same answer whether the address has a card or not."""
-    try:
-        public = storefront.public_program(slug)
-    except NotFound as error:
-        return _not_found(error)
+    merchant, public = _shop(slug)
     form = CardLinkForm()
     if not form.validate_on_submit():
         return render_template("storefront/program.html", program=public, link_form=form), 422
@@ -74,27 +87,50 @@ def card_link(slug):
     except TooManyAttempts as limit:
         return render_template("storefront/program.html", program=public, link_form=form,
                                retry_minutes=limit.minutes), 429
-    enrollment.resend_card_link(storefront.merchant_for_slug(slug), form.email.data)
+    enrollment.resend_card_link(merchant, form.email.data)
     return redirect(url_for("storefront.joined", slug=slug))
 
 
 @bp.route("/m/<slug>/join/sent")
 def joined(slug):
-    try:
-        public = storefront.public_program(slug)
-    except NotFound as error:
-        return _not_found(error)
+    _merchant, public = _shop(slug)
     return render_template("storefront/joined.html", program=public)
 
 
 @bp.route("/card/<secret>")
 def card(secret):
-    try:
-        found = customer_card.card_for_secret(secret)
-    except NotFound as error:
-        return (*_not_found(error), PRIVATE_PAGE)
-    if "lang" not in session:  # the customer's own language, unless they picked one here
-        g.page_locale = found.customer.preferred_locale
+    found = _card(secret)
     page = request.args.get("page", 1, type=int)
-    view = customer_card.card_page(found, page if 0 < page < 10_000 else 1)
+    view = customer_card.card_page(found, str(get_locale()), page if 0 < page < 10_000 else 1)
     return render_template("storefront/card.html", view=view, card=found), 200, PRIVATE_PAGE
+
+
+@bp.route("/card/<secret>/my-data.json")
+def my_data(secret):
+    found = _card(secret)
+    body = json.dumps(customer_data.export(found), ensure_ascii=False, indent=2)
+    headers = {**PRIVATE_PAGE, "Content-Type": "application/json; charset=utf-8",
+               "Content-Disposition": f'attachment; filename="card-{found.card_number}.json"'}
+    return body, 200, headers
+
+
+@bp.route("/card/<secret>/delete", methods=["GET", "POST"])
+def erase(secret):
+    """Delete my card: a page that says what happens, then the erasure."""
+    found = _card(secret)
+    form = EraseForm()
+    if form.validate_on_submit():
+        shop = customer_card.merchant_of(found)
+        customer_data.erase(found, ip_address=request.remote_addr)
+        return redirect(url_for("storefront.erased", slug=shop.slug))
+    view = customer_card.card_page(found, str(get_locale()))
+    status = 422 if request.method == "POST" else 200
+    return render_template("storefront/erase.html", view=view, card=found,
+                           form=form), status, PRIVATE_PAGE
+
+
+@bp.route("/m/<slug>/deleted")
+def erased(slug):
+    merchant = storefront.merchant_for_slug(slug)
+    g.merchant_locale, g.page_timezone = merchant.default_locale, merchant.timezone
+    return render_template("storefront/erased.html", shop=merchant.name)

@@ -47,6 +47,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     paintBrands(document);
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
     document.querySelectorAll("form[data-preview]").forEach(bindPreview);
   });
   document.addEventListener("htmx:load", function (event) { paintBrands(event.detail.elt.parentNode || document); });

@@ -1,0 +1,27 @@
+"""The counter poster (A4 or A6), printed from the browser."""
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from loyalty.blueprints.merchant.base import OWNER, bp, page
+from loyalty.services import merchant_texts, poster as posters, programs
+from loyalty.tenancy import current_merchant, roles_required
+
+
+@bp.route("/poster")
+@roles_required(*OWNER)
+def poster():
+    program = programs.live_program(current_merchant.id)
+    if program is None:
+        flash(_("Create your loyalty program first."), "info")
+        return redirect(url_for("merchant.program"))
+    offered = [current_merchant.default_locale,
+               *merchant_texts.other_languages(current_merchant)]
+    picked = [code for code in offered if code in request.args.getlist("lang")]
+    languages = picked or merchant_texts.given_languages(current_merchant, program)
+    size = request.args.get("size")
+    size = size if size in posters.SIZES else posters.SIZES[0]
+    settings = programs.loyalty_settings(current_merchant.id)
+    sheet = posters.poster(current_merchant, program, languages,
+                           self_enrollment=settings.allow_self_enrollment)
+    return page("merchant/poster.html", poster=sheet, size=size, languages_offered=offered,
+                picked=languages, program_active=program.is_active)

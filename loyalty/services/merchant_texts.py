@@ -1,0 +1,89 @@
+"""The merchant's texts that customers read, in each language the owner gives them.
+
+The program's card name, stamp reward and terms, and each reward's name and description, are
+written first in the merchant's default language (the columns themselves). The owner may give
+them in the other languages too; a text not given in a language falls back to the default
+one. Customers' pages and emails read them through ``text_for``.
+"""
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import LoyaltyProgram, Reward
+from loyalty.services import audit
+from loyalty.services.errors import InvalidInput
+
+#: Field -> longest text, per record type (the columns' own limits).
+PROGRAM_TEXTS = {"card_name": 120, "stamp_reward_description": 200, "terms_text": 5000}
+REWARD_TEXTS = {"name": 120, "description": 300}
+
+
+def text_for(record, field, locale):
+    """``record``'s ``field`` in ``locale``, or in the merchant's default language."""
+    given = (record.translations or {}).get(str(locale) if locale else "", {}).get(field)
+    return given or getattr(record, field)
+
+
+def other_languages(merchant):
+    """The languages an owner may give texts in: every language but their default."""
+    return [code for code in current_app.config["LANGUAGES"] if code != merchant.default_locale]
+
+
+def given_languages(merchant, program):
+    """The merchant's default language, then those the owner gave any text in."""
+    given = [code for code in other_languages(merchant)
+             if any((program.translations or {}).get(code, {}).values())]
+    return [merchant.default_locale, *given]
+
+
+def _cleaned(values, limits):
+    cleaned = {}
+    for field, limit in limits.items():
+        text = (values.get(field) or "").strip()
+        if len(text) > limit:
+            raise InvalidInput(_l("Keep this text under %(count)s characters.", count=limit))
+        if text:
+            cleaned[field] = text
+    return cleaned
+
+
+def _with_language(translations, locale, cleaned):
+    translations = {code: dict(texts) for code, texts in (translations or {}).items()}
+    if cleaned:
+        translations[locale] = cleaned
+    else:
+        translations.pop(locale, None)
+    return translations
+
+
+def _set_language(actor, action, record, locale, cleaned, label):
+    """Give ``record`` the texts ``cleaned`` in ``locale``; audit what changed there."""
+    before = (record.translations or {}).get(locale, {})
+    changes = {field: [before.get(field), cleaned.get(field)]
+               for field in set(before) | set(cleaned) if before.get(field) != cleaned.get(field)}
+    if changes:
+        record.translations = _with_language(record.translations, locale, cleaned)
+        audit.record(actor, action, record, merchant_id=record.merchant_id,
+                     label=f"{label} · {locale.upper()}", changes=changes)
+    return bool(changes)
+
+
+def save_texts(program, rewards, locale, *, program_texts, reward_texts, actor):
+    """Set the texts of ``locale`` (empty ones removed); ``reward_texts`` maps reward id to
+    its texts. One audit entry per record changed (the merchant's cached copies refresh on
+    their own: merchant_cache). Returns whether anything changed."""
+    if locale not in current_app.config["LANGUAGES"]:
+        raise InvalidInput(_l("Pick one of the languages offered."))
+    program_cleaned = _cleaned(program_texts, PROGRAM_TEXTS)
+    rewards_cleaned = {reward.id: _cleaned(reward_texts.get(reward.id, {}), REWARD_TEXTS)
+                       for reward in rewards}
+    with write_transaction():
+        program = db.session.get(LoyaltyProgram, program.id, populate_existing=True)
+        changed = _set_language(actor, "program.texts", program, locale, program_cleaned,
+                                program.card_name)
+        for reward in rewards:
+            reward = db.session.get(Reward, reward.id, populate_existing=True)
+            changed |= _set_language(actor, "reward.texts", reward, locale,
+                                     rewards_cleaned[reward.id], reward.name)
+    return changed

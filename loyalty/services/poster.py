@@ -1,0 +1,73 @@
+"""The counter poster: the shop's branding, the QR code customers scan to join, and the
+program in one sentence, in each language the owner picks."""
+from dataclasses import dataclass
+
+from flask_babel import force_locale, gettext, ngettext
+from markupsafe import Markup
+
+from loyalty.links import external_url
+from loyalty.services.customer_card import qr_svg
+from loyalty.services.merchant_texts import text_for
+
+SIZES = ("a4", "a6")
+
+
+@dataclass(frozen=True)
+class PosterText:
+    locale: str
+    headline: str
+    offer: str
+    scan: str
+
+
+@dataclass(frozen=True)
+class Poster:
+    shop: str
+    card_name: str
+    primary_color: str
+    secondary_color: str
+    logo_url: str | None
+    url: str
+    qr_svg: Markup
+    texts: tuple
+
+
+def _offer(program, locale):
+    """The program in one sentence, in the current language."""
+    parts = []
+    if program.has_stamps:
+        reward = text_for(program, "stamp_reward_description", locale) or gettext("a reward")
+        parts.append(ngettext("Collect %(num)d stamp and get %(reward)s.",
+                              "Collect %(num)d stamps and get %(reward)s.",
+                              program.stamps_target, reward=reward))
+    if program.has_points:
+        parts.append(ngettext("Earn %(num)d point for every euro you spend.",
+                              "Earn %(num)d points for every euro you spend.",
+                              program.points_per_euro))
+        if program.welcome_bonus_points:
+            parts.append(ngettext("Welcome bonus: %(num)d point when you join.",
+                                  "Welcome bonus: %(num)d points when you join.",
+                                  program.welcome_bonus_points))
+    return " ".join(parts)
+
+
+def poster(merchant, program, languages, *, self_enrollment=True):
+    """The poster of ``program`` in ``languages`` (the first one leads). The code opens the
+    join form, or the program page when customers cannot join online."""
+    url = (external_url("storefront.join", slug=merchant.slug) if self_enrollment
+           else external_url("storefront.program", slug=merchant.slug))
+    texts = []
+    for locale in languages:
+        with force_locale(locale):
+            card_name = text_for(program, "card_name", locale)
+            texts.append(PosterText(
+                locale=locale,
+                headline=gettext("Join %(card)s", card=card_name),
+                offer=_offer(program, locale),
+                scan=gettext("Scan the code with your phone's camera to get your card.")
+                if self_enrollment else
+                gettext("Scan the code to see the program, and ask for your card at the counter."),
+            ))
+    return Poster(shop=merchant.name, card_name=program.card_name,
+                  primary_color=program.primary_color, secondary_color=program.secondary_color,
+                  logo_url=program.logo_url, url=url, qr_svg=qr_svg(url), texts=tuple(texts))

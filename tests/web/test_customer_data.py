@@ -1,0 +1,114 @@
+"""My data, from the customer's card page: everything held about them as JSON, and the
+erasure of their card (anonymised, closed, audited, ledger still balanced)."""
+import json
+
+from sqlalchemy import select
+
+from loyalty.extensions import db
+from loyalty.models import AuditEntry, Customer, LoyaltyCard, LoyaltyTransaction, SentEmail
+from loyalty.services import mail
+from loyalty.database import write_transaction
+from loyalty.services.ledger import ActionContext, ledger_drift
+from loyalty.services.points import earn_points
+from tests import factories
+from tests.conftest import csrf_token_from, run_cli
+
+
+def _card_with_history(merchant):
+    factories.points_program(merchant.merchant, welcome_bonus_points=40)
+    card = factories.card(merchant.merchant, "Carla Client", email="carla@example.com",
+                          phone="+352621123456")
+    earn_points(card, 1250, context=ActionContext(store_id=merchant.stores[0].id))
+    with write_transaction():
+        mail.queue_email("card_link", merchant_id=card.merchant_id, card_id=card.id)
+    db.session.commit()
+    return card
+
+
+def test_the_export_holds_the_customer_the_card_its_history_and_emails(client, merchant):
+    card = _card_with_history(merchant)
+    response = client.get(f"/card/{card.page_secret}/my-data.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert f'filename="card-{card.card_number}.json"' in response.headers["Content-Disposition"]
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    data = json.loads(response.get_data(as_text=True))
+    assert data["shop"] == "Café Test"
+    assert data["customer"]["name"] == "Carla Client"
+    assert data["customer"]["email"] == "carla@example.com"
+    assert data["customer"]["phone"] == "+352621123456"
+    assert data["card"]["card_number"] == card.card_number and data["card"]["points"] == 165
+    assert [row["type"] for row in data["history"]] == ["card_created", "welcome_bonus",
+                                                        "points_earned"]
+    assert data["history"][2]["purchase_amount_cents"] == 1250
+    assert data["history"][2]["store"] == "Café Test store 1"
+    assert [email["to"] for email in data["emails"]] == ["carla@example.com"]
+    assert "qr_token" not in json.dumps(data) and card.qr_token not in json.dumps(data)
+    assert client.get("/card/" + "x" * 43 + "/my-data.json").status_code == 404
+
+
+def test_the_card_page_offers_both(client, merchant):
+    card = _card_with_history(merchant)
+    page = client.get(f"/card/{card.page_secret}").get_data(as_text=True)
+    assert f"/card/{card.page_secret}/my-data.json" in page
+    assert f"/card/{card.page_secret}/delete" in page
+
+
+def test_deleting_asks_for_confirmation_first(client, merchant):
+    card = _card_with_history(merchant)
+    page = client.get(f"/card/{card.page_secret}/delete").get_data(as_text=True)
+    assert "This cannot be undone." in page and "your 165 points are lost" in page
+    token = csrf_token_from(client.get(f"/card/{card.page_secret}/delete"))
+    response = client.post(f"/card/{card.page_secret}/delete", data={"csrf_token": token})
+    assert response.status_code == 422
+    assert "Tick the box to confirm" in response.get_data(as_text=True)
+    db.session.commit()
+    assert db.session.get(Customer, card.customer_id).email == "carla@example.com"
+    no_token = client.post(f"/card/{card.page_secret}/delete", data={"confirm": "y"})
+    assert no_token.status_code == 400
+    assert db.session.get(Customer, card.customer_id).erased_at is None
+
+
+def test_erasure_anonymises_closes_audits_and_keeps_the_ledger_balanced(app, client, merchant):
+    card = _card_with_history(merchant)
+    old_secret, old_token, card_id = card.page_secret, card.qr_token, card.id
+    rows_before = db.session.query(LoyaltyTransaction).filter_by(card_id=card_id).count()
+    token = csrf_token_from(client.get(f"/card/{old_secret}/delete"))
+    response = client.post(f"/card/{old_secret}/delete", data={"csrf_token": token, "confirm": "y"})
+    assert response.status_code == 302 and response.location.endswith("/m/cafe-test/deleted")
+    assert "Your card has been deleted" in client.get(response.location).get_data(as_text=True)
+
+    db.session.commit()
+    customer = db.session.get(Customer, card.customer_id, populate_existing=True)
+    assert (customer.name, customer.email, customer.phone) == ("", None, None)
+    assert customer.search_name == "" and customer.erased_at is not None
+    card = db.session.get(LoyaltyCard, card_id, populate_existing=True)
+    assert not card.is_active and (card.points_balance, card.stamp_count) == (0, 0)
+    assert card.page_secret != old_secret and card.qr_token != old_token
+    assert client.get(f"/card/{old_secret}").status_code == 404
+    assert client.get(f"/card/{old_secret}/my-data.json").status_code == 404
+
+    rows = db.session.scalars(select(LoyaltyTransaction).where(
+        LoyaltyTransaction.card_id == card_id).order_by(LoyaltyTransaction.id)).all()
+    assert len(rows) == rows_before + 2  # the points forfeited, the card closed
+    assert [r.transaction_type for r in rows[-2:]] == ["points_adjusted", "card_deactivated"]
+    assert ledger_drift() == []
+    check = run_cli(app, "loyalty", "check-ledger")
+    assert check.exit_code == 0 and "Ledger OK" in check.output
+    [email] = db.session.scalars(select(SentEmail)).all()
+    assert (email.to_address, email.body_text, email.body_html) == ("", None, None)
+    [entry] = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "customer.erase")).all()
+    assert entry.actor_id is None and entry.target_label == card.card_number
+    assert "Carla" not in json.dumps(entry.changes)
+
+
+def test_the_owner_sees_a_deleted_customer_without_their_name(client, auth, merchant):
+    card = _card_with_history(merchant)
+    token = csrf_token_from(client.get(f"/card/{card.page_secret}/delete"))
+    client.post(f"/card/{card.page_secret}/delete", data={"csrf_token": token, "confirm": "y"})
+    auth.login_as(merchant.owner)
+    page = client.get(f"/merchant/cards/{card.id}").get_data(as_text=True)
+    assert "Deleted customer" in page and "Carla" not in page
+    activity = client.get("/merchant/activity").get_data(as_text=True)
+    assert "deleted their card and data" in activity
