@@ -17,7 +17,7 @@ from flask_wtf.file import FileField
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import BooleanField, HiddenField, IntegerField, StringField
-from wtforms.validators import InputRequired, Regexp, ValidationError
+from wtforms.validators import InputRequired, Regexp, StopValidation, ValidationError
 
 from loyalty.i18n import wtforms_translations
 from loyalty.models import MAX_ID
@@ -71,6 +71,13 @@ class CheckboxField(BooleanField):
     def pre_validate(self, form):
         if getattr(self, "sent", None) not in (None, "", "y"):
             raise ValidationError(OUTDATED)
+
+
+def sent(form, field):
+    """A validator for a field that may be left empty but must come with the form: a post
+    without it is an altered or outdated form, not a wish to clear it."""
+    if request.method == "POST" and not field.raw_data:
+        raise StopValidation(OUTDATED)
 
 
 class WholeNumberField(IntegerField):

@@ -87,6 +87,8 @@ def card_page(card, locale, page=1):
 
 def qr_svg(token):
     """The card's QR code (what the counter scans) as inline SVG, drawn on the server."""
-    svg = segno.make_qr(token, error="m").svg_inline(scale=8, border=2, dark="#111111",
-                                                      light="#ffffff")
+    # A viewBox and no fixed size: the code scales to the width the page gives it (a fixed
+    # size clipped it on narrow screens).
+    svg = segno.make_qr(token, error="m").svg_inline(border=4, dark="#111111", light="#ffffff",
+                                                      omitsize=True)
     return Markup(svg)  # noqa: S704 - segno's own SVG of a token we generated

@@ -15,7 +15,7 @@ from loyalty.models import (
     Store,
     User,
 )
-from loyalty.services import accounts, cards, programs, staff_pins
+from loyalty.services import accounts, cards, merchant_texts, programs, staff_pins
 from loyalty.services.errors import DomainError
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points, redeem_reward
@@ -36,11 +36,17 @@ MERCHANTS = [
                   ("manager@kaffisbuttek.lu", "Lisa Muller", "KIRCH", Role.STORE_MANAGER)],
         "program": {
             "program_type": "stamps", "card_name": "Kaffiskaart", "stamps_target": 10,
-            "stamp_reward_description": "A free coffee of your choice",
+            "stamp_reward_description": "e Kaffi vun Ärer Wiel gratis",
             "stamp_reward_value_cents": 350, "cooldown_minutes": 15, "max_stamps_per_day": 5,
             "primary_color": "#5b3a29", "secondary_color": "#f4e9dc",
         },
         "rewards": [],
+        # The texts customers read in the other languages: (program's, {reward: (name, description)})
+        "texts": {
+            "en": ({"stamp_reward_description": "a free coffee of your choice"}, {}),
+            "fr": ({"stamp_reward_description": "un café de votre choix offert"}, {}),
+            "de": ({"stamp_reward_description": "einen Kaffee nach Wahl gratis"}, {}),
+        },
         # (store, name, PIN, a manager PIN that unlocks a locked PIN at the terminal)
         "pins": [("GARE", "Tom", "1234", False), ("KIRCH", "Lisa", "2345", True),
                  ("GARE", "Anna", "9876", True)],
@@ -66,7 +72,15 @@ MERCHANTS = [
             "primary_color": "#8a4b12", "secondary_color": "#fff6e5",
         },
         "rewards": [("Croissant", 60), ("Pain au chocolat", 80), ("Baguette", 120),
-                    ("Fruit tart", 300), ("Birthday cake", 1500)],
+                    ("Tarte aux fruits", 300), ("Gâteau d'anniversaire", 1500)],
+        "texts": {
+            "en": ({}, {"Pain au chocolat": "Chocolate croissant", "Tarte aux fruits": "Fruit tart",
+                        "Gâteau d'anniversaire": "Birthday cake"}),
+            "de": ({}, {"Pain au chocolat": "Schokocroissant", "Tarte aux fruits": "Obsttorte",
+                        "Gâteau d'anniversaire": "Geburtstagstorte"}),
+            "lb": ({}, {"Pain au chocolat": "Schockelacroissant", "Tarte aux fruits": "Uebstaart",
+                        "Gâteau d'anniversaire": "Gebuertsdagstaart"}),
+        },
         "pins": [("CENTRE", "Claire", "1111", False), ("ESCH", "Luca", "2222", False),
                  ("DIEK", "Marc", "3333", True), ("CENTRE", "Marc", "4321", True)],
         "customers": [("Nora Schroeder", "nora@example.lu", "+352 691 200 001", "de"),
@@ -111,8 +125,11 @@ def _program(merchant, spec, stores, history_days):
     fields = dict(spec["program"], require_staff_pin=False)
     program = programs.create_program(merchant, fields.pop("program_type"), fields.pop("card_name"),
                                       **fields)
-    for name, cost in spec["rewards"]:
-        programs.add_reward(program, name, cost)
+    rewards = [programs.add_reward(program, name, cost) for name, cost in spec["rewards"]]
+    for locale, (program_texts, reward_names) in spec.get("texts", {}).items():
+        merchant_texts.save_texts(
+            program, rewards, locale, actor=None, program_texts=program_texts,
+            reward_texts={reward.id: {"name": reward_names.get(reward.name)} for reward in rewards})
     for code, name, pin, manager in spec["pins"]:
         staff_pin = staff_pins.create_staff_pin(merchant, stores[code], name, pin)
         if manager:

@@ -149,3 +149,34 @@ def test_a_customer_gets_their_card_link_again_and_strangers_learn_nothing(clien
     assert f"/card/{card.page_secret}" in email.body_text
     bad = client.post("/m/cafe-test/card-link", data={"csrf_token": token, "email": "lou"})
     assert bad.status_code == 422 and "Enter a valid email address" in bad.get_data(as_text=True)
+
+
+def test_the_language_is_the_choice_then_the_browser_then_the_shop_default(client, merchant):
+    factories.stamp_program(merchant.merchant)
+    merchant.merchant.default_locale = "lb"
+    db.session.commit()
+    assert '<html lang="lb">' in client.get("/m/cafe-test/").get_data(as_text=True)
+    browser = client.get("/m/cafe-test/", headers={"Accept-Language": "de-LU,de;q=0.9"})
+    assert '<html lang="de">' in browser.get_data(as_text=True)
+    unknown = client.get("/m/cafe-test/", headers={"Accept-Language": "pt-PT"})
+    assert '<html lang="lb">' in unknown.get_data(as_text=True)
+    chosen = client.get("/lang/fr?next=/m/cafe-test/")
+    assert "lang=fr" in chosen.headers["Set-Cookie"] and "Max-Age" in chosen.headers["Set-Cookie"]
+    again = client.get("/m/cafe-test/", headers={"Accept-Language": "de"})
+    assert '<html lang="fr">' in again.get_data(as_text=True)
+
+
+def test_the_language_cookie_outlives_the_session(client, merchant):
+    factories.stamp_program(merchant.merchant)
+    client.set_cookie("lang", "de")
+    assert '<html lang="de">' in client.get("/m/cafe-test/").get_data(as_text=True)
+    client.set_cookie("lang", "xx")  # not a language of ours: ignored
+    assert '<html lang="en">' in client.get("/m/cafe-test/").get_data(as_text=True)
+
+
+def test_a_bad_phone_number_is_said_under_the_phone_field(client, merchant):
+    factories.stamp_program(merchant.merchant)
+    response = _join(client, phone="12")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="phone-errors"' in page and 'id="email-errors"' not in page

@@ -29,6 +29,7 @@ from loyalty.forms import (
     Form,
     MoneyField,
     WholeNumberField,
+    sent,
 )
 
 PROGRAM_TYPES = (("stamps", _l("Stamp card")), ("points", _l("Points")),
@@ -322,15 +323,17 @@ class RoleForm(Form):
 def texts_form(program, rewards):
     """The customer-facing texts of one other language: the program's, then each reward's
     (``reward-<id>-name`` / ``-description``). Every field may stay empty."""
-    fields = {"card_name": StringField(_l("Card name"), validators=[Optional(), Length(max=120)])}
+    def optional(limit):
+        return [sent, Optional(), Length(max=limit)]
+
+    fields = {"card_name": StringField(_l("Card name"), validators=optional(120))}
     if program.has_stamps:
-        fields["stamp_reward_description"] = StringField(
-            _l("The reward"), validators=[Optional(), Length(max=200)])
+        fields["stamp_reward_description"] = StringField(_l("The reward"),
+                                                         validators=optional(200))
     fields["terms_text"] = TextAreaField(_l("Terms customers agree to"),
-                                         validators=[Optional(), Length(max=5000)])
+                                         validators=optional(5000))
     for reward in rewards:
-        fields[f"reward-{reward.id}-name"] = StringField(
-            _l("Name"), validators=[Optional(), Length(max=120)])
+        fields[f"reward-{reward.id}-name"] = StringField(_l("Name"), validators=optional(120))
         fields[f"reward-{reward.id}-description"] = StringField(
-            _l("Description (optional)"), validators=[Optional(), Length(max=300)])
+            _l("Description (optional)"), validators=optional(300))
     return type("TextsForm", (Form,), fields)

@@ -1,0 +1,86 @@
+"""The owner's texts in other languages, and what customers read: their language's text, or
+the merchant's default one where none was given."""
+from sqlalchemy import select
+
+from loyalty.extensions import db
+from loyalty.models import AuditEntry, LoyaltyProgram, Reward, SentEmail
+from tests import factories
+from tests.conftest import csrf_token_from
+
+FRENCH = {"card_name": "Carte café", "stamp_reward_description": "", "terms_text": "Nos conditions."}
+
+
+def _save(client, lang, data):
+    token = csrf_token_from(client.get(f"/merchant/languages?lang={lang}"))
+    return client.post(f"/merchant/languages?lang={lang}", data={**data, "csrf_token": token})
+
+
+def _reward_fields(name, description=""):
+    reward = db.session.scalar(select(Reward).where(Reward.name == name))
+    return {f"reward-{reward.id}-name": "", f"reward-{reward.id}-description": "",
+            **({f"reward-{reward.id}-name": description} if description else {})}
+
+
+def test_the_owner_gives_texts_in_french_and_customers_read_them(client, auth, merchant):
+    factories.points_program(merchant.merchant, terms_text="Our terms.")
+    auth.login_as(merchant.owner)
+    page = client.get("/merchant/languages").get_data(as_text=True)
+    assert "Français" in page and "Deutsch" in page and "In English: Our terms." in page
+    fields = {**FRENCH, **_reward_fields("Croissant", "Croissant au beurre"),
+              **_reward_fields("Cake")}
+    response = _save(client, "fr", fields)
+    assert response.status_code == 302 and response.location.endswith("?lang=fr")
+    db.session.commit()
+    program = db.session.scalar(select(LoyaltyProgram))
+    assert program.translations == {"fr": {"card_name": "Carte café",
+                                           "terms_text": "Nos conditions."}}
+    entries = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action.in_(["program.texts", "reward.texts"]))).all()
+    assert sorted(e.action for e in entries) == ["program.texts", "reward.texts"]
+    auth.logout()
+
+    french = client.get("/m/cafe-test/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Carte café" in french and "Croissant au beurre" in french
+    assert "Nos conditions." in french and "Cake" in french  # not given: the default text
+    german = client.get("/m/cafe-test/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Carte café" not in german and "Our terms." in german
+
+
+def test_the_card_page_and_the_welcome_email_use_the_customers_language(client, merchant):
+    program = factories.stamp_program(merchant.merchant)
+    program.translations = {"de": {"card_name": "Kaffeekarte",
+                                   "stamp_reward_description": "einen Gratiskaffee"}}
+    db.session.commit()
+    token = csrf_token_from(client.get("/m/cafe-test/join"))
+    client.post("/m/cafe-test/join", data={
+        "csrf_token": token, "first_name": "Dora", "last_name": "Deutsch",
+        "email": "dora@example.com", "language": "de", "consent": "y", "website": ""})
+    db.session.commit()
+    [welcome] = db.session.scalars(select(SentEmail)).all()
+    assert "Kaffeekarte" in welcome.body_text and welcome.locale == "de"
+    link = welcome.body_text.split("/card/")[1].split()[0]
+    page = client.get(f"/card/{link}").get_data(as_text=True)
+    assert "Kaffeekarte" in page and "10 Stempel bis einen Gratiskaffee" in page
+
+
+def test_texts_too_long_are_refused_and_nothing_changes(client, auth, merchant):
+    factories.stamp_program(merchant.merchant)
+    auth.login_as(merchant.owner)
+    response = _save(client, "de", {"card_name": "x" * 121, "stamp_reward_description": "",
+                                    "terms_text": ""})
+    assert response.status_code == 422
+    db.session.commit()
+    assert db.session.scalar(select(LoyaltyProgram)).translations == {}
+
+
+def test_only_owners_edit_texts(client, auth, merchant):
+    factories.stamp_program(merchant.merchant)
+    auth.login_as(merchant.manager)
+    assert client.get("/merchant/languages").status_code in (403, 404)
+
+
+def test_an_unknown_language_falls_back_to_the_first_offered(client, auth, merchant):
+    factories.stamp_program(merchant.merchant)
+    auth.login_as(merchant.owner)
+    page = client.get("/merchant/languages?lang=xx").get_data(as_text=True)
+    assert 'aria-current="page" lang="fr"' in page or 'lang="fr" aria-current="page"' in page
