@@ -116,7 +116,8 @@ def _catalog_dir():
 @translate_cli.command("extract")
 def extract_command():
     """Extract every marked string into translations/messages.pot."""
-    _pybabel("extract", "-F", os.path.join(ROOT, "babel.cfg"), "-k", "_l", "--no-location",
+    _pybabel("extract", "-F", os.path.join(ROOT, "babel.cfg"), "-k", "_l", "-k", "lazy_ngettext:1,2",
+             "--no-location",
              "--sort-output", "-o", POT_FILE, os.path.join(ROOT, "loyalty"))
 
 
@@ -138,8 +139,10 @@ def init_command(language):
 
 @translate_cli.command("compile")
 def compile_command():
-    """Compile every catalog to .mo files."""
+    """Compile every catalog to .mo files (and WTForms' messages where we keep a catalog of
+    them: languages WTForms does not ship)."""
     _pybabel("compile", "-d", _catalog_dir(), "--statistics")
+    _pybabel("compile", "-d", _catalog_dir(), "-D", "wtforms", "--statistics")
 
 
 def register_commands(app):

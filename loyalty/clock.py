@@ -3,6 +3,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton, format_time
+from flask_babel import get_locale
+
 _frozen = None
 
 
@@ -40,8 +43,12 @@ def local_date(moment, timezone):
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
-def local_time_label(moment, timezone):
-    """``moment`` as the merchant's wall-clock time, e.g. "14:05" (or "21/11 14:05" another day)."""
+def local_time_label(moment, timezone, locale=None):
+    """``moment`` on the merchant's wall clock in the reader's language: "14:05" today,
+    "21/11 14:05" (fr), "21.11. 14:05" (de) another day."""
+    locale = locale or str(get_locale() or "en")
     local = moment.astimezone(ZoneInfo(timezone))
-    today = now().astimezone(ZoneInfo(timezone)).date()
-    return local.strftime("%H:%M") if local.date() == today else local.strftime("%d/%m %H:%M")
+    label = format_time(local, "short", tzinfo=local.tzinfo, locale=locale)
+    if local.date() == now().astimezone(ZoneInfo(timezone)).date():
+        return label
+    return f"{format_skeleton('Md', local, tzinfo=local.tzinfo, locale=locale)} {label}"

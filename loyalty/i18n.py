@@ -7,9 +7,11 @@ request keeps the catalog Flask-Babel gave it, for as long as its locale stays t
 (``force_locale`` changes it, and the catalog follows), and WTForms' catalogs are read once
 per worker and language.
 """
+import os
 from functools import lru_cache
 
 from babel import support
+from flask import current_app
 from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
 from wtforms.i18n import messages_path
@@ -67,7 +69,12 @@ def install_template_gettext(app):
 
 @lru_cache(maxsize=16)
 def _wtforms_catalog(locale):
-    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+    """WTForms' catalog of ``locale``; ours for the languages WTForms does not ship (lb)."""
+    ours = os.path.join(current_app.config["BABEL_TRANSLATION_DIRECTORIES"], locale,
+                        "LC_MESSAGES", "wtforms.mo")
+    folder = os.path.dirname(os.path.dirname(os.path.dirname(ours))) if os.path.exists(ours) \
+        else messages_path()
+    return support.Translations.load(folder, [locale], domain="wtforms")
 
 
 class WTFormsTranslations:

@@ -1,6 +1,8 @@
 """Points actions: earn for a purchase, redeem a catalogue reward, expire (voids: ``voids.py``)."""
 from datetime import timedelta
+from decimal import Decimal
 
+from flask_babel import format_currency
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +14,7 @@ from loyalty.models import (
     LoyaltyCard,
     LoyaltyProgram,
     LoyaltyTransaction,
+    Merchant,
     ProgramType,
     TransactionType,
     UTCDateTime,
@@ -56,7 +59,8 @@ def earn_points(card, amount_cents, *, context, order_reference=None, idempotenc
         if amount_cents < program.minimum_purchase_cents:
             raise Refused(
                 _l("Purchases below %(minimum)s earn no points.",
-                   minimum=f"{program.minimum_purchase_cents / 100:.2f}")
+                   minimum=format_currency(Decimal(program.minimum_purchase_cents) / 100,
+                                           db.session.get(Merchant, card.merchant_id).currency))
             )
         if order_reference and db.session.scalar(
             select(LoyaltyTransaction.id).where(

@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -102,13 +103,16 @@ def add_stamp(card, *, context, idempotency_key=None, quantity=1, then=None):
         left = max(program.max_stamps_per_day - given, 0)
         if left == 0:
             raise Refused(
-                _l("This card already got %(count)s stamps today, the daily limit. "
-                   "More stamps are possible tomorrow from 00:00.",
-                   count=program.max_stamps_per_day),
+                lazy_ngettext("This card already got %(num)d stamp today, the daily limit. "
+                              "More stamps are possible tomorrow from 00:00.",
+                              "This card already got %(num)d stamps today, the daily limit. "
+                              "More stamps are possible tomorrow from 00:00.",
+                              program.max_stamps_per_day),
             )
         if quantity > left:
-            raise Refused(_l("Only %(left)s more stamps are possible on this card today.",
-                             left=left))
+            raise Refused(lazy_ngettext("Only %(num)d more stamp is possible on this card today.",
+                                        "Only %(num)d more stamps are possible on this card today.",
+                                        left))
         card.stamps_day, card.stamps_today = clock.local_date(now, timezone), given + quantity
         card.last_stamp_at = now
         card.last_activity_at = now

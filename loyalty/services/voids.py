@@ -8,6 +8,7 @@ stamps or points it used. Both are bounded by the merchant's void window.
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select
 
 from loyalty import clock
@@ -47,8 +48,10 @@ def _original(card, original_id, earn_type=None, *, any_age=False):
     if original is None:
         raise NotFound(NOT_VOIDABLE)
     if not any_age and original.transaction_at < void_deadline(settings):
-        raise Refused(_l("This was more than %(days)s days ago: a manager or owner can void it.",
-                         days=settings.void_window_days))
+        raise Refused(lazy_ngettext(
+            "This was more than %(num)d day ago: a manager or owner can void it.",
+            "This was more than %(num)d days ago: a manager or owner can void it.",
+            settings.void_window_days))
     return original
 
 

@@ -49,7 +49,7 @@ def test_points_are_floor_of_amount_times_rate(card, counter, frozen_clock):
 def test_purchases_below_the_minimum_earn_nothing(card, counter, frozen_clock):
     with pytest.raises(Refused) as refused:
         earn_points(card, 199, context=counter)
-    assert str(refused.value.message) == "Purchases below 2.00 earn no points."
+    assert str(refused.value.message) == "Purchases below €2.00 earn no points."
     with pytest.raises(InvalidInput, match="Enter the purchase amount"):
         earn_points(card, 0, context=counter)
 

@@ -1,7 +1,10 @@
 """Stamp rules: cooldown, daily cap on the merchant's local day, redemption, voids."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from loyalty import clock
+from loyalty.clock import local_time_label
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, TransactionType, soft_delete
@@ -51,7 +54,7 @@ def test_cooldown_refuses_with_the_time_left_then_allows(card, counter, frozen_c
     # 10:00 UTC is 12:00 in Luxembourg in June; the cooldown ends 15 minutes after the stamp.
     assert str(refused.value.message) == (
         "This card got a stamp less than 15 minutes ago. "
-        "The next stamp is possible in 10 min, at 12:15."
+        "The next stamp is possible in 10 min, at 12:15\u202fPM."
     )
     frozen_clock.advance(minutes=10)
     assert add_stamp(card, context=counter).card.stamp_count == 2
@@ -162,3 +165,14 @@ def test_a_void_that_took_nothing_back_frees_neither_the_cap_nor_the_cooldown(
     with pytest.raises(Refused, match="daily limit"):
         add_stamp(card, context=counter)
     assert ledger_drift() == []
+
+
+def test_times_are_written_the_way_each_language_writes_them(frozen_clock):
+    moment = clock.now()
+    today = {code: local_time_label(moment, "Europe/Luxembourg", code)
+             for code in ("en", "fr", "de", "lb")}
+    assert today["fr"] == today["de"] == today["lb"] and ":" in today["fr"]
+    assert today["en"].endswith(("AM", "PM"))
+    earlier = moment - timedelta(days=3)
+    assert local_time_label(earlier, "Europe/Luxembourg", "de").count(".") == 2  # 21.11. 14:05
+    assert "/" in local_time_label(earlier, "Europe/Luxembourg", "fr")  # 21/11 14:05

@@ -3,7 +3,6 @@
 A page renders whole on a normal request; on an HTMX request the same view returns only the
 partial the page includes (the card panel, the search results or the action sheet).
 """
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -70,8 +69,9 @@ def ledger_delta(transaction):
 
 @bp.app_template_filter()
 def merchant_time(moment, timezone):
-    """A timestamp on the merchant's wall clock, e.g. "21/11 14:05"."""
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%d/%m %H:%M")
+    """A timestamp on the merchant's wall clock in the reader's language: "14:05" today,
+    "21/11 14:05" (fr) or "21.11. 14:05" (de) another day."""
+    return clock.local_time_label(moment, timezone)
 
 
 @bp.app_template_global()
