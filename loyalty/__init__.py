@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask, current_app, g, has_request_context, request, session
+from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -133,6 +134,11 @@ def register_request_hooks(app):
     @app.context_processor
     def inject_languages():
         return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}
+
+    @app.template_global()
+    def language_name(code):
+        """A language's name in the reader's language ("French", "Französisch")."""
+        return Locale.parse(code).get_display_name(str(get_locale())) or code
 
     @app.template_global()
     def customer_name(customer):

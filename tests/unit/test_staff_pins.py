@@ -84,7 +84,7 @@ def test_too_many_wrong_pins_lock_even_the_right_one_until_unlocked(merchant, ca
         add_stamp(card, context=_at_counter(merchant, pin="0000", **picked))
     # 10:00 UTC + 30 minutes = 12:30 in Luxembourg (CEST) on 15 June.
     assert str(locked.value.message) == (
-        "This PIN is locked until 12:30 after too many wrong attempts. A manager or the "
+        "This PIN is locked until 12:30\u202fPM after too many wrong attempts. A manager or the "
         "owner can unlock it here with their password or a manager PIN."
     )
     with pytest.raises(PinLocked):
