@@ -1,4 +1,5 @@
 """Manual corrections by the merchant owner: bounded, with a reason, never below zero."""
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -30,11 +31,13 @@ def _adjust(card, delta, reason, user, context, actor, *, field, transaction_typ
         raise InvalidInput(_l("Give a reason for the adjustment; it is kept in the card history."))
     if not delta or abs(delta) > ADJUSTMENT_LIMIT:
         raise InvalidInput(
-            _l("An adjustment is between 1 and %(limit)s, up or down.", limit=f"{ADJUSTMENT_LIMIT:,}")
+            _l("An adjustment is between 1 and %(limit)s, up or down.", limit=format_number(ADJUSTMENT_LIMIT))
         )
     context = context or ActionContext(user_id=user.id)
     with write_transaction():
         locked = lock_card(card.id, card.merchant_id)
+        if locked.customer.erased_at is not None:
+            raise Refused(_l("This card's customer deleted their data: the card stays closed."))
         if getattr(locked, field) + delta < 0:
             raise Refused(
                 _l("This would make the balance negative: the card has %(balance)s.",

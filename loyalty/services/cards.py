@@ -206,6 +206,8 @@ def reactivate_card(card, *, reason=None, context=None, actor=None):
 def _set_active(card, active, transaction_type, reason, context, actor):
     with write_transaction():
         card = lock_card(card.id, card.merchant_id)
+        if active and card.customer.erased_at is not None:
+            raise Refused(_l("This card's customer deleted their data: the card stays closed."))
         if card.is_active == active:
             message = _l("This card is already active.") if active else _l("This card is already deactivated.")
             raise Refused(message)

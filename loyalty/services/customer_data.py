@@ -19,6 +19,7 @@ from loyalty.models import (
     Customer,
     LoyaltyTransaction,
     Merchant,
+    OutboxMessage,
     SentEmail,
     Store,
     TransactionType,
@@ -27,8 +28,6 @@ from loyalty.models.cards import new_page_secret
 from loyalty.services import audit
 from loyalty.services.errors import NotFound
 from loyalty.services.ledger import ActionContext, append, lock_card
-
-ERASED_NOTE = "The customer deleted their card and data."
 
 
 def _when(moment):
@@ -49,7 +48,7 @@ def export(card):
     emails = db.session.execute(
         select(SentEmail.created_at, SentEmail.subject, SentEmail.to_address)
         .where(SentEmail.merchant_id == card.merchant_id,
-               SentEmail.to_address == (customer.email or ""))
+               SentEmail.to_address == customer.email)
         .order_by(SentEmail.id)).all() if customer.email else []
     return {
         "exported_at": _when(clock.now()),
@@ -84,7 +83,7 @@ def export(card):
     }
 
 
-def erase(card, *, ip_address=None):
+def erase(card):
     """Anonymise ``card``'s customer and close the card, in one transaction."""
     with write_transaction():
         card = lock_card(card.id, card.merchant_id)
@@ -93,14 +92,12 @@ def erase(card, *, ip_address=None):
             raise NotFound(_l("This card has already been deleted."))
         context = ActionContext()
         if card.stamp_count:
-            append(card, TransactionType.STAMP_ADJUSTED, context, stamps=-card.stamp_count,
-                   notes=ERASED_NOTE)
+            append(card, TransactionType.STAMP_ADJUSTED, context, stamps=-card.stamp_count)
         if card.points_balance:
-            append(card, TransactionType.POINTS_ADJUSTED, context, points=-card.points_balance,
-                   notes=ERASED_NOTE)
+            append(card, TransactionType.POINTS_ADJUSTED, context, points=-card.points_balance)
         if card.is_active:
             card.is_active = False
-            append(card, TransactionType.CARD_DEACTIVATED, context, notes=ERASED_NOTE)
+            append(card, TransactionType.CARD_DEACTIVATED, context)
         card.page_secret = new_page_secret()
         card.qr_token = secrets.token_urlsafe(24)
         if customer.email:
@@ -109,11 +106,16 @@ def erase(card, *, ip_address=None):
                 .where(SentEmail.merchant_id == card.merchant_id,
                        SentEmail.to_address == customer.email)
                 .values(to_address="", body_text=None, body_html=None))
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.merchant_id == card.merchant_id,
+                   OutboxMessage.payload["card_id"].as_integer() == card.id)
+            .values(last_error=None))
         now = clock.now()
         customer.name, customer.email, customer.phone = "", None, None
         customer.erased_at = now
-        audit.record(audit.Actor(user_id=None, ip_address=ip_address,
-                                 merchant_id=card.merchant_id),
+        # The customer's own address is theirs too: not recorded.
+        audit.record(audit.Actor(user_id=None, merchant_id=card.merchant_id),
                      "customer.erase", customer, merchant_id=card.merchant_id,
                      label=card.card_number, changes={"erased_at": (None, now)})
     return card

@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.models import LoyaltyProgram, SentEmail
+from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, SentEmail
 from loyalty.services import outbox
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,22 @@ def _skipped(row):
     row.payload = {**row.payload, "skipped": True}
 
 
+def _recipient_erased(row):
+    """Whether the card this email was about belongs to a customer who erased their data
+    meanwhile. The card's row is share-locked: an erasure (which locks it for update) waits
+    for this record, then wipes it with the others."""
+    card_id = row.payload.get("card_id")
+    if card_id is None:
+        return False
+    erased_at = db.session.scalar(
+        select(Customer.erased_at).join(LoyaltyCard, LoyaltyCard.customer_id == Customer.id)
+        .where(LoyaltyCard.id == card_id).with_for_update(read=True, of=LoyaltyCard))
+    return erased_at is not None
+
+
 def _record(row, *, template, to, locale, subject, transport, text=None, html=None):
+    if _recipient_erased(row):  # sent before the erasure: keep that it was, not to whom
+        to, text, html = "", None, None
     db.session.add(SentEmail(outbox_id=row.id, merchant_id=row.merchant_id, template=template,
                              to_address=to, locale=locale, subject=subject[:300],
                              transport=transport, body_text=text, body_html=html))

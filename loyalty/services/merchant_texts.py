@@ -7,6 +7,9 @@ one. Customers' pages and emails read them through ``text_for``.
 """
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+
+from sqlalchemy import select
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
@@ -42,7 +45,9 @@ def _cleaned(values, limits):
     for field, limit in limits.items():
         text = (values.get(field) or "").strip()
         if len(text) > limit:
-            raise InvalidInput(_l("Keep this text under %(count)s characters.", count=limit))
+            raise InvalidInput(lazy_ngettext("Keep this text to %(num)d character at most.",
+                                             "Keep this text to %(num)d characters at most.",
+                                             limit))
         if text:
             cleaned[field] = text
     return cleaned
@@ -79,11 +84,17 @@ def save_texts(program, rewards, locale, *, program_texts, reward_texts, actor):
     rewards_cleaned = {reward.id: _cleaned(reward_texts.get(reward.id, {}), REWARD_TEXTS)
                        for reward in rewards}
     with write_transaction():
-        program = db.session.get(LoyaltyProgram, program.id, populate_existing=True)
+        # Locked while read and written back: two owners saving two languages at once both
+        # keep theirs (each rewrites the whole JSON value).
+        program = db.session.scalar(
+            select(LoyaltyProgram).where(LoyaltyProgram.id == program.id)
+            .with_for_update().execution_options(populate_existing=True))
         changed = _set_language(actor, "program.texts", program, locale, program_cleaned,
                                 program.card_name)
-        for reward in rewards:
-            reward = db.session.get(Reward, reward.id, populate_existing=True)
+        locked = db.session.scalars(
+            select(Reward).where(Reward.id.in_(rewards_cleaned)).order_by(Reward.id)
+            .with_for_update().execution_options(populate_existing=True)).all()
+        for reward in locked:
             changed |= _set_language(actor, "reward.texts", reward, locale,
                                      rewards_cleaned[reward.id], reward.name)
     return changed

@@ -2,12 +2,13 @@
 program in one sentence, in each language the owner picks."""
 from dataclasses import dataclass
 
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale, gettext
 from markupsafe import Markup
 
 from loyalty.links import external_url
 from loyalty.services.customer_card import qr_svg
 from loyalty.services.merchant_texts import text_for
+from loyalty.services.storefront import offer_lines
 
 SIZES = ("a4", "a6")
 
@@ -23,32 +24,12 @@ class PosterText:
 @dataclass(frozen=True)
 class Poster:
     shop: str
-    card_name: str
     primary_color: str
     secondary_color: str
     logo_url: str | None
     url: str
     qr_svg: Markup
     texts: tuple
-
-
-def _offer(program, locale):
-    """The program in one sentence, in the current language."""
-    parts = []
-    if program.has_stamps:
-        reward = text_for(program, "stamp_reward_description", locale) or gettext("a reward")
-        parts.append(ngettext("Collect %(num)d stamp and get %(reward)s.",
-                              "Collect %(num)d stamps and get %(reward)s.",
-                              program.stamps_target, reward=reward))
-    if program.has_points:
-        parts.append(ngettext("Earn %(num)d point for every euro you spend.",
-                              "Earn %(num)d points for every euro you spend.",
-                              program.points_per_euro))
-        if program.welcome_bonus_points:
-            parts.append(ngettext("Welcome bonus: %(num)d point when you join.",
-                                  "Welcome bonus: %(num)d points when you join.",
-                                  program.welcome_bonus_points))
-    return " ".join(parts)
 
 
 def poster(merchant, program, languages, *, self_enrollment=True):
@@ -63,11 +44,10 @@ def poster(merchant, program, languages, *, self_enrollment=True):
             texts.append(PosterText(
                 locale=locale,
                 headline=gettext("Join %(card)s", card=card_name),
-                offer=_offer(program, locale),
+                offer=" ".join(offer_lines(program, locale)),
                 scan=gettext("Scan the code with your phone's camera to get your card.")
                 if self_enrollment else
                 gettext("Scan the code to see the program, and ask for your card at the counter."),
             ))
-    return Poster(shop=merchant.name, card_name=program.card_name,
-                  primary_color=program.primary_color, secondary_color=program.secondary_color,
+    return Poster(shop=merchant.name, primary_color=program.primary_color, secondary_color=program.secondary_color,
                   logo_url=program.logo_url, url=url, qr_svg=qr_svg(url), texts=tuple(texts))

@@ -5,6 +5,7 @@ program that is not active, is "not found".
 """
 from dataclasses import dataclass
 
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -44,15 +45,33 @@ class PublicProgram:
     hero_image_url: str | None
     has_stamps: bool
     has_points: bool
-    stamps_target: int
-    stamp_reward: str | None
-    points_per_euro: int
-    welcome_bonus_points: int
+    #: What the program gives, in sentences (offer_lines).
+    offer: tuple
     rewards: tuple
     stores: tuple
     terms_text: str | None
     privacy_url: str | None
     self_enrollment: bool
+
+
+def offer_lines(program, locale):
+    """The program in a sentence or three, in the current language (the program page and the
+    counter poster say the same)."""
+    lines = []
+    if program.has_stamps:
+        reward = text_for(program, "stamp_reward_description", locale) or gettext("a reward")
+        lines.append(ngettext("Collect %(num)d stamp and get %(reward)s.",
+                              "Collect %(num)d stamps and get %(reward)s.",
+                              program.stamps_target, reward=reward))
+    if program.has_points:
+        lines.append(ngettext("Earn %(num)d point for every euro you spend.",
+                              "Earn %(num)d points for every euro you spend.",
+                              program.points_per_euro))
+        if program.welcome_bonus_points:
+            lines.append(ngettext("Welcome bonus: %(num)d point when you join.",
+                                  "Welcome bonus: %(num)d points when you join.",
+                                  program.welcome_bonus_points))
+    return tuple(lines)
 
 
 def merchant_for_slug(slug):
@@ -77,10 +96,7 @@ def public_program(merchant, locale):
         primary_color=program.primary_color, secondary_color=program.secondary_color,
         logo_url=program.logo_url, hero_image_url=program.hero_image_url,
         has_stamps=program.has_stamps, has_points=program.has_points,
-        stamps_target=program.stamps_target,
-        stamp_reward=text_for(program, "stamp_reward_description", locale),
-        points_per_euro=program.points_per_euro,
-        welcome_bonus_points=program.welcome_bonus_points if program.has_points else 0,
+        offer=offer_lines(program, locale),
         rewards=tuple(PublicReward(text_for(r, "name", locale), text_for(r, "description", locale),
                                    r.points_cost) for r in rows.rewards)
         if program.has_points else (),

@@ -2,11 +2,16 @@
 erasure of their card (anonymised, closed, audited, ledger still balanced)."""
 import json
 
+import pytest
 from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, Customer, LoyaltyCard, LoyaltyTransaction, SentEmail
-from loyalty.services import mail
+from loyalty.services import mail, outbox
+from loyalty.services.cards import card_by_qr_token, reactivate_card
+from loyalty.services.errors import CardNotFound, Refused
+from loyalty.services.stamps import add_stamp
+from loyalty import database
 from loyalty.database import write_transaction
 from loyalty.services.ledger import ActionContext, ledger_drift
 from loyalty.services.points import earn_points
@@ -100,6 +105,7 @@ def test_erasure_anonymises_closes_audits_and_keeps_the_ledger_balanced(app, cli
     [entry] = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "customer.erase")).all()
     assert entry.actor_id is None and entry.target_label == card.card_number
+    assert entry.ip_address is None  # the customer's address is personal data too
     assert "Carla" not in json.dumps(entry.changes)
 
 
@@ -112,3 +118,59 @@ def test_the_owner_sees_a_deleted_customer_without_their_name(client, auth, merc
     assert "Deleted customer" in page and "Carla" not in page
     activity = client.get("/merchant/activity").get_data(as_text=True)
     assert "deleted their card and data" in activity
+
+
+def _erase(client, card):
+    token = csrf_token_from(client.get(f"/card/{card.page_secret}/delete"))
+    return client.post(f"/card/{card.page_secret}/delete",
+                       data={"csrf_token": token, "confirm": "y"})
+
+
+def test_erasing_a_stamp_card_leaves_other_customers_alone(app, client, merchant, counter):
+    factories.stamp_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Sam Stamps", email="sam@example.com")
+    other = factories.card(merchant.merchant, "Olga Other", email="olga@example.com")
+    for each in (card, other):
+        add_stamp(each, context=counter)
+        with write_transaction():
+            mail.queue_email("card_link", merchant_id=each.merchant_id, card_id=each.id)
+    db.session.commit()
+    old_token, old_secret = card.qr_token, card.page_secret
+    assert _erase(client, card).status_code == 302
+    db.session.commit()
+    rows = db.session.scalars(select(LoyaltyTransaction.transaction_type).where(
+        LoyaltyTransaction.card_id == card.id).order_by(LoyaltyTransaction.id)).all()
+    assert rows[-2:] == ["stamp_adjusted", "card_deactivated"]
+    assert ledger_drift() == []
+    kept = db.session.scalars(select(SentEmail.to_address).order_by(SentEmail.id)).all()
+    assert kept == ["", "olga@example.com"]
+    assert db.session.get(Customer, other.customer_id).name == "Olga Other"
+    with pytest.raises(CardNotFound):  # the old QR code finds nothing at the counter
+        card_by_qr_token(card.merchant_id, old_token)
+    again = client.get(f"/card/{old_secret}/delete")
+    assert again.status_code == 404 and "We could not find this card" in again.get_data(as_text=True)
+
+
+def test_an_email_still_waiting_when_the_customer_erased_is_not_sent(app, client, merchant,
+                                                                       monkeypatch):
+    factories.points_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Wendy Waiting", email="wendy@example.com")
+    with monkeypatch.context() as held:  # not handed over: the email waits in the outbox
+        held.setattr(database, "AFTER_COMMIT_HOOKS", [])
+        with write_transaction():
+            mail.queue_email("card_link", merchant_id=card.merchant_id, card_id=card.id)
+        db.session.info.clear()
+    db.session.commit()
+    assert db.session.scalars(select(SentEmail)).all() == []  # still waiting
+    assert _erase(client, card).status_code == 302
+    outbox.drain()
+    db.session.commit()
+    assert db.session.scalars(select(SentEmail)).all() == []
+
+
+def test_staff_cannot_reopen_an_erased_customers_card(client, merchant):
+    card = _card_with_history(merchant)
+    assert _erase(client, card).status_code == 302
+    db.session.commit()
+    with pytest.raises(Refused, match="deleted their data"):
+        reactivate_card(db.session.get(LoyaltyCard, card.id))

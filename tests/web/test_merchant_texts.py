@@ -15,10 +15,10 @@ def _save(client, lang, data):
     return client.post(f"/merchant/languages?lang={lang}", data={**data, "csrf_token": token})
 
 
-def _reward_fields(name, description=""):
+def _reward_fields(name, translated_name="", description=""):
     reward = db.session.scalar(select(Reward).where(Reward.name == name))
-    return {f"reward-{reward.id}-name": "", f"reward-{reward.id}-description": "",
-            **({f"reward-{reward.id}-name": description} if description else {})}
+    return {f"reward-{reward.id}-name": translated_name,
+            f"reward-{reward.id}-description": description}
 
 
 def test_the_owner_gives_texts_in_french_and_customers_read_them(client, auth, merchant):
@@ -26,7 +26,7 @@ def test_the_owner_gives_texts_in_french_and_customers_read_them(client, auth, m
     auth.login_as(merchant.owner)
     page = client.get("/merchant/languages").get_data(as_text=True)
     assert "Français" in page and "Deutsch" in page and "In English: Our terms." in page
-    fields = {**FRENCH, **_reward_fields("Croissant", "Croissant au beurre"),
+    fields = {**FRENCH, **_reward_fields("Croissant", "Croissant au beurre", "Sorti du four"),
               **_reward_fields("Cake")}
     response = _save(client, "fr", fields)
     assert response.status_code == 302 and response.location.endswith("?lang=fr")
@@ -40,7 +40,7 @@ def test_the_owner_gives_texts_in_french_and_customers_read_them(client, auth, m
     auth.logout()
 
     french = client.get("/m/cafe-test/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert "Carte café" in french and "Croissant au beurre" in french
+    assert "Carte café" in french and "Croissant au beurre" in french and "Sorti du four" in french
     assert "Nos conditions." in french and "Cake" in french  # not given: the default text
     german = client.get("/m/cafe-test/", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert "Carte café" not in german and "Our terms." in german
@@ -84,3 +84,15 @@ def test_an_unknown_language_falls_back_to_the_first_offered(client, auth, merch
     auth.login_as(merchant.owner)
     page = client.get("/merchant/languages?lang=xx").get_data(as_text=True)
     assert 'aria-current="page" lang="fr"' in page or 'lang="fr" aria-current="page"' in page
+
+
+def test_two_languages_saved_one_after_the_other_are_both_kept(client, auth, merchant):
+    factories.stamp_program(merchant.merchant)
+    auth.login_as(merchant.owner)
+    blank = {"stamp_reward_description": "", "terms_text": ""}
+    assert _save(client, "fr", {**blank, "card_name": "Carte café"}).status_code == 302
+    assert _save(client, "de", {**blank, "card_name": "Kaffeekarte"}).status_code == 302
+    assert _save(client, "fr", {**blank, "card_name": ""}).status_code == 302  # cleared
+    db.session.commit()
+    assert db.session.scalar(select(LoyaltyProgram)).translations == {
+        "de": {"card_name": "Kaffeekarte"}}

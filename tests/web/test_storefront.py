@@ -15,9 +15,8 @@ from tests.conftest import csrf_token_from
 
 PUBLIC_FIELDS = {
     "slug", "shop", "card_name", "primary_color", "secondary_color", "logo_url",
-    "hero_image_url", "has_stamps", "has_points", "stamps_target", "stamp_reward",
-    "points_per_euro", "welcome_bonus_points", "rewards", "stores", "terms_text", "privacy_url",
-    "self_enrollment",
+    "hero_image_url", "has_stamps", "has_points", "offer", "rewards", "stores", "terms_text",
+    "privacy_url", "self_enrollment",
 }
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from flask_babel import get_locale
 
 from loyalty.blueprints.storefront.forms import CardLinkForm, EraseForm, JoinForm
+from loyalty.i18n import LANGUAGE_COOKIE
 from loyalty.services import customer_card, customer_data, enrollment, storefront
 from loyalty.services.errors import DomainError, NotFound
 from loyalty.throttle import TooManyAttempts, join_budgets, spend
@@ -22,20 +23,24 @@ def not_found(error):
     return render_template("storefront/not_found.html", message=error.message), 404, PRIVATE_PAGE
 
 
+def _on_shops_page(merchant):
+    """The page falls back to the shop's language and shows times on its clock."""
+    g.merchant_locale, g.page_timezone = merchant.default_locale, merchant.timezone
+    return merchant
+
+
 def _shop(slug):
     """The merchant of ``slug`` and its program as customers see it, in the page's language
     (the visitor's choice, their browser's, else the shop's default)."""
-    merchant = storefront.merchant_for_slug(slug)
-    g.merchant_locale, g.page_timezone = merchant.default_locale, merchant.timezone
+    merchant = _on_shops_page(storefront.merchant_for_slug(slug))
     return merchant, storefront.public_program(merchant, str(get_locale()))
 
 
 def _card(secret):
     """The card of ``secret``, the page in its customer's language unless they picked one."""
     card = customer_card.card_for_secret(secret)
-    merchant = customer_card.merchant_of(card)
-    g.merchant_locale, g.page_timezone = merchant.default_locale, merchant.timezone
-    if "lang" not in session:
+    _on_shops_page(customer_card.merchant_of(card))
+    if "lang" not in session and request.cookies.get(LANGUAGE_COOKIE) is None:
         g.page_locale = card.customer.preferred_locale
     return card
 
@@ -67,7 +72,7 @@ def join(slug):
             return render_template("storefront/join.html", program=public, form=form,
                                    retry_minutes=limit.minutes), 429
         except DomainError as refusal:
-            field = form[refusal.details.get("field", "email")]
+            field = form._fields.get(refusal.details.get("field"), form.email)
             field.errors = [*field.errors, str(refusal.message)]
         else:
             return redirect(url_for("storefront.joined", slug=slug))
@@ -121,7 +126,7 @@ def erase(secret):
     form = EraseForm()
     if form.validate_on_submit():
         shop = customer_card.merchant_of(found)
-        customer_data.erase(found, ip_address=request.remote_addr)
+        customer_data.erase(found)
         return redirect(url_for("storefront.erased", slug=shop.slug))
     view = customer_card.card_page(found, str(get_locale()))
     status = 422 if request.method == "POST" else 200
@@ -131,6 +136,5 @@ def erase(secret):
 
 @bp.route("/m/<slug>/deleted")
 def erased(slug):
-    merchant = storefront.merchant_for_slug(slug)
-    g.merchant_locale, g.page_timezone = merchant.default_locale, merchant.timezone
+    merchant = _on_shops_page(storefront.merchant_for_slug(slug))
     return render_template("storefront/erased.html", shop=merchant.name)
