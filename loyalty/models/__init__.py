@@ -29,6 +29,7 @@ from loyalty.models.ledger import (
     TransactionType,
 )
 from loyalty.models.merchants import Customer, Merchant, Store
+from loyalty.models.ledger_days import LedgerDay
 from loyalty.models.outbox import OutboxMessage, SentEmail
 from loyalty.models.programs import (
     LoyaltyProgram,
@@ -43,7 +44,7 @@ __all__ = [
     "MAX_ID", "SECRET_MAX_BYTES", "AuditEntry", "AuditImmutable",
     "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "REWARD_UNDO_TYPES", "Customer",
     "LedgerImmutable", "LoyaltyCard", "LoyaltyProgram", "LoyaltyTransaction", "Membership",
-    "Merchant", "MerchantLoyaltySettings", "OutboxMessage", "SentEmail", "ProgramType", "Reward", "Role", "SoftDeleteMixin",
+    "LedgerDay", "Merchant", "MerchantLoyaltySettings", "OutboxMessage", "SentEmail", "ProgramType", "Reward", "Role", "SoftDeleteMixin",
     "PasswordToken", "StaffPin", "Store", "TransactionType", "User", "UserSession", "UTCDateTime", "check_secret", "hash_secret",
     "restore", "soft_delete", "soft_delete_cascade", "utcnow",
 ]

@@ -142,7 +142,7 @@ def append_only(cls, error, message):
     return cls
 
 
-def _soft_deletable_classes():
+def soft_deletable_classes():
     return [
         mapper.class_
         for mapper in db.Model.registry.mappers
@@ -151,7 +151,7 @@ def _soft_deletable_classes():
 
 
 def _class_named(name):
-    for cls in _soft_deletable_classes():
+    for cls in soft_deletable_classes():
         if cls.__name__ == name:
             return cls
     raise LookupError(f"no soft-deletable model named {name!r}")
@@ -207,7 +207,7 @@ def restore(obj):
     if batch is None:
         return
     session.flush()
-    for cls in _soft_deletable_classes():
+    for cls in soft_deletable_classes():
         session.execute(
             update(cls)
             .where(cls.deleted_batch == batch)

@@ -56,6 +56,8 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
         Index("ix_loyalty_transactions_merchant_time", "merchant_id", "transaction_at"),
         # The statistics' all-time redemption and void counts read only those rows.
         Index("ix_loyalty_transactions_merchant_type", "merchant_id", "transaction_type"),
+        # The platform dashboard reads the rows of the days not yet summed (ledger_days).
+        Index("ix_loyalty_transactions_time", "transaction_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

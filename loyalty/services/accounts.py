@@ -25,7 +25,7 @@ from loyalty.models import (
     utcnow,
 )
 from loyalty import contacts
-from loyalty.services import sessions
+from loyalty.services import audit, sessions
 from loyalty.services.errors import Conflict, InvalidInput
 
 MIN_PASSWORD_LENGTH = 8
@@ -159,13 +159,16 @@ def create_customer(merchant, name, *, email=None, phone=None, locale=None, cons
     return customer
 
 
-def delete_record(record, *, by=None):
+def delete_record(record, *, by=None, then=None):
     """Soft-delete a record and whatever its deletion carries along (a merchant's stores,
     memberships and customers; a store's memberships; a user's memberships). Whoever it leaves
-    without an account or any membership is signed out everywhere."""
+    without an account or any membership is signed out everywhere. ``then(batch)`` runs in
+    the same transaction (the audit entry)."""
     with write_transaction():
         batch = soft_delete_cascade(record, by)
         sessions.end_sessions_for_deletion(batch)
+        if then is not None:
+            then(batch)
 
 
 def change_password(user, current_password, new_password):
@@ -184,10 +187,13 @@ def change_password(user, current_password, new_password):
         sessions.end_sessions_of(user.id, sessions.PASSWORD_CHANGED)
 
 
-def restore_record(record):
-    """Bring back a soft-deleted record and whatever its deletion carried along."""
+def restore_record(record, *, then=None):
+    """Bring back a soft-deleted record and whatever its deletion carried along; ``then()``
+    runs in the same transaction."""
     with _unique(_l("Cannot restore: a live record now uses the same email or code.")):
         restore(record)
+        if then is not None:
+            then()
 
 
 def _owners_first(memberships):
@@ -210,3 +216,28 @@ def memberships_of(user):
         .options(contains_eager(Membership.merchant))
         .where(Membership.user_id == user.id)
     ))
+
+
+def update_user(user, *, name, email, is_platform_admin, actor):
+    """A platform admin changes someone's name, email or admin access (audited). Taking
+    away admin access ends that person's sessions, so it holds at once."""
+    email = normalize_email(email)
+    if "@" not in email:
+        raise InvalidInput(_l("Enter a valid email address, like name@example.com."))
+    if not (name or "").strip():
+        raise InvalidInput(_l("Enter the person's name."))
+    if actor is not None and user.id == actor.user_id and not is_platform_admin:
+        raise InvalidInput(_l("You cannot take away your own admin access."))
+    demoted = user.is_platform_admin and not is_platform_admin
+    with _unique(_l("Another account already uses this email address.")):
+        user = db.session.get(User, user.id, populate_existing=True)
+        values = {"name": name.strip(), "email": email, "is_platform_admin": is_platform_admin}
+        changes = audit.changes_between(user, values)
+        for field, value in values.items():
+            setattr(user, field, value)
+        if changes:
+            audit.record(actor, "user.update", user, merchant_id=None,
+                         label=f"{user.name} <{user.email}>", changes=changes)
+        if demoted:
+            sessions.end_sessions_of(user.id, sessions.ACCESS_REMOVED)
+    return user

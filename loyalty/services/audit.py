@@ -3,18 +3,18 @@ transaction as the change, with the actor, the merchant, the target, the old and
 the fields it touched, and the client address. Rows are never changed or deleted.
 """
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from flask_babel import lazy_gettext as _l
 
 from loyalty.database import in_write_transaction
 from loyalty.extensions import db
-from loyalty.models import AuditEntry, User
+from loyalty.models import AuditEntry, Merchant, User
 from loyalty.services.errors import NotFound
 
 PAGE_SIZE = 50
@@ -60,7 +60,7 @@ def changes_between(record, new_values):
     return changed
 
 
-def apply_changes(actor, action, target, values, *, label=None):
+def apply_changes(actor, action, target, values, *, label=None, merchant_id=None):
     """Set ``values`` on ``target`` and, if anything changed, append one entry with the old
     and new values (labelled ``label``, else the target's name after the change). Runs inside
     the change's write transaction; returns the changes."""
@@ -68,7 +68,7 @@ def apply_changes(actor, action, target, values, *, label=None):
     for name, value in values.items():
         setattr(target, name, value)
     if changes:
-        record(actor, action, target, merchant_id=target.merchant_id,
+        record(actor, action, target, merchant_id=merchant_id or target.merchant_id,
                label=label or getattr(target, "name", None), changes=changes)
     return changes
 
@@ -123,3 +123,52 @@ def actors(merchant_id):
         .order_by(User.name)
         .execution_options(include_deleted=True)
     ).all()
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """The back office's audit log search: each filter optional."""
+
+    actor: str = ""  # a name or email, in part
+    merchant: str = ""  # a merchant's name, in part
+    action: str = ""  # a prefix: "store", "store.update"
+    first_day: date | None = None  # UTC days
+    last_day: date | None = None
+
+
+def _log_query(filters):
+    A = AuditEntry
+    query = (select(A, User.name.label("actor_name"), User.email.label("actor_email"),
+                    Merchant.name.label("merchant_name"))
+             .outerjoin(User, User.id == A.actor_id).outerjoin(Merchant, Merchant.id == A.merchant_id))
+    if filters.actor:
+        query = query.where(or_(User.name.icontains(filters.actor, autoescape=True),
+                                User.email.icontains(filters.actor, autoescape=True)))
+    if filters.merchant:
+        query = query.where(Merchant.name.icontains(filters.merchant, autoescape=True))
+    if filters.action:
+        query = query.where(A.action.startswith(filters.action, autoescape=True))
+    if filters.first_day:
+        query = query.where(A.created_at >= datetime.combine(filters.first_day, time(), UTC))
+    if filters.last_day:
+        query = query.where(A.created_at < datetime.combine(filters.last_day + timedelta(days=1),
+                                                            time(), UTC))
+    return query.execution_options(include_deleted=True)
+
+
+def search_log(filters, *, before_id=None, limit=PAGE_SIZE):
+    """Every merchant's entries (and the platform's own), newest first, one page (keyset).
+    Returns (rows, next_before_id); a row is (entry, actor name, actor email, merchant name)."""
+    query = _log_query(filters).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    if before_id:
+        query = query.where(AuditEntry.id < before_id)
+    rows = db.session.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1][0].id if more else None)
+
+
+def log_rows(filters):
+    """The same entries, oldest first, streamed in batches for the CSV export."""
+    return db.session.execute(_log_query(filters).order_by(AuditEntry.id)
+                              .execution_options(yield_per=1000))

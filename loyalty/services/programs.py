@@ -13,6 +13,7 @@ from loyalty.database import in_write_transaction, write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
     LoyaltyProgram,
+    Merchant,
     MerchantLoyaltySettings,
     ProgramType,
     Reward,
@@ -283,16 +284,22 @@ def pin_lockout_policy(settings):
     )
 
 
-def update_settings(merchant_id, **fields):
-    allowed = {"allow_self_enrollment", "pin_lockout_attempts", "pin_lockout_minutes",
-               "allow_voids", "allow_cross_location_redemption"}
-    if set(fields) - allowed:
+SETTINGS = ("allow_self_enrollment", "pin_lockout_attempts", "pin_lockout_minutes",
+            "allow_voids", "void_window_days", "allow_cross_location_redemption")
+
+
+def update_settings(merchant_id, *, actor=None, **fields):
+    """The platform admin's controls of a merchant (audited); the counter and the shop's
+    pages follow at their next request (the change bumps the merchant's cache version)."""
+    if set(fields) - set(SETTINGS):
         raise InvalidInput(_l("Unknown settings."))
     for name in ("pin_lockout_attempts", "pin_lockout_minutes"):
-        if fields.get(name) is not None and fields[name] < 1:
-            raise InvalidInput(_l("Lockout values must be at least 1."))
+        if fields.get(name) is not None and not 1 <= fields[name] <= 10_000:
+            raise InvalidInput(_l("Lockout values must be between 1 and 10,000."))
+    if fields.get("void_window_days") is not None and not 0 <= fields["void_window_days"] <= 3650:
+        raise InvalidInput(_l("Staff may void for between 0 and 3,650 days."))
     with write_transaction():
         settings = loyalty_settings(merchant_id)
-        for name, value in fields.items():
-            setattr(settings, name, value)
+        audit.apply_changes(actor, "settings.update", settings, fields,
+                            label=db.session.get(Merchant, merchant_id).name)
     return settings

@@ -83,9 +83,7 @@ def _new_link(user):
     return token
 
 
-def invite(merchant, *, email, name, role, store=None, actor=None):
-    """Give ``email`` a role at the merchant (a store role names its store). Returns
-    ``(membership, token)``: ``token`` is the set-password link's secret for a new account."""
+def _checked(merchant, email, role, store, actor):
     role = Role(role)
     email = normalize_email(email)
     if "@" not in email:
@@ -95,41 +93,54 @@ def invite(merchant, *, email, name, role, store=None, actor=None):
     elif store is None or store.merchant_id != merchant.id:
         raise InvalidInput(_l("Choose one of your stores for this role."))
     _check_may_manage(actor, role, store.id if store else None)
+    return email, role, store
+
+
+def invite(merchant, *, email, name, role, store=None, actor=None):
+    """Give ``email`` a role at the merchant (a store role names its store). Returns
+    ``(membership, token)``: ``token`` is the set-password link's secret for a new account."""
+    email, role, store = _checked(merchant, email, role, store, actor)
     try:
-        return _invite(merchant, email, name, role, store, actor)
+        with write_transaction():
+            return _invite(merchant, email, name, role, store, actor)
     except IntegrityError as exc:  # the same invitation sent twice at once
         raise Conflict(ALREADY) from exc
 
 
+def invite_in_transaction(merchant, *, email, name, role, store=None, actor=None):
+    """``invite`` as part of the caller's write transaction (a new merchant's owner)."""
+    email, role, store = _checked(merchant, email, role, store, actor)
+    return _invite(merchant, email, name, role, store, actor)
+
+
 def _invite(merchant, email, name, role, store, actor):
     token = None
-    with write_transaction():
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            if not (name or "").strip():
-                raise InvalidInput(_l("Enter the person's name: they have no account yet."))
-            user = User(email=email, name=name.strip(), preferred_locale=merchant.default_locale,
-                        password_hash=hash_secret(secrets.token_urlsafe(24), 4))
-            db.session.add(user)
-            db.session.flush()
-            token = _new_link(user)
-        duplicate = db.session.scalar(select(Membership.id).where(
-            Membership.user_id == user.id, Membership.merchant_id == merchant.id,
-            Membership.role == role,
-            Membership.store_id.is_(None) if store is None else Membership.store_id == store.id))
-        if duplicate:
-            raise Conflict(ALREADY)
-        membership = Membership(user_id=user.id, merchant_id=merchant.id, role=role,
-                                store_id=store.id if store else None)
-        db.session.add(membership)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        if not (name or "").strip():
+            raise InvalidInput(_l("Enter the person's name: they have no account yet."))
+        user = User(email=email, name=name.strip(), preferred_locale=merchant.default_locale,
+                    password_hash=hash_secret(secrets.token_urlsafe(24), 4))
+        db.session.add(user)
         db.session.flush()
-        audit.record(actor, "team.invite", membership, merchant_id=merchant.id, label=user.email,
-                     changes={"role": (None, role.value),
-                              "store_id": (None, store.id if store else None)})
-        # The link's secret rides in the outbox row until the email is sent (then it is
-        # dropped from the row); the database keeps only its digest otherwise.
-        mail.queue_email("team_invitation", merchant_id=merchant.id,
-                         membership_id=membership.id, secret=token)
+        token = _new_link(user)
+    duplicate = db.session.scalar(select(Membership.id).where(
+        Membership.user_id == user.id, Membership.merchant_id == merchant.id,
+        Membership.role == role,
+        Membership.store_id.is_(None) if store is None else Membership.store_id == store.id))
+    if duplicate:
+        raise Conflict(ALREADY)
+    membership = Membership(user_id=user.id, merchant_id=merchant.id, role=role,
+                            store_id=store.id if store else None)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(actor, "team.invite", membership, merchant_id=merchant.id, label=user.email,
+                 changes={"role": (None, role.value),
+                          "store_id": (None, store.id if store else None)})
+    # The link's secret rides in the outbox row until the email is sent (then it is
+    # dropped from the row); the database keeps only its digest otherwise.
+    mail.queue_email("team_invitation", merchant_id=merchant.id,
+                     membership_id=membership.id, secret=token)
     return membership, token
 
 

@@ -2,6 +2,9 @@
 every bar has its number in a tooltip and the chart has a data table beside it."""
 from dataclasses import dataclass
 
+from flask_babel import format_date
+from flask_babel import gettext as _
+
 WIDTH, HEIGHT, GAP, AXIS = 600, 120, 2, 18
 
 
@@ -35,3 +38,16 @@ def bar_chart(title, values, labels):
         bars.append(Bar(x=round(index * slot + GAP / 2, 1), y=HEIGHT - height,
                         width=round(slot - GAP, 1), height=height, value=value, label=label))
     return BarChart(title, bars, peak)
+
+
+def stats_charts(figures, program):
+    """The statistics page's 30-day charts (stamps, points, new members) for ``program``."""
+    labels = [format_date(day.date, "d MMM") for day in figures.days]
+    charts = []
+    if program is None or program.has_stamps:
+        charts.append(bar_chart(_("Stamps given per day"), [d.stamps for d in figures.days], labels))
+    if program is None or program.has_points:
+        charts.append(bar_chart(_("Points given per day"), [d.points for d in figures.days], labels))
+    charts.append(bar_chart(_("New members per day"), [d.new_members for d in figures.days],
+                            labels))
+    return charts

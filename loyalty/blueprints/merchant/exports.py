@@ -32,13 +32,13 @@ def _scope(form):
 DECIMAL_COMMA = ("fr", "de", "lb")
 
 
-def _separators():
+def csv_separators():
     """(column separator, decimal mark) a spreadsheet in the user's language reads."""
     return (";", ",") if str(get_locale()) in DECIMAL_COMMA else (",", ".")
 
 
 def _csv(filename, header, rows):
-    delimiter, _decimal = _separators()
+    delimiter, _decimal = csv_separators()
     response = Response(stream_with_context(exports.csv_chunks(header, rows, delimiter=delimiter)),
                         mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -66,7 +66,7 @@ def export_transactions():
               _("Order reference"), _("Note")]
     rows = exports.transaction_rows(current_merchant, first_day=form.first_day.day,
                                     last_day=form.last_day.day, store_ids=_scope(form),
-                                    decimal=_separators()[1])
+                                    decimal=csv_separators()[1])
     labelled = ((when, transaction_label(kind), *rest) for when, kind, *rest in rows)
     return _csv(f"transactions-{format_date(clock.now(), 'yyyy-MM-dd')}.csv", header, labelled)
 

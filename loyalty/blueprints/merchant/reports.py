@@ -1,10 +1,8 @@
 """Statistics of the program: figures, a table per store and 30-day charts."""
 from flask import abort, request
-from flask_babel import format_date
-from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import OWNER_OR_MANAGER, bp, managed_store_ids, page
-from loyalty.blueprints.merchant.charts import bar_chart
+from loyalty.blueprints.merchant.charts import stats_charts
 from loyalty.services import stats, stores
 from loyalty.services.programs import live_program
 from loyalty.tenancy import current_merchant, roles_required
@@ -21,16 +19,7 @@ def stats_page():
     scope = [chosen] if chosen else managed
     program = live_program(current_merchant.id)
     figures = stats.merchant_stats(current_merchant, program, store_ids=scope)
-    labels = [format_date(day.date, "d MMM") for day in figures.days]
-    charts = [
-        bar_chart(_("Stamps given per day"), [day.stamps for day in figures.days], labels),
-        bar_chart(_("Points given per day"), [day.points for day in figures.days], labels),
-        bar_chart(_("New members per day"), [day.new_members for day in figures.days], labels),
-    ]
-    if program is not None and not program.has_stamps:
-        charts.pop(0)
-    elif program is not None and not program.has_points:
-        charts.pop(1)
+    charts = stats_charts(figures, program)
     return page("merchant/stats.html", stats=figures, program=program, charts=charts,
                 stores=all_stores, store_names={store.id: store.name for store in all_stores},
                 chosen=chosen)
