@@ -1,7 +1,9 @@
 """What the background work is doing: queues, failed jobs, the outbox backlog and the
 schedule's last runs. Read by the back office, ``flask loyalty jobs`` and ``/healthz``."""
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from croniter import croniter
 
 from redis.exceptions import RedisError
 from rq import Queue
@@ -55,7 +57,8 @@ def overview():
                                  ScheduledJobRegistry(queue=queue).count))
             state.failed += _failed_rq_jobs(queue)
         for name, _function, _queue, every, about in SCHEDULE:
-            state.scheduled.append((name, every, about, *_last_run(name, connection)))
+            last, status = _last_run(name, connection)
+            state.scheduled.append((name, every, about, last, status, next_run(every, last)))
     except RedisError as error:
         state.redis_error = str(error)
     state.failed.sort(key=lambda job: job.when or datetime.min.replace(tzinfo=UTC),
@@ -82,6 +85,15 @@ def _failed_rq_jobs(queue):
         failed.append(FailedJob(f"rq:{job.id}", job.description or job.func_name,
                                 lines[-1] if lines else "", len(job.results()), job.ended_at))
     return failed
+
+
+def next_run(every, last, now=None):
+    """When a scheduled job is due next: ``every`` seconds after its last run, or the cron
+    expression's next time (UTC)."""
+    now = now or datetime.now(UTC)
+    if isinstance(every, int):
+        return max(last + timedelta(seconds=every), now) if last else now
+    return croniter(every, now).get_next(datetime)
 
 
 def _last_run(name, connection):

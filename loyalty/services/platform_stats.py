@@ -41,6 +41,8 @@ FIGURES = {
 #: Transactions that are a customer's visit, not bookkeeping (counted in the activity).
 ACTIVITY = {T.STAMP_EARNED, T.STAMP_REDEEMED, T.POINTS_EARNED, T.POINTS_REDEEMED}
 MOVERS = 5
+#: The ``merchant_id`` of the row that marks the last day summed (it sums nothing).
+SUMMED_THROUGH = 0
 PROGRAM_PAGE = 50
 PROGRAM_SORTS = ("merchant", "members", "active", "issued", "redeemed", "liability")
 
@@ -74,21 +76,22 @@ def last_closed_day(now):
 
 
 def close_days(now=None):
-    """Sum every closed day not yet summed; returns how many days were added. Idempotent and
-    safe when two run at once (the second finds the days done under the table's lock)."""
+    """Sum every closed day not yet summed; returns the last day summed, or None when there
+    was nothing to do. Idempotent and safe when two run at once (the second finds the days
+    done under the table's lock)."""
     now = now or clock.now()
     last = last_closed_day(now)
     done = db.session.scalar(select(func.max(LedgerDay.day)))
     db.session.commit()
     if done is not None and done >= last:
-        return 0
+        return None
     L = LoyaltyTransaction
     with write_transaction():
         if _postgresql():
             db.session.execute(text("LOCK TABLE ledger_days IN SHARE ROW EXCLUSIVE MODE"))
         done = db.session.scalar(select(func.max(LedgerDay.day)))
         if done is not None and done >= last:
-            return 0
+            return None
         first = done + timedelta(days=1) if done is not None else None
         day = _utc_day(L.transaction_at)
         rows = (select(day.label("day"), L.merchant_id, L.transaction_type,
@@ -100,7 +103,10 @@ def close_days(now=None):
             rows = rows.where(L.transaction_at >= _day_start(first))
         db.session.execute(LedgerDay.__table__.insert().from_select(
             ["day", "merchant_id", "transaction_type", "rows", "stamps", "points"], rows))
-    return (last - first).days + 1 if first is not None else None
+        # Days without any transaction leave no row: a marker says how far the sums go.
+        db.session.add(LedgerDay(day=last, merchant_id=SUMMED_THROUGH, transaction_type="",
+                                 rows=0, stamps=0, points=0))
+    return last
 
 
 def _postgresql():
@@ -119,7 +125,8 @@ def _ledger_by_day(since_day, now):
     summed = db.session.execute(
         select(LedgerDay.day, LedgerDay.merchant_id, LedgerDay.transaction_type,
                LedgerDay.rows, LedgerDay.stamps, LedgerDay.points)
-        .where(LedgerDay.day >= since_day, LedgerDay.day <= last)).all()
+        .where(LedgerDay.day >= since_day, LedgerDay.day <= last,
+               LedgerDay.merchant_id != SUMMED_THROUGH)).all()
     L = LoyaltyTransaction
     day = _utc_day(L.transaction_at)
     fresh = db.session.execute(
@@ -140,7 +147,8 @@ def _all_time():
     L = LoyaltyTransaction
     summed = db.session.execute(
         select(LedgerDay.transaction_type, func.sum(LedgerDay.rows), func.sum(LedgerDay.stamps),
-               func.sum(LedgerDay.points)).group_by(LedgerDay.transaction_type)).all()
+               func.sum(LedgerDay.points)).where(LedgerDay.merchant_id != SUMMED_THROUGH)
+        .group_by(LedgerDay.transaction_type)).all()
     done = db.session.scalar(select(func.max(LedgerDay.day)))
     query = select(L.transaction_type, func.count(), func.sum(L.stamps_delta),
                    func.sum(L.points_delta)).group_by(L.transaction_type)

@@ -74,3 +74,14 @@ def test_each_merchants_morning_run_starts_once_a_day_and_expires_and_warns(rq_a
     result = run_cli(rq_app, "loyalty", "jobs")
     assert "Queue email    0 waiting" in result.output
     assert "Scheduled mornings" in result.output
+
+
+def test_the_next_run_of_each_kind_of_schedule():
+    from datetime import UTC, datetime, timedelta
+
+    from loyalty.services.job_monitor import next_run
+
+    now = datetime(2026, 11, 22, 10, 30, 5, tzinfo=UTC)
+    assert next_run(5, now - timedelta(seconds=2), now) == now + timedelta(seconds=3)
+    assert next_run(5, None, now) == now  # never ran: due now
+    assert next_run("7 * * * *", None, now) == datetime(2026, 11, 22, 11, 7, tzinfo=UTC)
