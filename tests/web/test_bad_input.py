@@ -138,9 +138,9 @@ class Walker:
         for name in rule.arguments:
             converter = rule._converters[name]
             default = 1 if type(converter).__name__ == "IntegerConverter" else "x"
-            if getattr(converter, "items", None):  # <any(up, down):direction>
-                default = sorted(converter.items)[0]
             values[name] = self.world.url_values.get(name, default)
+            if getattr(converter, "items", None) and values[name] not in converter.items:
+                values[name] = sorted(converter.items)[0]  # <any(up, down):direction>
         return app.url_map.bind("localhost").build(rule.endpoint, values)
 
     def check(self, label, response, expect_4xx=True):
