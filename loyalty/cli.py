@@ -78,10 +78,11 @@ def jobs_command():
         when = job.when.isoformat(timespec="seconds") if job.when else "?"
         click.echo(f"  {job.ref:<24} {job.what}: {job.attempts} attempts, failed {when}: "
                    f"{job.error}")
-    for name, every, _about, last, status in state.scheduled:
+    for name, every, _about, last, status, upcoming in state.scheduled:
         timing = f"every {every} s" if isinstance(every, int) else f"cron {every!r} (UTC)"
         last_run = last.isoformat(timespec="seconds") if last else "never"
-        click.echo(f"Scheduled {name:<13} {timing:<24} last run {last_run} {status or ''}")
+        click.echo(f"Scheduled {name:<13} {timing:<24} last run {last_run} {status or ''} "
+                   f"next {upcoming.isoformat(timespec='seconds')}")
 
 
 @loyalty_cli.command("prune-sessions")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import case, func, select, text, union_all
 
 from loyalty import clock
 from loyalty.database import write_transaction
@@ -118,28 +118,26 @@ def _utc_day(column):
     return func.date(func.timezone("UTC", column)) if _postgresql() else func.date(column)
 
 
-def _ledger_by_day(since_day, now):
-    """{(day, merchant id, kind): (rows, stamps, points)} from ``since_day`` on: the closed
-    days' sums, then the ledger's rows after them. Two statements."""
+def _ledger_since(since_day, now):
+    """(day, merchant_id, transaction_type, rows, stamps, points) from ``since_day`` on, as a
+    subquery: the closed days' sums, then the ledger's own rows after them."""
     last = last_closed_day(now)
-    summed = db.session.execute(
-        select(LedgerDay.day, LedgerDay.merchant_id, LedgerDay.transaction_type,
-               LedgerDay.rows, LedgerDay.stamps, LedgerDay.points)
-        .where(LedgerDay.day >= since_day, LedgerDay.day <= last,
-               LedgerDay.merchant_id != SUMMED_THROUGH)).all()
+    summed = (select(LedgerDay.day, LedgerDay.merchant_id, LedgerDay.transaction_type,
+                     LedgerDay.rows, LedgerDay.stamps, LedgerDay.points)
+              .where(LedgerDay.day >= since_day, LedgerDay.day <= last,
+                     LedgerDay.merchant_id != SUMMED_THROUGH))
     L = LoyaltyTransaction
     day = _utc_day(L.transaction_at)
-    fresh = db.session.execute(
-        select(day, L.merchant_id, L.transaction_type, func.count(), func.sum(L.stamps_delta),
-               func.sum(L.points_delta))
-        .where(L.transaction_at >= _day_start(max(since_day, last + timedelta(days=1))))
-        .group_by(day, L.merchant_id, L.transaction_type)).all()
-    result = {}
-    for row_day, merchant_id, kind, rows, stamps, points in (*summed, *fresh):
-        if isinstance(row_day, str):  # SQLite's date() is text
-            row_day = date.fromisoformat(row_day)
-        result[(row_day, merchant_id, T(kind))] = (rows, stamps or 0, points or 0)
-    return result
+    fresh = (select(day.label("day"), L.merchant_id, L.transaction_type,
+                    func.count().label("rows"), func.sum(L.stamps_delta).label("stamps"),
+                    func.sum(L.points_delta).label("points"))
+             .where(L.transaction_at >= _day_start(max(since_day, last + timedelta(days=1))))
+             .group_by(day, L.merchant_id, L.transaction_type))
+    return union_all(summed, fresh).subquery()
+
+
+def _as_date(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
 
 
 def _all_time():
@@ -171,17 +169,19 @@ def _figures(by_kind):
     return figures
 
 
-def _program_cards():
-    """Per live program: (program, cards, active cards, points on cards, stamps on cards)."""
+def _program_cards(month_start):
+    """Per live program: (program, currency, cards, active cards, new this month, points on
+    cards, stamps on cards): one pass over the cards."""
     C = LoyaltyCard
     per_program = (select(C.program_id, func.count().label("cards"),
                           func.count().filter(C.is_active.is_(True)).label("active"),
+                          func.count().filter(C.created_at >= month_start).label("new"),
                           func.coalesce(func.sum(C.points_balance), 0).label("points"),
                           func.coalesce(func.sum(C.stamp_count), 0).label("stamps"))
                    .group_by(C.program_id).subquery())
     return db.session.execute(
         select(LoyaltyProgram, Merchant.currency, per_program.c.cards, per_program.c.active,
-               per_program.c.points, per_program.c.stamps)
+               per_program.c.new, per_program.c.points, per_program.c.stamps)
         .join(Merchant, Merchant.id == LoyaltyProgram.merchant_id)
         .outerjoin(per_program, per_program.c.program_id == LoyaltyProgram.id)).all()
 
@@ -192,16 +192,15 @@ def dashboard(now=None):
     board = Dashboard()
     today = now.date()
     month_start = _day_start(today.replace(day=1))
-    C = LoyaltyCard
-    board.cards, board.active_cards, board.new_cards_this_month = db.session.execute(
-        select(func.count(), func.count().filter(C.is_active.is_(True)),
-               func.count().filter(C.created_at >= month_start)).select_from(C)).one()
     liability = defaultdict(Decimal)
     merchants = set()
-    for program, currency, cards, _active, points, stamps in _program_cards():
+    for program, currency, cards, active, new, points, stamps in _program_cards(month_start):
         board.programs += 1
         board.active_programs += program.is_active
         merchants.add(program.merchant_id)
+        board.cards += cards or 0
+        board.active_cards += active or 0
+        board.new_cards_this_month += new or 0
         board.outstanding_points += points or 0
         board.open_stamps += stamps or 0
         liability[currency] += liability_cents(program, points or 0, stamps or 0)
@@ -209,20 +208,26 @@ def dashboard(now=None):
     board.liability = dict(sorted(liability.items()))
 
     first = today - timedelta(days=WINDOW_DAYS - 1)
-    before = first - timedelta(days=WINDOW_DAYS)
-    by_day = _ledger_by_day(before, now)
+    ledger = _ledger_since(first - timedelta(days=WINDOW_DAYS), now)
     recent, per_day = defaultdict(lambda: [0, 0, 0]), defaultdict(lambda: [0, 0])
-    activity = defaultdict(lambda: [0, 0])  # merchant -> [previous 30 days, last 30 days]
-    for (day, merchant_id, kind), (rows, stamps, points) in by_day.items():
-        if kind in ACTIVITY:
-            activity[merchant_id][day >= first] += rows
-        if day < first:
-            continue
-        total = recent[kind]
-        total[0], total[1], total[2] = total[0] + rows, total[1] + stamps, total[2] + points
-        per_day[day][0] += rows
+    for day, kind, rows, stamps, points in db.session.execute(
+            select(ledger.c.day, ledger.c.transaction_type, func.sum(ledger.c.rows),
+                   func.sum(ledger.c.stamps), func.sum(ledger.c.points))
+            .where(ledger.c.day >= first).group_by(ledger.c.day, ledger.c.transaction_type)):
+        kind, total = T(kind), recent[T(kind)]
+        total[0], total[1], total[2] = total[0] + rows, total[1] + (stamps or 0), \
+            total[2] + (points or 0)
+        per_day[_as_date(day)][0] += rows
         if kind in FIGURES["points_issued"][0]:
-            per_day[day][1] += points
+            per_day[_as_date(day)][1] += points or 0
+    # Visits per merchant: the 30 days before, the last 30 days.
+    activity = {merchant_id: (before or 0, latest or 0) for merchant_id, before, latest in
+                db.session.execute(
+                    select(ledger.c.merchant_id,
+                           func.sum(ledger.c.rows).filter(ledger.c.day < first),
+                           func.sum(ledger.c.rows).filter(ledger.c.day >= first))
+                    .where(ledger.c.transaction_type.in_([kind.value for kind in ACTIVITY]))
+                    .group_by(ledger.c.merchant_id))}
     board.recent = _figures(recent)
     board.all_time = _figures(_all_time())
     board.days = [(first + timedelta(days=n), *per_day[first + timedelta(days=n)])
