@@ -3,7 +3,7 @@ import uuid
 import weakref
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, event, select, text, update
+from sqlalchemy import DateTime, ForeignKey, Index, String, event, func, select, text, union, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
 from sqlalchemy.types import TypeDecorator
 
@@ -182,6 +182,27 @@ def soft_delete_cascade(obj, by=None):
     _cascade(session, type(obj), stamp)
     session.expire_all()
     return batch
+
+
+def cascade_counts(obj):
+    """{class name: live rows} that ``soft_delete_cascade(obj)`` would mark, ``obj`` included.
+    Read only: one statement, following ``__soft_delete_cascade__`` as the deletion does."""
+    sources = {}
+
+    def walk(cls, ids):
+        sources.setdefault(cls, []).append(ids)
+        for child_name, fk_name in cls.__soft_delete_cascade__:
+            child = _class_named(child_name)
+            walk(child, select(child.id).where(getattr(child, fk_name).in_(ids),
+                                               child.deleted_at.is_(None)))
+
+    root = type(obj)
+    walk(root, select(root.id).where(root.id == obj.id, root.deleted_at.is_(None)))
+    counts = [select(func.count()).select_from(union(*ids).subquery() if len(ids) > 1
+                                               else ids[0].subquery())
+              .scalar_subquery().label(cls.__name__) for cls, ids in sources.items()]
+    row = db.session.execute(select(*counts).execution_options(include_deleted=True)).one()
+    return {name: count for name, count in row._asdict().items() if count}
 
 
 def _cascade(session, parent_cls, stamp):

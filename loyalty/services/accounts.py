@@ -163,8 +163,16 @@ def delete_record(record, *, by=None, then=None):
     """Soft-delete a record and whatever its deletion carries along (a merchant's stores,
     memberships and customers; a store's memberships; a user's memberships). Whoever it leaves
     without an account or any membership is signed out everywhere. ``then(batch)`` runs in
-    the same transaction (the audit entry)."""
+    the same transaction (the audit entry). The record is locked and read again first: of two
+    deletions at once, the second finds it deleted (Conflict) instead of starting a batch
+    of its own."""
     with write_transaction():
+        model = type(record)
+        record = db.session.scalar(
+            select(model).where(model.id == record.id).with_for_update()
+            .execution_options(include_deleted=True, populate_existing=True))
+        if record is None or record.deleted_at is not None:
+            raise Conflict(_l("This record is already deleted."))
         batch = soft_delete_cascade(record, by)
         sessions.end_sessions_for_deletion(batch)
         if then is not None:
@@ -228,9 +236,9 @@ def update_user(user, *, name, email, is_platform_admin, actor):
         raise InvalidInput(_l("Enter the person's name."))
     if actor is not None and user.id == actor.user_id and not is_platform_admin:
         raise InvalidInput(_l("You cannot take away your own admin access."))
-    demoted = user.is_platform_admin and not is_platform_admin
     with _unique(_l("Another account already uses this email address.")):
         user = db.session.get(User, user.id, populate_existing=True)
+        demoted = user.is_platform_admin and not is_platform_admin
         values = {"name": name.strip(), "email": email, "is_platform_admin": is_platform_admin}
         changes = audit.changes_between(user, values)
         for field, value in values.items():
@@ -239,5 +247,17 @@ def update_user(user, *, name, email, is_platform_admin, actor):
             audit.record(actor, "user.update", user, merchant_id=None,
                          label=f"{user.name} <{user.email}>", changes=changes)
         if demoted:
+            keep_an_admin()
             sessions.end_sessions_of(user.id, sessions.ACCESS_REMOVED)
     return user
+
+
+def keep_an_admin():
+    """Inside the change's transaction: refuse it if no live platform admin would remain.
+    The admins' rows are locked, so two admins removing each other at once cannot both pass."""
+    db.session.flush()
+    admins = db.session.scalars(select(User.id).where(
+        User.is_platform_admin.is_(True), User.deleted_at.is_(None)).with_for_update()).all()
+    if not admins:
+        raise Conflict(_l("The platform needs at least one admin: make someone else an admin "
+                          "first."))

@@ -68,7 +68,8 @@ def apply_changes(actor, action, target, values, *, label=None, merchant_id=None
     for name, value in values.items():
         setattr(target, name, value)
     if changes:
-        record(actor, action, target, merchant_id=merchant_id or target.merchant_id,
+        owner = merchant_id if merchant_id is not None else target.merchant_id
+        record(actor, action, target, merchant_id=owner,
                label=label or getattr(target, "name", None), changes=changes)
     return changes
 

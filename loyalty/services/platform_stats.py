@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, text, union_all
+from sqlalchemy import Numeric, case, cast, func, select, text, union_all
 
 from loyalty import clock
 from loyalty.database import write_transaction
@@ -109,6 +109,13 @@ def close_days(now=None):
     return last
 
 
+def forget_days():
+    """Drop the day sums (after rows were written with past times, as the demo data is):
+    the next dashboard sums the closed days again."""
+    with write_transaction():
+        db.session.execute(LedgerDay.__table__.delete())
+
+
 def _postgresql():
     return db.session.get_bind().dialect.name == "postgresql"
 
@@ -140,20 +147,24 @@ def _as_date(value):
     return date.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
 
 
-def _all_time():
-    """{kind: (rows, stamps, points)} over the whole ledger: summed days + the rest."""
+def _all_time(now):
+    """{kind: (rows, stamps, points)} over the whole ledger: the sums of the days closed as of
+    ``now``, then the ledger's rows after them (both bounded by the same day, whatever another
+    dashboard sums meanwhile)."""
+    last = last_closed_day(now)
     L = LoyaltyTransaction
     summed = db.session.execute(
         select(LedgerDay.transaction_type, func.sum(LedgerDay.rows), func.sum(LedgerDay.stamps),
-               func.sum(LedgerDay.points)).where(LedgerDay.merchant_id != SUMMED_THROUGH)
+               func.sum(LedgerDay.points))
+        .where(LedgerDay.merchant_id != SUMMED_THROUGH, LedgerDay.day <= last)
         .group_by(LedgerDay.transaction_type)).all()
-    done = db.session.scalar(select(func.max(LedgerDay.day)))
-    query = select(L.transaction_type, func.count(), func.sum(L.stamps_delta),
-                   func.sum(L.points_delta)).group_by(L.transaction_type)
-    if done is not None:
-        query = query.where(L.transaction_at >= _day_start(done + timedelta(days=1)))
+    fresh = db.session.execute(
+        select(L.transaction_type, func.count(), func.sum(L.stamps_delta),
+               func.sum(L.points_delta))
+        .where(L.transaction_at >= _day_start(last + timedelta(days=1)))
+        .group_by(L.transaction_type)).all()
     totals = defaultdict(lambda: [0, 0, 0])
-    for kind, rows, stamps, points in (*summed, *db.session.execute(query).all()):
+    for kind, rows, stamps, points in (*summed, *fresh):
         total = totals[T(kind)]
         total[0] += rows or 0
         total[1] += stamps or 0
@@ -229,7 +240,7 @@ def dashboard(now=None):
                     .where(ledger.c.transaction_type.in_([kind.value for kind in ACTIVITY]))
                     .group_by(ledger.c.merchant_id))}
     board.recent = _figures(recent)
-    board.all_time = _figures(_all_time())
+    board.all_time = _figures(_all_time(now))
     board.days = [(first + timedelta(days=n), *per_day[first + timedelta(days=n)])
                   for n in range(WINDOW_DAYS)]
     board.growing, board.falling = _movers(activity)
@@ -239,13 +250,14 @@ def dashboard(now=None):
 def _movers(activity):
     """The merchants whose visits grew most and fell most, last 30 days against the 30
     before (one statement for their names)."""
-    changes = sorted(((now - before, merchant_id, before, now)
-                      for merchant_id, (before, now) in activity.items() if now != before))
-    ids = {row[1] for row in changes[:MOVERS] + changes[-MOVERS:]}
-    names = dict(db.session.execute(select(Merchant.id, Merchant.name)
-                                    .where(Merchant.id.in_(ids))).all()) if ids else {}
-    growing = [(names[m], b, n) for d, m, b, n in reversed(changes) if d > 0 and m in names]
-    falling = [(names[m], b, n) for d, m, b, n in changes if d < 0 and m in names]
+    moved = {merchant_id: counts for merchant_id, counts in activity.items()
+             if counts[0] != counts[1]}
+    names = dict(db.session.execute(select(Merchant.id, Merchant.name)  # live ones only
+                                    .where(Merchant.id.in_(moved))).all()) if moved else {}
+    changes = sorted((now - before, names[merchant_id], before, now)
+                     for merchant_id, (before, now) in moved.items() if merchant_id in names)
+    growing = [(name, b, n) for d, name, b, n in reversed(changes) if d > 0]
+    falling = [(name, b, n) for d, name, b, n in changes if d < 0]
     return growing[:MOVERS], falling[:MOVERS]
 
 
@@ -278,9 +290,11 @@ def program_list(filters, now=None):
     stamps = func.coalesce(per_program.c.stamps, 0)
     has_points = P.program_type.in_([ProgramType.POINTS, ProgramType.HYBRID])
     has_stamps = P.program_type.in_([ProgramType.STAMPS, ProgramType.HYBRID])
-    liability = (case((has_points, points * P.point_value_cents), else_=0)
-                 + case((has_stamps, stamps * P.stamp_reward_value_cents * 1.0 / P.stamps_target),
-                        else_=0))
+    # In cents, as stats.liability_cents: exact decimals, rounded to the cent.
+    liability = func.round(
+        case((has_points, cast(points, Numeric(20, 4)) * P.point_value_cents), else_=0)
+        + case((has_stamps, cast(stamps * P.stamp_reward_value_cents, Numeric(20, 4))
+                / P.stamps_target), else_=0))
     columns = {
         "merchant": Merchant.name, "members": members,
         "active": func.coalesce(per_program.c.active, 0),

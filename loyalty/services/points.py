@@ -159,8 +159,11 @@ def expire_points(now=None, *, merchant_id=None):
 
 
 def _expire_batch(program_id, cutoff, now):
-    """Expire the oldest due cards of the program, up to a batch; returns how many."""
+    """Expire the oldest due cards of the program, up to a batch; returns how many. Its rows
+    carry the time they are written (a long run's later batches are not dated at its start:
+    the dashboard's day sums count on a row committing soon after its time)."""
     C = LoyaltyCard
+    now = max(now, clock.now())
     with write_transaction():
         ids = db.session.scalars(
             select(C.id)

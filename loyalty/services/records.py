@@ -9,12 +9,13 @@ email, a store code, a shop's address) and says which, instead of failing on the
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from loyalty.extensions import db
 from loyalty.models import Membership, Merchant, Store, User
-from loyalty.models.base import soft_deletable_classes, soft_delete_cascade
+from loyalty.models.base import cascade_counts, soft_deletable_classes
 from loyalty.services import accounts, audit
 from loyalty.services.errors import Conflict, NotFound
 
@@ -22,15 +23,16 @@ PAGE_SIZE = 50
 MAX_PAGE = 10_000
 DELETED_FILTERS = ("live", "all", "deleted")  # the default, "include deleted", "only deleted"
 
-#: What each kind of row is called in a deletion's confirmation.
+#: What each kind of row is called in a deletion's confirmation, in this order.
 ROW_NAMES = {
-    "Merchant": (_l("merchant"), _l("merchants")),
-    "Store": (_l("store"), _l("stores")),
-    "Membership": (_l("team membership"), _l("team memberships")),
-    "Customer": (_l("customer"), _l("customers")),
-    "LoyaltyProgram": (_l("loyalty program"), _l("loyalty programs")),
-    "LoyaltyCard": (_l("card"), _l("cards")),
-    "User": (_l("user account"), _l("user accounts")),
+    "Merchant": lambda n: ngettext("%(num)d merchant", "%(num)d merchants", n),
+    "User": lambda n: ngettext("%(num)d user account", "%(num)d user accounts", n),
+    "Store": lambda n: ngettext("%(num)d store", "%(num)d stores", n),
+    "Membership": lambda n: ngettext("%(num)d team membership", "%(num)d team memberships", n),
+    "LoyaltyProgram": lambda n: ngettext("%(num)d loyalty program", "%(num)d loyalty programs",
+                                         n),
+    "Customer": lambda n: ngettext("%(num)d customer", "%(num)d customers", n),
+    "LoyaltyCard": lambda n: ngettext("%(num)d card", "%(num)d cards", n),
 }
 #: A live row that took a restored row's unique value: what the message names.
 CLASHES = {
@@ -101,41 +103,47 @@ def record(kind, record_id):
 
 
 def deletion_preview(target):
-    """{row class name: count} of what deleting ``target`` would mark, itself included."""
-    savepoint = db.session.begin_nested()
-    try:
-        batch = soft_delete_cascade(target)
-        classes = soft_deletable_classes()
-        counts = db.session.execute(select(*(
-            select(func.count()).select_from(cls).where(cls.deleted_batch == batch)
-            .scalar_subquery().label(cls.__name__) for cls in classes))
-            .execution_options(include_deleted=True)).one()
-    finally:
-        savepoint.rollback()
-        db.session.rollback()  # end the transaction the preview's writes opened
-    return {name: count for name, count in counts._asdict().items() if count}
+    """What deleting ``target`` would mark, as sentences ("2 stores"), in cascade order."""
+    counts = cascade_counts(target)
+    return [ROW_NAMES[name](counts[name]) for name in ROW_NAMES if counts.get(name)]
+
+
+def _batch_counts(batch):
+    """{row class name: rows} a deletion batch marked (one statement)."""
+    row = db.session.execute(select(*(
+        select(func.count()).select_from(cls).where(cls.deleted_batch == batch)
+        .scalar_subquery().label(cls.__name__) for cls in soft_deletable_classes()))
+        .execution_options(include_deleted=True)).one()
+    return {name: count for name, count in row._asdict().items() if count}
 
 
 def delete(target, *, actor):
-    """Soft-delete ``target`` and its cascade, audited; its people are signed out."""
-    if target.deleted_at is not None:
-        raise Conflict(_l("This record is already deleted."))
+    """Soft-delete ``target`` and its cascade, audited with what the deletion marked; its
+    people are signed out. An admin does not delete themselves or the last platform admin."""
     kind = _kind_of(target)
-    counts = deletion_preview(target)
-    target = record(kind, target.id)
+    if isinstance(target, User):
+        if target.id == actor.user_id:
+            raise Conflict(_l("You cannot delete your own account."))
     label, merchant_id = _label(target), _merchant_id(target)
+
+    def audited(batch):
+        if isinstance(target, User):
+            accounts.keep_an_admin()
+        audit.record(actor, f"{kind[:-1]}.delete", target, merchant_id=merchant_id, label=label,
+                     changes={name: [None, count]
+                              for name, count in _batch_counts(batch).items()})
+
     accounts.delete_record(
-        target, by=db.session.get(User, actor.user_id) if actor.user_id else None,
-        then=lambda batch: audit.record(
-            actor, f"{kind[:-1]}.delete", target, merchant_id=merchant_id, label=label,
-            changes={name: [None, count] for name, count in counts.items()}))
+        target, by=db.session.get(User, actor.user_id) if actor.user_id else None, then=audited)
 
 
 def restore(target, *, actor):
     """Bring back ``target`` and exactly what its deletion carried along, or say which live
-    row now holds one of their unique values."""
+    row now holds one of their unique values, or that its merchant is deleted."""
     if target.deleted_at is None:
         raise Conflict(_l("This record is not deleted."))
+    if isinstance(target, Store) and db.session.get(Merchant, target.merchant_id) is None:
+        raise Conflict(_l("Its merchant is deleted: restore the merchant first."))
     clash = find_clash(target.deleted_batch)
     if clash is not None:
         raise Conflict(_l("Cannot restore: %(clash)s. Change or delete that record first, "

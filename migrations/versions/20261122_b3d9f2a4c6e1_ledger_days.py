@@ -28,7 +28,10 @@ def upgrade():
         sa.Column('points', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('day', 'merchant_id', 'transaction_type'),
     )
-    op.create_index('ix_loyalty_transactions_time', 'loyalty_transactions', ['transaction_at'])
+    # Built without blocking the counter's writes on a large ledger (PostgreSQL).
+    with op.get_context().autocommit_block():
+        op.create_index('ix_loyalty_transactions_time', 'loyalty_transactions',
+                        ['transaction_at'], postgresql_concurrently=True)
 
 
 def downgrade():

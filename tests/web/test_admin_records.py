@@ -18,7 +18,9 @@ from loyalty.models import (
     User,
     soft_delete,
 )
-from loyalty.services import accounts
+from loyalty.services import accounts, records
+from loyalty.services.audit import Actor
+from loyalty.services.errors import Conflict
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -206,3 +208,42 @@ def test_bad_merchant_fields_are_said_next_to_the_field(client, signed_in_admin)
     assert response.status_code == 422
     assert "lower-case letters, digits and dashes" in response.get_data(as_text=True)
     assert db.session.scalar(select(Merchant).where(Merchant.name == "Shop")) is None
+
+
+def test_an_admin_keeps_their_own_account_and_the_platform_keeps_an_admin(client, auth,
+                                                                          signed_in_admin):
+    confirm = client.get(f"/admin/users/{signed_in_admin.id}/delete")
+    assert "1 user account" in confirm.get_data(as_text=True)
+    refused = _post(client, f"/admin/users/{signed_in_admin.id}/delete")
+    assert "You cannot delete your own account." in client.get(refused.location).get_data(
+        as_text=True)
+    with pytest.raises(Conflict, match="at least one admin"):  # the last one (a script)
+        records.delete(signed_in_admin, actor=Actor(user_id=None))
+    db.session.rollback()
+    other = factories.user("Otto Admin", admin=True)
+    db.session.commit()
+    records.delete(other, actor=Actor(user_id=signed_in_admin.id))  # one admin is left: fine
+    db.session.commit()
+    assert records.record("users", other.id).deleted_at is not None
+
+
+def test_a_record_deleted_twice_at_once_keeps_one_batch(client, signed_in_admin):
+    cafe, _bakery = _world()
+    stale = db.session.get(Merchant, cafe.merchant.id)
+    records.delete(stale, actor=Actor(user_id=signed_in_admin.id))
+    with pytest.raises(Conflict, match="already deleted"):
+        records.delete(stale, actor=Actor(user_id=signed_in_admin.id))  # the page was stale
+    db.session.rollback()
+    records.restore(records.record("merchants", cafe.merchant.id),
+                    actor=Actor(user_id=signed_in_admin.id))
+    db.session.commit()
+    assert db.session.scalar(select(LoyaltyCard).where(
+        LoyaltyCard.merchant_id == cafe.merchant.id)) is not None  # the whole batch came back
+
+
+def test_a_store_comes_back_only_with_its_merchant(client, signed_in_admin):
+    cafe, _bakery = _world()
+    _post(client, f"/admin/merchants/{cafe.merchant.id}/delete")
+    store = cafe.stores[1]  # deleted on its own before the merchant
+    response = _post(client, f"/admin/stores/{store.id}/restore", page="/admin/stores")
+    assert "restore the merchant first" in client.get(response.location).get_data(as_text=True)

@@ -58,10 +58,9 @@ def delete_record(kind, record_id):
             flash(_("Deleted. You find it under “Only deleted”, where you can restore it."),
                   "success")
         return redirect(url_for("admin.record_list", kind=kind))
-    counts = records.deletion_preview(target)
-    target = _record_or_404(kind, record_id)
-    return page("admin/delete.html", kind=kind, target=target, counts=counts, form=form,
-                names=records.ROW_NAMES, status=400 if request.method == "POST" else 200)
+    return page("admin/delete.html", kind=kind, target=target, form=form,
+                lines=records.deletion_preview(target),
+                status=400 if request.method == "POST" else 200)
 
 
 @bp.post(f"/{KIND}/<int:record_id>/restore")

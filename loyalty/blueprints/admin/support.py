@@ -8,6 +8,7 @@ from loyalty.blueprints.merchant.charts import stats_charts
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import MAX_ID, LoyaltyCard, Merchant
+from loyalty.redirects import is_htmx
 from loyalty.services import audit, card_directory, stats, stores
 from loyalty.services.programs import live_program
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
@@ -50,12 +51,14 @@ def support_card(merchant_id, card_id):
     before = request.args.get("before", type=int)
     history = card_directory.card_history(
         card, before_id=before if before is not None and 0 < before <= MAX_ID else None)
+    values = dict(card=card, history=history, card_endpoint="admin.support_card",
+                  card_args={"merchant_id": merchant.id, "card_id": card.id})
+    if is_htmx():  # "Older": the next rows of the history only
+        return page("merchant/_card_history.html", **values)
     _recorded(merchant, "card", card.card_number)
-    return page("merchant/card.html", layout=SUPPORT_LAYOUT, merchant=merchant, card=card,
-                history=history, program=live_program(merchant.id), is_owner=False,
-                cards_url=url_for("admin.support_cards", merchant_id=merchant.id),
-                card_endpoint="admin.support_card",
-                card_args={"merchant_id": merchant.id, "card_id": card.id})
+    return page("merchant/card.html", layout=SUPPORT_LAYOUT, merchant=merchant,
+                program=live_program(merchant.id), is_owner=False,
+                cards_url=url_for("admin.support_cards", merchant_id=merchant.id), **values)
 
 
 @bp.route("/merchants/<int:merchant_id>/statistics")
