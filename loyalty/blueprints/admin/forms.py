@@ -16,7 +16,7 @@ class MerchantForm(Form):
         DataRequired(_l("Give the merchant a name.")), Length(max=120)])
     slug = StringField(_l("Web address"), validators=[
         DataRequired(_l("Give the merchant a web address, like cafe-gare.")), Length(max=64)])
-    timezone = SelectField(_l("Time zone"), choices=[(zone, zone) for zone in COMMON_TIMEZONES],
+    timezone = SelectField(_l("Time zone"), choices=list(COMMON_TIMEZONES),
                            validate_choice=False)
     currency = StringField(_l("Currency"), default="EUR", validators=[Length(max=3)])
     default_locale = SelectField(_l("Main language"), validate_choice=False)
