@@ -247,3 +247,15 @@ def test_a_store_comes_back_only_with_its_merchant(client, signed_in_admin):
     store = cafe.stores[1]  # deleted on its own before the merchant
     response = _post(client, f"/admin/stores/{store.id}/restore", page="/admin/stores")
     assert "restore the merchant first" in client.get(response.location).get_data(as_text=True)
+
+
+def test_an_admin_adds_a_store_to_a_merchant(client, signed_in_admin):
+    cafe, _bakery = _world()
+    data = {"name": "Kirchberg", "code": "kirch", "address": "", "phone": "", "opening_note": ""}
+    response = _post(client, f"/admin/merchants/{cafe.merchant.id}/stores/new", data)
+    assert response.status_code == 302
+    db.session.commit()
+    store = db.session.scalar(select(Store).where(Store.code == "KIRCH"))
+    assert store.merchant_id == cafe.merchant.id
+    again = _post(client, f"/admin/merchants/{cafe.merchant.id}/stores/new", data)
+    assert again.status_code == 422 and "already uses this code" in again.get_data(as_text=True)

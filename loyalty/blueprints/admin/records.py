@@ -113,6 +113,24 @@ def edit_merchant(record_id):
     return page("admin/merchant_form.html", form=form, merchant=merchant, status=status)
 
 
+@bp.route("/merchants/<int:record_id>/stores/new", methods=["GET", "POST"])
+@roles_required(PLATFORM_ADMIN)
+def new_store(record_id):
+    merchant = _live_or_404("merchants", record_id)
+    form = StoreForm()
+    if form.validate_on_submit():
+        try:
+            stores.add_store(merchant, actor=actor(), **form.store_values())
+        except DomainError as refusal:
+            field_error(form, refusal, "code")
+        else:
+            flash(_("Store added."), "success")
+            return redirect(url_for("admin.record_list", kind="stores", q=merchant.name))
+    status = 422 if request.method == "POST" else 200
+    return page("admin/store_form.html", form=form, store=None, merchant=merchant,
+                status=status)
+
+
 @bp.route("/stores/<int:record_id>", methods=["GET", "POST"])
 @roles_required(PLATFORM_ADMIN)
 def edit_store(record_id):
@@ -127,7 +145,8 @@ def edit_store(record_id):
             flash(_("Store saved."), "success")
             return redirect(url_for("admin.record_list", kind="stores"))
     status = 422 if request.method == "POST" else 200
-    return page("admin/store_form.html", form=form, store=store, status=status)
+    return page("admin/store_form.html", form=form, store=store, merchant=store.merchant,
+                status=status)
 
 
 @bp.route("/users/<int:record_id>", methods=["GET", "POST"])
