@@ -1,6 +1,6 @@
 """Support without impersonation: a platform admin reads a merchant's cards, a card and its
 statistics, never changes them; every such view is recorded in the audit log."""
-from flask import abort, request, url_for
+from flask import abort, g, request, url_for
 
 from loyalty.blueprints.admin.base import actor, page, page_arg
 from loyalty.blueprints.admin.views import bp
@@ -20,6 +20,7 @@ def _merchant_or_404(merchant_id):
     merchant = db.session.get(Merchant, merchant_id) if 0 < merchant_id <= MAX_ID else None
     if merchant is None:
         abort(404)
+    g.page_timezone = merchant.timezone  # times on the merchant's clock, as its owner sees them
     return merchant
 
 
