@@ -83,6 +83,22 @@ class Config:
         self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
         self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 20)
         self.MAIL_FROM = os.environ.get("MAIL_FROM") or "Loyalty <no-reply@localhost>"
+        # Wallet passes (../README.md "Wallets"). Apple is on when its five required settings
+        # are set, Google when its two are; without them the card page shows no wallet button.
+        self.APPLE_PASS_TYPE_ID = os.environ.get("APPLE_PASS_TYPE_ID") or None
+        self.APPLE_TEAM_ID = os.environ.get("APPLE_TEAM_ID") or None
+        self.APPLE_PASS_CERT_FILE = os.environ.get("APPLE_PASS_CERT_FILE") or None
+        self.APPLE_PASS_KEY_FILE = os.environ.get("APPLE_PASS_KEY_FILE") or None
+        self.APPLE_PASS_KEY_PASSWORD = os.environ.get("APPLE_PASS_KEY_PASSWORD") or None
+        self.APPLE_WWDR_CERT_FILE = os.environ.get("APPLE_WWDR_CERT_FILE") or None
+        self.APPLE_APNS_URL = (os.environ.get("APPLE_APNS_URL")
+                               or "https://api.push.apple.com").rstrip("/")
+        self.GOOGLE_WALLET_ISSUER_ID = os.environ.get("GOOGLE_WALLET_ISSUER_ID") or None
+        self.GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = (
+            os.environ.get("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE") or None)
+        self.GOOGLE_WALLET_API_URL = (
+            os.environ.get("GOOGLE_WALLET_API_URL")
+            or "https://walletobjects.googleapis.com/walletobjects/v1").rstrip("/")
         # Background jobs: seconds before each retry of a failing job (then it is failed),
         # and how long an outbox row handed to RQ may stay undelivered before the drain
         # hands it over again (Redis lost it, or its worker died).
@@ -116,6 +132,8 @@ class Config:
         # Customers joining online: per address, and per email address.
         self.JOIN_ADDRESS_LIMIT = os.environ.get("JOIN_ADDRESS_LIMIT", "10 per hour")
         self.JOIN_EMAIL_LIMIT = os.environ.get("JOIN_EMAIL_LIMIT", "3 per hour")
+        # Calls of the PassKit web service from one address (phones update their passes).
+        self.WALLET_ADDRESS_LIMIT = os.environ.get("WALLET_ADDRESS_LIMIT", "120 per minute")
         # Wrong or locked staff PINs per terminal address, on top of the per-PIN lockout.
         self.PIN_FAILURE_LIMIT = os.environ.get("PIN_FAILURE_LIMIT", "20 per 10 minutes")
 

@@ -19,6 +19,12 @@ def accepts_upload(view):
     return view
 
 
+def accepts_json(view):
+    """Mark a view of a JSON API (the PassKit web service): it may be posted JSON."""
+    view.accepts_json = True
+    return view
+
+
 def _has_body():
     return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
 
@@ -28,6 +34,8 @@ def refuse_unexpected_bodies():
         return  # nothing to read, or routing already failed (404/405 follow)
     view = current_app.view_functions[request.endpoint]
     allowed = (FORM, MULTIPART) if getattr(view, "accepts_upload", False) else (FORM,)
+    if getattr(view, "accepts_json", False):
+        allowed = ("application/json",)
     if request.mimetype in allowed or (not request.mimetype and not _has_body()):
         return
     abort(415)

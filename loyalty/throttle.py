@@ -69,6 +69,11 @@ def join_budgets(address, email):
             Budget("JOIN_EMAIL_LIMIT", (email or "").strip().lower()[:254])]
 
 
+def wallet_budgets(address):
+    """Calls of the PassKit web service from one address."""
+    return [Budget("WALLET_ADDRESS_LIMIT", address or "unknown")]
+
+
 def pin_budgets(address):
     """Wrong PINs from one terminal address (each PIN also locks itself)."""
     return [Budget("PIN_FAILURE_LIMIT", address or "unknown")]

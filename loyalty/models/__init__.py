@@ -18,6 +18,7 @@ from loyalty.models.base import (
     utcnow,
 )
 from loyalty.models.cards import (
+    AppleRegistration,
     LIFETIME_COUNTERS,
     REWARD_REDEMPTION_TYPES,
     REWARD_UNDO_TYPES,
@@ -41,6 +42,7 @@ from loyalty.models.sessions import PasswordToken, UserSession
 from loyalty.models.staff import StaffPin
 
 __all__ = [
+    "AppleRegistration",
     "MAX_ID", "SECRET_MAX_BYTES", "AuditEntry", "AuditImmutable",
     "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "REWARD_UNDO_TYPES", "Customer",
     "LedgerImmutable", "LoyaltyCard", "LoyaltyProgram", "LoyaltyTransaction", "Membership",

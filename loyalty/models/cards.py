@@ -102,6 +102,9 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     enrolled_at_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 
+    #: When what a wallet pass shows of the card last changed (any ledger row, the customer's
+    #: erasure): ``Last-Modified`` of the Apple pass and the PassKit update tag.
+    pass_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     apple_serial_number: Mapped[str | None] = mapped_column(String(64), unique=True)
     apple_auth_token: Mapped[str | None] = mapped_column(String(64))
     google_object_id: Mapped[str | None] = mapped_column(String(200), unique=True)
@@ -111,3 +114,19 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
 
     def __repr__(self):
         return f"<LoyaltyCard {self.id} {self.card_number}>"
+
+
+class AppleRegistration(TimestampMixin, db.Model):
+    """A device (``deviceLibraryIdentifier``) that added a card's pass and receives its pushes;
+    a device may hold many passes, a pass many devices."""
+
+    __tablename__ = "apple_registrations"
+    __table_args__ = (
+        Index("uq_apple_registrations_device_card", "device_library_id", "card_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("loyalty_cards.id"), index=True,
+                                         nullable=False)
+    device_library_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    push_token: Mapped[str] = mapped_column(String(200), nullable=False)

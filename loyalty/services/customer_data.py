@@ -98,6 +98,7 @@ def erase(card):
         if card.is_active:
             card.is_active = False
             append(card, TransactionType.CARD_DEACTIVATED, context)
+        card.pass_updated_at = clock.now()  # its passes are voided
         card.page_secret = new_page_secret()
         card.qr_token = secrets.token_urlsafe(24)
         if customer.email:

@@ -190,7 +190,7 @@ def _expire_batch(program_id, cutoff, now):
             update(C)
             .where(C.id.in_(ids))
             .values(points_expired_total=C.points_expired_total + C.points_balance,
-                    points_balance=0)
+                    points_balance=0, pass_updated_at=now)
             .execution_options(synchronize_session=False)
         )
     return len(ids)

@@ -1,17 +1,28 @@
 """Customer pages on their phone: the program (``/m/<slug>/``), joining it
 (``/m/<slug>/join``), their own card (``/card/<secret>``) and their data on it."""
 import json
+import logging
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from loyalty.blueprints.storefront.forms import CardLinkForm, EraseForm, JoinForm
 from loyalty.i18n import LANGUAGE_COOKIE
-from loyalty.services import customer_card, customer_data, enrollment, storefront
+from loyalty.services import google_wallet as google_wallet_service
+from loyalty.services import (
+    apple_pass,
+    customer_card,
+    customer_data,
+    enrollment,
+    storefront,
+    wallets,
+)
 from loyalty.services.errors import DomainError, NotFound
 from loyalty.throttle import TooManyAttempts, join_budgets, spend
 
 bp = Blueprint("storefront", __name__)
+log = logging.getLogger(__name__)
 
 #: The link is the key to the card: it never leaves in a Referer and is never indexed (and,
 #: like every page, no cache keeps a copy: ``Cache-Control: no-store``).
@@ -107,7 +118,36 @@ def card(secret):
     found = _card(secret)
     page = request.args.get("page", 1, type=int)
     view = customer_card.card_page(found, str(get_locale()), page if 0 < page < 10_000 else 1)
-    return render_template("storefront/card.html", view=view, card=found), 200, PRIVATE_PAGE
+    return render_template("storefront/card.html", view=view, card=found,
+                           wallets=wallets.configured()), 200, PRIVATE_PAGE
+
+
+@bp.route("/card/<secret>/wallet.pkpass")
+def apple_wallet(secret):
+    """The card as an Apple Wallet pass (the card page's button)."""
+    found = _card(secret)
+    if not wallets.apple_enabled() or not found.is_active:
+        raise NotFound(customer_card.NO_CARD)
+    data, modified = apple_pass.build(found)
+    response = Response(data, mimetype=apple_pass.MEDIA_TYPE, headers=PRIVATE_PAGE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.card_number}.pkpass"'
+    response.last_modified = modified
+    return response
+
+
+@bp.route("/card/<secret>/google-wallet")
+def google_wallet(secret):
+    """On to Google's "save to wallet" page with the card's signed save link."""
+    found = _card(secret)
+    if not wallets.google_enabled() or not found.is_active:
+        raise NotFound(customer_card.NO_CARD)
+    try:
+        return redirect(google_wallet_service.save_link(found))
+    except google_wallet_service.WalletApiError:
+        log.exception("Google Wallet refused card %s", found.id)
+        return render_template("storefront/not_found.html", message=_(
+            "Google Wallet is not answering right now. Try again in a few minutes; your card "
+            "works meanwhile from this page.")), 503, PRIVATE_PAGE
 
 
 @bp.route("/card/<secret>/my-data.json")

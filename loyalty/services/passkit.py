@@ -1,0 +1,88 @@
+"""Apple's PassKit web service: the devices that hold a card's pass, and what changed.
+
+A pass is found by its pass type and serial number; calls about it carry its
+``authenticationToken`` (compared in constant time). The update tag a device gets is the
+newest change time among its passes, in microseconds since the epoch: a string that only
+grows.
+"""
+import hmac
+import re
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import AppleRegistration, LoyaltyCard
+
+IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
+PUSH_TOKEN = re.compile(r"^[A-Za-z0-9]{1,200}\Z")
+
+
+class Unauthorized(Exception):
+    """No such pass, or the token does not match (the two are not told apart)."""
+
+
+def _token(header):
+    scheme, _space, token = (header or "").partition(" ")
+    return token.strip() if scheme == "ApplePass" else ""
+
+
+def authorized_card(pass_type, serial, authorization):
+    """The card whose pass this is, if ``authorization`` carries its token."""
+    if pass_type != current_app.config["APPLE_PASS_TYPE_ID"] or not IDENTIFIER.match(serial or ""):
+        raise Unauthorized
+    card = db.session.scalar(select(LoyaltyCard).where(
+        LoyaltyCard.apple_serial_number == serial))
+    expected = (card.apple_auth_token if card is not None else None) or ""
+    if not hmac.compare_digest(expected.encode(), _token(authorization).encode()) or not expected:
+        raise Unauthorized
+    return card
+
+
+def register(card, device, push_token):
+    """Returns True for a new registration (201), False when it was known (200)."""
+    with write_transaction():
+        known = db.session.scalar(select(AppleRegistration).where(
+            AppleRegistration.card_id == card.id,
+            AppleRegistration.device_library_id == device).with_for_update())
+        if known is not None:
+            known.push_token = push_token
+            return False
+        db.session.add(AppleRegistration(card_id=card.id, device_library_id=device,
+                                         push_token=push_token))
+    return True
+
+
+def unregister(card, device):
+    with write_transaction():
+        db.session.query(AppleRegistration).filter(
+            AppleRegistration.card_id == card.id,
+            AppleRegistration.device_library_id == device).delete()
+
+
+def tag_of(moment):
+    return str(int(moment.timestamp() * 1_000_000))
+
+
+def updated_serials(device, pass_type, since_tag=None):
+    """(serial numbers changed after ``since_tag``, the new tag) of the device's passes."""
+    if pass_type != current_app.config["APPLE_PASS_TYPE_ID"]:
+        return [], None
+    C = LoyaltyCard
+    query = (select(C.apple_serial_number, C.pass_updated_at, C.created_at)
+             .join(AppleRegistration, AppleRegistration.card_id == C.id)
+             .where(AppleRegistration.device_library_id == device)
+             .execution_options(include_deleted=True))
+    rows = db.session.execute(query).all()
+    since = int(since_tag) if since_tag and since_tag.isdigit() and len(since_tag) < 20 else None
+    changed = [(serial, int(tag_of(updated or created))) for serial, updated, created in rows]
+    if since is not None:
+        changed = [(serial, tag) for serial, tag in changed if tag > since]
+    if not changed:
+        return [], None
+    return sorted(serial for serial, _tag in changed), str(max(tag for _serial, tag in changed))
+
+
+def registration_count():
+    return db.session.scalar(select(func.count(AppleRegistration.id)))
