@@ -23,7 +23,12 @@ from loyalty.extensions import (
     redis_client,
 )
 from loyalty.i18n import LANGUAGE_COOKIE, install_template_gettext
-from loyalty.services import mail, outbox, sessions  # mail registers its outbox handler
+from loyalty.services import (  # noqa: F401 - mail and wallet_sync register outbox handlers
+    mail,
+    outbox,
+    sessions,
+    wallet_sync,
+)
 from loyalty.tenancy import tenancy
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")

@@ -93,6 +93,8 @@ class Config:
         self.APPLE_WWDR_CERT_FILE = os.environ.get("APPLE_WWDR_CERT_FILE") or None
         self.APPLE_APNS_URL = (os.environ.get("APPLE_APNS_URL")
                                or "https://api.push.apple.com").rstrip("/")
+        # Certificates trusted for APNs' own (default: the system's); for a stand-in APNs.
+        self.APPLE_APNS_CA_FILE = os.environ.get("APPLE_APNS_CA_FILE") or None
         self.GOOGLE_WALLET_ISSUER_ID = os.environ.get("GOOGLE_WALLET_ISSUER_ID") or None
         self.GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = (
             os.environ.get("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE") or None)
@@ -105,6 +107,9 @@ class Config:
         self.JOB_RETRY_DELAYS = [int(part) for part in (
             os.environ.get("JOB_RETRY_DELAYS") or "30,300,1800").split(",") if part.strip()]
         self.OUTBOX_REDELIVER_SECONDS = _int("OUTBOX_REDELIVER_SECONDS", 900)
+        # Seconds a queue's jobs wait before they run: a burst of changes to one card gives one
+        # wallet update.
+        self.OUTBOX_DELAYS = {"wallet": _int("WALLET_PUSH_DELAY_SECONDS", 5)}
         # Points expiry and its warnings run once a day, from this hour of each merchant's
         # own morning (their time zone).
         self.MORNING_HOUR = _int("MORNING_HOUR", 4)

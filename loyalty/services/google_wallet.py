@@ -132,8 +132,16 @@ def save_link(card):
     return SAVE_URL + token.decode("ascii")
 
 
+def prepared_object(card):
+    """The card's object as it should be now (read inside a transaction, sent after it)."""
+    return object_body(card, merchant_rows(card.merchant_id).program)
+
+
+def patch_object(body):
+    """PATCH an object (balances, state): a saved pass refreshes without a push."""
+    _call(_session(), "PATCH", f"loyaltyObject/{body['id']}", 200, json=body)
+
+
 def sync_object(card):
-    """PATCH the card's object with what it shows now (balances, state)."""
-    program = merchant_rows(card.merchant_id).program
-    _call(_session(), "PATCH", f"loyaltyObject/{object_id(card)}", 200,
-          json=object_body(card, program))
+    """PATCH the card's object with what it shows now."""
+    patch_object(prepared_object(card))

@@ -22,6 +22,7 @@ from loyalty.models import (
     LoyaltyTransaction,
     TransactionType,
 )
+from loyalty.services import wallet_sync
 from loyalty.services.errors import NO_CARD, CardNotFound, Conflict
 
 
@@ -138,6 +139,7 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
             insert(table).values(**values).returning(table.c.id)).scalar_one()
     # What was written, as an object outside the session (a rollback leaves nothing behind;
     # a query of the row loads its own): the answer is built from it.
+    wallet_sync.card_changed(card)  # a card with a wallet pass: its passes follow
     row = LoyaltyTransaction(id=new_id, **values)
     set_committed_value(row, "card", card)
     set_committed_value(row, "staff_pin", staff_pin)

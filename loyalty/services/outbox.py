@@ -147,11 +147,17 @@ def _enqueue(rows):
     from loyalty.jobs.outbox import deliver_outbox  # noqa: PLC0415 - jobs import services
 
     connection = redis_client.connection
+    delays = current_app.config["OUTBOX_DELAYS"]
     with connection.pipeline() as pipeline:
         for outbox_id, queue in rows:
-            Queue(queue, connection=connection).enqueue(
-                deliver_outbox, outbox_id, job_id=job_id(outbox_id), retry=retry_policy(),
-                description=f"outbox {outbox_id}", pipeline=pipeline)
+            options = {"job_id": job_id(outbox_id), "retry": retry_policy(),
+                       "description": f"outbox {outbox_id}", "pipeline": pipeline}
+            target = Queue(queue, connection=connection)
+            if delays.get(queue):  # a burst of changes can finish: one job does them all
+                target.enqueue_in(timedelta(seconds=delays[queue]), deliver_outbox, outbox_id,
+                                  **options)
+            else:
+                target.enqueue(deliver_outbox, outbox_id, **options)
         pipeline.execute()
     return len(rows)
 

@@ -22,6 +22,7 @@ from loyalty.models import (
 from loyalty.services.actions import run_card_action
 from loyalty.services.errors import InvalidInput, Refused
 from loyalty.services.ledger import append
+from loyalty.services import wallet_sync
 from loyalty.services.merchant_cache import merchant_rows
 from loyalty.services.rules import (
     check_cross_location,
@@ -193,4 +194,5 @@ def _expire_batch(program_id, cutoff, now):
                     points_balance=0, pass_updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        wallet_sync.cards_changed(ids)
     return len(ids)

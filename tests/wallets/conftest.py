@@ -1,6 +1,7 @@
 """Wallet credentials made up for the tests: a WWDR-like CA, a pass certificate with the UID
 and OU Apple puts in them, and a service-account key (nothing reaches Apple or Google)."""
 import datetime
+import ipaddress
 import json
 
 import pytest
@@ -43,9 +44,23 @@ def wallet_files(tmp_path_factory):
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=365))
             .sign(ca_key, hashes.SHA256()))
-    files = {"ca": folder / "wwdr.pem", "cert": folder / "pass.pem", "key": folder / "pass-key.pem",
+    server_key = _key()
+    server = (x509.CertificateBuilder()
+              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+              .issuer_name(ca_name).public_key(server_key.public_key()).serial_number(3)
+              .not_valid_before(now - datetime.timedelta(days=1))
+              .not_valid_after(now + datetime.timedelta(days=30))
+              .add_extension(x509.SubjectAlternativeName(
+                  [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+    files = {"ca": folder / "wwdr.pem", "server_cert": folder / "apns.pem",
+             "server_key": folder / "apns-key.pem", "cert": folder / "pass.pem", "key": folder / "pass-key.pem",
              "service_account": folder / "service-account.json"}
     files["ca"].write_bytes(_pem(ca))
+    files["server_cert"].write_bytes(_pem(server))
+    files["server_key"].write_bytes(server_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
     files["cert"].write_bytes(_pem(cert))
     files["key"].write_bytes(pass_key.private_bytes(serialization.Encoding.PEM,
                                                     serialization.PrivateFormat.PKCS8,

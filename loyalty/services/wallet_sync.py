@@ -1,0 +1,79 @@
+"""Keeping wallet passes in step with their card.
+
+Any change to a card that has a pass (a ledger row of any kind, the customer's erasure) asks,
+in its own transaction, for one outbox row of kind ``wallet``; while one is still waiting for
+that card, no other is added, so a burst of changes gives one update (with RQ the row waits
+``WALLET_PUSH_DELAY`` seconds before it runs, so the burst can finish). Its job pushes every
+registered Apple device (a 410 removes the registration) and PATCHes the card's Google
+object. The hourly sync (``sync_due``) sends again what a failed or lost job left behind.
+"""
+import logging
+
+from sqlalchemy import delete, select
+
+from loyalty.extensions import db
+from loyalty.models import AppleRegistration, LoyaltyCard, OutboxMessage
+from loyalty.services import apns, google_wallet, outbox, wallets
+
+log = logging.getLogger(__name__)
+KIND = "wallet"
+
+
+def _waiting(card_id):
+    return db.session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.kind == KIND, OutboxMessage.delivered_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
+        OutboxMessage.payload["card_id"].as_integer() == card_id).limit(1))
+
+
+def card_changed(card):
+    """Inside the change's transaction: ask for the card's passes to be updated (once)."""
+    if not (card.apple_serial_number or card.google_object_id):
+        return None  # no pass anywhere: nothing to do, and no statement on the counter's path
+    if _waiting(card.id) is not None:
+        return None
+    return outbox.add(KIND, {"card_id": card.id}, merchant_id=card.merchant_id)
+
+
+@outbox.handler(KIND)
+def update_passes(row):
+    card = db.session.get(LoyaltyCard, row.payload["card_id"], populate_existing=True)
+    if card is None:
+        return outbox.Effect(record=lambda row: None)
+    tokens = db.session.execute(select(AppleRegistration.id, AppleRegistration.push_token)
+                                .where(AppleRegistration.card_id == card.id)).all() \
+        if wallets.apple_enabled() else []
+    google = card.google_object_id is not None and wallets.google_enabled()
+    body = google_wallet.prepared_object(card) if google else None
+    erased = card.customer.erased_at is not None
+    outcome = {}
+
+    def send():
+        outcome["gone"], outcome["refused"] = apns.push([tuple(t) for t in tokens])
+        if body is not None:
+            google_wallet.patch_object(body)
+
+    def record(row):
+        gone = list(outcome.get("gone", []))
+        if erased:  # an erased card's devices are forgotten once told
+            gone = [registration_id for registration_id, _token in tokens]
+        if gone:
+            db.session.execute(delete(AppleRegistration).where(AppleRegistration.id.in_(gone)))
+        if outcome.get("refused"):
+            row.payload = {**row.payload, "refused": outcome["refused"][:3]}
+
+    return outbox.Effect(record=record, send=send)
+
+
+def cards_changed(card_ids):
+    """``card_changed`` for a set-based change (points expiry): one statement to find the
+    cards that have a pass, one to ask for their updates."""
+    C = LoyaltyCard
+    rows = db.session.execute(select(C.id, C.merchant_id).where(
+        C.id.in_(card_ids),
+        (C.apple_serial_number.is_not(None)) | (C.google_object_id.is_not(None)))).all()
+    by_merchant = {}
+    for card_id, merchant_id in rows:
+        by_merchant.setdefault(merchant_id, []).append({"card_id": card_id})
+    for merchant_id, payloads in by_merchant.items():
+        outbox.add_many(KIND, payloads, merchant_id=merchant_id)
