@@ -1,8 +1,9 @@
 """Wallet passes kept in sync (hourly)."""
 from loyalty.jobs.context import job
+from loyalty.services import wallet_sync
 
 
 @job
 def sync_wallet_passes():
-    """Nothing to sync until the wallet integration lands (its issue fills this in)."""
-    return 0
+    """Send again the pass updates a failed or lost job left behind."""
+    return wallet_sync.sync_due()

@@ -105,6 +105,9 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     #: When what a wallet pass shows of the card last changed (any ledger row, the customer's
     #: erasure): ``Last-Modified`` of the Apple pass and the PassKit update tag.
     pass_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: The ``pass_updated_at`` the wallets were last brought up to (the hourly sync sends
+    #: again what is behind).
+    pass_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     apple_serial_number: Mapped[str | None] = mapped_column(String(64), unique=True)
     apple_auth_token: Mapped[str | None] = mapped_column(String(64))
     google_object_id: Mapped[str | None] = mapped_column(String(200), unique=True)

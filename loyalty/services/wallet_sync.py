@@ -9,8 +9,9 @@ object. The hourly sync (``sync_due``) sends again what a failed or lost job lef
 """
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
+from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import AppleRegistration, LoyaltyCard, OutboxMessage
 from loyalty.services import apns, google_wallet, outbox, wallets
@@ -46,6 +47,7 @@ def update_passes(row):
     google = card.google_object_id is not None and wallets.google_enabled()
     body = google_wallet.prepared_object(card) if google else None
     erased = card.customer.erased_at is not None
+    brought_to = card.pass_updated_at
     outcome = {}
 
     def send():
@@ -61,6 +63,9 @@ def update_passes(row):
             db.session.execute(delete(AppleRegistration).where(AppleRegistration.id.in_(gone)))
         if outcome.get("refused"):
             row.payload = {**row.payload, "refused": outcome["refused"][:3]}
+        db.session.execute(update(LoyaltyCard).where(LoyaltyCard.id == card.id)
+                           .values(pass_synced_at=brought_to)
+                           .execution_options(synchronize_session=False))
 
     return outbox.Effect(record=record, send=send)
 
@@ -77,3 +82,24 @@ def cards_changed(card_ids):
         by_merchant.setdefault(merchant_id, []).append({"card_id": card_id})
     for merchant_id, payloads in by_merchant.items():
         outbox.add_many(KIND, payloads, merchant_id=merchant_id)
+
+
+def sync_due(limit=1000):
+    """Ask again for the updates a failed or lost job left behind: cards with a pass whose
+    wallets are behind their last change and that have no update waiting. Returns how many."""
+    C = LoyaltyCard
+    waiting = select(OutboxMessage.id).where(
+        OutboxMessage.kind == KIND, OutboxMessage.delivered_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
+        OutboxMessage.payload["card_id"].as_integer() == C.id)
+    ids = db.session.scalars(
+        select(C.id).where(or_(C.apple_serial_number.is_not(None), C.google_object_id.is_not(None)),
+                           C.pass_updated_at.is_not(None),
+                           or_(C.pass_synced_at.is_(None), C.pass_synced_at < C.pass_updated_at),
+                           ~waiting.exists())
+        .order_by(C.pass_updated_at).limit(limit)
+        .execution_options(include_deleted=True)).all()
+    if ids:
+        with write_transaction():
+            cards_changed(ids)
+    return len(ids)

@@ -20,6 +20,8 @@ def upgrade():
     op.add_column('loyalty_cards', sa.Column('pass_updated_at', sa.DateTime(timezone=True),
                                              nullable=True))
     op.create_index('ix_loyalty_cards_pass_updated_at', 'loyalty_cards', ['pass_updated_at'])
+    op.add_column('loyalty_cards', sa.Column('pass_synced_at', sa.DateTime(timezone=True),
+                                             nullable=True))
     op.create_table(
         'apple_registrations',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -36,5 +38,6 @@ def upgrade():
 
 def downgrade():
     op.drop_table('apple_registrations')
+    op.drop_column('loyalty_cards', 'pass_synced_at')
     op.drop_index('ix_loyalty_cards_pass_updated_at', table_name='loyalty_cards')
     op.drop_column('loyalty_cards', 'pass_updated_at')

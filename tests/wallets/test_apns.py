@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.models import AppleRegistration, LoyaltyCard
+from loyalty.models import AppleRegistration, LoyaltyCard, OutboxMessage
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points
 from tests import factories
@@ -128,3 +128,28 @@ def test_a_card_without_a_pass_asks_for_nothing(client, merchant, apns):
     card = factories.card(merchant.merchant, "Nils Nopass", email="nils@example.com")
     earn_points(card, 500, context=ActionContext(store_id=merchant.stores[0].id))
     assert apns.pushes == []
+
+
+def test_the_hourly_sync_sends_again_what_a_failed_push_left_behind(client, merchant, apns):
+    from loyalty.services import wallet_sync
+
+    factories.points_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Ola Outage", email="ola@example.com")
+    db.session.commit()
+    client.get(f"/card/{card.page_secret}/wallet.pkpass")
+    db.session.commit()
+    card = db.session.get(LoyaltyCard, card.id, populate_existing=True)
+    url = f"/wallet/apple/v1/devices/phone/registrations/{PASS_TYPE}/{card.apple_serial_number}"
+    client.post(url, json={"pushToken": "cccc3333"},
+                headers={"Authorization": f"ApplePass {card.apple_auth_token}"})
+    apns.statuses["cccc3333"] = 503  # APNs is down: the update fails (and is recorded)
+    earn_points(card, 500, context=ActionContext(store_id=merchant.stores[0].id))
+    db.session.commit()
+    failed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "wallet"))
+    assert failed.failed_at is not None and "503" in failed.last_error
+    apns.statuses.clear()  # APNs is back
+    pushes = len(apns.pushes)
+    assert wallet_sync.sync_due() == 1  # the card is behind: asked again, pushed
+    assert len(apns.pushes) == pushes + 1
+    db.session.commit()
+    assert wallet_sync.sync_due() == 0  # brought up to date: nothing left
