@@ -17,6 +17,11 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from cryptography.x509.oid import NameOID
 from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from loyalty.extensions import db
+from loyalty.models import AppleRegistration, LoyaltyCard
 
 APPLE_REQUIRED = ("APPLE_PASS_TYPE_ID", "APPLE_TEAM_ID", "APPLE_PASS_CERT_FILE",
                   "APPLE_PASS_KEY_FILE", "APPLE_WWDR_CERT_FILE")
@@ -84,8 +89,6 @@ def apple_status(now=None):
     """The admin status page's Apple checks: settings present, files readable, the
     certificate's UID and OU equal to the pass type and team, expiry (warning under 30 days),
     and a WWDR G4 intermediate that issued it."""
-    from flask_babel import gettext as _  # noqa: PLC0415 - messages for the page only
-
     now = now or datetime.now(UTC)
     status = AppleStatus(configured=apple_enabled(), missing=_missing(APPLE_REQUIRED))
     if not status.configured:
@@ -137,3 +140,39 @@ def _service_account(path):
 def google_service_account():
     """The service account's JSON key (its ``token_uri`` is used as given)."""
     return _service_account(current_app.config["GOOGLE_WALLET_SERVICE_ACCOUNT_FILE"])
+
+
+@dataclass
+class GoogleStatus:
+    configured: bool
+    missing: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    issuer_id: str | None = None
+    account: str | None = None
+
+
+def google_status():
+    status = GoogleStatus(configured=google_enabled(), missing=_missing(GOOGLE_REQUIRED),
+                          issuer_id=current_app.config["GOOGLE_WALLET_ISSUER_ID"])
+    if not status.configured:
+        return status
+    try:
+        info = google_service_account()
+        status.account = info["client_email"]
+        if not info.get("private_key") or not info.get("token_uri"):
+            raise KeyError("private_key")
+    except (OSError, ValueError, KeyError) as error:
+        status.problems.append(("error", _("The service account key cannot be read: %(error)s",
+                                           error=error)))
+    return status
+
+
+def counts():
+    """Apple passes, registered devices and Google objects (one statement)."""
+    C = LoyaltyCard
+    return db.session.execute(select(
+        select(func.count()).select_from(C).where(C.apple_serial_number.is_not(None))
+        .scalar_subquery().label("apple_passes"),
+        select(func.count(AppleRegistration.id)).scalar_subquery().label("devices"),
+        select(func.count()).select_from(C).where(C.google_object_id.is_not(None))
+        .scalar_subquery().label("google_objects"))).one()._asdict()

@@ -135,3 +135,27 @@ def test_the_passkit_web_service(client, card, counter):
     assert db.session.scalar(select(AppleRegistration)) is None
     gone = client.get(f"{base}/devices/device-1/registrations/{PASS_TYPE}")
     assert gone.status_code == 204
+
+
+def test_the_admin_wallet_status_page(client, auth, card, wallet_files, make_app):
+    admin = factories.user("Ada Admin", admin=True)
+    db.session.commit()
+    auth.login_as(admin)
+    client.get(f"/card/{card.page_secret}/wallet.pkpass")
+    page = client.get("/admin/wallets").get_data(as_text=True)
+    assert "Configured" in page and f"UID={PASS_TYPE}" in page
+    assert "GOOGLE_WALLET_ISSUER_ID" in page  # Google is not configured: what is missing
+    assert 'data-testid="apple-passes">1<' in page
+
+
+def test_the_status_page_says_what_is_wrong_with_the_certificate(make_app, wallet_files):
+    from loyalty.services import wallets
+
+    app = make_app(APPLE_PASS_TYPE_ID="pass.other", APPLE_TEAM_ID=TEAM,
+                   APPLE_PASS_CERT_FILE=str(wallet_files["cert"]),
+                   APPLE_PASS_KEY_FILE=str(wallet_files["key"]),
+                   APPLE_WWDR_CERT_FILE=str(wallet_files["ca"]))
+    with app.test_request_context():
+        status = wallets.apple_status()
+        assert [level for level, _message in status.problems] == ["error"]
+        assert "pass type" in status.problems[0][1]

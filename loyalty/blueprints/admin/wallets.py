@@ -1,10 +1,22 @@
-"""Wallet status: what the Apple and Google wallets need and whether it is there."""
+"""Wallet status: what the Apple and Google wallets need and whether it is there, how many
+passes and devices there are, and the recent failures."""
+from sqlalchemy import select
+
 from loyalty.blueprints.admin.base import page
 from loyalty.blueprints.admin.views import bp
+from loyalty.extensions import db
+from loyalty.models import OutboxMessage
+from loyalty.services import wallets as wallet_config
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 
 
 @bp.route("/wallets")
 @roles_required(PLATFORM_ADMIN)
 def wallets():
-    return page("admin/wallets.html")
+    failures = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "wallet",
+                                    OutboxMessage.last_error.is_not(None))
+        .order_by(OutboxMessage.id.desc()).limit(20)).all()
+    return page("admin/wallets.html", apple=wallet_config.apple_status(),
+                google=wallet_config.google_status(), counts=wallet_config.counts(),
+                failures=failures)
