@@ -34,6 +34,8 @@ ALLOWED_TEXTS = {
     "/m/{{…}}": "a storefront's address (/m/<slug>) in the back office: a URL path",
     "C": "the terminal keypad's clear key, a calculator key cap in every language; its "
          "spoken name is translated (aria-label=\"Clear\")",
+    "Apple Wallet": "a product's name, the same in every language (the back office's headings)",
+    "Google Wallet": "a product's name, the same in every language",
 }
 
 #: Attributes whose value is shown or read out to the visitor.
