@@ -3,6 +3,7 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -108,6 +109,10 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     #: The ``pass_updated_at`` the wallets were last brought up to (the hourly sync sends
     #: again what is behind).
     pass_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When Google was last asked to notify the customer of a change (the last 3, ISO times):
+    #: at most 3 notifying updates per pass per 24 hours.
+    google_notified: Mapped[list] = mapped_column(JSON, default=list, server_default="[]",
+                                                  nullable=False)
     apple_serial_number: Mapped[str | None] = mapped_column(String(64), unique=True)
     apple_auth_token: Mapped[str | None] = mapped_column(String(64))
     google_object_id: Mapped[str | None] = mapped_column(String(200), unique=True)

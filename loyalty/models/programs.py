@@ -90,6 +90,8 @@ class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
     # Wallets
     apple_pass_type_id: Mapped[str | None] = mapped_column(String(120))
     google_class_id: Mapped[str | None] = mapped_column(String(200))
+    #: The class's review status as Google last answered it (UNDER_REVIEW, APPROVED ...).
+    google_review_status: Mapped[str | None] = mapped_column(String(20))
 
     rewards: Mapped[list["Reward"]] = relationship(
         back_populates="program", order_by="Reward.points_cost"

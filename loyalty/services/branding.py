@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from loyalty.database import write_transaction
-from loyalty.services import audit
+from loyalty.services import audit, wallet_sync
 from loyalty.services.errors import InvalidInput
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -86,6 +86,8 @@ def update_branding(program, *, actor=None, **values):
     """Save the card's look; the audit trail keeps the old and new values."""
     values = {name: value for name, value in values.items() if name in FIELDS}
     with write_transaction():
-        audit.apply_changes(actor, "branding.update", program, values,
-                            label=values.get("card_name") or program.card_name)
+        changes = audit.apply_changes(actor, "branding.update", program, values,
+                                      label=values.get("card_name") or program.card_name)
+        if changes:
+            wallet_sync.program_changed(program)
     return program

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.links import card_url, external_url
-from loyalty.models import LoyaltyCard, Merchant
+from loyalty.models import LoyaltyCard, LoyaltyProgram, Merchant
 from loyalty.services.merchant_cache import merchant_rows
 from loyalty.services.merchant_texts import text_for
 from loyalty.services.wallets import google_service_account
@@ -105,20 +105,30 @@ def _call(session, method, path, *expected, **kwargs):
 
 
 def _upsert(session, kind, identifier, body):
-    """GET the resource; POST it on 404, else PATCH it with ``body``."""
+    """GET the resource; POST it on 404, else PATCH it with ``body``. Returns Google's copy."""
     found = _call(session, "GET", f"{kind}/{identifier}", 200, 404)
     if found.status_code == 404:
-        _call(session, "POST", kind, 200, json=body)
-    else:
-        _call(session, "PATCH", f"{kind}/{identifier}", 200, json=body)
+        return _call(session, "POST", kind, 200, json=body).json()
+    return _call(session, "PATCH", f"{kind}/{identifier}", 200, json=body).json()
+
+
+def upsert_class(program, session=None):
+    """Create or update the program's class; its review status is kept on the program."""
+    merchant = db.session.get(Merchant, program.merchant_id)
+    answer = _upsert(session or _session(), "loyaltyClass", class_id(program),
+                     class_body(program, merchant))
+    with write_transaction():
+        db.session.execute(update(LoyaltyProgram).where(LoyaltyProgram.id == program.id)
+                           .values(google_class_id=class_id(program),
+                                   google_review_status=str(answer.get("reviewStatus")
+                                                            or "UNDER_REVIEW")[:20]))
 
 
 def save_link(card):
     """Create (or refresh) the program's class and the card's object, then the save link."""
     program = merchant_rows(card.merchant_id).program
-    merchant = db.session.get(Merchant, card.merchant_id)
     session = _session()
-    _upsert(session, "loyaltyClass", class_id(program), class_body(program, merchant))
+    upsert_class(program, session)
     _upsert(session, "loyaltyObject", object_id(card), object_body(card, program))
     if card.google_object_id != object_id(card):
         with write_transaction():
@@ -137,9 +147,17 @@ def prepared_object(card):
     return object_body(card, merchant_rows(card.merchant_id).program)
 
 
-def patch_object(body):
-    """PATCH an object (balances, state): a saved pass refreshes without a push."""
-    _call(_session(), "PATCH", f"loyaltyObject/{body['id']}", 200, json=body)
+def patch_object(body, message=None):
+    """PATCH an object (balances, state): a saved pass refreshes without a push. ``message``
+    (header, body, notify) is added to it too: shown on the pass, and notifying the phone
+    when ``notify`` (the caller keeps to Google's 3 per pass per 24 hours)."""
+    session = _session()
+    _call(session, "PATCH", f"loyaltyObject/{body['id']}", 200, json=body)
+    if message is not None:
+        header, text, notify = message
+        _call(session, "POST", f"loyaltyObject/{body['id']}/addMessage", 200, json={"message": {
+            "header": header[:100], "body": text[:500],
+            "messageType": "TEXT_AND_NOTIFY" if notify else "TEXT"}})
 
 
 def sync_object(card):

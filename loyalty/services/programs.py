@@ -19,7 +19,7 @@ from loyalty.models import (
     Reward,
     soft_delete_cascade,
 )
-from loyalty.services import audit
+from loyalty.services import audit, wallet_sync
 from loyalty.services.errors import Conflict, InvalidInput, NotFound
 
 EDITABLE_FIELDS = {
@@ -99,8 +99,10 @@ def update_program(program, *, actor=None, **fields):
     """Change the program's settings; the audit trail keeps the old and new values."""
     fields = _validate(fields)
     with write_transaction():
-        audit.apply_changes(actor, "program.update", program, fields,
-                            label=fields.get("card_name") or program.card_name)
+        changes = audit.apply_changes(actor, "program.update", program, fields,
+                                      label=fields.get("card_name") or program.card_name)
+        if set(changes) & wallet_sync.PASS_FIELDS:
+            wallet_sync.program_changed(program)
     return program
 
 

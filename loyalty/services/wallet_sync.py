@@ -8,16 +8,47 @@ registered Apple device (a 410 removes the registration) and PATCHes the card's 
 object. The hourly sync (``sync_due``) sends again what a failed or lost job left behind.
 """
 import logging
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale, format_number
 
 from sqlalchemy import delete, or_, select, update
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import AppleRegistration, LoyaltyCard, OutboxMessage
+from loyalty.models import (
+    AppleRegistration,
+    LoyaltyCard,
+    LoyaltyProgram,
+    Merchant,
+    OutboxMessage,
+)
+from loyalty import clock
+from loyalty.i18n import gettext, ngettext, translations
 from loyalty.services import apns, google_wallet, outbox, wallets
+from loyalty.services.merchant_cache import merchant_rows
+from loyalty.services.merchant_texts import text_for
 
 log = logging.getLogger(__name__)
 KIND = "wallet"
+#: Google lets a pass notify its holder 3 times a day; further updates are silent.
+NOTIFY_BUDGET, NOTIFY_WINDOW = 3, timedelta(hours=24)
+
+
+def _message(card):
+    """(header, text) telling the card's holder its balance, in their language."""
+    program = merchant_rows(card.merchant_id).program
+    locale = card.customer.preferred_locale or db.session.get(Merchant, card.merchant_id).default_locale
+    with force_locale(locale):
+        parts = []
+        if program.has_points:
+            parts.append(translations().ungettext(  # the count written the reader's way
+                "%(num)s point", "%(num)s points", card.points_balance)
+                % {"num": format_number(card.points_balance)})
+        if program.has_stamps:
+            parts.append(ngettext("%(num)s stamp", "%(num)s stamps", card.stamp_count))
+        return (text_for(program, "card_name", locale),
+                gettext("Balance: %(value)s", value=", ".join(parts)))
 
 
 def _waiting(card_id):
@@ -48,12 +79,17 @@ def update_passes(row):
     body = google_wallet.prepared_object(card) if google else None
     erased = card.customer.erased_at is not None
     brought_to = card.pass_updated_at
+    now = clock.now()
+    recent = [moment for moment in (card.google_notified or [])
+              if datetime.fromisoformat(moment) > now - NOTIFY_WINDOW]
+    notify = google and not erased and len(recent) < NOTIFY_BUDGET
+    message = _message(card) if google and not erased else None
     outcome = {}
 
     def send():
         outcome["gone"], outcome["refused"] = apns.push([tuple(t) for t in tokens])
         if body is not None:
-            google_wallet.patch_object(body)
+            google_wallet.patch_object(body, message and (*message, notify))
 
     def record(row):
         gone = list(outcome.get("gone", []))
@@ -63,8 +99,10 @@ def update_passes(row):
             db.session.execute(delete(AppleRegistration).where(AppleRegistration.id.in_(gone)))
         if outcome.get("refused"):
             row.payload = {**row.payload, "refused": outcome["refused"][:3]}
-        db.session.execute(update(LoyaltyCard).where(LoyaltyCard.id == card.id)
-                           .values(pass_synced_at=brought_to)
+        values = {"pass_synced_at": brought_to}
+        if notify:
+            values["google_notified"] = [*recent, now.isoformat()][-NOTIFY_BUDGET:]
+        db.session.execute(update(LoyaltyCard).where(LoyaltyCard.id == card.id).values(**values)
                            .execution_options(synchronize_session=False))
 
     return outbox.Effect(record=record, send=send)
@@ -103,3 +141,35 @@ def sync_due(limit=1000):
         with write_transaction():
             cards_changed(ids)
     return len(ids)
+
+
+PROGRAM_KIND = "wallet_program"
+#: Program fields a pass shows: a change to one of them updates every pass of the program.
+PASS_FIELDS = {"program_type", "card_name", "stamps_target", "stamp_reward_description",
+               "primary_color", "secondary_color", "logo_url", "hero_image_url", "terms_text",
+               "privacy_url", "translations"}
+
+
+def program_changed(program):
+    """Inside the change's transaction (program, branding or texts): every pass of the program
+    shows it, so each card with a pass is marked changed and updated, and Google's class is
+    updated once."""
+    C = LoyaltyCard
+    ids = db.session.scalars(update(C).where(
+        C.program_id == program.id,
+        (C.apple_serial_number.is_not(None)) | (C.google_object_id.is_not(None)))
+        .values(pass_updated_at=clock.now()).returning(C.id)
+        .execution_options(synchronize_session=False)).all()
+    if ids:
+        cards_changed(ids)
+    if program.google_class_id and wallets.google_enabled():
+        outbox.add(PROGRAM_KIND, {"program_id": program.id}, merchant_id=program.merchant_id)
+
+
+@outbox.handler(PROGRAM_KIND)
+def update_class(row):
+    program = db.session.get(LoyaltyProgram, row.payload["program_id"], populate_existing=True)
+    if program is None or not wallets.google_enabled():
+        return outbox.Effect(record=lambda row: None)
+    return outbox.Effect(record=lambda row: None,
+                         send=lambda: google_wallet.upsert_class(program))

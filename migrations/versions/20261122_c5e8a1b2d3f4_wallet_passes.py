@@ -22,6 +22,10 @@ def upgrade():
     op.create_index('ix_loyalty_cards_pass_updated_at', 'loyalty_cards', ['pass_updated_at'])
     op.add_column('loyalty_cards', sa.Column('pass_synced_at', sa.DateTime(timezone=True),
                                              nullable=True))
+    op.add_column('loyalty_cards', sa.Column('google_notified', sa.JSON(), server_default='[]',
+                                             nullable=False))
+    op.add_column('loyalty_programs', sa.Column('google_review_status', sa.String(length=20),
+                                                nullable=True))
     op.create_table(
         'apple_registrations',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -38,6 +42,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table('apple_registrations')
+    op.drop_column('loyalty_programs', 'google_review_status')
+    op.drop_column('loyalty_cards', 'google_notified')
     op.drop_column('loyalty_cards', 'pass_synced_at')
     op.drop_index('ix_loyalty_cards_pass_updated_at', table_name='loyalty_cards')
     op.drop_column('loyalty_cards', 'pass_updated_at')

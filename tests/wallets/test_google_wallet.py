@@ -54,6 +54,8 @@ class StandIn(BaseHTTPRequestHandler):
             return self._answer(401)
         body = json.loads(raw)
         self._record(body)
+        if self.path.endswith("/addMessage"):
+            return self._answer(200, {})
         self.server.objects[body["id"]] = body
         return self._answer(200, body)
 
@@ -126,11 +128,42 @@ def test_the_save_link_creates_the_class_and_object_and_a_new_balance_is_patched
         assert db.session.get(type(card), card.id, populate_existing=True).google_object_id == \
             object_id
 
-        earn_points(card, 1250, context=ActionContext(store_id=team.stores[0].id))
+        google.calls.clear()
+        context = ActionContext(store_id=team.stores[0].id)
+        earn_points(card, 1250, context=context)  # the card's job PATCHes its object
         db.session.commit()
-        google_wallet.sync_object(card)
-        method, _path, body = google.calls[-1]
-        assert method == "PATCH" and body["loyaltyPoints"]["balance"] == {"int": 125}
+        patches = [body for method, _path, body in google.calls if method == "PATCH"]
+        assert patches[-1]["loyaltyPoints"]["balance"] == {"int": 125}
+        for _ in range(4):
+            earn_points(card, 100, context=context)
+        messages = [body["message"] for method, path, body in google.calls
+                    if path.endswith("/addMessage")]
+        assert len(messages) == 5 and messages[0]["body"] == "Balance: 125 points"
+        kinds = [message["messageType"] for message in messages]
+        assert kinds == ["TEXT_AND_NOTIFY"] * 3 + ["TEXT"] * 2  # 3 notifications a day at most
+
+
+def test_a_branding_change_updates_the_class(make_app, google):
+    from loyalty.services import branding
+
+    app = make_app(**google.settings)
+    with app.app_context():
+        team = factories.merchant_with_team("Brand Shop", "brand-shop")
+        program = factories.points_program(team.merchant)
+        card = factories.card(team.merchant, "Bea Brand", email="bea@example.com")
+        db.session.commit()
+        app.test_client().get(f"/card/{card.page_secret}/google-wallet")
+        db.session.commit()
+        assert db.session.get(type(program), program.id, populate_existing=True) \
+            .google_review_status == "UNDER_REVIEW"
+        google.calls.clear()
+        branding.update_branding(program, primary_color="#aa0000")
+        db.session.commit()
+        methods = [(method, path.rsplit("/", 1)[-1]) for method, path, _body in google.calls
+                   if method != "POST" or not path.endswith("token")]
+        class_id = f"3388000000022.program-{program.id}"
+        assert ("PATCH", class_id) in methods
+        assert google.objects[class_id]["hexBackgroundColor"] == "#aa0000"
 
 
 def test_google_down_is_a_message_not_an_error_page(make_app, google):
