@@ -25,7 +25,7 @@ from loyalty.models import (
     TransactionType,
 )
 from loyalty.models.cards import new_page_secret
-from loyalty.services import audit
+from loyalty.services import audit, wallet_sync
 from loyalty.services.errors import NotFound
 from loyalty.services.ledger import ActionContext, append, lock_card
 
@@ -98,7 +98,8 @@ def erase(card):
         if card.is_active:
             card.is_active = False
             append(card, TransactionType.CARD_DEACTIVATED, context)
-        card.pass_updated_at = clock.now()  # its passes are voided
+        card.pass_updated_at = clock.now()  # its passes are voided, its devices forgotten
+        wallet_sync.card_changed(card)
         card.page_secret = new_page_secret()
         card.qr_token = secrets.token_urlsafe(24)
         if customer.email:

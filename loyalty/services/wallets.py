@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from loyalty.extensions import db
-from loyalty.models import AppleRegistration, LoyaltyCard
+from loyalty.models import AppleRegistration, LoyaltyCard, LoyaltyProgram
 
 APPLE_REQUIRED = ("APPLE_PASS_TYPE_ID", "APPLE_TEAM_ID", "APPLE_PASS_CERT_FILE",
                   "APPLE_PASS_KEY_FILE", "APPLE_WWDR_CERT_FILE")
@@ -176,3 +176,11 @@ def counts():
         select(func.count(AppleRegistration.id)).scalar_subquery().label("devices"),
         select(func.count()).select_from(C).where(C.google_object_id.is_not(None))
         .scalar_subquery().label("google_objects"))).one()._asdict()
+
+
+def review_statuses():
+    """{Google's review status: programs} of the programs that have a class."""
+    return dict(db.session.execute(
+        select(LoyaltyProgram.google_review_status, func.count())
+        .where(LoyaltyProgram.google_class_id.is_not(None))
+        .group_by(LoyaltyProgram.google_review_status)).all())

@@ -1,8 +1,11 @@
 """Pushes after a card changes: a local HTTP/2 TLS server that requires the pass certificate
 stands in for APNs; every registered device gets one push, and a 410 removes its
 registration."""
+import io
+import json
 import ssl
 import threading
+import zipfile
 
 import h2.config
 import h2.connection
@@ -11,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.extensions import db
+from loyalty.services import customer_data, wallet_sync
 from loyalty.models import AppleRegistration, LoyaltyCard, OutboxMessage
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points
@@ -131,8 +135,6 @@ def test_a_card_without_a_pass_asks_for_nothing(client, merchant, apns):
 
 
 def test_the_hourly_sync_sends_again_what_a_failed_push_left_behind(client, merchant, apns):
-    from loyalty.services import wallet_sync
-
     factories.points_program(merchant.merchant)
     card = factories.card(merchant.merchant, "Ola Outage", email="ola@example.com")
     db.session.commit()
@@ -153,3 +155,22 @@ def test_the_hourly_sync_sends_again_what_a_failed_push_left_behind(client, merc
     assert len(apns.pushes) == pushes + 1
     db.session.commit()
     assert wallet_sync.sync_due() == 0  # brought up to date: nothing left
+
+
+def test_an_erased_card_voids_its_pass_and_forgets_its_devices(client, merchant, apns):
+    factories.points_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Eve Erased", email="eve@example.com")
+    db.session.commit()
+    client.get(f"/card/{card.page_secret}/wallet.pkpass")
+    db.session.commit()
+    card = db.session.get(LoyaltyCard, card.id, populate_existing=True)
+    serial, token = card.apple_serial_number, card.apple_auth_token
+    url = f"/wallet/apple/v1/devices/phone/registrations/{PASS_TYPE}/{serial}"
+    client.post(url, json={"pushToken": "dddd4444"}, headers={"Authorization": f"ApplePass {token}"})
+    customer_data.erase(card)
+    assert ("dddd4444", PASS_TYPE) in apns.pushes  # told to fetch its (now voided) pass
+    db.session.commit()
+    assert db.session.scalars(select(AppleRegistration)).all() == []
+    voided = client.get(f"/wallet/apple/v1/passes/{PASS_TYPE}/{serial}",
+                        headers={"Authorization": f"ApplePass {token}"})
+    assert json.loads(zipfile.ZipFile(io.BytesIO(voided.data)).read("pass.json"))["voided"] is True

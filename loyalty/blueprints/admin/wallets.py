@@ -19,4 +19,4 @@ def wallets():
         .order_by(OutboxMessage.id.desc()).limit(20)).all()
     return page("admin/wallets.html", apple=wallet_config.apple_status(),
                 google=wallet_config.google_status(), counts=wallet_config.counts(),
-                failures=failures)
+                failures=failures, reviews=wallet_config.review_statuses())
