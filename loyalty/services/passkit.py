@@ -10,6 +10,7 @@ import re
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
@@ -41,16 +42,20 @@ def authorized_card(pass_type, serial, authorization):
 
 
 def register(card, device, push_token):
-    """Returns True for a new registration (201), False when it was known (200)."""
-    with write_transaction():
-        known = db.session.scalar(select(AppleRegistration).where(
-            AppleRegistration.card_id == card.id,
-            AppleRegistration.device_library_id == device).with_for_update())
-        if known is not None:
-            known.push_token = push_token
-            return False
-        db.session.add(AppleRegistration(card_id=card.id, device_library_id=device,
-                                         push_token=push_token))
+    """Returns True for a new registration (201), False when it was known (200); of two
+    registrations of one device at once, the second finds the first (the unique index)."""
+    try:
+        with write_transaction():
+            known = db.session.scalar(select(AppleRegistration).where(
+                AppleRegistration.card_id == card.id,
+                AppleRegistration.device_library_id == device).with_for_update())
+            if known is not None:
+                known.push_token = push_token
+                return False
+            db.session.add(AppleRegistration(card_id=card.id, device_library_id=device,
+                                             push_token=push_token))
+    except IntegrityError:
+        return False
     return True
 
 

@@ -18,6 +18,7 @@ from loyalty.services import customer_data, wallet_sync
 from loyalty.models import AppleRegistration, LoyaltyCard, OutboxMessage
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points
+from loyalty.services.stamps import add_stamp
 from tests import factories
 from tests.wallets.conftest import PASS_TYPE, apple_settings
 
@@ -104,7 +105,7 @@ def app(make_app, wallet_files, apns):
 
 
 def test_each_registered_device_is_pushed_once_and_a_410_forgets_it(client, merchant, apns):
-    factories.points_program(merchant.merchant)
+    factories.hybrid_program(merchant.merchant)
     card = factories.card(merchant.merchant, "Pia Push", email="pia@example.com")
     db.session.commit()
     assert client.get(f"/card/{card.page_secret}/wallet.pkpass").status_code == 200
@@ -116,7 +117,7 @@ def test_each_registered_device_is_pushed_once_and_a_410_forgets_it(client, merc
         assert client.post(url, json={"pushToken": token}, headers=auth).status_code == 201
     context = ActionContext(store_id=merchant.stores[0].id)
 
-    earn_points(card, 500, context=context)
+    add_stamp(card, context=context)
     assert sorted(apns.pushes) == [("aaaa1111", PASS_TYPE), ("bbbb2222", PASS_TYPE)]
 
     apns.statuses["bbbb2222"] = 410  # the watch removed the pass

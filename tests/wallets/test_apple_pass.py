@@ -69,6 +69,9 @@ def test_the_card_page_offers_the_pass_and_it_is_a_signed_store_card(client, car
     assert subprocess.run(verify, capture_output=True).returncode == 0
     (tmp_path / "manifest.json").write_bytes(archive.read("manifest.json").replace(b'"', b"'", 1))
     assert subprocess.run(verify, capture_output=True).returncode != 0  # tampered: refused
+    for name in names - {"manifest.json", "signature"}:  # any other file: its hash is signed
+        tampered = archive.read(name) + b" "
+        assert hashlib.sha1(tampered).hexdigest() != manifest[name]  # noqa: S324
 
 
 def test_without_wallet_settings_there_is_no_button_and_no_pass(make_app):
