@@ -68,11 +68,17 @@ def updated(device, pass_type):
 @bp.get("/passes/<pass_type>/<serial>")
 def latest(pass_type, serial):
     card = _card()
-    data, modified = apple_pass.build(card)
+    modified = apple_pass.pass_modified(card)
+    if request.if_modified_since is not None and modified <= request.if_modified_since:
+        return Response(status=304)  # unchanged: not built or signed again
+    try:
+        data, modified = apple_pass.build(card)
+    except apple_pass.PassUnavailable:
+        return Response(status=503)
     response = Response(data, mimetype=apple_pass.MEDIA_TYPE)
     response.last_modified = modified
     response.cache_control.no_cache = True
-    return response.make_conditional(request)
+    return response
 
 
 @bp.post("/log")
@@ -81,7 +87,7 @@ def device_log():
     body = request.get_json(silent=True)
     logs = body.get("logs") if isinstance(body, dict) else None
     for line in (logs if isinstance(logs, list) else [])[:50]:
-        log.warning("Wallet device log: %s", str(line)[:500])
+        log.warning("Wallet device log: %r", str(line)[:500])  # repr: one line each
     return Response(status=200)
 
 

@@ -105,7 +105,7 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
 
     #: When what a wallet pass shows of the card last changed (any ledger row, the customer's
     #: erasure): ``Last-Modified`` of the Apple pass and the PassKit update tag.
-    pass_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    pass_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The ``pass_updated_at`` the wallets were last brought up to (the hourly sync sends
     #: again what is behind).
     pass_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

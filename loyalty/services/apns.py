@@ -1,54 +1,81 @@
 """Apple's push service (APNs) for wallet passes: an empty push per registered device tells
-it to fetch the pass again. HTTP/2 with TLS client authentication by the pass certificate.
+it to fetch the pass again. HTTP/2 with TLS client authentication by the pass certificate;
+one connection per worker, kept open as Apple asks.
 """
+import json
 import logging
 import ssl
+import threading
+from dataclasses import dataclass, field
 
 import httpx
 from flask import current_app
 
 log = logging.getLogger(__name__)
 TIMEOUT = 10
+#: APNs reasons that mean the device will never take this token again.
+GONE_REASONS = {"BadDeviceToken", "Unregistered", "DeviceTokenNotForTopic"}
+_clients, _lock = {}, threading.Lock()
 
 
 class PushUnavailable(Exception):
-    """APNs asked to slow down (429) or failed (5xx, no answer): the job retries later."""
+    """APNs or Google asked to slow down (429) or failed (5xx, no answer): retried later."""
+
+
+@dataclass
+class PushResult:
+    gone: list = field(default_factory=list)  # registration ids to forget
+    refused: list = field(default_factory=list)  # 400/403 answers, for the status page
+    unavailable: list = field(default_factory=list)  # 429/5xx/no answer: try again
 
 
 def _client():
     config = current_app.config
-    context = ssl.create_default_context(cafile=config["APPLE_APNS_CA_FILE"])
-    context.load_cert_chain(config["APPLE_PASS_CERT_FILE"], config["APPLE_PASS_KEY_FILE"],
-                            password=config["APPLE_PASS_KEY_PASSWORD"])
-    return httpx.Client(http2=True, verify=context, timeout=TIMEOUT)
+    key = (config["APPLE_PASS_CERT_FILE"], config["APPLE_PASS_KEY_FILE"],
+           config["APPLE_APNS_CA_FILE"])
+    with _lock:
+        client = _clients.get(key)
+        if client is None or client.is_closed:
+            context = ssl.create_default_context(cafile=config["APPLE_APNS_CA_FILE"])
+            context.load_cert_chain(config["APPLE_PASS_CERT_FILE"], config["APPLE_PASS_KEY_FILE"],
+                                    password=config["APPLE_PASS_KEY_PASSWORD"])
+            client = _clients[key] = httpx.Client(http2=True, verify=context, timeout=TIMEOUT)
+        return client
+
+
+def _reason(response):
+    try:
+        return json.loads(response.content or b"{}").get("reason", "")
+    except ValueError:
+        return ""
 
 
 def push(tokens):
-    """Push to each ``(registration id, push token)``. Returns the registration ids APNs says
-    are gone (410), and the refusals it logged (400/403); raises PushUnavailable on 429/5xx
-    once every device was tried."""
+    """Push to each ``(registration id, push token)``; every device is tried."""
     config = current_app.config
-    gone, refused, unavailable = [], [], []
+    result = PushResult()
     if not tokens:
-        return gone, refused
-    with _client() as client:
-        for registration_id, token in tokens:
-            try:
-                response = client.post(f"{config['APPLE_APNS_URL']}/3/device/{token}", content=b"{}",
-                                       headers={"apns-topic": config["APPLE_PASS_TYPE_ID"]})
-            except httpx.HTTPError as error:
-                unavailable.append(f"{type(error).__name__}: {error}")
-                continue
-            if response.status_code == 200:
-                continue
-            if response.status_code == 410:
-                gone.append(registration_id)
-            elif response.status_code == 429 or response.status_code >= 500:
-                unavailable.append(f"{response.status_code} {response.text[:200]}")
-            else:
-                refused.append(f"{response.status_code} {response.text[:200]}")
-                log.warning("APNs refused a push: %s %s", response.status_code,
-                            response.text[:200])
-    if unavailable:
-        raise PushUnavailable("; ".join(unavailable[:3]))
-    return gone, refused
+        return result
+    try:
+        client = _client()
+    except (OSError, ssl.SSLError, ValueError) as error:
+        result.unavailable.append(f"pass certificate: {error}")
+        return result
+    for registration_id, token in tokens:
+        try:
+            response = client.post(f"{config['APPLE_APNS_URL']}/3/device/{token}", content=b"{}",
+                                   headers={"apns-topic": config["APPLE_PASS_TYPE_ID"]})
+        except httpx.HTTPError as error:
+            result.unavailable.append(f"APNs: {type(error).__name__}: {error}")
+            continue
+        status, reason = response.status_code, _reason(response)
+        if status == 200:
+            continue
+        if status == 410 or reason in GONE_REASONS:
+            result.gone.append(registration_id)
+        elif status == 429 or status >= 500:
+            result.unavailable.append(f"APNs {status} {reason}")
+        else:
+            result.refused.append(f"APNs {status} {reason}")
+            log.warning("APNs refused a push: %s %s", status, reason)
+    return result

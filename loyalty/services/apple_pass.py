@@ -9,7 +9,6 @@ import io
 import json
 import secrets
 import zipfile
-from email.utils import format_datetime
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
@@ -27,6 +26,10 @@ from loyalty.services.pass_images import pass_images
 from loyalty.services.wallets import apple_credentials
 
 MEDIA_TYPE = "application/vnd.apple.pkpass"
+
+
+class PassUnavailable(Exception):
+    """The pass certificate or key cannot be used (the status page says why)."""
 LANGUAGES = ("en", "fr", "de", "lb")
 
 
@@ -101,7 +104,7 @@ def pass_json(card, program, merchant, stores, locale):
         labels = _labels()
         fields = _fields(card, program, labels, stores, locale)
     card_name = text_for(program, "card_name", locale)
-    return {
+    body = {
         "formatVersion": 1,
         "passTypeIdentifier": config["APPLE_PASS_TYPE_ID"],
         "teamIdentifier": config["APPLE_TEAM_ID"],
@@ -119,6 +122,10 @@ def pass_json(card, program, merchant, stores, locale):
         "voided": not card.is_active,
         "storeCard": fields,
     }
+    if card.customer.erased_at is not None:  # voided, and nothing left that opens the card
+        del body["barcodes"]
+        body["storeCard"] = {"primaryFields": [], "backFields": []}
+    return body
 
 
 def _strings_file(card, program, stores, locale, target):
@@ -144,7 +151,10 @@ def _strings_file(card, program, stores, locale, target):
 
 def sign(manifest):
     """The detached PKCS#7 signature (DER) of the manifest's bytes."""
-    credentials = apple_credentials()
+    try:
+        credentials = apple_credentials()
+    except (OSError, ValueError, TypeError) as error:
+        raise PassUnavailable(str(error)) from error
     return (pkcs7.PKCS7SignatureBuilder().set_data(manifest)
             .add_signer(credentials.certificate, credentials.key, hashes.SHA256())
             .add_certificate(credentials.wwdr)
@@ -186,5 +196,3 @@ def pass_modified(card):
     return moment.replace(microsecond=0)
 
 
-def http_date(moment):
-    return format_datetime(moment, usegmt=True)

@@ -7,6 +7,7 @@ the tests point them at a local stand-in.
 import time
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from google.auth import crypt, jwt
 from google.auth.exceptions import GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession
@@ -31,10 +32,20 @@ class WalletApiError(Exception):
     """Google answered something else than expected; the message says what."""
 
 
+_sessions = {}
+
+
 def _session():
-    credentials = service_account.Credentials.from_service_account_info(
-        google_service_account(), scopes=[SCOPE])
-    return AuthorizedSession(credentials)
+    """The service account's session (one per worker: its token is reused until it expires)."""
+    path = current_app.config["GOOGLE_WALLET_SERVICE_ACCOUNT_FILE"]
+    if path not in _sessions:
+        try:
+            credentials = service_account.Credentials.from_service_account_info(
+                google_service_account(), scopes=[SCOPE])
+        except (OSError, ValueError, KeyError) as error:
+            raise WalletApiError(f"service account key: {error}") from error
+        _sessions[path] = AuthorizedSession(credentials)
+    return _sessions[path]
 
 
 def _url(path):
@@ -75,20 +86,26 @@ def _absolute(path):
     return path if path.startswith("http") else current_app.config["PUBLIC_BASE_URL"] + path
 
 
-def object_body(card, program):
+def object_body(card, program, locale=None):
+    """The card's object; an erased customer's is INACTIVE with nothing but its ids."""
+    base = {"id": object_id(card), "classId": class_id(program)}
+    if card.customer.erased_at is not None:
+        return {**base, "state": "INACTIVE"}
+    with force_locale(locale or "en"):
+        points_label, stamps_label = gettext("Points"), gettext("Stamps")
+        link_label = gettext("Your card online")
     body = {
-        "id": object_id(card), "classId": class_id(program),
-        "state": "ACTIVE" if card.is_active and card.customer.erased_at is None else "INACTIVE",
+        **base, "state": "ACTIVE" if card.is_active else "INACTIVE",
         "accountId": card.card_number, "accountName": card.customer.name or card.card_number,
         "barcode": {"type": "QR_CODE", "value": card.qr_token,
                     "alternateText": card.card_number},
         "linksModuleData": {"uris": [{"uri": card_url(card), "id": "card",
-                                      "description": "Card"}]},
+                                      "description": link_label}]},
     }
     if program.has_points:
-        body["loyaltyPoints"] = {"label": "Points", "balance": {"int": card.points_balance}}
+        body["loyaltyPoints"] = {"label": points_label, "balance": {"int": card.points_balance}}
     if program.has_stamps:
-        stamps = {"label": "Stamps", "balance": {"int": card.stamp_count}}
+        stamps = {"label": stamps_label, "balance": {"int": card.stamp_count}}
         body["secondaryLoyaltyPoints" if program.has_points else "loyaltyPoints"] = stamps
     return body
 
@@ -104,12 +121,19 @@ def _call(session, method, path, *expected, **kwargs):
     return response
 
 
+def _json(response):
+    try:
+        return response.json()
+    except ValueError as error:
+        raise WalletApiError(f"not JSON: {response.text[:200]}") from error
+
+
 def _upsert(session, kind, identifier, body):
     """GET the resource; POST it on 404, else PATCH it with ``body``. Returns Google's copy."""
     found = _call(session, "GET", f"{kind}/{identifier}", 200, 404)
     if found.status_code == 404:
-        return _call(session, "POST", kind, 200, json=body).json()
-    return _call(session, "PATCH", f"{kind}/{identifier}", 200, json=body).json()
+        return _json(_call(session, "POST", kind, 200, json=body))
+    return _json(_call(session, "PATCH", f"{kind}/{identifier}", 200, json=body))
 
 
 def upsert_class(program, session=None):
@@ -117,22 +141,27 @@ def upsert_class(program, session=None):
     merchant = db.session.get(Merchant, program.merchant_id)
     answer = _upsert(session or _session(), "loyaltyClass", class_id(program),
                      class_body(program, merchant))
-    with write_transaction():
-        db.session.execute(update(LoyaltyProgram).where(LoyaltyProgram.id == program.id)
-                           .values(google_class_id=class_id(program),
-                                   google_review_status=str(answer.get("reviewStatus")
-                                                            or "UNDER_REVIEW")[:20]))
+    status = str(answer.get("reviewStatus") or "UNDER_REVIEW")[:20]
+    if (program.google_class_id, program.google_review_status) != (class_id(program), status):
+        with write_transaction():  # the table, not the model: no merchant's cache moves
+            db.session.execute(update(LoyaltyProgram.__table__)
+                               .where(LoyaltyProgram.id == program.id)
+                               .values(google_class_id=class_id(program),
+                                       google_review_status=status))
 
 
 def save_link(card):
     """Create (or refresh) the program's class and the card's object, then the save link."""
     program = merchant_rows(card.merchant_id).program
     session = _session()
-    upsert_class(program, session)
-    _upsert(session, "loyaltyObject", object_id(card), object_body(card, program))
+    if program.google_class_id is None:  # later changes reach it through program_changed
+        upsert_class(program, session)
+    locale = card.customer.preferred_locale or \
+        db.session.get(Merchant, card.merchant_id).default_locale
+    _upsert(session, "loyaltyObject", object_id(card), object_body(card, program, locale))
     if card.google_object_id != object_id(card):
         with write_transaction():
-            db.session.execute(update(LoyaltyCard).where(LoyaltyCard.id == card.id)
+            db.session.execute(update(LoyaltyCard.__table__).where(LoyaltyCard.id == card.id)
                                .values(google_object_id=object_id(card)))
     info = google_service_account()
     claims = {"iss": info["client_email"], "aud": "google", "typ": "savetowallet",
@@ -140,11 +169,6 @@ def save_link(card):
               "payload": {"loyaltyObjects": [{"id": object_id(card)}]}}
     token = jwt.encode(crypt.RSASigner.from_service_account_info(info), claims)
     return SAVE_URL + token.decode("ascii")
-
-
-def prepared_object(card):
-    """The card's object as it should be now (read inside a transaction, sent after it)."""
-    return object_body(card, merchant_rows(card.merchant_id).program)
 
 
 def patch_object(body, message=None):
@@ -158,8 +182,3 @@ def patch_object(body, message=None):
         _call(session, "POST", f"loyaltyObject/{body['id']}/addMessage", 200, json={"message": {
             "header": header[:100], "body": text[:500],
             "messageType": "TEXT_AND_NOTIFY" if notify else "TEXT"}})
-
-
-def sync_object(card):
-    """PATCH the card's object with what it shows now."""
-    patch_object(prepared_object(card))

@@ -103,7 +103,8 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     now = clock.now()
     card.stamp_count += stamps
     card.points_balance += points
-    card.pass_updated_at = now  # what a wallet pass shows changed
+    if wallet_sync.has_pass(card):
+        card.pass_updated_at = now  # what its wallet passes show changed
     if card.stamp_count < 0 or card.points_balance < 0:
         raise AssertionError(f"{transaction_type} would make card {card.id} negative")
     for attribute, (types, delta_name, sign) in LIFETIME_COUNTERS.items():

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import LoyaltyProgram, Reward
-from loyalty.services import audit, wallet_sync
+from loyalty.services import audit
 from loyalty.services.errors import InvalidInput
 
 #: Field -> longest text, per record type (the columns' own limits).
@@ -98,5 +98,7 @@ def save_texts(program, rewards, locale, *, program_texts, reward_texts, actor):
             changed |= _set_language(actor, "reward.texts", reward, locale,
                                      rewards_cleaned[reward.id], reward.name)
         if changed:
+            from loyalty.services import wallet_sync  # noqa: PLC0415 - it reads text_for here
+
             wallet_sync.program_changed(program)
     return changed

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 #: kind -> function(row) doing the work; registered by the modules that own each kind.
 HANDLERS = {}
-QUEUES = {"email": "email", "wallet": "wallet"}
+QUEUES = {"email": "email", "wallet": "wallet", "wallet_program": "wallet"}
 JOB_PREFIX = "outbox-"
 NOT_FAILED = _l("This job is no longer failed: it was retried already or has run.")
 DRAIN_BATCH = 500

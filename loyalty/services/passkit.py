@@ -9,7 +9,7 @@ import hmac
 import re
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty.database import write_transaction
@@ -70,6 +70,12 @@ def tag_of(moment):
     return str(int(moment.timestamp() * 1_000_000))
 
 
+#: Tags are change times, taken before their transaction commits: passes changed shortly
+#: before a tag are listed again (the phone then gets a 304 for those it has).
+TAG_MARGIN = 60_000_000  # microseconds
+TAG = re.compile(r"^[0-9]{1,19}\Z")
+
+
 def updated_serials(device, pass_type, since_tag=None):
     """(serial numbers changed after ``since_tag``, the new tag) of the device's passes."""
     if pass_type != current_app.config["APPLE_PASS_TYPE_ID"]:
@@ -80,14 +86,12 @@ def updated_serials(device, pass_type, since_tag=None):
              .where(AppleRegistration.device_library_id == device)
              .execution_options(include_deleted=True))
     rows = db.session.execute(query).all()
-    since = int(since_tag) if since_tag and since_tag.isdigit() and len(since_tag) < 20 else None
+    since = int(since_tag) if since_tag and TAG.match(since_tag) else None
     changed = [(serial, int(tag_of(updated or created))) for serial, updated, created in rows]
     if since is not None:
-        changed = [(serial, tag) for serial, tag in changed if tag > since]
+        changed = [(serial, tag) for serial, tag in changed if tag > since - TAG_MARGIN]
+        if not any(tag > since for _serial, tag in changed):
+            return [], None  # nothing newer than the tag: 204
     if not changed:
         return [], None
     return sorted(serial for serial, _tag in changed), str(max(tag for _serial, tag in changed))
-
-
-def registration_count():
-    return db.session.scalar(select(func.count(AppleRegistration.id)))

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from flask_babel import format_currency
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal, select, update
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import clock
@@ -191,7 +191,10 @@ def _expire_batch(program_id, cutoff, now):
             update(C)
             .where(C.id.in_(ids))
             .values(points_expired_total=C.points_expired_total + C.points_balance,
-                    points_balance=0, pass_updated_at=now)
+                    points_balance=0,
+                    pass_updated_at=case((or_(C.apple_serial_number.is_not(None),
+                                              C.google_object_id.is_not(None)), now),
+                                         else_=C.pass_updated_at))
             .execution_options(synchronize_session=False)
         )
         wallet_sync.cards_changed(ids)

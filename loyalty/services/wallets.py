@@ -122,6 +122,10 @@ def apple_status(now=None):
     if certificate.issuer != credentials.wwdr.subject:
         status.problems.append(("error", _("The intermediate certificate did not issue the pass "
                                            "certificate.")))
+    if not config["PUBLIC_BASE_URL"].startswith("https://"):
+        status.problems.append(("warning", _("Wallet only calls web services over HTTPS: set "
+                                             "PUBLIC_BASE_URL to the site's https:// address, "
+                                             "or passes never update.")))
     if _public_der(certificate.public_key()) != _public_der(credentials.key.public_key()):
         status.problems.append(("error", _("The key does not belong to the certificate.")))
     return status

@@ -19,7 +19,6 @@ depends_on = None
 def upgrade():
     op.add_column('loyalty_cards', sa.Column('pass_updated_at', sa.DateTime(timezone=True),
                                              nullable=True))
-    op.create_index('ix_loyalty_cards_pass_updated_at', 'loyalty_cards', ['pass_updated_at'])
     op.add_column('loyalty_cards', sa.Column('pass_synced_at', sa.DateTime(timezone=True),
                                              nullable=True))
     op.add_column('loyalty_cards', sa.Column('google_notified', sa.JSON(), server_default='[]',
@@ -45,5 +44,4 @@ def downgrade():
     op.drop_column('loyalty_programs', 'google_review_status')
     op.drop_column('loyalty_cards', 'google_notified')
     op.drop_column('loyalty_cards', 'pass_synced_at')
-    op.drop_index('ix_loyalty_cards_pass_updated_at', table_name='loyalty_cards')
     op.drop_column('loyalty_cards', 'pass_updated_at')

@@ -6,6 +6,7 @@ import json
 import ssl
 import threading
 import zipfile
+from datetime import timedelta
 
 import h2.config
 import h2.connection
@@ -13,6 +14,7 @@ import h2.events
 import pytest
 from sqlalchemy import select
 
+from loyalty import clock
 from loyalty.extensions import db
 from loyalty.services import customer_data, wallet_sync
 from loyalty.models import AppleRegistration, LoyaltyCard, OutboxMessage
@@ -170,8 +172,17 @@ def test_an_erased_card_voids_its_pass_and_forgets_its_devices(client, merchant,
     client.post(url, json={"pushToken": "dddd4444"}, headers={"Authorization": f"ApplePass {token}"})
     customer_data.erase(card)
     assert ("dddd4444", PASS_TYPE) in apns.pushes  # told to fetch its (now voided) pass
-    db.session.commit()
-    assert db.session.scalars(select(AppleRegistration)).all() == []
+    listed = client.get(f"/wallet/apple/v1/devices/phone/registrations/{PASS_TYPE}").get_json()
+    assert listed["serialNumbers"] == [serial]
     voided = client.get(f"/wallet/apple/v1/passes/{PASS_TYPE}/{serial}",
                         headers={"Authorization": f"ApplePass {token}"})
-    assert json.loads(zipfile.ZipFile(io.BytesIO(voided.data)).read("pass.json"))["voided"] is True
+    data = json.loads(zipfile.ZipFile(io.BytesIO(voided.data)).read("pass.json"))
+    assert data["voided"] is True and "barcodes" not in data
+    assert "/card/" not in json.dumps(data)  # nothing left that opens the card
+    wallet_sync.sync_due()
+    db.session.commit()
+    assert len(db.session.scalars(select(AppleRegistration)).all()) == 1  # a week to fetch it
+    with clock.frozen_at(clock.now() + timedelta(days=8)):
+        wallet_sync.sync_due()
+    db.session.commit()
+    assert db.session.scalars(select(AppleRegistration)).all() == []

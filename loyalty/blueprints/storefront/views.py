@@ -128,7 +128,13 @@ def apple_wallet(secret):
     found = _card(secret)
     if not wallets.apple_enabled() or not found.is_active:
         raise NotFound(customer_card.NO_CARD)
-    data, modified = apple_pass.build(found)
+    try:
+        data, modified = apple_pass.build(found)
+    except apple_pass.PassUnavailable:
+        log.exception("Apple pass of card %s cannot be signed", found.id)
+        return render_template("storefront/not_found.html", message=_(
+            "Apple Wallet passes cannot be made right now. Try again later; your card works "
+            "meanwhile from this page.")), 503, PRIVATE_PAGE
     response = Response(data, mimetype=apple_pass.MEDIA_TYPE, headers=PRIVATE_PAGE)
     response.headers["Content-Disposition"] = f'attachment; filename="{found.card_number}.pkpass"'
     response.last_modified = modified
