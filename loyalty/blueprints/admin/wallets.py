@@ -13,10 +13,10 @@ from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 @bp.route("/wallets")
 @roles_required(PLATFORM_ADMIN)
 def wallets():
-    failures = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == "wallet",
-                                    OutboxMessage.last_error.is_not(None))
-        .order_by(OutboxMessage.id.desc()).limit(20)).all()
+    recent = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind.in_(["wallet", "wallet_program"]))
+        .order_by(OutboxMessage.id.desc()).limit(200)).all()
+    failures = [row for row in recent if row.last_error or row.payload.get("refused")][:20]
     return page("admin/wallets.html", apple=wallet_config.apple_status(),
                 google=wallet_config.google_status(), counts=wallet_config.counts(),
                 failures=failures, reviews=wallet_config.review_statuses())
