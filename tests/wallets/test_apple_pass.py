@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AppleRegistration, LoyaltyCard
-from loyalty.services.ledger import ActionContext
 from loyalty.services.stamps import add_stamp
 from tests import factories
 from tests.wallets.conftest import PASS_TYPE, TEAM

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from loyalty.extensions import db
-from loyalty.services import google_wallet
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points
 from tests import factories

@@ -1,13 +1,11 @@
 """The platform dashboard and the programs list: a fixed number of statements whatever the
 number of programs, a liability that matches a hand computation, settings that reach the
 counter and the shop's pages, and support views that are read-only and recorded."""
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, func, select
 
-from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LedgerDay
 from loyalty.services import platform_stats, programs
