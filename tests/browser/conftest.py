@@ -55,3 +55,20 @@ def tablet(playwright_browser, live_server, request):
     page.base = live_server.url
     yield page
     context.close()
+
+
+def open_page(playwright_browser, base_url, request, **context):
+    """A page in a new browser context (``context``: viewport, locale ...) on ``base_url``:
+    ``page.shot(label)`` saves a full-page screenshot as test-output/browser/<test>-<label>.png,
+    ``page.console_errors`` collects the console's errors. Close ``page.context`` after."""
+    page = playwright_browser.new_context(**context).new_page()
+    page.set_default_timeout(10_000)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+
+    def shot(label):
+        page.screenshot(path=str(OUTPUT / f"{request.node.name}-{label}.png"), full_page=True)
+
+    page.shot, page.base, page.console_errors = shot, base_url, errors
+    return page

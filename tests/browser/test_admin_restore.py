@@ -2,27 +2,17 @@
 restores it, and its stores are back."""
 import pytest
 
-from tests.browser.conftest import OUTPUT
+from tests.browser.conftest import open_page
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def laptop(playwright_browser, live_server, request):
-    context = playwright_browser.new_context(viewport={"width": 1440, "height": 900},
-                                             locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-
-    def shot(label):
-        page.screenshot(path=str(OUTPUT / f"{request.node.name}-{label}.png"), full_page=True)
-
-    page.shot, page.base, page.console_errors = shot, live_server.url, errors
+    page = open_page(playwright_browser, live_server.url, request,
+                     viewport={"width": 1440, "height": 900}, locale="en-GB")
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_an_admin_deletes_and_restores_a_merchant_with_its_stores(laptop):

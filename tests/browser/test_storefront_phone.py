@@ -11,24 +11,9 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, SentEmail
-from tests.browser.conftest import OUTPUT
+from tests.browser.conftest import OUTPUT, open_page
 
 pytestmark = pytest.mark.browser
-
-
-def _page(playwright_browser, live_server, request, **context):
-    context = playwright_browser.new_context(**context)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-
-    def shot(label):
-        page.screenshot(path=str(OUTPUT / f"{request.node.name}-{label}.png"), full_page=True)
-
-    page.shot, page.base, page.console_errors = shot, live_server.url, errors
-    return page
 
 
 def _read_qr(element):
@@ -41,8 +26,9 @@ def _read_qr(element):
 
 @pytest.fixture
 def phone(playwright_browser, live_server, request):
-    page = _page(playwright_browser, live_server, request, viewport={"width": 390, "height": 844},
-                 device_scale_factor=2, is_mobile=True, has_touch=True, locale="fr-FR")
+    page = open_page(playwright_browser, live_server.url, request,
+                     viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                     is_mobile=True, has_touch=True, locale="fr-FR")
     yield page
     page.context.close()
 
@@ -94,8 +80,8 @@ def test_a_customer_joins_in_french_and_opens_their_card(phone, live_server):
 
 
 def test_the_owner_prints_the_counter_poster(playwright_browser, live_server, request):
-    page = _page(playwright_browser, live_server, request, viewport={"width": 1440, "height": 900},
-                 locale="en-GB")
+    page = open_page(playwright_browser, live_server.url, request,
+                     viewport={"width": 1440, "height": 900}, locale="en-GB")
     page.goto(f"{page.base}/login")
     page.fill("input[name=email]", "owner@kaffisbuttek.lu")
     page.fill("input[name=password]", "demo-password")

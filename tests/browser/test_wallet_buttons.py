@@ -9,7 +9,7 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard
 from loyalty.services.demo import load_demo_data
-from tests.browser.conftest import OUTPUT
+from tests.browser.conftest import open_page
 from tests.wallets.conftest import apple_settings, wallet_files  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.browser
@@ -25,20 +25,18 @@ def test_the_card_page_offers_both_wallets(playwright_browser, make_app, serve, 
             Customer.email == "marie@example.lu"))
         db.session.remove()
     server = serve(app)
-    context = playwright_browser.new_context(viewport={"width": 390, "height": 844},
-                                             is_mobile=True, has_touch=True, locale="fr-FR",
-                                             accept_downloads=True)
-    page = context.new_page()
+    page = open_page(playwright_browser, server.url, request,
+                     viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                     locale="fr-FR")
     page.goto(f"{server.url}/card/{secret}")
     apple = page.get_by_role("link", name="Ajouter à Apple Wallet")
     google = page.get_by_role("link", name="Ajouter à Google Wallet")
     assert apple.is_visible() and google.is_visible()
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"{request.node.name}-card-fr.png"), full_page=True)
+    page.shot("card-fr")
     response = page.request.get(server.url + apple.get_attribute("href"))
     assert response.status == 200
     assert response.headers["content-type"] == "application/vnd.apple.pkpass"
     archive = zipfile.ZipFile(io.BytesIO(response.body()))
     assert archive.testzip() is None
     assert {"pass.json", "manifest.json", "signature"} <= set(archive.namelist())
-    context.close()
+    page.context.close()
