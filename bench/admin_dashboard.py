@@ -16,13 +16,12 @@ server's own time without a network), signed in as a platform admin:
 Ends with ``RESULT dashboard_ms=<median> program_list_ms=<median>``.
 """
 import argparse
-import re
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from harness import recreate_database
+from harness import inprocess_app, recreate_database, signed_in_client, timed_gets
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +30,6 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/loyalty_bench_admin"
 PASSWORD = "bench-password-123"
 ADMIN = "admin@bench.example"
 MERCHANTS, CARDS, ROWS, DAYS = 200, 1_000_000, 5_000_000, 365
-FORM_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 SEED_SQL = [
     """
@@ -90,20 +88,13 @@ SEED_SQL = [
 ]
 
 
-def make_app(url):
-    from loyalty import create_app  # noqa: PLC0415 - after sys.path is set
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "BCRYPT_ROUNDS": 4,
-                       "SERVER_NAME": "localhost", "RATELIMIT_STORAGE_URI": "memory://"})
-
-
 def seed(url):
     from flask_migrate import upgrade  # noqa: PLC0415
 
     from loyalty.extensions import db  # noqa: PLC0415
     from loyalty.services import accounts  # noqa: PLC0415
 
-    app = make_app(url)
+    app = inprocess_app(url)
     with app.app_context():
         upgrade()
         accounts.register_user(ADMIN, PASSWORD, "Bench Admin", is_platform_admin=True)
@@ -122,25 +113,6 @@ def seed(url):
         db.engine.dispose()
 
 
-def signed_in_client(app):
-    client = app.test_client()
-    token = FORM_CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"email": ADMIN, "password": PASSWORD,
-                                           "csrf_token": token})
-    assert response.status_code == 302, response.status_code
-    return client
-
-
-def timed(client, url, runs, **kwargs):
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url, **kwargs)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return timings
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
@@ -150,12 +122,17 @@ def main():
     if not args.skip_seed:
         recreate_database(url)
         seed(url)
-    app = make_app(url)
+    app = inprocess_app(url)
+    if args.skip_seed:  # a database seeded by an older version: bring its schema up to date
+        from flask_migrate import upgrade  # noqa: PLC0415
+
+        with app.app_context():
+            upgrade()
     with app.app_context():
-        client = signed_in_client(app)
-        [first] = timed(client, "/admin/", 1)
-        dashboard = timed(client, "/admin/", 5)
-        programs = timed(client, "/admin/programs", 6, query_string={"sort": "liability"})[1:]
+        client = signed_in_client(app, ADMIN, PASSWORD)
+        [first] = timed_gets(client, "/admin/", 1)
+        dashboard = timed_gets(client, "/admin/", 5)
+        programs = timed_gets(client, "/admin/programs", 6, query_string={"sort": "liability"})[1:]
     dashboard_ms, programs_ms = statistics.median(dashboard), statistics.median(programs)
     print(f"First dashboard request (it sums the closed days not yet summed: all {DAYS} after a "
           f"fresh seed, as the first visit after an upgrade does): {first:.0f} ms.")

@@ -17,14 +17,13 @@ Ends with ``RESULT stats_page_ms=<median> card_search_ms=<median> export_peak_mb
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from harness import recreate_database
+from harness import inprocess_app, recreate_database, signed_in_client, timed_gets
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +32,6 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/loyalty_bench_stats"
 PASSWORD = "bench-password-123"
 OWNER = "owner@bench.example"
 STORES, CARDS, ROWS, DAYS = 20, 100_000, 1_000_000, 730
-FORM_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 SEED_SQL = [
     # Customers and cards, one each, enrolled at the stores in turn over two years.
@@ -91,13 +89,6 @@ SEED_SQL = [
 ]
 
 
-def make_app(url):
-    from loyalty import create_app  # noqa: PLC0415 - after sys.path is set
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "BCRYPT_ROUNDS": 4,
-                       "SERVER_NAME": "localhost", "RATELIMIT_STORAGE_URI": "memory://"})
-
-
 def seed(url):
     from flask_migrate import upgrade  # noqa: PLC0415
 
@@ -105,7 +96,7 @@ def seed(url):
     from loyalty.models import Role  # noqa: PLC0415
     from loyalty.services import accounts, programs  # noqa: PLC0415
 
-    app = make_app(url)
+    app = inprocess_app(url)
     with app.app_context():
         upgrade()
         merchant = accounts.create_merchant("Bench Bakery", "bench-bakery")
@@ -134,29 +125,15 @@ def seed(url):
         db.engine.dispose()
 
 
-def signed_in_client(app):
-    client = app.test_client()
-    token = FORM_CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"email": OWNER, "password": PASSWORD,
-                                           "csrf_token": token})
-    assert response.status_code == 302, response.status_code
-    return client
-
-
 def median_ms(client, url, runs=5, **kwargs):
-    timings = []
-    for _ in range(runs + 1):  # the first warms caches and is not counted
-        started = time.perf_counter()
-        response = client.get(url, **kwargs)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(timings[1:]), timings[1:]
+    timings = timed_gets(client, url, runs + 1, **kwargs)[1:]  # the first warms caches
+    return statistics.median(timings), timings
 
 
 def measure_pages(url):
-    app = make_app(url)
+    app = inprocess_app(url)
     with app.app_context():
-        client = signed_in_client(app)
+        client = signed_in_client(app, OWNER, PASSWORD)
         stats_ms, stats_runs = median_ms(client, "/merchant/stats")
         search_ms, search_runs = median_ms(client, "/merchant/cards", query_string={"q": "schmit"})
         number_ms, _ = median_ms(client, "/merchant/cards", query_string={"q": "4417"})
@@ -173,9 +150,9 @@ def _status_kb(field):
 
 def measure_export(url):
     """Runs in a fresh process: peak resident memory growth while the CSV streams."""
-    app = make_app(url)
+    app = inprocess_app(url)
     with app.app_context():
-        client = signed_in_client(app)
+        client = signed_in_client(app, OWNER, PASSWORD)
         client.get("/merchant/stats")  # everything imported and warm
         baseline = _status_kb("VmRSS")
         started = time.perf_counter()

@@ -71,12 +71,14 @@ def class_body(program, merchant):
     }
     if program.hero_image_url:
         body["heroImage"] = {"sourceUri": {"uri": _absolute(program.hero_image_url)}}
+    with force_locale(locale):
+        terms_label, privacy_label = gettext("Terms"), gettext("Privacy policy")
     terms = text_for(program, "terms_text", locale)
     if terms:
-        body["textModulesData"] = [{"id": "terms", "header": "Terms", "body": terms[:1000]}]
+        body["textModulesData"] = [{"id": "terms", "header": terms_label, "body": terms[:1000]}]
     if program.privacy_url:
         body["linksModuleData"] = {"uris": [{"uri": program.privacy_url, "id": "privacy",
-                                             "description": "Privacy"}]}
+                                             "description": privacy_label}]}
     return body
 
 
