@@ -129,7 +129,12 @@ def pass_json(card, program, merchant, stores, locale):
 
 
 def _strings_file(card, program, stores, locale, target):
-    """``target``'s translations of the texts written in ``locale`` (pass.strings, UTF-8)."""
+    """``target``'s translations of the texts written in ``locale`` (pass.strings, UTF-8).
+
+    Fields are matched by key: the owner may give a text (the terms) in some languages and
+    not others, so a field of the pass may have no counterpart in ``target``; such a text
+    stays as written. The card name (``logoText``, ``description``) follows the target too.
+    """
     with force_locale(locale):
         source = _labels()
         source_fields = _fields(card, program, source, stores, locale)
@@ -138,9 +143,15 @@ def _strings_file(card, program, stores, locale, target):
         target_fields = _fields(card, program, translated, stores, target)
     pairs = {source[key]: translated[key] for key in source}
     for section, entries in source_fields.items():
-        for entry, other in zip(entries, target_fields[section], strict=True):
-            if isinstance(entry["value"], str) and entry["value"] != other["value"]:
-                pairs[entry["value"]] = other["value"]
+        theirs = {other["key"]: other["value"] for other in target_fields[section]}
+        for entry in entries:
+            other = theirs.get(entry["key"])
+            if isinstance(entry["value"], str) and isinstance(other, str) \
+                    and entry["value"] != other:
+                pairs[entry["value"]] = other
+    card_name = text_for(program, "card_name", locale)
+    if card_name != text_for(program, "card_name", target):
+        pairs.setdefault(card_name, text_for(program, "card_name", target))
 
     def quoted(text):
         return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
