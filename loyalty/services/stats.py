@@ -10,7 +10,7 @@ The owner's pages, the admin back office and the exports share it.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, literal, select
@@ -108,7 +108,8 @@ def _day_index(column, starts):
 
 def liability_cents(program, outstanding_points, open_stamps):
     """Outstanding value: unredeemed points x point value + open stamps x (reward value /
-    stamps target), in cents of the merchant's currency."""
+    stamps target), in cents of the merchant's currency, half a cent rounded up (as the
+    database's ``round`` does for the programs list)."""
     if program is None:
         return Decimal(0)
     value = Decimal(0)
@@ -116,7 +117,7 @@ def liability_cents(program, outstanding_points, open_stamps):
         value += Decimal(outstanding_points) * Decimal(program.point_value_cents)
     if program.has_stamps and program.stamps_target:
         value += Decimal(open_stamps) * Decimal(program.stamp_reward_value_cents) / program.stamps_target
-    return value.quantize(Decimal("1"))
+    return value.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
 
 
 def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=None):

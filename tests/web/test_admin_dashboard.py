@@ -92,6 +92,27 @@ def test_the_liability_is_the_hand_computed_value(client, admin):
     assert "€7.22" in page
 
 
+def test_the_liability_is_rounded_to_the_nearest_cent_alike_in_the_list_and_the_dashboard(
+        client, admin):
+    cafe = factories.merchant_with_team("Café", "cafe", stores=1)
+    factories.stamp_program(cafe.merchant, stamps_target=3, stamp_reward_value_cents=100)
+    bar = factories.merchant_with_team("Bar", "bar", stores=1)
+    factories.stamp_program(bar.merchant, stamps_target=2, stamp_reward_value_cents=5)
+    for team, cards in ((cafe, 2), (bar, 1)):
+        for n in range(cards):
+            add_stamp(factories.card(team.merchant, f"S{n}", email=f"s{n}@example.com"),
+                      context=ActionContext(store_id=team.stores[0].id))
+    db.session.commit()
+    # Café: 2 stamps x 100 cents / 3 = 66.67 cents, so 67 (a whole-number division gives 66).
+    # Bar: 1 stamp x 5 cents / 2 = 2.5 cents, so 3, half a cent up, on both pages.
+    rows = platform_stats.program_list(platform_stats.ProgramFilters())[0]
+    assert {name: liability for _program, name, *_rest, liability in rows} == \
+        {"Café": 67, "Bar": 3}
+    assert platform_stats.dashboard().liability == {"EUR": Decimal(70)}
+    page = client.get("/admin/programs").get_data(as_text=True)
+    assert "€0.67" in page and "€0.03" in page
+
+
 def test_closed_days_are_summed_once_and_the_figures_stay_the_same(app, admin, frozen_clock):
     _shops(2)
     before = platform_stats.dashboard()
