@@ -137,6 +137,8 @@ def register_blueprints(app):
 
 def register_request_hooks(app):
     """Template globals, security headers and the Vary header on every response."""
+    app.add_template_global(tenancy, "tenancy")  # the top bar's shop switcher
+
     @app.context_processor
     def inject_languages():
         return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}

@@ -1,7 +1,9 @@
 """Who the request acts for: the merchant and role, resolved once per request.
 
 Views never filter by ``merchant_id`` themselves: they call ``scoped(...)`` or
-``get_or_404(...)``, so a record of another merchant is simply not found.
+``get_or_404(...)``, so a record of another merchant is simply not found. Someone on the teams
+of several merchants acts for the one they chose (``choose_merchant``, kept in their session),
+else the first they joined.
 """
 from functools import wraps
 
@@ -24,9 +26,8 @@ class Tenancy:
         self.memberships = memberships
         chosen = session.get("merchant_id")
         merchant_ids = [m.merchant_id for m in memberships]
-        self.merchant_id = chosen if chosen in merchant_ids else (
-            merchant_ids[0] if merchant_ids else None
-        )
+        first_joined = min(memberships, key=lambda m: m.id).merchant_id if memberships else None
+        self.merchant_id = chosen if chosen in merchant_ids else first_joined
         mine = [m for m in memberships if m.merchant_id == self.merchant_id]
         self.merchant = mine[0].merchant if mine else None
         roles = {m.role for m in mine}
@@ -41,6 +42,11 @@ class Tenancy:
     def all_stores(self):
         return self.role is Role.MERCHANT_OWNER
 
+    @property
+    def merchants(self):
+        """Every merchant this person may act for, once each (the switcher's choices)."""
+        return list({m.merchant_id: m.merchant for m in self.memberships}.values())
+
 
 def _tenancy():
     if "tenancy" not in g:
@@ -51,6 +57,15 @@ def _tenancy():
 
 tenancy = LocalProxy(_tenancy)
 current_merchant = LocalProxy(lambda: _tenancy().merchant)
+
+
+def choose_merchant(merchant_id):
+    """Act for ``merchant_id`` from now on in this session; 404 unless the person is on its
+    team (an invitation counts once accepted)."""
+    if merchant_id not in {m.merchant_id for m in _tenancy().memberships}:
+        abort(404)
+    session["merchant_id"] = merchant_id
+    g.pop("tenancy", None)
 
 
 def scoped(target):

@@ -86,7 +86,10 @@ MEMBERSHIP_INDEX = "uq_memberships_live"
 
 
 class Membership(SoftDeleteMixin, TimestampMixin, db.Model):
-    """A user's role at a merchant: owners span all stores, managers and staff one store."""
+    """A user's role at a merchant: owners span all stores, managers and staff one store.
+
+    An invitation is a membership that waits (``accepted_at`` empty) until its person accepts
+    it; until then it gives them nothing and changes nothing for them."""
 
     __tablename__ = "memberships"
     __table_args__ = (
@@ -106,7 +109,12 @@ class Membership(SoftDeleteMixin, TimestampMixin, db.Model):
         Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
         nullable=False,
     )
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     merchant: Mapped["Merchant"] = relationship()  # noqa: F821
     store: Mapped["Store | None"] = relationship()  # noqa: F821
+
+    @property
+    def is_pending(self):
+        return self.accepted_at is None

@@ -140,6 +140,7 @@ def add_member(user, merchant, role, *, store=None):
             merchant_id=merchant.id,
             store_id=store.id if store else None,
             role=role,
+            accepted_at=utcnow(),  # given by an admin or the demo, not an invitation
         )
         db.session.add(membership)
     return membership
@@ -209,20 +210,23 @@ def _owners_first(memberships):
 
 
 def signed_in_memberships(user):
-    """The memberships ``sessions.load_session_user`` brought along, live ones only, owners first."""
+    """The memberships ``sessions.load_session_user`` brought along, live and accepted ones
+    only (an invitation gives nothing until it is accepted), owners first."""
     return _owners_first(
         m for m in user.memberships
-        if not m.is_deleted and m.merchant is not None and not m.merchant.is_deleted
+        if not m.is_deleted and not m.is_pending
+        and m.merchant is not None and not m.merchant.is_deleted
     )
 
 
 def memberships_of(user):
-    """Any user's live memberships with live merchants, owners first, as the database has them."""
+    """Any user's live, accepted memberships with live merchants, owners first, as the
+    database has them."""
     return _owners_first(db.session.scalars(
         select(Membership)
         .join(Membership.merchant)
         .options(contains_eager(Membership.merchant))
-        .where(Membership.user_id == user.id)
+        .where(Membership.user_id == user.id, Membership.accepted_at.is_not(None))
     ))
 
 

@@ -19,6 +19,7 @@ def _is_owner(user, merchant_id):
             Membership.user_id == user.id,
             Membership.merchant_id == merchant_id,
             Membership.role == Role.MERCHANT_OWNER,
+            Membership.accepted_at.is_not(None),
         )
     ) is not None
 

@@ -1,10 +1,11 @@
 """A merchant's team: invite people to a store with a role, change roles, remove them.
 
 Owners manage everyone; a manager invites and removes staff at the stores they manage, and
-nothing else. Nobody can remove or demote the last owner. Someone invited without an account
-gets one with a one-time link to set their password, shown to whoever invited them and
-emailed to them (someone with an account is told by email where they now work). Every change
-is in the audit trail.
+nothing else. Nobody can remove or demote the last owner. An invitation waits until its person
+answers it: someone without an account gets one and a one-time link by email to choose their
+password (which accepts it); someone with an account accepts or declines it after signing in,
+and until then nothing changes for them. The inviter's answer is the same either way and
+shows no link. Every change is in the audit trail.
 """
 import hashlib
 import secrets
@@ -47,7 +48,8 @@ def _digest(token):
 
 
 def members_of(merchant_id, store_ids=None):
-    """Live memberships with their person and store; a manager sees their stores' staff."""
+    """Live memberships and waiting invitations with their person and store; a manager sees
+    their stores' staff."""
     query = (
         select(Membership)
         .join(Membership.user)
@@ -65,7 +67,8 @@ def _owner_count(merchant_id):
     each other at once cannot both pass the last-owner check (SQLite holds the write lock)."""
     db.session.execute(select(Merchant.id).where(Merchant.id == merchant_id).with_for_update())
     return db.session.scalar(select(func.count(Membership.id)).where(
-        Membership.merchant_id == merchant_id, Membership.role == Role.MERCHANT_OWNER))
+        Membership.merchant_id == merchant_id, Membership.role == Role.MERCHANT_OWNER,
+        Membership.accepted_at.is_not(None)))
 
 
 def _check_may_manage(actor, role, store_id):
@@ -76,18 +79,23 @@ def _check_may_manage(actor, role, store_id):
         raise PermissionDenied(_l("Managers add and remove staff at their own stores only."))
 
 
-def _new_link(user):
+def _new_link(user, membership):
     token = secrets.token_urlsafe(32)
-    db.session.add(PasswordToken(user_id=user.id, token_hash=_digest(token),
+    db.session.add(PasswordToken(user_id=user.id, membership_id=membership.id,
+                                 token_hash=_digest(token),
                                  expires_at=clock.now() + timedelta(days=LINK_DAYS)))
     return token
 
 
-def _checked(merchant, email, role, store, actor):
+def _checked(merchant, email, name, role, store, actor):
     role = Role(role)
     email = normalize_email(email)
     if "@" not in email:
         raise InvalidInput(_l("Enter a valid email address, like name@example.com."))
+    if not (name or "").strip():
+        # Asked of every invitation alike: asking only when there is no account would tell
+        # the inviter who has one.
+        raise InvalidInput(_l("Enter the person's name."), field="name")
     if role is Role.MERCHANT_OWNER:
         store = None
     elif store is None or store.merchant_id != merchant.id:
@@ -97,9 +105,11 @@ def _checked(merchant, email, role, store, actor):
 
 
 def invite(merchant, *, email, name, role, store=None, actor=None):
-    """Give ``email`` a role at the merchant (a store role names its store). Returns
-    ``(membership, token)``: ``token`` is the set-password link's secret for a new account."""
-    email, role, store = _checked(merchant, email, role, store, actor)
+    """Invite ``email`` to a role at the merchant (a store role names its store). The
+    invitation waits for its person's answer and is emailed to them. Returns
+    ``(membership, token)``: ``token`` is the set-password link's secret for a new account
+    (it travels by email only; the inviter is never shown it)."""
+    email, role, store = _checked(merchant, email, name, role, store, actor)
     try:
         with write_transaction():
             return _invite(merchant, email, name, role, store, actor)
@@ -109,21 +119,18 @@ def invite(merchant, *, email, name, role, store=None, actor=None):
 
 def invite_in_transaction(merchant, *, email, name, role, store=None, actor=None):
     """``invite`` as part of the caller's write transaction (a new merchant's owner)."""
-    email, role, store = _checked(merchant, email, role, store, actor)
+    email, role, store = _checked(merchant, email, name, role, store, actor)
     return _invite(merchant, email, name, role, store, actor)
 
 
 def _invite(merchant, email, name, role, store, actor):
-    token = None
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is None:
-        if not (name or "").strip():
-            raise InvalidInput(_l("Enter the person's name: they have no account yet."))
+    new_account = user is None
+    if new_account:
         user = User(email=email, name=name.strip(), preferred_locale=merchant.default_locale,
                     password_hash=hash_secret(secrets.token_urlsafe(24), 4))
         db.session.add(user)
         db.session.flush()
-        token = _new_link(user)
     duplicate = db.session.scalar(select(Membership.id).where(
         Membership.user_id == user.id, Membership.merchant_id == merchant.id,
         Membership.role == role,
@@ -134,6 +141,7 @@ def _invite(merchant, email, name, role, store, actor):
                             store_id=store.id if store else None)
     db.session.add(membership)
     db.session.flush()
+    token = _new_link(user, membership) if new_account else None
     audit.record(actor, "team.invite", membership, merchant_id=merchant.id, label=user.email,
                  changes={"role": (None, role.value),
                           "store_id": (None, store.id if store else None)})
@@ -145,9 +153,10 @@ def _invite(merchant, email, name, role, store, actor):
 
 
 def invitation_letter(payload):
-    """The invitation email: the set-password link for a new account, else where to sign in."""
+    """The invitation email: the set-password link for a new account, else the page where
+    they accept or decline it after signing in."""
     membership = db.session.get(Membership, payload["membership_id"])
-    if membership is None:  # removed before the email went out
+    if membership is None or not membership.is_pending:  # removed or answered before it went out
         return None
     user, merchant = membership.user, db.session.get(Merchant, membership.merchant_id)
     secret = payload.get("secret")
@@ -158,7 +167,7 @@ def invitation_letter(payload):
         context={"name": user.name, "shop": merchant.name, "role": membership.role.value,
                  "store": membership.store.name if membership.store else None,
                  "link": (external_url("auth.set_password", token=secret) if secret
-                          else external_url("auth.login")),
+                          else external_url("auth.invitations")),
                  "new_account": bool(secret), "link_days": LINK_DAYS,
                  "color": mail.brand_color(merchant.id)})
 
@@ -174,7 +183,7 @@ def change_role(membership, role, store=None, *, actor=None):
         raise PermissionDenied(_l("Only an owner can change roles."))
     with write_transaction():
         if (membership.role is Role.MERCHANT_OWNER and role is not Role.MERCHANT_OWNER
-                and _owner_count(membership.merchant_id) <= 1):
+                and not membership.is_pending and _owner_count(membership.merchant_id) <= 1):
             raise Conflict(LAST_OWNER)
         audit.apply_changes(actor, "team.role", membership, {"role": role, "store_id": store_id},
                             label=membership.user.email)
@@ -185,7 +194,8 @@ def remove(membership, *, actor=None):
     """Soft-delete the membership; someone left with none is signed out everywhere."""
     _check_may_manage(actor, membership.role, membership.store_id)
     with write_transaction():
-        if membership.role is Role.MERCHANT_OWNER and _owner_count(membership.merchant_id) <= 1:
+        if (membership.role is Role.MERCHANT_OWNER and not membership.is_pending
+                and _owner_count(membership.merchant_id) <= 1):
             raise Conflict(LAST_OWNER)
         audit.record(actor, "team.remove", membership, merchant_id=membership.merchant_id,
                      label=membership.user.email,
@@ -195,32 +205,94 @@ def remove(membership, *, actor=None):
         sessions.end_sessions_for_deletion(batch)
 
 
+LINK_GONE = _l("This link has expired or was already used. Ask the shop owner for a new one.")
+
+
+def _live_link(token):
+    """The unused, unexpired link whose invitation (if it names one) still stands."""
+    return db.session.scalar(
+        select(PasswordToken)
+        .outerjoin(Membership, (Membership.id == PasswordToken.membership_id)
+                   & Membership.deleted_at.is_(None))
+        .where(PasswordToken.token_hash == _digest(token or ""), PasswordToken.used_at.is_(None),
+               PasswordToken.expires_at > clock.now(),
+               (PasswordToken.membership_id.is_(None)) | (Membership.id.is_not(None))))
+
+
 def user_for_link(token):
-    """The person a set-password link is for, or NotFound when it is unknown, used or old."""
-    link = db.session.scalar(select(PasswordToken).where(
-        PasswordToken.token_hash == _digest(token or ""), PasswordToken.used_at.is_(None),
-        PasswordToken.expires_at > clock.now()))
+    """The person a set-password link is for, or NotFound when it is unknown, used, old, or
+    its invitation was removed."""
+    link = _live_link(token)
     user = link and db.session.get(User, link.user_id)
     if user is None:
-        raise NotFound(_l("This link has expired or was already used. Ask the shop owner for a new one."))
+        raise NotFound(LINK_GONE)
     return user
 
 
 def set_password_from_link(token, password):
-    """Set the password once; the link stops working and any old session ends."""
+    """Set the password once and accept the invitation the link came with; the link stops
+    working and any old session ends."""
     if not password_length_ok(password):
         raise InvalidInput(PASSWORD_LENGTH_MESSAGE)
     user = user_for_link(token)
     password_hash = hash_secret(password, bcrypt_rounds())
     with write_transaction():
-        used = db.session.execute(
+        link = _live_link(token)
+        used = link is not None and db.session.execute(
             update(PasswordToken)
-            .where(PasswordToken.token_hash == _digest(token), PasswordToken.used_at.is_(None))
+            .where(PasswordToken.id == link.id, PasswordToken.used_at.is_(None))
             .values(used_at=clock.now()).execution_options(synchronize_session=False)
         ).rowcount
         if not used:
-            raise NotFound(_l("This link has expired or was already used. Ask the shop owner for a new one."))
+            raise NotFound(LINK_GONE)
         db.session.execute(update(User).where(User.id == user.id).values(password_hash=password_hash)
                            .execution_options(synchronize_session=False))
+        if link.membership_id is not None:
+            _accept(db.session.get(Membership, link.membership_id), user)
         sessions.end_sessions_of(user.id, sessions.PASSWORD_CHANGED)
     return user
+
+
+# --- the invited person's answer -----------------------------------------------------------
+
+def invitations_for(user):
+    """The invitations waiting for ``user``'s answer, with their merchant and store."""
+    return db.session.scalars(
+        select(Membership)
+        .join(Membership.merchant)
+        .where(Membership.user_id == user.id, Membership.accepted_at.is_(None))
+        .options(joinedload(Membership.merchant), joinedload(Membership.store))
+        .order_by(Membership.id)
+    ).all()
+
+
+def _waiting_invitation(user, membership_id):
+    membership = db.session.scalar(
+        select(Membership).where(Membership.id == membership_id, Membership.user_id == user.id,
+                                 Membership.accepted_at.is_(None)).with_for_update())
+    if membership is None:
+        raise NotFound(_l("This invitation was withdrawn or already answered."))
+    return membership
+
+
+def _accept(membership, user, ip_address=None):
+    membership.accepted_at = clock.now()
+    audit.record(audit.Actor(user_id=user.id, ip_address=ip_address), "team.accept", membership,
+                 merchant_id=membership.merchant_id, label=user.email)
+
+
+def accept_invitation(user, membership_id, *, ip_address=None):
+    """``user`` joins the team that invited them; returns the membership, now in force."""
+    with write_transaction():
+        membership = _waiting_invitation(user, membership_id)
+        _accept(membership, user, ip_address)
+    return membership
+
+
+def decline_invitation(user, membership_id, *, ip_address=None):
+    """``user`` says no: the invitation is removed (the inviter sees it gone, its link too)."""
+    with write_transaction():
+        membership = _waiting_invitation(user, membership_id)
+        audit.record(audit.Actor(user_id=user.id, ip_address=ip_address), "team.decline",
+                     membership, merchant_id=membership.merchant_id, label=user.email)
+        soft_delete_cascade(membership, db.session.get(User, user.id))

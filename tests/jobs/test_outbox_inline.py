@@ -32,19 +32,20 @@ def test_an_invitation_is_emailed_once_in_the_shops_language(app, merchant):
     assert len(sent()) == 1
 
 
-def test_someone_with_an_account_is_told_where_to_sign_in(app, merchant, other_merchant):
+def test_someone_with_an_account_is_asked_to_answer_after_signing_in(app, merchant,
+                                                                     other_merchant):
     _membership, token = team.invite(other_merchant.merchant, email=merchant.owner.email,
-                                     name="", role="merchant_owner")
+                                     name="Their owner", role="merchant_owner")
     assert token is None
     [email] = sent()
-    assert "Sign in with your usual email and password" in email.body_text
-    assert "http://127.0.0.1:5000/login" in email.body_text
+    assert "Sign in with your usual email and password to accept or decline" in email.body_text
+    assert "http://127.0.0.1:5000/invitations" in email.body_text
     assert "set-password" not in email.body_text
 
 
 def test_a_refused_change_leaves_no_work_behind(app, merchant):
     with pytest.raises(Conflict):
-        team.invite(merchant.merchant, email=merchant.owner.email, name="",
+        team.invite(merchant.merchant, email=merchant.owner.email, name="Owner",
                     role="merchant_owner")
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
     assert sent() == []

@@ -4,7 +4,7 @@ import re
 from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.models import AuditEntry, Membership, Role, User
+from loyalty.models import AuditEntry, Membership, Role, SentEmail, User
 from loyalty.services import accounts
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
@@ -14,22 +14,32 @@ def _post(client, url, data=None):
     return client.post(url, data={**(data or {}), "csrf_token": token})
 
 
-def _link(response):
-    match = re.search(r'value="http://localhost(/set-password/[^"]+)"', response.text)
+def _emailed_link(email):
+    """The set-password link of the last email sent to ``email`` (None when it has none)."""
+    letter = db.session.scalar(select(SentEmail).where(SentEmail.to_address == email)
+                               .order_by(SentEmail.id.desc()))
+    match = re.search(r"http://127\.0\.0\.1:5000(/set-password/\S+)", letter.body_text)
     return match.group(1) if match else None
 
 
-def test_inviting_a_new_person_gives_a_one_time_link(app, auth, client, merchant):
+def _invite(client, email, role, store, name="Nina New"):
+    return _post(client, "/merchant/team", {"email": email, "name": name, "role": role,
+                                            "store_id": str(store.id)})
+
+
+def test_inviting_a_new_person_emails_them_a_one_time_link(app, auth, client, merchant):
     auth.login_as(merchant.owner)
-    invited = _post(client, "/merchant/team", {"email": "Nina@Example.com", "name": "Nina New",
-                                               "role": "store_staff",
-                                               "store_id": str(merchant.stores[0].id)})
-    assert invited.status_code == 200
-    link = _link(invited)
-    assert link
+    invited = _invite(client, "Nina@Example.com", "store_staff", merchant.stores[0])
+    assert invited.status_code == 302
+    page = client.get(invited.location)
+    assert "Invitation sent to nina@example.com" in page.text
+    assert "set-password" not in page.text  # the link goes to the invitee only
+    assert "Invited: waiting for their answer" in page.text
+    link = _emailed_link("nina@example.com")
     nina = db.session.scalar(select(User).where(User.email == "nina@example.com"))
     membership = db.session.scalar(select(Membership).where(Membership.user_id == nina.id))
     assert membership.role is Role.STORE_STAFF and membership.store_id == merchant.stores[0].id
+    assert membership.is_pending
     newcomer = app.test_client()
     page = newcomer.get(link)
     assert page.status_code == 200 and "nina@example.com" in page.text
@@ -39,22 +49,46 @@ def test_inviting_a_new_person_gives_a_one_time_link(app, auth, client, merchant
                                              "csrf_token": csrf_token_from(page)})
     assert set_password.location == "/login"
     assert AuthActions(newcomer).login("nina@example.com", "nina-password-1").location == "/terminal/"
+    db.session.expire_all()
+    assert not db.session.get(Membership, membership.id).is_pending  # choosing a password accepts
     again = app.test_client().get(link)
     assert again.status_code == 404 and "This link has expired or was already used" in again.text
 
 
-def test_inviting_an_existing_account_adds_a_membership_without_a_link(auth, client, merchant,
-                                                                      other_merchant):
+def test_the_inviter_sees_the_same_answer_whether_or_not_the_account_exists(
+        auth, client, merchant, other_merchant):
     auth.login_as(merchant.owner)
-    invited = _post(client, "/merchant/team", {"email": other_merchant.staff.email,
-                                               "role": "store_manager",
-                                               "store_id": str(merchant.stores[1].id)})
-    assert invited.status_code == 200 and _link(invited) is None
-    duplicate = _post(client, "/merchant/team", {"email": other_merchant.staff.email,
-                                                 "role": "store_manager",
-                                                 "store_id": str(merchant.stores[1].id)})
+    answers = []
+    for email in (other_merchant.owner.email, "nobody.yet@example.com"):
+        invited = _invite(client, email, "store_manager", merchant.stores[1], name="Someone")
+        page = client.get(invited.location).text
+        answers.append((invited.status_code, page.replace(email, "EMAIL").count("EMAIL"),
+                        other_merchant.owner.name in page))
+    assert answers[0] == answers[1] and answers[0][2] is False
+    assert _emailed_link(other_merchant.owner.email) is None  # they have a password already
+    duplicate = _invite(client, other_merchant.owner.email, "store_manager", merchant.stores[1])
     assert duplicate.status_code == 422
     assert "This person already has this role here." in duplicate.text
+
+
+def test_every_invitation_needs_a_name_so_the_form_tells_nothing(auth, client, merchant,
+                                                                 other_merchant):
+    auth.login_as(merchant.owner)
+    for email in (other_merchant.owner.email, "nobody.yet@example.com"):
+        refused = _invite(client, email, "store_staff", merchant.stores[0], name="")
+        assert refused.status_code == 422 and "Enter the person's name." in refused.text
+        assert email in refused.text  # what was typed stays in the form
+
+
+def test_removing_an_invitation_stops_its_link(app, auth, client, merchant):
+    auth.login_as(merchant.owner)
+    _invite(client, "late@example.com", "store_staff", merchant.stores[0])
+    link = _emailed_link("late@example.com")
+    membership = db.session.scalar(select(Membership).join(Membership.user)
+                                   .where(User.email == "late@example.com"))
+    assert _post(client, f"/merchant/team/{membership.id}/remove").status_code == 302
+    gone = app.test_client().get(link)
+    assert gone.status_code == 404 and "This link has expired or was already used" in gone.text
 
 
 def test_invitations_are_checked_next_to_the_fields(auth, client, merchant):
@@ -107,7 +141,7 @@ def test_a_manager_invites_and_removes_staff_at_their_store_only(auth, client, m
     invited = _post(client, "/merchant/team", {"email": "new@example.com", "name": "New Staff",
                                                "role": "merchant_owner",  # ignored: staff only
                                                "store_id": str(merchant.stores[0].id)})
-    assert invited.status_code == 200
+    assert invited.status_code == 302
     membership = db.session.scalar(select(Membership).join(Membership.user).where(
         User.email == "new@example.com"))
     assert membership.role is Role.STORE_STAFF

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from loyalty.forms import Form
+from loyalty.forms import Form, IdField
 from loyalty.services.accounts import PASSWORD_LENGTH_MESSAGE, password_length_ok
 
 #: What the sign-in form accepts; a longer password cannot be anyone's and simply fails.
@@ -53,3 +53,16 @@ class SetPasswordForm(Form):
     def validate_new_password(self, field):
         if not password_length_ok(field.data):
             raise ValidationError(PASSWORD_LENGTH_MESSAGE)
+
+
+class InvitationAnswerForm(Form):
+    """Accept or decline an invitation: the button pressed is the answer."""
+
+    accept = SubmitField(_l("Accept"))
+    decline = SubmitField(_l("Decline"))
+
+
+class ChooseMerchantForm(Form):
+    """The top bar's switcher: the merchant to act for."""
+
+    merchant_id = IdField()

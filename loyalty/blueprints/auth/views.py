@@ -29,9 +29,13 @@ from loyalty.throttle import TooManyAttempts, attempt, sign_in_budgets
 bp = Blueprint("auth", __name__)
 
 
-def _landing(user):
+def landing(user):
+    """Where ``user`` goes after signing in or switching: their shop's home, else the
+    invitations waiting for their answer, else a page that says they have no access yet."""
     endpoint = home_endpoint(user)
-    return url_for(endpoint) if endpoint else url_for("auth.no_access")
+    if endpoint:
+        return url_for(endpoint)
+    return url_for("auth.invitations") if team.invitations_for(user) else url_for("auth.no_access")
 
 
 def _paused_message(pause):
@@ -58,7 +62,7 @@ def _start_session(user):
 @bp.route("/")
 def index():
     if current_user.is_authenticated:
-        return redirect(_landing(current_user))
+        return redirect(landing(current_user))
     return redirect(url_for("auth.login"))
 
 
@@ -66,12 +70,12 @@ def index():
 def login():
     form = LoginForm()
     if request.method == "GET" and current_user.is_authenticated:
-        return redirect(_landing(current_user))
+        return redirect(landing(current_user))
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("auth/login.html", form=form), status
     if current_user.is_authenticated:
-        return redirect(_landing(current_user))
+        return redirect(landing(current_user))
     email = accounts.normalize_email(form.email.data)
     try:
         # Counted before the password is checked: parallel guesses cannot race past the limit.
@@ -86,7 +90,13 @@ def login():
         form.password.errors.append(_("Wrong email or password. Check both and try again."))
         return render_template("auth/login.html", form=form), 401
     _start_session(user)
-    return redirect(safe_next(request.args.get("next")) or _landing(user))
+    waiting = len(team.invitations_for(user))
+    if waiting:
+        flash(ngettext("%(num)d invitation to join a team is waiting for your answer: see "
+                       "Invitations on your account page.",
+                       "%(num)d invitations to join a team are waiting for your answer: see "
+                       "Invitations on your account page.", waiting), "info")
+    return redirect(safe_next(request.args.get("next")) or landing(user))
 
 
 @bp.route("/logout", methods=["POST"])

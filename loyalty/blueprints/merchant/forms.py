@@ -308,7 +308,8 @@ class InviteForm(Form):
         DataRequired(_l("Enter the person's email address.")), Length(max=254),
         Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z",
                message=_l("Enter a valid email address, like name@example.com."))])
-    name = StringField(_l("Name (for a new account)"), validators=[Optional(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[
+        DataRequired(_l("Enter the person's name.")), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False,
                        validators=[AnyOf([c.value for c in ROLE_CHOICES], OUTDATED)])
     store_id = WholeNumberField(_l("Store"), validators=[Optional()])

@@ -15,7 +15,7 @@ from loyalty.blueprints.merchant.base import (
 from loyalty.blueprints.merchant.forms import ConfirmForm, InviteForm, RoleForm
 from loyalty.forms import OUTDATED
 from loyalty.models import Membership, Role
-from loyalty.services import stores, team
+from loyalty.services import accounts, stores, team
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import current_merchant, roles_required
 
@@ -29,8 +29,8 @@ def _store(store_id):
     return next((store for store in _stores() if store.id == store_id), None)
 
 
-def _team_page(form, *, link=None, status=200):
-    return page("merchant/team.html", form=form, link=link, stores=_stores(),
+def _team_page(form, *, status=200):
+    return page("merchant/team.html", form=form, stores=_stores(),
                 members=team.members_of(current_merchant.id, managed_store_ids()),
                 actions=ConfirmForm(), role_form=RoleForm(formdata=None), status=status)
 
@@ -48,15 +48,17 @@ def team_page():
             form.store_id.errors.append(_("Choose one of your stores for this role."))
         else:
             try:
-                membership, token = team.invite(current_merchant, email=form.email.data,
-                                                name=form.name.data, role=role, store=store,
-                                                actor=actor())
+                team.invite(current_merchant, email=form.email.data, name=form.name.data,
+                            role=role, store=store, actor=actor())
             except DomainError as refusal:
-                form.email.errors.append(str(refusal.message))
+                getattr(form, refusal.details.get("field", "email")).errors.append(
+                    str(refusal.message))
             else:
-                link = url_for("auth.set_password", token=token, _external=True) if token else None
-                flash(_("%(name)s is in the team.", name=membership.user.name), "success")
-                return _team_page(InviteForm(formdata=None), link=link)
+                # The same answer whether or not the address has an account: the link and
+                # any name travel to the invitee only, by email.
+                flash(_("Invitation sent to %(email)s. They join the team when they accept it.",
+                        email=accounts.normalize_email(form.email.data)), "success")
+                return redirect(url_for("merchant.team_page"))
     return _team_page(form, status=422 if request.method == "POST" else 200)
 
 

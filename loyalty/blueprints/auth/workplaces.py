@@ -1,0 +1,56 @@
+"""Where a person works: the invitations waiting for their answer, and the merchant they act
+for when they are on several teams."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from loyalty.blueprints.auth.forms import ChooseMerchantForm, InvitationAnswerForm
+from loyalty.blueprints.auth.views import bp, landing
+from loyalty.forms import OUTDATED
+from loyalty.services import team
+from loyalty.services.errors import DomainError
+from loyalty.tenancy import choose_merchant
+
+
+@bp.route("/invitations")
+@login_required
+def invitations():
+    return render_template("auth/invitations.html", form=InvitationAnswerForm(),
+                           invitations=team.invitations_for(current_user))
+
+
+@bp.route("/invitations/<int:membership_id>", methods=["POST"])
+@login_required
+def answer_invitation(membership_id):
+    form = InvitationAnswerForm()
+    if not form.validate_on_submit():
+        flash(str(OUTDATED), "error")
+        return redirect(url_for("auth.invitations"))
+    try:
+        if form.accept.data:
+            membership = team.accept_invitation(current_user, membership_id,
+                                                ip_address=request.remote_addr)
+        else:
+            team.decline_invitation(current_user, membership_id, ip_address=request.remote_addr)
+    except DomainError as refusal:
+        flash(str(refusal.message), "error")
+        return redirect(url_for("auth.invitations"))
+    if not form.accept.data:
+        flash(_("Invitation declined."), "info")
+        return redirect(url_for("auth.invitations"))
+    current_user.memberships.append(membership)  # in force from this request on
+    choose_merchant(membership.merchant_id)
+    flash(_("You joined %(shop)s. Switch between your shops in the top bar.",
+            shop=membership.merchant.name), "success")
+    return redirect(landing(current_user))
+
+
+@bp.route("/account/merchant", methods=["POST"])
+@login_required
+def switch_merchant():
+    form = ChooseMerchantForm()
+    if not form.validate_on_submit():
+        flash(str(OUTDATED), "error")
+        return redirect(url_for("auth.index"))
+    choose_merchant(form.merchant_id.data)
+    return redirect(landing(current_user))
