@@ -10,7 +10,7 @@ readers never queue behind writers (WAL). On PostgreSQL the services lock rows t
 """
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, tuple_
 from sqlalchemy.orm import Session
 
 from loyalty.extensions import db
@@ -97,6 +97,32 @@ def _note_flushed_writes(session, _flush_context):
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_flushed_writes(session, *_args):
     session.info.pop(FLUSHED, None)
+
+
+def read_in_pages(query, *keys, size=1000):
+    """Every row of ``query`` in the order of ``keys`` (unique together), without the keys.
+
+    Rows are read ``size`` at a time (keyset: each page starts after the last row's keys),
+    and each page is a short read of its own: fetched whole, then its transaction ends
+    (loaded objects kept). No cursor or transaction is held between pages, so a response
+    streamed to a slow client holds no connection, and nothing relies on the request's
+    session outliving the view: Flask closes that session before a streamed body is read,
+    and a server-side cursor opened in it is gone by then ("cursor does not exist").
+    """
+    width = len(keys)
+    paged = query.add_columns(*keys).order_by(None).order_by(*keys).limit(size)
+    after = None
+    while True:
+        page = paged
+        if after is not None:
+            page = page.where(keys[0] > after[0] if width == 1 else tuple_(*keys) > after)
+        rows = db.session.execute(page).all()
+        _commit_keeping_state(db.session())
+        for row in rows:
+            yield tuple(row[:-width])
+        if len(rows) < size:
+            return
+        after = tuple(rows[-1][-width:])
 
 
 def in_write_transaction():

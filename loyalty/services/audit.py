@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from flask_babel import lazy_gettext as _l
 
-from loyalty.database import in_write_transaction
+from loyalty.database import in_write_transaction, read_in_pages
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, Merchant, User
 from loyalty.services.errors import NotFound
@@ -169,7 +169,12 @@ def search_log(filters, *, before_id=None, limit=PAGE_SIZE):
     return rows, (rows[-1][0].id if more else None)
 
 
+#: Entries read at a time by the CSV export.
+EXPORT_PAGE = 1000
+
+
 def log_rows(filters):
-    """The same entries, oldest first, streamed in batches for the CSV export."""
-    return db.session.execute(_log_query(filters).order_by(AuditEntry.id)
-                              .execution_options(yield_per=1000))
+    """The same entries, oldest first, for the CSV export: read a page at a time while the
+    file streams (``read_in_pages``), so the download works after the view's session is
+    closed, on PostgreSQL as on SQLite."""
+    return read_in_pages(_log_query(filters), AuditEntry.id, size=EXPORT_PAGE)

@@ -1,5 +1,10 @@
-"""Exports: the merchant's transactions and cards, read in batches from a server-side cursor
-and written out as CSV chunk by chunk, so a million rows never sit in memory at once.
+"""Exports: the merchant's transactions and cards, read in pages (each page a short read of
+its own, see ``database.read_in_pages``) and written out as CSV chunk by chunk, so a million
+rows never sit in memory at once and a slow download holds no connection.
+
+The rows are read while the body streams, after the view has returned and its session is
+closed: everything a query needs from the request (the merchant's id and time zone) is taken
+when the rows are asked for, not when they are read.
 
 Cells a spreadsheet would run as a formula (text starting with = + - @, a tab or a carriage
 return) are written with a leading apostrophe; numbers are written as numbers.
@@ -11,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from loyalty.extensions import db
+from loyalty.database import read_in_pages
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, StaffPin, Store
 
 BATCH = 2000
@@ -62,8 +67,7 @@ def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None,
         .outerjoin(Store, Store.id == L.store_id)
         .outerjoin(StaffPin, StaffPin.id == L.staff_pin_id)
         .where(L.merchant_id == merchant.id)
-        .order_by(L.transaction_at, L.id)
-        .execution_options(include_deleted=True, stream_results=True, yield_per=BATCH)
+        .execution_options(include_deleted=True)
     )
     start, end = local_bounds(merchant.timezone, first_day, last_day)
     if start:
@@ -73,13 +77,15 @@ def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None,
     if store_ids is not None:
         query = query.where(L.store_id.in_(store_ids))
     zone = ZoneInfo(merchant.timezone)
-    for row in db.session.execute(query):
-        (moment, kind, store, staff, number, customer, stamps, points, cents, reference,
-         notes) = row
-        yield (moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), kind, store or "",
-               staff or "", number, customer, stamps, points,
-               f"{cents / 100:.2f}".replace(".", decimal) if cents is not None else "",
-               reference or "", notes or "")
+
+    def written(moment, kind, store, staff, number, customer, stamps, points, cents, reference,
+                notes):
+        return (moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), kind, store or "",
+                staff or "", number, customer, stamps, points,
+                f"{cents / 100:.2f}".replace(".", decimal) if cents is not None else "",
+                reference or "", notes or "")
+
+    return (written(*row) for row in read_in_pages(query, L.transaction_at, L.id, size=BATCH))
 
 
 def card_rows(merchant, *, store_ids=None):
@@ -93,8 +99,6 @@ def card_rows(merchant, *, store_ids=None):
         .join(Customer, Customer.id == C.customer_id)
         .outerjoin(Store, Store.id == C.enrolled_at_store_id)
         .where(C.merchant_id == merchant.id)
-        .order_by(C.id)
-        .execution_options(stream_results=True, yield_per=BATCH)
     )
     if store_ids is not None:
         query = query.where(C.enrolled_at_store_id.in_(store_ids))
@@ -103,10 +107,11 @@ def card_rows(merchant, *, store_ids=None):
     def when(moment):
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
-    for row in db.session.execute(query):
-        (number, name, email, phone, created, store, active, stamps, points, earned, rewards,
-         last) = row
-        yield (number, name, email or "", phone or "", when(created), store or "",
-               1 if active else 0, stamps, points, earned, rewards, when(last))
+    def written(number, name, email, phone, created, store, active, stamps, points, earned,
+                rewards, last):
+        return (number, name, email or "", phone or "", when(created), store or "",
+                1 if active else 0, stamps, points, earned, rewards, when(last))
+
+    return (written(*row) for row in read_in_pages(query, C.id, size=BATCH))
 
 

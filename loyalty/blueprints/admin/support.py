@@ -2,7 +2,7 @@
 statistics, never changes them; every such view is recorded in the audit log."""
 from flask import abort, g, request, url_for
 
-from loyalty.blueprints.admin.base import actor, page, page_arg
+from loyalty.blueprints.admin.base import actor, id_arg, page, page_arg
 from loyalty.blueprints.admin.views import bp
 from loyalty.blueprints.merchant.charts import stats_charts
 from loyalty.database import write_transaction
@@ -24,10 +24,13 @@ def _merchant_or_404(merchant_id):
     return merchant
 
 
-def _recorded(merchant, what, label):
+def _recorded(merchant, what, label, **shown):
+    """One audit entry per request: what was read, and which part of it (``shown``: the
+    older rows of a card's history name the row they start before)."""
+    changes = {"page": [None, what], **{name: [None, value] for name, value in shown.items()}}
     with write_transaction():
         audit.record(actor(), "support.view", merchant, merchant_id=merchant.id, label=label,
-                     changes={"page": [None, what]})
+                     changes=changes)
 
 
 @bp.route("/merchants/<int:merchant_id>/cards")
@@ -49,14 +52,14 @@ def support_card(merchant_id, card_id):
     card = db.session.get(LoyaltyCard, card_id) if 0 < card_id <= MAX_ID else None
     if card is None or card.merchant_id != merchant.id:
         abort(404)
-    before = request.args.get("before", type=int)
-    history = card_directory.card_history(
-        card, before_id=before if before is not None and 0 < before <= MAX_ID else None)
+    before = id_arg("before")
+    history = card_directory.card_history(card, before_id=before)
     values = dict(card=card, history=history, card_endpoint="admin.support_card",
                   card_args={"merchant_id": merchant.id, "card_id": card.id})
+    # Every page of the history is recorded, the "Older" rows too.
+    _recorded(merchant, "card", card.card_number, **({"before": before} if before else {}))
     if is_htmx():  # "Older": the next rows of the history only
         return page("merchant/_card_history.html", **values)
-    _recorded(merchant, "card", card.card_number)
     return page("merchant/card.html", layout=SUPPORT_LAYOUT, merchant=merchant,
                 program=live_program(merchant.id), is_owner=False,
                 cards_url=url_for("admin.support_cards", merchant_id=merchant.id), **values)
