@@ -6,28 +6,79 @@ The rows are read while the body streams, after the view has returned and its se
 closed: everything a query needs from the request (the merchant's id and time zone) is taken
 when the rows are asked for, not when they are read.
 
-Cells a spreadsheet would run as a formula (text starting with = + - @, a tab or a carriage
-return) are written with a leading apostrophe; numbers are written as numbers.
+Every cell of every CSV export goes through ``safe_cell``: text a spreadsheet could run as a
+formula is written with a leading apostrophe; numbers are written as numbers. Phone numbers
+are written as ``phone_cell`` gives them, readable text that is neither a number nor a
+formula.
 """
 import csv
 import io
+import re
+import unicodedata
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from sqlalchemy import select
 
 from loyalty.database import read_in_pages
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, StaffPin, Store
 
 BATCH = 2000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@")
+#: Characters that start a formula by themselves (a tab or carriage return first).
+FORMULA_START_RAW = ("\t", "\r")
+#: Kinds of characters a spreadsheet may skip or trim before it reads a cell: whitespace,
+#: control characters and invisible format marks (byte-order mark, zero-width space).
+SKIPPED_CATEGORIES = ("Cc", "Cf", "Zs", "Zl", "Zp")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
+
+
+def _skipped(char):
+    return char.isspace() or unicodedata.category(char) in SKIPPED_CATEGORIES
+
+
+def is_formula(text):
+    """Whether a spreadsheet could read ``text`` as a formula: it starts with a tab or a
+    carriage return, or its first character that a spreadsheet does not skip is = + - or @
+    once compatibility forms are folded (NFKC: the full-width "＝" and "＋", the small "﹦"
+    are "=" and "+"), whatever whitespace, byte-order mark or zero-width mark comes before."""
+    folded = unicodedata.normalize("NFKC", text)
+    if folded.startswith(FORMULA_START_RAW):
+        return True
+    first = next((char for char in folded if not _skipped(char)), "")
+    return first in FORMULA_START
 
 
 def safe_cell(value):
-    """A CSV cell a spreadsheet shows as text, never runs."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """A CSV cell a spreadsheet shows as text, never runs: text that ``is_formula`` gets a
+    leading apostrophe (shown, but inert); numbers and other text are left as they are."""
+    if isinstance(value, str) and is_formula(value):
         return "'" + value
     return value
+
+
+def phone_cell(phone):
+    """A stored phone number as a spreadsheet should show it: "(+352) 621 123 456".
+
+    Numbers are stored in E.164 ("+352621123456"). Written so, Excel and LibreOffice open it
+    as the number 352621123456 (shown as 3.52621E+11), and its leading "+" is a formula start
+    that the guard would mark with an apostrophe, which the spreadsheet then shows. With the
+    country code in brackets and the digits grouped as the country writes them, the cell
+    starts with "(" and holds spaces: no spreadsheet reads it as a number or a formula, so it
+    opens as text a person reads and dials, and it parses back to the same E.164 number
+    (``contacts.normalize_phone``). Anything that is not an E.164 number is returned as it is
+    (and guarded like any other text)."""
+    if not isinstance(phone, str) or not E164.match(phone):
+        return phone
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    country = f"+{number.country_code}"
+    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return f"({country}) {written.removeprefix(country).strip()}"
 
 
 def csv_chunks(header, rows, *, delimiter=",", batch=500):
@@ -109,7 +160,7 @@ def card_rows(merchant, *, store_ids=None):
 
     def written(number, name, email, phone, created, store, active, stamps, points, earned,
                 rewards, last):
-        return (number, name, email or "", phone or "", when(created), store or "",
+        return (number, name, email or "", phone_cell(phone) or "", when(created), store or "",
                 1 if active else 0, stamps, points, earned, rewards, when(last))
 
     return (written(*row) for row in read_in_pages(query, C.id, size=BATCH))

@@ -3,6 +3,9 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
+
+from loyalty.contacts import normalize_phone
 from loyalty.services import exports, points
 from loyalty.services.ledger import ActionContext
 from tests import factories
@@ -88,3 +91,57 @@ def test_an_english_export_uses_commas_and_a_decimal_point(auth, client, merchan
     rows = _rows(client.get("/merchant/exports/transactions.csv"))
     assert rows[0][0] == "Date and time"
     assert next(row for row in rows if row[1] == "Purchase")[8] == "12.50"
+
+
+#: Ways past a check of the first character alone: a spreadsheet skips or folds what comes
+#: before the formula (byte-order mark, whitespace, zero-width marks, full-width forms).
+FORMULA_BYPASSES = [
+    "\ufeff=HYPERLINK(\"http://evil.example\")", "\uff1d1+1", "\uff0b1+1", "\uff0d1+1",
+    "\uff20SUM(1)", "\ufe661+1", "\t=1+1", "\r=1+1", "\n=1+1", " =1+1", "   +1+1",
+    "\u00a0=1+1", "\u200b=1+1", "\u3000=1+1", "\u2060@SUM(1)", "\ufeff \u200b\uff1d1+1",
+    "\tplain text", "\rplain text",
+]
+
+
+@pytest.mark.parametrize("text", FORMULA_BYPASSES)
+def test_a_formula_behind_a_mark_space_or_full_width_sign_is_neutralised(text):
+    assert exports.safe_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["Chloé", "1+1", "a=b", "(+352) 621 123 456", "— note",
+                                  "Ｃafé", "", " "])
+def test_text_that_is_no_formula_is_left_alone(text):
+    assert exports.safe_cell(text) == text
+
+
+def test_every_column_of_the_cards_export_is_guarded(auth, client, merchant):
+    factories.points_program(merchant.merchant)
+    name = "\ufeff\uff1dcmd|' /C calc'!A0"
+    factories.card(merchant.merchant, name, email="evil@example.com", store=merchant.stores[0])
+    auth.login_as(merchant.owner)
+    rows = _rows(client.get("/merchant/exports/cards.csv"))
+    assert rows[1][1] == "'" + name
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("+352 621 123 456", "(+352) 621 123 456"),
+    ("621 123 456", "(+352) 621 123 456"),  # the shop's country gives the prefix
+    ("+33 6 12 34 56 78", "(+33) 6 12 34 56 78"),
+    ("+1 202 555 0123", "(+1) 202-555-0123"),
+])
+def test_phone_numbers_open_as_readable_text(auth, client, merchant, typed, shown):
+    """Not "'+352621123456" (the apostrophe shows) nor +352621123456 (opened as the number
+    3.52621E+11): the country code in brackets, the digits grouped, no formula start."""
+    factories.points_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Pia Phone", email="pia@example.com", phone=typed)
+    auth.login_as(merchant.owner)
+    rows = _rows(client.get("/merchant/exports/cards.csv"))
+    assert rows[0][3] == "Phone" and rows[1][3] == shown
+    assert normalize_phone(rows[1][3]) == card.customer.phone  # reads back as the same number
+
+
+def test_a_value_that_is_no_phone_number_is_guarded_like_any_text():
+    assert exports.phone_cell("+352621123456") == "(+352) 621 123 456"
+    for stored in ("=1+1", "+HYPERLINK(1)", "12 34", None):
+        assert exports.phone_cell(stored) == stored
+    assert exports.safe_cell(exports.phone_cell("+HYPERLINK(1)")) == "'+HYPERLINK(1)"

@@ -68,3 +68,15 @@ def test_the_merchants_exports_download_whole(make_app, serve, merchant, frozen_
         [("Card created", "")] * ROWS + [("Purchase", f"ORDER-{n}") for n in range(ROWS)])
     listed = _download(browser, "/merchant/exports/cards.csv")
     assert [row[0] for row in listed[1:]] == [card.card_number for card in cards]
+
+
+def test_the_audit_log_export_guards_formulas_too(client, auth, merchant):
+    admin = factories.user("Ada Admin", admin=True)
+    label = "\ufeff\uff1dHYPERLINK(\"http://evil.example\")"
+    with write_transaction():
+        audit.record(Actor(user_id=admin.id), "store.update", merchant.stores[0],
+                     merchant_id=merchant.merchant.id, label=label)
+    auth.login_as(admin)
+    text = client.get("/admin/audit.csv?action=store").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[1][4] == "'" + label
