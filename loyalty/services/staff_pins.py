@@ -4,10 +4,11 @@ At the counter the staff member taps their name, then types the PIN: a wrong PIN
 against a person, so guessing PINs without picking anyone is not possible. The keyed hash
 ``pin_lookup`` keeps PINs unique within a store (no two people share one).
 
-Every attempt is counted before the PIN is checked, by one atomic ``UPDATE ... SET
-failed_attempts = failed_attempts + 1`` that also sets ``locked_until`` when the count reaches
-the threshold and matches no row while the PIN is locked: parallel guesses can neither be lost
-nor checked past the lock. A right PIN then clears the count.
+A wrong attempt is counted before the PIN is checked, under the PIN's row lock, and the one
+that reaches the threshold sets ``locked_until``: parallel guesses can neither be lost nor
+checked past the lock. An attempt the keyed lookup already knows for the right PIN is not
+counted at all (only refused while the PIN is locked), so right PINs typed at the same moment
+never lock each other out. A right PIN clears the count, and so does the end of a lock.
 """
 import hmac
 import re
@@ -17,7 +18,8 @@ from hashlib import sha256
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, literal, or_, select, update
+from flask_babel import lazy_ngettext
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -29,7 +31,6 @@ from loyalty.models import (
     Merchant,
     Role,
     StaffPin,
-    UTCDateTime,
     check_secret,
     hash_secret,
 )
@@ -277,7 +278,9 @@ def unlocking_pins_at(merchant_id, store_id):
 
 def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):
     """The picked staff member's active StaffPin if ``pin`` is theirs, or a refusal saying
-    what to do. One bcrypt check; a wrong PIN counts toward that person's lockout."""
+    what to do. One bcrypt check. Only a wrong PIN counts toward that person's lockout, and it
+    is counted before it is checked; a right PIN is refused only while the PIN is locked,
+    never because other attempts run beside it."""
     if staff_pin_id is None:
         raise PinRequired(_l("Tap your name, then enter your PIN."))
     if not pin:
@@ -292,48 +295,75 @@ def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):
         raise NotFound(_l("This staff member is not set up at this store."))
     now = clock.now()
     threshold, minutes = pin_lockout_policy(loyalty_settings(merchant_id))
-    failed = _count_attempt(staff_pin, now, threshold, now + timedelta(minutes=minutes))
-    if check_secret(pin or "", staff_pin.pin_hash):
-        values = {"failed_attempts": 0, "locked_until": None, "last_used_at": now}
-        if _cost(staff_pin.pin_hash) != pin_rounds():  # hashed at an older cost: bring it along
-            values["pin_hash"] = hash_secret(pin, pin_rounds())
-        with write_transaction():
-            db.session.execute(
-                update(StaffPin).where(StaffPin.id == staff_pin.id).values(**values)
-                .execution_options(synchronize_session=False)
-            )
-        db.session.refresh(staff_pin)
+    lock_until = now + timedelta(minutes=minutes)
+    counted = None
+    if hmac.compare_digest(pin_lookup(staff_pin.store_id, pin), staff_pin.pin_lookup):
+        # Their PIN by the keyed lookup: no failure to count, only a lock to respect. Counting
+        # it would let right PINs typed at the same moment lock each other out.
+        _refuse_if_locked(staff_pin, staff_pin.locked_until, now)
+    else:
+        counted = _count_failure(staff_pin, now, threshold, lock_until)
+    if check_secret(pin, staff_pin.pin_hash):
+        _clear_failures(staff_pin, pin, now, despite_lock=counted is not None)
         return staff_pin
-    if failed >= threshold:
-        db.session.refresh(staff_pin)
-        raise PinLocked(_locked_message(staff_pin, staff_pin.locked_until))
+    if counted is None:  # the lookup and the hash disagree (a hash set by hand): still wrong
+        counted = _count_failure(staff_pin, now, threshold, lock_until)
+    failed, locked_until = counted
+    if locked_until is not None:
+        raise PinLocked(_locked_message(staff_pin, locked_until))
     left = threshold - failed
     raise WrongPin(
-        _l("Wrong PIN. %(left)s attempts left before it locks.", left=left),
+        lazy_ngettext("Wrong PIN. %(num)d attempt left before it locks.",
+                      "Wrong PIN. %(num)d attempts left before it locks.", left),
         attempts_left=left,
     )
 
 
-def _count_attempt(staff_pin, now, threshold, lock_until):
-    """Count the attempt before the PIN is checked, in one atomic UPDATE that also locks the PIN
-    at the threshold, so parallel guesses cannot all be checked: a locked PIN is refused without
-    a bcrypt check. A right PIN then clears the count. Returns the attempts counted so far."""
+def _row_under_lock(staff_pin):
+    """(failed_attempts, locked_until) read under the PIN's row lock (on SQLite, the write
+    transaction's), so what is decided on them cannot change before it is written."""
+    return db.session.execute(
+        select(StaffPin.failed_attempts, StaffPin.locked_until)
+        .where(StaffPin.id == staff_pin.id).with_for_update()
+    ).one()
+
+
+def _refuse_if_locked(staff_pin, locked_until, now):
+    if locked_until is not None and locked_until > now:
+        raise PinLocked(_locked_message(staff_pin, locked_until))
+
+
+def _count_failure(staff_pin, now, threshold, lock_until):
+    """Count a wrong attempt before it is checked, under the PIN's row lock: parallel guesses
+    are counted one after the other, the one that reaches the threshold locks the PIN, and
+    while it is locked an attempt is refused (PinLocked) without a bcrypt check. Once a lock
+    has ended the count starts again from zero. Returns (failures so far, the end of the lock
+    this attempt set, or None)."""
     with write_transaction():
-        counted = db.session.execute(
-            update(StaffPin)
-            .where(StaffPin.id == staff_pin.id,
-                   or_(StaffPin.locked_until.is_(None), StaffPin.locked_until <= now))
-            .values(
-                failed_attempts=StaffPin.failed_attempts + 1,
-                locked_until=case(
-                    (StaffPin.failed_attempts + 1 >= threshold, literal(lock_until, UTCDateTime())),
-                    else_=None,
-                ),
-            )
-            .returning(StaffPin.failed_attempts)
+        failed, locked_until = _row_under_lock(staff_pin)
+        _refuse_if_locked(staff_pin, locked_until, now)
+        failed = 1 if locked_until is not None else failed + 1  # a lock that ended: afresh
+        locked_until = lock_until if failed >= threshold else None
+        db.session.execute(
+            update(StaffPin).where(StaffPin.id == staff_pin.id)
+            .values(failed_attempts=failed, locked_until=locked_until)
             .execution_options(synchronize_session=False)
-        ).one_or_none()
-    if counted is None:
-        db.session.refresh(staff_pin)
-        raise PinLocked(_locked_message(staff_pin, staff_pin.locked_until))
-    return counted[0]
+        )
+    return failed, locked_until
+
+
+def _clear_failures(staff_pin, pin, now, *, despite_lock):
+    """A right PIN: its use is recorded and the failure count starts again. Wrong guesses
+    that locked the PIN meanwhile keep it locked (PinLocked), unless this attempt was itself
+    counted within the threshold (``despite_lock``)."""
+    values = {"failed_attempts": 0, "locked_until": None, "last_used_at": now}
+    if _cost(staff_pin.pin_hash) != pin_rounds():  # hashed at an older cost: bring it along
+        values["pin_hash"] = hash_secret(pin, pin_rounds())
+    with write_transaction():
+        if not despite_lock:
+            _refuse_if_locked(staff_pin, _row_under_lock(staff_pin)[1], now)
+        db.session.execute(
+            update(StaffPin).where(StaffPin.id == staff_pin.id).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.refresh(staff_pin)

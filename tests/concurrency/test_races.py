@@ -3,10 +3,13 @@
 Runs on SQLite (the embedded default) and on PostgreSQL (CI's second run). Each docstring says
 which guard the test covers and how it was checked that the test fails without it.
 """
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 
-from loyalty.extensions import db
+from loyalty import throttle
+from loyalty.extensions import attempt_counters, db
 from loyalty.models import (
     LoyaltyCard,
     LoyaltyTransaction,
@@ -24,6 +27,7 @@ from loyalty.services.points import earn_points, expire_points, redeem_reward
 from loyalty.services.staff_pins import verify_staff_pin
 from loyalty.services.stamps import add_stamp
 from tests import factories
+from tests.conftest import AuthActions, Terminal
 
 pytestmark = pytest.mark.concurrency
 
@@ -104,11 +108,11 @@ def test_10_simultaneous_stamps_with_a_cooldown_give_one_stamp(merchant, run_tog
 
 
 def test_50_simultaneous_wrong_pins_lock_the_pin(merchant, run_together, frozen_clock, monkeypatch):
-    """Guard: the single ``UPDATE ... SET failed_attempts = failed_attempts + 1`` that also sets
-    ``locked_until``. Every counted failure gets its own count back, so exactly threshold - 1
-    guesses hear "N attempts left" (4, 3, 2, 1) and all others are refused as locked. Checked by
-    replacing it with ``pin.failed_attempts += 1`` on the loaded row: on PostgreSQL increments
-    were lost and several guesses heard the same "attempts left".
+    """Guard: a wrong attempt is counted under the PIN's row lock (``SELECT ... FOR UPDATE``)
+    before it is checked, and the one that reaches the threshold sets ``locked_until``. Every
+    counted failure gets its own count back, so exactly threshold - 1 guesses hear "N attempts
+    left" (4, 3, 2, 1) and all others are refused as locked. Checked by removing
+    ``.with_for_update()``: on PostgreSQL counts were lost and all 50 guesses were checked.
     """
     factories.stamp_program(merchant.merchant, require_staff_pin=True)
     store = merchant.stores[0]
@@ -137,6 +141,39 @@ def test_50_simultaneous_wrong_pins_lock_the_pin(merchant, run_together, frozen_
     assert pin.locked_until is not None and pin.locked_until > frozen_clock.now
     with pytest.raises(PinLocked):
         verify_staff_pin(merchant_id, store_id, "2468", staff_pin_id=pin_id)
+
+
+def test_8_simultaneous_actions_with_the_right_pin_all_go_through(
+    app, merchant, run_together, monkeypatch
+):
+    """Guard: a PIN the keyed lookup knows for the right one is not counted as an attempt,
+    and the lock is decided on wrong attempts only. Eight tablets confirm with Tom's PIN at the
+    same moment (two taps each of four purchases), at the production bcrypt cost so that the
+    checks overlap. Checked against the previous counting (every attempt counted, the PIN
+    locked when the count reached 5 before any right PIN cleared it): on PostgreSQL one to
+    three of the eight answered 423 in each of three runs.
+    """
+    monkeypatch.setitem(app.config, "PIN_BCRYPT_ROUNDS", 10)
+    factories.points_program(merchant.merchant, require_staff_pin=True)
+    store = merchant.stores[0]
+    card_id = factories.card(merchant.merchant).id
+    pin_id = staff_pins.create_staff_pin(merchant.merchant, store, "Tom", "2468").id
+    tablets = [Terminal(client, AuthActions(client)).sign_in(merchant.staff, store)
+               for client in (app.test_client() for _ in range(8))]
+    keys = [uuid.uuid4().hex for _ in range(4)]
+
+    outcomes = run_together(8, lambda i: tablets[i].act(
+        card_id, "earn", key=keys[i // 2], amount="10.00", pin="2468", staff_pin_id=pin_id))
+
+    assert outcomes.errors() == []
+    assert [response.status_code for _, response in outcomes] == [200] * 8
+    assert all("100 points added." in response.text for _, response in outcomes)
+    assert _card(card_id).points_balance == 400  # four purchases, each credited once
+    pin = db.session.get(StaffPin, pin_id)
+    assert (pin.failed_attempts, pin.locked_until) == (0, None)
+    terminal_budget = throttle.pin_budgets("127.0.0.1")[0]
+    assert attempt_counters.storage.get(
+        terminal_budget.storage_key(terminal_budget.window())) == 0
 
 
 def test_settings_are_created_once_when_many_requests_ask_at_once(merchant, run_together):

@@ -1,5 +1,6 @@
 """Staff PINs: required, wrong, locked, unlocked; one bcrypt check per attempt."""
 import pytest
+from sqlalchemy import update
 
 from loyalty.extensions import db
 from loyalty.models import StaffPin, hash_secret
@@ -101,9 +102,43 @@ def test_the_lock_ends_by_itself(merchant, card, tom, frozen_clock):
     assert add_stamp(card, context=_at_counter(merchant, pin="1234", staff_pin_id=tom.id)).card.stamp_count == 1
 
 
+def test_after_a_lock_ends_one_wrong_pin_does_not_lock_it_again(merchant, card, tom, frozen_clock):
+    picked = {"staff_pin_id": tom.id}
+    for _ in range(5):
+        with pytest.raises((WrongPin, PinLocked)):
+            add_stamp(card, context=_at_counter(merchant, pin="0000", **picked))
+    frozen_clock.advance(minutes=31)
+    with pytest.raises(WrongPin) as refused:
+        add_stamp(card, context=_at_counter(merchant, pin="0000", **picked))
+    assert str(refused.value.message) == "Wrong PIN. 4 attempts left before it locks."
+    assert add_stamp(card, context=_at_counter(merchant, pin="1234", **picked)).card.stamp_count == 1
+
+
+def test_the_guess_that_locks_says_until_when_even_if_the_pin_is_unlocked_meanwhile(
+        merchant, card, tom, monkeypatch, frozen_clock):
+    """A right PIN on another tablet may clear the lock while the guess that set it is
+    checked: that guess still answers with the lock it set (it once failed with an
+    AttributeError)."""
+    picked = {"staff_pin_id": tom.id}
+    for _ in range(4):
+        with pytest.raises(WrongPin):
+            add_stamp(card, context=_at_counter(merchant, pin="0000", **picked))
+    real = staff_pins.check_secret
+
+    def checked_while_another_tablet_clears_the_lock(*args):
+        db.session.execute(update(StaffPin).where(StaffPin.id == tom.id)
+                           .values(failed_attempts=0, locked_until=None))
+        db.session.commit()
+        return real(*args)
+
+    monkeypatch.setattr(staff_pins, "check_secret", checked_while_another_tablet_clears_the_lock)
+    with pytest.raises(PinLocked, match="locked until 12:30"):
+        add_stamp(card, context=_at_counter(merchant, pin="0000", **picked))
+
+
 def test_lockout_threshold_comes_from_the_merchants_settings(merchant, card, tom, frozen_clock):
     programs.update_settings(merchant.id, pin_lockout_attempts=2, pin_lockout_minutes=5)
-    with pytest.raises(WrongPin, match="1 attempts left"):
+    with pytest.raises(WrongPin, match="1 attempt left before"):
         add_stamp(card, context=_at_counter(merchant, pin="0000", staff_pin_id=tom.id))
     with pytest.raises(PinLocked, match="locked until 12:05"):
         add_stamp(card, context=_at_counter(merchant, pin="0000", staff_pin_id=tom.id))
