@@ -42,4 +42,5 @@ class AuditEntry(db.Model):
 
 append_only(AuditEntry, AuditImmutable, "the audit trail is append-only")
 # The database refuses too: the "audit trail" migration installs BEFORE UPDATE / BEFORE DELETE
-# triggers on audit_log (PostgreSQL and SQLite).
+# triggers on audit_log (PostgreSQL and SQLite). The one update they let through removes a
+# label or blanks whole pairs of values (a customer's erasure, ``audit.blank_words_about``).

@@ -101,4 +101,6 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
 append_only(LoyaltyTransaction, LedgerImmutable,
             "ledger rows are append-only: write a new transaction instead")
 # The database refuses too, whatever the client: the "loyalty engine" migration installs
-# BEFORE UPDATE / BEFORE DELETE triggers on loyalty_transactions (PostgreSQL and SQLite).
+# BEFORE UPDATE / BEFORE DELETE triggers on loyalty_transactions (PostgreSQL and SQLite). The
+# one update they let through blanks a row's note and changes nothing else (a customer's
+# erasure, services/customer_data.py; the "erasure blanks staff texts" migration).

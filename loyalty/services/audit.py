@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from flask_babel import lazy_gettext as _l
@@ -92,6 +92,41 @@ def record(actor, action, target, *, merchant_id, changes=None, label=None, targ
     )
     db.session.add(entry)
     return entry
+
+
+def _worded(pair):
+    """Whether a pair of old and new values holds words (text, or text inside a structure),
+    not only numbers, flags and blanks."""
+    return any(not (value is None or isinstance(value, bool | int | float)) for value in pair)
+
+
+def blank_words_about(targets, *, keep_label=None):
+    """For an erasure: the entries about ``targets`` ((type name, id) pairs) keep who did what
+    and when, their numbers and flags, but every pair of values holding words becomes
+    [None, None] and a label other than ``keep_label`` goes. This is the one change the trail
+    accepts (its triggers refuse any other). In the caller's write transaction; one statement
+    reads the entries, one writes them."""
+    assert in_write_transaction(), "an erasure blanks the trail in its own transaction"
+    A = AuditEntry
+    about = or_(*(and_(A.target_type == kind, A.target_id == target_id)
+                  for kind, target_id in targets))
+    blanked = []
+    for entry_id, label, changes in db.session.execute(
+            select(A.id, A.target_label, A.changes).where(about)):
+        new_label = label if label == keep_label else None
+        new_changes = {name: [None, None] if _worded(pair) else pair
+                       for name, pair in (changes or {}).items()}
+        if (new_label, new_changes) != (label, changes):
+            blanked.append({"entry_id": entry_id, "new_label": new_label,
+                            "new_changes": new_changes})
+    if blanked:
+        table = A.__table__
+        db.session.execute(
+            update(table).where(table.c.id == bindparam("entry_id"))
+            .values(target_label=bindparam("new_label"),
+                    changes=bindparam("new_changes", type_=table.c.changes.type)),
+            blanked)
+    return len(blanked)
 
 
 def trail(merchant_id, *, action=None, actor_id=None, before_id=None, limit=PAGE_SIZE):

@@ -4,8 +4,11 @@ holds about them (``export``), and its erasure (``erase``).
 Erasure anonymises the customer (name, email and phone wiped, the time kept), forfeits what
 the card still holds and closes it with ledger rows of their own (so balances still add up to
 the ledger), gives the card new secrets (its old link and QR code open nothing), removes the
-address and content of the emails kept for them, and is recorded in the merchant's audit
-trail. Ledger rows stay: they hold amounts and times, never the customer's name or contact.
+address and content of the emails kept for them, blanks what staff typed about the card (the
+notes of its ledger rows: reasons for a closing, an adjustment or a void; the reasons and other
+words of the audit entries about the card or customer), and is recorded in the merchant's
+audit trail. Ledger rows stay with their amounts and times: the triggers that keep the ledger
+and the trail append-only let an erasure blank those words and refuse every other change.
 """
 import secrets
 
@@ -84,7 +87,8 @@ def export(card):
 
 
 def erase(card):
-    """Anonymise ``card``'s customer and close the card, in one transaction."""
+    """Anonymise ``card``'s customer, blank what staff typed about them and close the card, in
+    one transaction (see the module's docstring)."""
     with write_transaction():
         card = lock_card(card.id, card.merchant_id)
         customer = db.session.get(Customer, card.customer_id, populate_existing=True)
@@ -108,6 +112,12 @@ def erase(card):
                 .where(SentEmail.merchant_id == card.merchant_id,
                        SentEmail.to_address == customer.email)
                 .values(to_address="", body_text=None, body_html=None))
+        db.session.execute(
+            update(LoyaltyTransaction.__table__)
+            .where(LoyaltyTransaction.card_id == card.id, LoyaltyTransaction.notes.is_not(None))
+            .values(notes=None))
+        audit.blank_words_about([("LoyaltyCard", card.id), ("Customer", customer.id)],
+                                keep_label=card.card_number)
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.merchant_id == card.merchant_id,

@@ -8,13 +8,16 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, Customer, LoyaltyCard, LoyaltyTransaction, SentEmail
 from loyalty.services import mail, outbox
-from loyalty.services.cards import card_by_qr_token, reactivate_card
+from loyalty.services.adjustments import adjust_points
+from loyalty.services.audit import Actor
+from loyalty.services.cards import card_by_qr_token, deactivate_card, reactivate_card
 from loyalty.services.errors import CardNotFound, Refused
 from loyalty.services.stamps import add_stamp
 from loyalty import database
 from loyalty.database import write_transaction
 from loyalty.services.ledger import ActionContext, ledger_drift
 from loyalty.services.points import earn_points
+from loyalty.services.voids import void_points
 from tests import factories
 from tests.conftest import csrf_token_from, run_cli
 
@@ -174,3 +177,47 @@ def test_staff_cannot_reopen_an_erased_customers_card(client, merchant):
     db.session.commit()
     with pytest.raises(Refused, match="deleted their data"):
         reactivate_card(db.session.get(LoyaltyCard, card.id))
+
+
+def test_erasure_blanks_what_staff_typed_about_the_card_and_keeps_the_amounts(app, client,
+                                                                              merchant):
+    card = _card_with_history(merchant)
+    other = factories.card(merchant.merchant, "Olga Other", email="olga@example.com")
+    owner = Actor(user_id=merchant.owner.id, merchant_id=card.merchant_id)
+    context = ActionContext(store_id=merchant.stores[0].id, user_id=merchant.owner.id)
+    deactivate_card(card, reason="Carla shouted at Tom", context=context, actor=owner)
+    reactivate_card(card, reason="Carla apologised on 0621 123 456", context=context,
+                    actor=owner)
+    adjust_points(card, 7, reason="Carla's birthday, lives at 3 rue Haute", user=merchant.owner,
+                  context=context, actor=owner)
+    bought = earn_points(card, 500, context=context).transaction
+    void_points(card, bought.id, context=context, notes="Carla returned the shoes")
+    adjust_points(other, 3, reason="Olga keeps her reason", user=merchant.owner,
+                  context=context, actor=owner)
+    db.session.commit()
+    T = LoyaltyTransaction
+    amounts = select(T.id, T.transaction_type, T.stamps_delta, T.points_delta,
+                     T.stamps_balance_after, T.points_balance_after, T.transaction_at)
+    before = db.session.execute(amounts.where(T.card_id == card.id).order_by(T.id)).all()
+
+    assert _erase(client, card).status_code == 302
+    db.session.commit()
+    after = db.session.execute(amounts.where(T.card_id == card.id).order_by(T.id)).all()
+    assert after[:len(before)] == before  # the ledger's amounts and times stay
+    assert db.session.scalars(select(T.notes).where(T.card_id == card.id,
+                                                    T.notes.is_not(None))).all() == []
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    trail = json.dumps([[entry.target_label, entry.changes] for entry in entries])
+    for words in ("Carla", "Tom", "0621", "rue Haute", "shoes"):
+        assert words not in trail
+    adjusted = [entry for entry in entries
+                if entry.action == "card.adjust" and entry.target_id == card.id]
+    assert [entry.changes for entry in adjusted] == [
+        {"points_balance": [165, 172], "reason": [None, None]}]  # the numbers stay
+    assert adjusted[0].target_label == card.card_number
+    assert "Olga keeps her reason" in trail  # another customer's card is not touched
+    assert db.session.scalar(select(T.notes).where(T.card_id == other.id,
+                                                   T.notes.is_not(None))) == \
+        "Olga keeps her reason"
+    assert ledger_drift() == []
+    assert run_cli(app, "loyalty", "check-ledger").exit_code == 0
