@@ -44,10 +44,11 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             os.environ.get("DATABASE_URL", default_db)
         )
-        # A ping on every pool checkout costs a round trip per request; recycling connections
-        # bounds the harm of a database restart instead. DB_POOL_PRE_PING=1 turns pings on.
+        # A connection the database dropped while it sat in the pool (a restart, a failover,
+        # an idle timeout) is found by a ping at checkout and replaced before the request uses
+        # it: one short round trip per request. DB_POOL_PRE_PING=0 turns pings off.
         self.SQLALCHEMY_ENGINE_OPTIONS = {
-            "pool_pre_ping": _bool("DB_POOL_PRE_PING", False),
+            "pool_pre_ping": _bool("DB_POOL_PRE_PING", True),
             "pool_recycle": _int("DB_POOL_RECYCLE_SECONDS", 1800),
         }
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -107,6 +108,18 @@ class Config:
         self.JOB_RETRY_DELAYS = [int(part) for part in (
             os.environ.get("JOB_RETRY_DELAYS") or "30,300,1800").split(",") if part.strip()]
         self.OUTBOX_REDELIVER_SECONDS = _int("OUTBOX_REDELIVER_SECONDS", 900)
+        # The long-running processes (worker.py): Redis not answering is tried again after 1 s,
+        # doubling up to REDIS_RETRY_MAX_SECONDS. A busy worker says it is alive every
+        # WORKER_HEARTBEAT_SECONDS; one silent for WORKER_LOST_AFTER_SECONDS has died, and the
+        # drain puts its jobs back on their queues. An idle worker looks after its queues
+        # (restarts RQ's scheduler of due retries, cleans registries) every
+        # WORKER_MAINTENANCE_SECONDS. The schedule not ticking for SCHEDULE_STALE_SECONDS is
+        # shown as a problem (health check, back office).
+        self.REDIS_RETRY_MAX_SECONDS = _int("REDIS_RETRY_MAX_SECONDS", 30)
+        self.WORKER_HEARTBEAT_SECONDS = _int("WORKER_HEARTBEAT_SECONDS", 10)
+        self.WORKER_LOST_AFTER_SECONDS = _int("WORKER_LOST_AFTER_SECONDS", 45)
+        self.WORKER_MAINTENANCE_SECONDS = _int("WORKER_MAINTENANCE_SECONDS", 30)
+        self.SCHEDULE_STALE_SECONDS = _int("SCHEDULE_STALE_SECONDS", 60)
         # Seconds a queue's jobs wait before they run: a burst of changes to one card gives one
         # wallet update.
         self.OUTBOX_DELAYS = {"wallet": _int("WALLET_PUSH_DELAY_SECONDS", 5)}
@@ -137,6 +150,10 @@ class Config:
         # Customers joining online: per address, and per email address.
         self.JOIN_ADDRESS_LIMIT = os.environ.get("JOIN_ADDRESS_LIMIT", "10 per hour")
         self.JOIN_EMAIL_LIMIT = os.environ.get("JOIN_EMAIL_LIMIT", "3 per hour")
+        # Card-link emails one recipient gets, whatever address or phone number was typed to
+        # ask for them (a sign-up with a stranger's phone number emails that stranger).
+        self.CARD_LINK_RECIPIENT_LIMIT = os.environ.get("CARD_LINK_RECIPIENT_LIMIT",
+                                                        "3 per hour")
         # Calls of the PassKit web service from one address (phones update their passes).
         self.WALLET_ADDRESS_LIMIT = os.environ.get("WALLET_ADDRESS_LIMIT", "120 per minute")
         # Wrong or locked staff PINs per terminal address, on top of the per-PIN lockout.

@@ -3,6 +3,7 @@ from flask import render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from loyalty.extensions import db, login_manager
@@ -66,9 +67,33 @@ def _server_error(error):
     )
 
 
+#: Seconds a client waits before it tries again after the database connection was lost.
+RETRY_AFTER_SECONDS = 2
+
+
+def _database_error(error):
+    """A connection that died under the request (the database restarted, or ended it) is no
+    bug: nothing was committed, the pool replaces the connection, and the same request, sent
+    again with its idempotency key, will work. Anything else is a server error."""
+    if not error.connection_invalidated:
+        raise error
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection is gone; the session lets it go
+        db.session.close()
+    response = _render(
+        503,
+        _("Connection lost for a moment"),
+        _("We lost the connection to the database for a moment. Nothing was saved. Try again "
+          "in a few seconds."),
+    )
+    return response[0], 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
 def register_errorhandlers(app):
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, _server_error)
     login_manager.unauthorized_handler(sign_in_required)

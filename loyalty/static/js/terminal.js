@@ -48,6 +48,40 @@
     }
   });
 
+  // The database connection was lost under an action (503 with Retry-After): nothing was
+  // saved, so the tablet sends the same form again once, with the same idempotency key, after
+  // a short pause, and shows the error only if that fails too.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr, config = event.detail.requestConfig;
+    if (!xhr || xhr.status !== 503 || !config || config.verb !== "post") return;
+    var source = config.elt;
+    if (source.dataset.retried) {
+      // Failed twice: say so inside the open sheet, whose button sends the same action again.
+      delete source.dataset.retried;
+      var form = source.closest("#sheet form");
+      if (form) {
+        var box = form.querySelector(".sheet-fault");
+        if (!box) {
+          box = document.createElement("div");
+          box.className = "sheet-fault";
+          form.insertBefore(box, form.firstChild);
+        }
+        event.detail.target = box;
+      }
+      return;
+    }
+    source.dataset.retried = "1";
+    event.detail.shouldSwap = false;
+    var seconds = Math.min(parseInt(xhr.getResponseHeader("Retry-After"), 10) || 2, 5);
+    setTimeout(function () {
+      htmx.ajax("post", config.path, {source: source, target: event.detail.target});
+    }, seconds * 1000);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var source = event.detail.elt;
+    if (event.detail.successful && source && source.dataset) delete source.dataset.retried;
+  });
+
   // Camera scanning: BarcodeDetector where the browser has it, otherwise the vendored jsQR.
   var stream = null;
   var scanning = false;
