@@ -1,26 +1,28 @@
 """How the card looks: name, colours, logo and hero image, terms and privacy link.
 
-Images are checked by their first bytes (PNG, JPEG or WebP, whatever the file is called),
-kept under ``UPLOAD_FOLDER`` named by the SHA-256 of their content, and served at
-``/media/<hash>.<ext>``: a changed image gets a new address, so browsers and wallets may keep
-one forever.
+Uploaded images are checked (``services.images``: PNG, JPEG or WebP by their bytes, a name that
+agrees, a bounded size, a whole file), kept re-encoded at the size of their largest use under
+``UPLOAD_FOLDER`` named by the SHA-256 of what is kept, and served at ``/media/<hash>.<ext>``:
+a changed image gets a new address, so browsers and wallets may keep one forever.
 """
 import hashlib
 import os
 import re
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from loyalty.database import write_transaction
-from loyalty.services import audit, wallet_sync
+from loyalty.services import audit, images, wallet_sync
 from loyalty.services.errors import InvalidInput
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
-SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpg"),
-)
+MAX_IMAGE_SIDE = images.MAX_SIDE
+#: Column -> the box its image is kept in: the largest it is shown. A logo: the printed poster
+#: (a third of an A4 page), Google's 660 px program logo, Apple's 480x150 logo at @3x. A hero
+#: picture: the card page (480 CSS px at 3x), Apple's 1125x369 strip at @3x, Google's hero.
+IMAGE_BOXES = {"logo_url": (1024, 1024), "hero_image_url": (1500, 1500)}
 MEDIA_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp)\Z")
 FIELDS = ("card_name", "primary_color", "secondary_color", "terms_text", "privacy_url",
           "logo_url", "hero_image_url")
@@ -28,38 +30,41 @@ FIELDS = ("card_name", "primary_color", "secondary_color", "terms_text", "privac
 READABLE_CONTRAST = 4.5
 
 
-def image_kind(data):
-    """"png", "jpg" or "webp" from the file's first bytes, or None."""
-    for signature, kind in SIGNATURES:
-        if data.startswith(signature):
-            return kind
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return None
+@dataclass(frozen=True)
+class CheckedImage:
+    """An accepted upload, re-encoded, not yet on disk."""
+
+    name: str
+    data: bytes
 
 
 def upload_folder():
     return current_app.config["UPLOAD_FOLDER"]
 
 
-def store_image(stream):
-    """Keep an uploaded image; returns its URL path. Refuses other files and large ones."""
+def checked_image(stream, column, *, filename=None, content_type=None):
+    """The upload in ``stream`` for ``column`` (logo_url, hero_image_url), re-encoded into
+    that column's box. Raises InvalidInput, saying what to do, for a file over 2 MB or one
+    ``images.reencoded`` refuses; nothing is written either way."""
     data = stream.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
         raise InvalidInput(_l("This image is larger than 2 MB. Save it smaller and try again."))
-    kind = image_kind(data)
-    if kind is None:
-        raise InvalidInput(_l("Upload a PNG, JPEG or WebP image."))
-    name = f"{hashlib.sha256(data).hexdigest()}.{kind}"
+    kind, kept = images.reencoded(data, IMAGE_BOXES[column], filename=filename,
+                                  content_type=content_type)
+    return CheckedImage(f"{hashlib.sha256(kept).hexdigest()}.{kind}", kept)
+
+
+def _write_image(image):
+    """Put ``image`` in the upload folder (whole or not at all); returns its URL path."""
     folder = upload_folder()
     os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, name)
+    path = os.path.join(folder, image.name)
     if not os.path.exists(path):
         temporary = f"{path}.{os.getpid()}.part"
         with open(temporary, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)  # whole or not at all
-    return f"/media/{name}"
+            file.write(image.data)
+        os.replace(temporary, path)
+    return f"/media/{image.name}"
 
 
 def media_path(name):
@@ -82,9 +87,12 @@ def contrast_ratio(background, text):
     return round((light + 0.05) / (dark + 0.05), 2)
 
 
-def update_branding(program, *, actor=None, **values):
-    """Save the card's look; the audit trail keeps the old and new values."""
+def update_branding(program, *, actor=None, uploads=None, **values):
+    """Save the card's look, with ``uploads`` ({column: CheckedImage}, from ``checked_image``)
+    written to the upload folder first; the audit trail keeps the old and new values."""
     values = {name: value for name, value in values.items() if name in FIELDS}
+    for column, image in (uploads or {}).items():
+        values[column] = _write_image(image)
     with write_transaction():
         changes = audit.apply_changes(actor, "branding.update", program, values,
                                       label=values.get("card_name") or program.card_name)

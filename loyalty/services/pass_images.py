@@ -1,6 +1,10 @@
 """The images of a wallet pass, at @1x, @2x and @3x: the shop's logo (resized into the
 logo's box) and, when it uploaded none, a drawn default: the brand colour with the shop's
-initial; the strip is the hero image cropped, or a band of the brand colour."""
+initial; the strip is the hero image cropped, or a band of the brand colour.
+
+A stored image that cannot be used safely (damaged, or over the pixel limit: uploaded before
+uploads were checked) counts as none: the pass gets the drawn default, never an error.
+"""
 import io
 import os
 from functools import lru_cache
@@ -8,6 +12,7 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 from loyalty.services.branding import MEDIA_NAME, upload_folder
+from loyalty.services.images import stored_image
 
 #: (name, points width, points height) of Apple's storeCard images.
 SIZES = {"icon": (29, 29), "logo": (160, 50), "strip": (375, 123)}
@@ -22,17 +27,14 @@ def _hex_rgb(color):
         return (29, 92, 77)
 
 
-def _uploaded(url):
-    """The uploaded image behind a ``/media/<hash>.<ext>`` URL, or None."""
+def _uploaded(url, box):
+    """The uploaded image behind a ``/media/<hash>.<ext>`` URL (decoded no larger than needed
+    to cover ``box``), or None when there is none or it cannot be used safely."""
     name = (url or "").rsplit("/", 1)[-1]
-    if not url or not MEDIA_NAME.match(name):
+    match = MEDIA_NAME.match(name)
+    if not url or not match:
         return None
-    path = os.path.join(upload_folder(), name)
-    try:
-        with Image.open(path) as image:
-            return image.convert("RGBA")
-    except OSError:
-        return None
+    return stored_image(os.path.join(upload_folder(), name), match.group(1), box)
 
 
 def _png(image):
@@ -81,7 +83,9 @@ def pass_images(*, shop, primary_color, secondary_color, logo_url=None, hero_ima
     changed image has a new URL)."""
     background, foreground = _hex_rgb(primary_color), _hex_rgb(secondary_color)
     letter = (shop or "?").strip()[:1].upper() or "?"
-    logo, hero = _uploaded(logo_url), _uploaded(hero_image_url)
+    largest = SCALES[-1]
+    logo = _uploaded(logo_url, tuple(side * largest for side in SIZES["logo"]))
+    hero = _uploaded(hero_image_url, tuple(side * largest for side in SIZES["strip"]))
     files = {}
     for scale in SCALES:
         suffix = "" if scale == 1 else f"@{scale}x"

@@ -9,9 +9,11 @@ otherwise valid submission.
 """
 import io
 import uuid
+from html.parser import HTMLParser
 
 import pytest
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import func, select
 from wtforms import IntegerField
 
@@ -20,6 +22,7 @@ from loyalty.forms import Form
 from loyalty.models import (
     Customer,
     LoyaltyCard,
+    LoyaltyProgram,
     LoyaltyTransaction,
     Membership,
     StaffPin,
@@ -28,7 +31,7 @@ from loyalty.models import (
 from loyalty.services import programs, staff_pins
 from loyalty.services.ledger import ActionContext
 from loyalty.services.stamps import add_stamp
-from tests import factories
+from tests import factories, images
 from tests.conftest import csrf_token_from
 
 HUGE = "9" * 400
@@ -275,3 +278,96 @@ def test_a_malformed_return_address_is_ignored(auth, client, merchant, target):
 def test_a_malformed_htmx_current_url_is_ignored(client):
     response = client.get("/terminal/", headers={"HX-Request": "true", "HX-Current-URL": "http://[x"})
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+
+
+#: Images every upload field must refuse, with (part of) the message that says what to do.
+BAD_IMAGES = {
+    "decompression bomb": ((images.bomb_png(whole=True), "logo.png", "image/png"),
+                           "larger than 4096 × 4096 pixels"),
+    "bytes not of the claimed type": (images.MISMATCHED["JPEG bytes named .png"],
+                                      "does not match the image inside it"),
+    "truncated image": ((images.truncated_png(), "logo.png", "image/png"),
+                        "This image is damaged or incomplete."),
+    "not an image": ((b"%PDF-1.4 not a picture", "logo.png", "image/png"),
+                     "Upload a PNG, JPEG or WebP image."),
+}
+
+
+class _PageForm(HTMLParser):
+    """The fields a page's forms would post as they are (text inputs, text areas, selects)."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self._textarea, self._select = {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("file", "submit", "checkbox"):
+            self.values[name] = attrs.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea, self.values[name] = name, ""
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and (self._select not in self.values
+                                                    or "selected" in attrs):
+            self.values[self._select] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+@pytest.mark.parametrize("role", ["owner", "admin"])
+def test_every_upload_refuses_bad_images_with_a_message_and_changes_nothing(
+        app, client, merchant, role, recorded_forms, tmp_path):
+    """Every route that takes uploads, every file field of its form, in an otherwise valid
+    submission of the page as it is: a bomb, mismatched bytes, a cut-off file, a non-image."""
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    with app.test_request_context():
+        world = World(merchant)
+    user = merchant.owner if role == "owner" else factories.user("Ada Admin", admin=True)
+    walker = Walker(client, world, user)
+
+    def branding():
+        db.session.commit()
+        return db.session.execute(select(LoyaltyProgram.logo_url, LoyaltyProgram.hero_image_url,
+                                         LoyaltyProgram.card_name)).all()
+
+    before, looks = world.state(), branding()
+    walked = []
+    for rule in _rules(app):
+        if not getattr(app.view_functions[rule.endpoint], "accepts_upload", False):
+            continue
+        url = walker.url(app, rule)
+        recorded_forms.clear()
+        page = client.get(url)
+        if page.status_code != 200:  # not this role's page: the walk above covers it
+            continue
+        parsed = _PageForm()
+        parsed.feed(page.get_data(as_text=True))
+        with app.test_request_context():
+            file_fields = [name for form in set(recorded_forms)
+                           for name, field in form(formdata=None, meta={"csrf": False})._fields.items()
+                           if isinstance(field, FileField)]
+        assert file_fields, f"{url} takes uploads but its form has no file field"
+        for name in file_fields:
+            for label, ((content, filename, content_type), message) in BAD_IMAGES.items():
+                data = {**parsed.values, "card_name": "Changed by a refused upload",
+                        name: (io.BytesIO(content), filename, content_type)}
+                response = walker.post(url, data=data)
+                if not (400 <= response.status_code < 500 and message in response.text):
+                    walker.failures.append(f"POST {url} {name}={label}: {response.status_code}")
+                walked.append((url, name, label))
+    if role == "owner":
+        assert len(walked) >= 2 * len(BAD_IMAGES), "the logo and hero uploads were not walked"
+    assert walker.failures == []
+    assert (world.state(), branding()) == (before, looks)
+    assert not (tmp_path / "uploads").exists() or list((tmp_path / "uploads").iterdir()) == []
+

@@ -4,12 +4,14 @@ import re
 import struct
 import zlib
 
+import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyProgram
 from loyalty.services import branding
-from tests import factories
+from tests import factories, images
 from tests.conftest import csrf_token_from
 
 VALID = {"card_name": "Coffee club", "primary_color": "#1d5c4d", "secondary_color": "#ffffff",
@@ -28,8 +30,8 @@ def tiny_png():
 def _post(client, data, **files):
     token = csrf_token_from(client.get("/merchant/branding"))
     body = {**data, "csrf_token": token}
-    for name, (content, filename) in files.items():
-        body[name] = (io.BytesIO(content), filename)
+    for name, (content, filename, *content_type) in files.items():
+        body[name] = (io.BytesIO(content), filename, *content_type)
     return client.post("/merchant/branding", data=body, content_type="multipart/form-data")
 
 
@@ -44,7 +46,8 @@ def test_colours_and_a_logo_are_saved_and_the_logo_is_served_by_its_hash(
     assert program.primary_color == "#5c3a2e" and program.card_name == "Coffee club"
     assert re.fullmatch(r"/media/[0-9a-f]{64}\.png", program.logo_url)
     image = client.get(program.logo_url)
-    assert image.status_code == 200 and image.data == tiny_png()
+    assert image.status_code == 200
+    assert Image.open(io.BytesIO(image.data)).size == (1, 1)  # kept re-encoded, same picture
     assert "immutable" in image.headers["Cache-Control"]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "branding.update"))
     assert entry.changes["primary_color"] == ["#1d5c4d", "#5c3a2e"]
@@ -84,3 +87,63 @@ def test_hard_to_read_colours_get_a_warning(auth, client, merchant):
 def test_media_names_that_are_not_ours_are_not_found(client):
     assert client.get("/media/..%2Finstance.png").status_code == 404
     assert client.get("/media/" + "a" * 64 + ".png").status_code == 404
+
+
+REFUSED_IMAGES = {
+    "a 17 KB PNG of 12000x12000 pixels": (images.bomb_png(whole=True), "logo.png", "image/png",
+                                          "larger than 4096 × 4096 pixels"),
+    "a PNG declaring 30000x30000 pixels": (images.bomb_png(30000, 30000), "logo.png",
+                                           "image/png", "larger than 4096 × 4096 pixels"),
+    "a PNG cut off halfway": (images.truncated_png(), "logo.png", "image/png",
+                              "This image is damaged or incomplete."),
+    **{label: (*upload, "Upload a PNG, JPEG or WebP image." if upload[0][:1] == b"<"
+               else "does not match the image inside it")
+       for label, upload in images.MISMATCHED.items()},
+}
+
+
+@pytest.mark.parametrize("label", REFUSED_IMAGES)
+@pytest.mark.parametrize("field", ["logo", "hero_image"])
+def test_bombs_mismatched_and_cut_off_images_are_refused_saying_what_to_do(
+        auth, client, merchant, tmp_path, field, label):
+    factories.stamp_program(merchant.merchant)
+    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    auth.login_as(merchant.owner)
+    content, filename, content_type, message = REFUSED_IMAGES[label]
+    refused = _post(client, {**VALID, "card_name": "Changed"},
+                    **{field: (content, filename, content_type)})
+    assert refused.status_code == 422 and message in refused.text
+    assert "At most 4096 × 4096 pixels." in refused.text  # the hint says the limit beforehand
+    program = db.session.scalar(select(LoyaltyProgram))
+    assert (program.card_name, program.logo_url, program.hero_image_url) == ("Coffee card", None, None)
+    assert not (tmp_path / "uploads").exists() or list((tmp_path / "uploads").iterdir()) == []
+
+
+def test_a_valid_logo_is_not_kept_when_the_other_image_is_refused(auth, client, merchant, tmp_path):
+    factories.stamp_program(merchant.merchant)
+    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    auth.login_as(merchant.owner)
+    refused = _post(client, VALID, logo=(images.encoded(), "logo.png"),
+                    hero_image=(images.truncated_png(), "hero.png"))
+    assert refused.status_code == 422
+    assert not (tmp_path / "uploads").exists() or list((tmp_path / "uploads").iterdir()) == []
+
+
+def test_large_photos_are_kept_at_the_size_they_are_shown_without_their_metadata(
+        auth, client, merchant, tmp_path):
+    factories.stamp_program(merchant.merchant)
+    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    auth.login_as(merchant.owner)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # taken with the phone turned: shown a quarter turn clockwise
+    exif[0x010F] = "PhoneMaker"
+    photo = images.encoded(4000, 3000, "JPEG", exif=exif.tobytes())
+    saved = _post(client, VALID, logo=(images.encoded(3000, 600), "logo.png"),
+                  hero_image=(photo, "IMG_0001.JPG", "image/jpeg"))
+    assert saved.status_code == 302
+    program = db.session.scalar(select(LoyaltyProgram))
+    logo = Image.open(io.BytesIO(client.get(program.logo_url).data))
+    hero = Image.open(io.BytesIO(client.get(program.hero_image_url).data))
+    assert (logo.format, logo.size) == ("PNG", (branding.IMAGE_BOXES["logo_url"][0], 205))
+    assert (hero.format, hero.size) == ("JPEG", (1125, 1500))  # upright, inside 1500x1500
+    assert not hero.getexif()

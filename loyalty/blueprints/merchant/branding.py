@@ -13,16 +13,18 @@ TEXT_FIELDS = ("card_name", "primary_color", "secondary_color", "terms_text", "p
 
 
 def _uploads(form):
-    """Store the images that came with the form; a refused one is said next to its field."""
-    stored = {}
+    """Check the images that came with the form; a refused one is said next to its field."""
+    checked = {}
     for field, column in ((form.logo, "logo_url"), (form.hero_image, "hero_image_url")):
         upload = field.data
         if upload and getattr(upload, "filename", None):
             try:
-                stored[column] = branding.store_image(upload.stream)
+                checked[column] = branding.checked_image(
+                    upload.stream, column, filename=upload.filename,
+                    content_type=upload.content_type)
             except DomainError as refusal:
                 field.errors = [*field.errors, str(refusal.message)]
-    return stored
+    return checked
 
 
 @bp.route("/branding", methods=["GET", "POST"])
@@ -36,10 +38,10 @@ def branding_page():
     form = BrandingForm(obj=program) if request.method == "GET" else BrandingForm()
     status = 200
     if form.validate_on_submit():
-        images = _uploads(form)
+        uploads = _uploads(form)
         if not (form.logo.errors or form.hero_image.errors):
             values = {name: (form[name].data or "").strip() or None for name in TEXT_FIELDS}
-            branding.update_branding(program, actor=actor(), **values, **images)
+            branding.update_branding(program, actor=actor(), uploads=uploads, **values)
             flash(_("Branding saved."), "success")
             return redirect(url_for("merchant.branding_page"))
         status = 422
@@ -49,4 +51,5 @@ def branding_page():
                                        form.secondary_color.data or program.secondary_color) \
         if not (form.primary_color.errors or form.secondary_color.errors) else None
     return page("merchant/branding.html", form=form, program=program, contrast=contrast,
-                readable=branding.READABLE_CONTRAST, status=status)
+                readable=branding.READABLE_CONTRAST, image_side=branding.MAX_IMAGE_SIDE,
+                status=status)

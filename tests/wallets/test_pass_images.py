@@ -1,0 +1,59 @@
+"""The images of an Apple pass when the stored logo or hero picture cannot be used safely
+(stored before uploads were checked: a decompression bomb, a file cut off): the pass is still
+made, with the drawn default in their place."""
+import hashlib
+import io
+import zipfile
+
+import pytest
+
+from loyalty.extensions import db
+from loyalty.services.pass_images import pass_images
+from tests import factories, images
+
+
+def _stored(folder, data, kind="png"):
+    """Put ``data`` in the upload folder as an upload of old would have; returns its URL."""
+    folder.mkdir(exist_ok=True)
+    name = f"{hashlib.sha256(data).hexdigest()}.{kind}"
+    (folder / name).write_bytes(data)
+    return f"/media/{name}"
+
+
+def _pass_files(client, card):
+    response = client.get(f"/card/{card.page_secret}/wallet.pkpass")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    return {name: archive.read(name) for name in archive.namelist()}
+
+
+@pytest.mark.parametrize("logo, hero", [
+    (images.bomb_png(14000, 14000), images.truncated_png()),  # over Pillow's own limit
+    (images.bomb_png(5000, 5000, whole=True), images.bomb_png(9000, 3000)),  # over ours
+], ids=["over-pillow-limit", "over-upload-limit"])
+def test_a_stored_image_too_large_or_damaged_gives_the_default_not_an_error(
+        client, merchant, tmp_path, logo, hero):
+    folder = tmp_path / "uploads"
+    client.application.config["UPLOAD_FOLDER"] = str(folder)
+    program = factories.stamp_program(merchant.merchant)
+    program.logo_url, program.hero_image_url = _stored(folder, logo), _stored(folder, hero)
+    card = factories.card(merchant.merchant, "Bea Bomb")
+    db.session.commit()
+    files = _pass_files(client, card)
+    default = pass_images(shop=merchant.merchant.name, primary_color=program.primary_color,
+                          secondary_color=program.secondary_color)
+    for name in ("icon.png", "logo@3x.png", "strip@2x.png"):
+        assert files[name] == default[name]
+
+
+def test_a_stored_image_within_the_limits_is_used(client, merchant, tmp_path):
+    folder = tmp_path / "uploads"
+    client.application.config["UPLOAD_FOLDER"] = str(folder)
+    program = factories.stamp_program(merchant.merchant)
+    program.logo_url = _stored(folder, images.encoded(600, 200, "JPEG"), "jpg")
+    card = factories.card(merchant.merchant, "Lou Logo")
+    db.session.commit()
+    files = _pass_files(client, card)
+    default = pass_images(shop=merchant.merchant.name, primary_color=program.primary_color,
+                          secondary_color=program.secondary_color)
+    assert files["logo@3x.png"] != default["logo@3x.png"]
