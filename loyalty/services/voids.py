@@ -35,7 +35,7 @@ REWARDS = (TransactionType.POINTS_REDEEMED, TransactionType.STAMP_REDEEMED)
 NOT_VOIDABLE = _l("This transaction cannot be voided: pick a purchase, stamp or reward of this card.")
 
 
-def _original(card, original_id, earn_type=None, *, any_age=False):
+def _original(card, original_id, earn_type=None, *, any_age=False, by_pin=False):
     settings = merchant_rows(card.merchant_id).settings
     if not settings.allow_voids:
         raise Refused(_l("Voids are turned off for this shop. Ask the owner to adjust the card."))
@@ -48,6 +48,11 @@ def _original(card, original_id, earn_type=None, *, any_age=False):
     if original is None:
         raise NotFound(NOT_VOIDABLE)
     if not any_age and original.transaction_at < void_deadline(settings):
+        if by_pin:
+            raise Refused(lazy_ngettext(
+                "This was more than %(num)d day ago: only a manager PIN can confirm it.",
+                "This was more than %(num)d days ago: only a manager PIN can confirm it.",
+                settings.void_window_days))
         raise Refused(lazy_ngettext(
             "This was more than %(num)d day ago: a manager or owner can void it.",
             "This was more than %(num)d days ago: a manager or owner can void it.",
@@ -56,7 +61,7 @@ def _original(card, original_id, earn_type=None, *, any_age=False):
 
 
 def void_deadline(settings, now=None):
-    """The oldest moment staff may still void (managers and owners void at any age)."""
+    """The oldest moment staff may still void (a manager's word voids at any age)."""
     return (now or clock.now()) - timedelta(days=settings.void_window_days)
 
 
@@ -81,14 +86,23 @@ def _amounts(original, gave, requested, balance):
     return taken, requested - taken
 
 
+def may_void_any_age(staff_pin, manages_store):
+    """Who confirms a void decides its window: the holder of the PIN typed for it (a manager
+    PIN voids at any age, any other PIN within the merchant's void window), or without a PIN
+    the signed-in person, by their role at this store (``manages_store``: the owner, or a
+    manager of this very store)."""
+    return staff_pin.can_unlock if staff_pin is not None else manages_store
+
+
 def void_transaction(card, original_id, *, amount=None, earn_type=None, context,
-                     idempotency_key=None, notes=None, any_age=False, then=None):
+                     idempotency_key=None, notes=None, manages_store=False, then=None):
     """Take back (part of) a purchase's points or a stamp of this card, or undo a reward it
-    was given, under the card's lock. Rows older than the merchant's void window need
-    ``any_age`` (a manager or owner acts)."""
+    was given, under the card's lock. Rows older than the merchant's void window need a
+    manager's word: see ``may_void_any_age``."""
 
     def action(card, program, staff_pin):
-        original = _original(card, original_id, earn_type, any_age=any_age)
+        original = _original(card, original_id, earn_type, by_pin=staff_pin is not None,
+                             any_age=may_void_any_age(staff_pin, manages_store))
         void_type, balance, delta = VOIDABLE[original.transaction_type]
         taken, shortfall = _amounts(original, abs(getattr(original, delta)), amount,
                                     getattr(card, balance))
@@ -107,16 +121,18 @@ def void_transaction(card, original_id, *, amount=None, earn_type=None, context,
 
 
 def void_points(card, original_id, *, points=None, context, idempotency_key=None, notes=None,
-                any_age=False):
+                manages_store=False):
     """Take back points an earlier purchase earned (a return), bounded by what it gave."""
-    return void_transaction(card, original_id, amount=points, context=context, any_age=any_age,
+    return void_transaction(card, original_id, amount=points, context=context,
+                            manages_store=manages_store,
                             earn_type=TransactionType.POINTS_EARNED,
                             idempotency_key=idempotency_key, notes=notes)
 
 
 def void_stamps(card, original_id, *, stamps=None, context, idempotency_key=None, notes=None,
-                any_age=False):
+                manages_store=False):
     """Take back stamps an earlier ``stamp_earned`` gave (a return)."""
-    return void_transaction(card, original_id, amount=stamps, context=context, any_age=any_age,
+    return void_transaction(card, original_id, amount=stamps, context=context,
+                            manages_store=manages_store,
                             earn_type=TransactionType.STAMP_EARNED,
                             idempotency_key=idempotency_key, notes=notes)

@@ -158,7 +158,7 @@ class LedgerMachine(RuleBasedStateMachine):
         requested = data.draw(st.integers(1, m.earns[original] + 3))
         ok = 0 < requested <= m.earns[original]
         if self._attempt(ok, lambda: void_points(self._card(card_id), original, points=requested,
-                                                 context=self.context, any_age=True)):
+                                                 context=self.context, manages_store=True)):
             m.points -= min(requested, m.points)
             m.earns[original] -= requested
             m.last_activity = self.now  # a return counts as activity for expiry
@@ -170,7 +170,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         original = data.draw(st.sampled_from(sorted(m.stamp_earns)))
         if self._attempt(m.stamp_earns[original] > 0,
-                         lambda: void_stamps(self._card(card_id), original, context=self.context, any_age=True)):
+                         lambda: void_stamps(self._card(card_id), original, context=self.context, manages_store=True)):
             m.stamps -= min(1, m.stamps)
             m.stamp_earns[original] = 0
             m.last_activity = self.now

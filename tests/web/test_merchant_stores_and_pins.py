@@ -164,7 +164,7 @@ def test_an_owner_marks_a_manager_pin(auth, client, merchant):
     auth.login_as(merchant.owner)
     lisa = staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Lisa", "4567")
     page = client.get(f"/merchant/pins/{lisa.id}")
-    assert "Manager PIN: unlocks a locked PIN at the terminal" in page.text
+    assert "Manager PIN: unlocks a locked PIN and voids older rows at the terminal" in page.text
     saved = _post(client, f"/merchant/pins/{lisa.id}", {"staff_name": "Lisa", "can_unlock": "y"})
     assert saved.status_code == 302
     db.session.refresh(lisa)

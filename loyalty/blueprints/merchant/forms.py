@@ -231,7 +231,8 @@ class StaffPinForm(Form):
 class StaffMemberForm(Form):
     staff_name = StringField(_l("Staff member's name"), validators=[
         DataRequired(_l("Enter the staff member's name.")), Length(max=120)])
-    can_unlock = CheckboxField(_l("Manager PIN: unlocks a locked PIN at the terminal"))
+    can_unlock = CheckboxField(
+        _l("Manager PIN: unlocks a locked PIN and voids older rows at the terminal"))
 
 
 class CardFilterForm(Form):

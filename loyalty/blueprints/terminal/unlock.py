@@ -10,8 +10,8 @@ from loyalty.blueprints.terminal.views import (
     PIN_ERRORS,
     SHEETS,
     STAFF_ROLES,
-    _can_manage,
     _card_or_404,
+    _manages,
     _render_sheet,
     _store_or_redirect,
     bp,
@@ -77,7 +77,7 @@ def unlock(card_id, staff_pin_id):
     locked = _locked_or_404(store, staff_pin_id)
     if request.method == "GET":
         form = forms.UnlockForm(formdata=None)
-        if _can_manage():  # a manager signed in here confirms with their own password
+        if _manages(store.id):  # a manager of this store confirms with their own password
             form.email.data = current_user.email
         return _render_unlock(store, card, kind, locked, form)
     form = forms.UnlockForm()

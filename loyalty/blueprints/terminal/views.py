@@ -55,28 +55,11 @@ STAFF_ROLES = (Role.MERCHANT_OWNER, Role.STORE_MANAGER, Role.STORE_STAFF)
 STORE_COOKIE = "terminal_store"
 PIN_ERRORS = (PinRequired, WrongPin, PinLocked)
 
-
-
-@bp.app_template_global()
-def ledger_label(kind):
-    return transaction_label(kind)
-
-
-@bp.app_template_global()
-def ledger_delta(transaction):
-    return delta_label(transaction)
-
-
-@bp.app_template_filter()
-def merchant_time(moment, timezone):
-    """A timestamp on the merchant's wall clock in the reader's language: "14:05" today,
-    "21/11 14:05" (fr) or "21.11. 14:05" (de) another day."""
-    return clock.local_time_label(moment, timezone)
-
-
-@bp.app_template_global()
-def idempotency_key():
-    return new_key()
+bp.add_app_template_global(transaction_label, "ledger_label")
+bp.add_app_template_global(delta_label, "ledger_delta")
+bp.add_app_template_global(new_key, "idempotency_key")
+# "14:05" today, "21/11 14:05" (fr) or "21.11. 14:05" (de) another day, on the merchant's clock
+bp.add_app_template_filter(clock.local_time_label, "merchant_time")
 
 
 # --- the device's store -------------------------------------------------------------------
@@ -158,8 +141,16 @@ def _context(store, form=None):
 
 
 def _can_manage():
-    """Owners and managers: they void at any age and reach the settings pages."""
+    """Owners and managers (of any store): they reach the settings pages."""
     return tenancy.role in (Role.MERCHANT_OWNER, Role.STORE_MANAGER)
+
+
+def _manages(store_id):
+    """The signed-in person's rights at this store: the owner, or a manager of this very
+    store (a manager elsewhere is staff here). A PIN typed for an action speaks for its
+    holder instead."""
+    return (tenancy.role is Role.MERCHANT_OWNER
+            or any(store.id == store_id for store in tenancy.managed_stores))
 
 
 def _program():
@@ -175,7 +166,7 @@ def _render(store, *, card=None, summary=None, results=None, query="", banner=No
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
                   timezone=current_merchant.timezone,
-                  can_manage=_can_manage())
+                  can_manage=_can_manage(), manages_store=_manages(store.id))
     if is_htmx() and summary is not None:
         return render_template("terminal/_card_panel.html", **values), status
     if is_htmx() and results is not None:
@@ -366,7 +357,8 @@ def redeem(card_id):
 def void(card_id):
     return _act(card_id, "void", lambda card, form, ctx: void_transaction(
         card, form.transaction_id.data, amount=form.amount.data, context=ctx,
-        idempotency_key=form.idempotency_key.data, any_age=_can_manage(), then=summarize_card))
+        idempotency_key=form.idempotency_key.data, manages_store=_manages(ctx.store_id),
+        then=summarize_card))
 
 
 @bp.route("/enroll", methods=["GET", "POST"])
