@@ -3,7 +3,10 @@
 Whoever enters an email gets the same answer: "check your inbox". A new customer's card is
 created with its welcome bonus and its welcome email in one transaction; someone who already
 has a card is emailed its link instead (at the address on that card), so the page never tells
-whether an address is known.
+whether an address is known. "Send me my card's link" only records the request (one outbox
+row, whatever the address): its job looks the card up and sends the link, or nothing, so the
+answer and the work behind it are the same for a known address and an unknown one. A
+recipient gets at most ``CARD_LINK_RECIPIENT_LIMIT`` link emails, whoever asks (``mail``).
 """
 import hashlib
 
@@ -55,21 +58,29 @@ def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=No
 
 
 def resend_card_link(merchant, email):
-    """Email the card's link again to the holder of ``email``'s card, if there is one (the
-    page answers the same either way)."""
-    email = normalize_email(email)
-    card_id = db.session.scalar(
-        select(LoyaltyCard.id).join(Customer, Customer.id == LoyaltyCard.customer_id)
-        .where(LoyaltyCard.merchant_id == merchant.id, Customer.email == email))
-    db.session.commit()
-    if card_id is not None:
-        with write_transaction():
-            mail.queue_email("card_link", merchant_id=merchant.id, card_id=card_id,
-                             reason="resend")
+    """Ask for the link of ``merchant``'s card under ``email`` to be emailed again: one outbox
+    row, the same whether or not there is such a card (its job looks the card up)."""
+    with write_transaction():
+        mail.queue_email("card_link", merchant_id=merchant.id, reason="resend",
+                         lookup={"merchant_id": merchant.id, "email": normalize_email(email)})
+
+
+def _card_of(payload):
+    """The card the email is about: named by id, or looked up by the address someone typed."""
+    if "card_id" in payload:
+        return db.session.get(LoyaltyCard, payload["card_id"], populate_existing=True)
+    lookup = payload.get("lookup") or {}
+    if not lookup.get("email"):
+        return None
+    return db.session.scalar(
+        select(LoyaltyCard).join(Customer, Customer.id == LoyaltyCard.customer_id)
+        .where(LoyaltyCard.merchant_id == lookup.get("merchant_id"),
+               Customer.email == lookup["email"])
+        .execution_options(populate_existing=True))
 
 
 def _letter(payload, subject):
-    card = db.session.get(LoyaltyCard, payload["card_id"], populate_existing=True)
+    card = _card_of(payload)
     if card is None or card.customer is None or not card.customer.email:
         return None
     merchant = db.session.get(Merchant, card.merchant_id)

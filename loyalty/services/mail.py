@@ -23,6 +23,7 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, SentEmail
 from loyalty.services import outbox
+from loyalty.throttle import Budget, TooManyAttempts, spend
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ EMAILS = {
     "welcome": "loyalty.services.enrollment:welcome_letter",
     "card_link": "loyalty.services.enrollment:card_link_letter",
 }
+#: template -> the setting ("3 per hour") of how many of it one recipient gets, whoever asked
+#: for them and whatever they typed: what one more is asked for beyond it is not sent.
+RECIPIENT_BUDGETS = {"card_link": "CARD_LINK_RECIPIENT_LIMIT"}
 
 
 @dataclass
@@ -92,6 +96,9 @@ def send_outbox_email(row):
     letter = _builder(template)(row.payload)
     if letter is None:  # no longer true: nothing to send
         return outbox.Effect(record=_skipped)
+    if not _within_recipient_budget(template, letter.to):
+        log.info("%s email not sent: its recipient had their share this period", template)
+        return outbox.Effect(record=_skipped)
     locale, subject, text, html = compose(template, letter)
     config = current_app.config
     record = functools.partial(_record, template=template, to=letter.to, locale=locale,
@@ -104,6 +111,19 @@ def send_outbox_email(row):
         log.info("Email (no SMTP configured) to %s: %s\n%s", letter.to, subject, text)
     return outbox.Effect(record=functools.partial(record, transport="stored", text=text,
                                                   html=html))
+
+
+def _within_recipient_budget(template, address):
+    """Take one unit of ``template``'s budget for ``address`` (budgeted templates only);
+    False when it is used up."""
+    setting = RECIPIENT_BUDGETS.get(template)
+    if setting is None:
+        return True
+    try:
+        spend([Budget(setting, f"{template}|{address.strip().lower()}")])
+    except TooManyAttempts:
+        return False
+    return True
 
 
 def _skipped(row):

@@ -44,6 +44,9 @@ _NEW, _READY = "loyalty_outbox_new", "loyalty_outbox_ready"
 #: RQ states in which a job will still run by itself: the drain leaves those alone.
 _WILL_RUN = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 _GAVE_UP = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+#: Payload keys only the job needs, not kept once it is done: a set-password link's secret,
+#: an address someone typed to have their card looked up.
+PRIVATE_PAYLOAD = {"secret", "lookup"}
 
 
 def handler(kind):
@@ -213,7 +216,8 @@ def _locked(outbox_id):
 
 def _delivered(row, effect):
     effect.record(row)
-    row.payload = {key: value for key, value in row.payload.items() if key != "secret"}
+    row.payload = {key: value for key, value in row.payload.items()
+                   if key not in PRIVATE_PAYLOAD}
     row.attempts += 1
     row.delivered_at = clock.now()
     row.failed_at = None

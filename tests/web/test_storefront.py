@@ -3,11 +3,11 @@ refused."""
 import dataclasses
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from loyalty.extensions import db
-from loyalty.models import Customer, LoyaltyCard, SentEmail
-from loyalty.services import programs
+from loyalty.models import Customer, LoyaltyCard, OutboxMessage, SentEmail
+from loyalty.services import outbox, programs
 from loyalty.services.ledger import ledger_drift
 from loyalty.services.storefront import PublicProgram, public_program
 from tests import factories
@@ -148,6 +148,77 @@ def test_a_customer_gets_their_card_link_again_and_strangers_learn_nothing(clien
     assert f"/card/{card.page_secret}" in email.body_text
     bad = client.post("/m/cafe-test/card-link", data={"csrf_token": token, "email": "lou"})
     assert bad.status_code == 422 and "Enter a valid email address" in bad.get_data(as_text=True)
+
+
+def _statements_of(client, url, data):
+    """(answer, SQL statements the request ran)."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.post(url, data=data)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return response, len(statements)
+
+
+def test_asking_for_the_link_does_the_same_work_for_a_known_and_an_unknown_address(
+        client, merchant, monkeypatch):
+    factories.stamp_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Lou Lost", email="lou@example.com")
+    db.session.commit()
+    handed_over = []  # as with Redis: the request hands its rows to the queue, a worker sends
+    monkeypatch.setattr(outbox, "jobs_inline", lambda: False)
+    monkeypatch.setattr(outbox, "_enqueue", handed_over.extend)
+    token = csrf_token_from(client.get("/m/cafe-test/"))
+    url = "/m/cafe-test/card-link"
+    client.post(url, data={"csrf_token": token, "email": "warm@example.com"})
+    answers, counts = [], []
+    for email in ("lou@example.com", "nobody@example.com", "LOU@example.com",
+                  "someone@example.com"):
+        response, statements = _statements_of(client, url, {"csrf_token": token,
+                                                            "email": email})
+        answers.append((response.status_code, response.location, response.get_data()))
+        counts.append(statements)
+    assert len(set(answers)) == 1 and answers[0][0] == 302
+    assert len(set(counts)) == 1  # the same statements, whether the address has a card or not
+    db.session.commit()
+    rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [row.payload["template"] for row in rows] == ["card_link"] * 5
+    assert [row.payload["lookup"]["email"] for row in rows[1:]] == [
+        "lou@example.com", "nobody@example.com", "lou@example.com", "someone@example.com"]
+    assert [outbox_id for outbox_id, _queue in handed_over] == [row.id for row in rows]
+    assert _emails() == []  # the requests only recorded the rows
+
+    for outbox_id, _queue in handed_over:  # the worker's jobs
+        outbox.deliver(outbox_id)
+    sent = _emails()
+    assert [email.to_address for email in sent] == ["lou@example.com"] * 2
+    assert f"/card/{card.page_secret}" in sent[0].body_text
+    db.session.expire_all()
+    done = db.session.scalars(select(OutboxMessage)).all()
+    assert all(row.delivered_at is not None for row in done)
+    assert all("lookup" not in row.payload for row in done)  # typed addresses are not kept
+
+
+def test_sign_ups_with_a_customers_phone_email_them_at_most_their_budget(app, client, merchant):
+    factories.stamp_program(merchant.merchant)
+    factories.card(merchant.merchant, "Vera Victim", email="vera@example.com",
+                   phone="+352621555777")
+    db.session.commit()
+    budget = int(app.config["CARD_LINK_RECIPIENT_LIMIT"].split()[0])
+    for n in range(budget + 4):  # a new address each time, the customer's phone number
+        response = _join(client, email=f"attacker{n}@example.com", phone="621 555 777")
+        assert response.status_code == 302 and response.location.endswith("/join/sent")
+    assert [email.to_address for email in _emails()] == ["vera@example.com"] * budget
+    assert _cards() == 1
+    token = csrf_token_from(client.get("/m/cafe-test/"))  # the customer asking counts too
+    client.post("/m/cafe-test/card-link", data={"csrf_token": token,
+                                                 "email": "vera@example.com"})
+    assert len(_emails()) == budget
 
 
 def test_the_language_is_the_choice_then_the_browser_then_the_shop_default(client, merchant):
