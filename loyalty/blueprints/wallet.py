@@ -1,11 +1,14 @@
 """The wallets' side of the site: Apple's PassKit web service (``/wallet/apple/v1/...``),
-called by phones, not people: JSON in, status codes out, no sessions or CSRF."""
+called by phones, not people: JSON in, status codes out, no sessions or CSRF. Every call is
+counted against its address first; a JSON body reaches a view only within the bounds that
+``request_guard`` sets, and a refusal is JSON: ``{"error": message}``."""
 import logging
 
 from flask import Blueprint, Response, abort, jsonify, request
+from flask_babel import gettext as _
 
 from loyalty.extensions import csrf
-from loyalty.request_guard import accepts_json
+from loyalty.request_guard import accepts_json, has_body, json_refusal
 from loyalty.services import apple_pass, passkit, wallets
 from loyalty.throttle import TooManyAttempts, spend, wallet_budgets
 
@@ -41,10 +44,10 @@ def _card():
 @accepts_json
 def register(device, pass_type, serial):
     card = _card()
-    body = request.get_json(silent=True)
+    body = request.get_json()
     token = body.get("pushToken") if isinstance(body, dict) else None
     if not isinstance(token, str) or not passkit.PUSH_TOKEN.match(token):
-        return jsonify(error="pushToken is missing or not a push token"), 400
+        return json_refusal(400, _("pushToken is missing or not a push token."))
     created = passkit.register(card, device, token)
     return Response(status=201 if created else 200)
 
@@ -52,7 +55,10 @@ def register(device, pass_type, serial):
 @bp.delete(f"{DEVICE}/<serial>")
 @accepts_json
 def unregister(device, pass_type, serial):
-    passkit.unregister(_card(), device)
+    card = _card()
+    if has_body() and request.get_json() != {}:  # Apple sends none
+        return json_refusal(400, _("This call takes no body."))
+    passkit.unregister(card, device)
     return Response(status=200)
 
 
@@ -84,10 +90,12 @@ def latest(pass_type, serial):
 @bp.post("/log")
 @accepts_json
 def device_log():
-    body = request.get_json(silent=True)
-    logs = body.get("logs") if isinstance(body, dict) else None
-    for line in (logs if isinstance(logs, list) else [])[:50]:
-        log.warning("Wallet device log: %r", str(line)[:500])  # repr: one line each
+    """Anyone may call it (Apple's protocol): it only writes a few short lines to our log."""
+    messages = passkit.device_log_messages(request.get_json())
+    if messages is None:
+        return json_refusal(400, _("The body must be {\"logs\": [text, ...]}."))
+    for message in messages:
+        log.warning("Wallet device log: %s", message)
     return Response(status=200)
 
 

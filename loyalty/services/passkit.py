@@ -18,6 +18,9 @@ from loyalty.models import AppleRegistration, LoyaltyCard
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 PUSH_TOKEN = re.compile(r"^[A-Za-z0-9]{1,200}\Z")
+#: What one call of the device log may leave in our logs: so many messages, each so long.
+DEVICE_LOG_MESSAGES = 20
+DEVICE_LOG_CHARS = 300
 
 
 class Unauthorized(Exception):
@@ -95,3 +98,19 @@ def updated_serials(device, pass_type, since_tag=None):
     if not changed:
         return [], None
     return sorted(serial for serial, _tag in changed), str(max(tag for _serial, tag in changed))
+
+
+def device_log_messages(body):
+    """The lines to log for a device's ``{"logs": [text, ...]}``, or None for any other body.
+
+    Anyone can call the log endpoint, so what it leaves is bounded: at most
+    ``DEVICE_LOG_MESSAGES`` lines (a last one counts the messages left out), each message cut
+    to ``DEVICE_LOG_CHARS`` characters and written as one line (``repr``: a newline in a
+    message cannot forge another log line)."""
+    logs = body.get("logs") if isinstance(body, dict) else None
+    if not isinstance(logs, list) or not all(isinstance(message, str) for message in logs):
+        return None
+    lines = [repr(message[:DEVICE_LOG_CHARS]) for message in logs[:DEVICE_LOG_MESSAGES]]
+    if len(logs) > DEVICE_LOG_MESSAGES:
+        lines.append(f"({len(logs) - DEVICE_LOG_MESSAGES} more messages not logged)")
+    return lines

@@ -20,6 +20,7 @@ from wtforms import IntegerField
 from loyalty.extensions import db
 from loyalty.forms import Form
 from loyalty.models import (
+    AppleRegistration,
     Customer,
     LoyaltyCard,
     LoyaltyProgram,
@@ -28,11 +29,12 @@ from loyalty.models import (
     StaffPin,
     User,
 )
-from loyalty.services import programs, staff_pins
+from loyalty.services import apple_pass, passkit, programs, staff_pins
 from loyalty.services.ledger import ActionContext
 from loyalty.services.stamps import add_stamp
 from tests import factories, images
 from tests.conftest import csrf_token_from
+from tests.wallets.conftest import PASS_TYPE, apple_settings, wallet_files  # noqa: F401 - the fixture
 
 HUGE = "9" * 400
 LONG = "x" * 10_000
@@ -371,3 +373,65 @@ def test_every_upload_refuses_bad_images_with_a_message_and_changes_nothing(
     assert (world.state(), branding()) == (before, looks)
     assert not (tmp_path / "uploads").exists() or list((tmp_path / "uploads").iterdir()) == []
 
+
+#: Bodies every JSON route must refuse (4xx, a JSON message), changing nothing.
+BAD_JSON_BODIES = {
+    "50,000 nested brackets": "[" * 50_000 + "]" * 50_000,
+    "deep nesting within the size limit": '{"logs": ' + "[" * 20_000 + "]" * 20_000 + "}",
+    "deep objects": '{"pushToken": ' * 40 + '"a1b2"' + "}" * 40,
+    "brackets left open": "[" * 30_000,
+    "huge body": '{"pushToken": "a1b2", "logs": ["' + "x" * 2_000_000 + '"]}',
+    "escaped NUL": '{"pushToken": "a1\\u0000b2", "logs": ["a\\u0000b"]}',
+    "NUL byte": '{"pushToken": "a1\x00b2", "logs": ["a\x00b"]}',
+    "huge integer": '{"pushToken": ' + HUGE + ', "logs": [' + HUGE + "]}",
+    "huge float": '{"pushToken": 1e400, "logs": [-1e400]}',
+    "NaN": '{"pushToken": NaN, "logs": [Infinity]}',
+    "an array": "[1, 2]",
+    "a string": '"text"',
+    "a number": "5",
+    "null": "null",
+    "wrong types": '{"pushToken": ["a1b2"], "logs": "a1b2"}',
+    "wrong types inside": '{"pushToken": {"a": 1}, "logs": [{"a": 1}, 5]}',
+    "invalid JSON": '{"pushToken": "a1b2", "logs": [',
+    "not UTF-8": b'{"pushToken": "\xff\xfe", "logs": ["\xff"]}',
+    "byte-order mark": '\ufeff{"pushToken": "a1b2", "logs": ["a"]}',
+}
+
+
+def test_bad_json_on_every_json_route_is_a_4xx_with_a_message_and_changes_nothing(
+        make_app, wallet_files, merchant, caplog):
+    app = make_app(**apple_settings(wallet_files), WALLET_ADDRESS_LIMIT="10000 per minute")
+    client = app.test_client()
+    with app.app_context():
+        factories.points_program(merchant.merchant)
+        card = apple_pass.ensure_identifiers(factories.card(merchant.merchant, "Jason Json"))
+        passkit.register(card, "device-1", "a1b2c3d4")
+        auth = {"Authorization": f"ApplePass {card.apple_auth_token}"}
+        values = {"device": "device-1", "pass_type": PASS_TYPE, "serial": card.apple_serial_number}
+
+        def registrations():
+            db.session.commit()
+            return db.session.execute(select(AppleRegistration.device_library_id,
+                                             AppleRegistration.push_token)).all()
+
+        before = registrations()
+        routes = [(rule, method) for rule in _rules(app)
+                  if getattr(app.view_functions[rule.endpoint], "accepts_json", False)
+                  for method in sorted(rule.methods & {"POST", "PUT", "PATCH", "DELETE"})]
+        assert len(routes) >= 3, "the PassKit routes are JSON routes"
+        failures = []
+        for rule, method in routes:
+            url = app.url_map.bind("localhost").build(rule.endpoint, {
+                name: values[name] for name in rule.arguments})
+            sent = [(label, body, "application/json") for label, body in BAD_JSON_BODIES.items()]
+            sent.append(("not JSON", "pushToken=a1b2", "application/x-www-form-urlencoded"))
+            for label, body, content_type in sent:
+                response = client.open(url, method=method, data=body, content_type=content_type,
+                                       headers=auth)
+                answer = response.get_json(silent=True) if response.is_json else None
+                if not 400 <= response.status_code < 500 or not (answer or {}).get("error"):
+                    failures.append(f"{method} {rule.rule} {label}: {response.status_code} "
+                                    f"{response.get_data(as_text=True)[:80]!r}")
+        assert failures == []
+        assert registrations() == before
+        assert "Wallet device log" not in caplog.text
