@@ -61,7 +61,8 @@ current_merchant = LocalProxy(lambda: _tenancy().merchant)
 
 def choose_merchant(merchant_id):
     """Act for ``merchant_id`` from now on in this session; 404 unless the person is on its
-    team (an invitation counts once accepted)."""
+    team (an invitation counts once accepted, in this very request too)."""
+    g.pop("tenancy", None)
     if merchant_id not in {m.merchant_id for m in _tenancy().memberships}:
         abort(404)
     session["merchant_id"] = merchant_id

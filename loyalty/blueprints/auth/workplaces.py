@@ -1,6 +1,6 @@
 """Where a person works: the invitations waiting for their answer, and the merchant they act
 for when they are on several teams."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -8,8 +8,14 @@ from loyalty.blueprints.auth.forms import ChooseMerchantForm, InvitationAnswerFo
 from loyalty.blueprints.auth.views import bp, landing
 from loyalty.forms import OUTDATED
 from loyalty.services import team
-from loyalty.services.errors import DomainError
+from loyalty.services.errors import NotFound
 from loyalty.tenancy import choose_merchant
+
+
+def _outdated():
+    """An altered or outdated form changes nothing and says so."""
+    return render_template("errors/error.html", status=400, title=_("This form has expired"),
+                           message=OUTDATED), 400
 
 
 @bp.route("/invitations")
@@ -23,22 +29,19 @@ def invitations():
 @login_required
 def answer_invitation(membership_id):
     form = InvitationAnswerForm()
-    if not form.validate_on_submit():
-        flash(str(OUTDATED), "error")
-        return redirect(url_for("auth.invitations"))
+    if not form.validate_on_submit() or form.accept.data == form.decline.data:
+        return _outdated()  # no answer, or both: an altered form decides nothing
     try:
         if form.accept.data:
             membership = team.accept_invitation(current_user, membership_id,
                                                 ip_address=request.remote_addr)
         else:
             team.decline_invitation(current_user, membership_id, ip_address=request.remote_addr)
-    except DomainError as refusal:
-        flash(str(refusal.message), "error")
-        return redirect(url_for("auth.invitations"))
+    except NotFound:
+        abort(404)  # withdrawn, answered, or someone else's: nothing to answer here
     if not form.accept.data:
         flash(_("Invitation declined."), "info")
         return redirect(url_for("auth.invitations"))
-    current_user.memberships.append(membership)  # in force from this request on
     choose_merchant(membership.merchant_id)
     flash(_("You joined %(shop)s. Switch between your shops in the top bar.",
             shop=membership.merchant.name), "success")
@@ -50,7 +53,6 @@ def answer_invitation(membership_id):
 def switch_merchant():
     form = ChooseMerchantForm()
     if not form.validate_on_submit():
-        flash(str(OUTDATED), "error")
-        return redirect(url_for("auth.index"))
+        return _outdated()
     choose_merchant(form.merchant_id.data)
     return redirect(landing(current_user))
