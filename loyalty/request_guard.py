@@ -21,7 +21,6 @@ import re
 
 from flask import Request, abort, current_app, jsonify, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import RequestEntityTooLarge
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -165,12 +164,6 @@ class GuardedRequest(Request):
     def json_module(self, _provider):
         """Flask hands each request the app's JSON provider; bodies keep to the bounds."""
 
-    def get_json(self, force=False, silent=False, cache=True):
-        try:
-            return super().get_json(force=force, silent=silent, cache=cache)
-        except RequestEntityTooLarge:  # a chunked body past the limit
-            abort(json_refusal(413, _("The body is too large for this call.")))
-
     def on_json_loading_failed(self, e):
         if e is None:
             abort(json_refusal(415, _("This call takes a JSON body.")))
@@ -185,7 +178,9 @@ def _refuse_bad_json():
         abort(json_refusal(415, _("This call takes a JSON body.")))
     if (request.content_length or 0) > JSON_MAX_BYTES:
         abort(json_refusal(413, _("The body is too large for this call.")))
-    request.max_content_length = JSON_MAX_BYTES  # a chunked body stops there when read
+    # A body without a length (chunks) is read one byte past the limit, no further: more
+    # than the limit read is refused (413) by ``parse_json``.
+    request.max_content_length = JSON_MAX_BYTES + 1
 
 
 def refuse_unexpected_bodies():

@@ -2,6 +2,8 @@
 every call counts against its address, a body out of bounds is refused with a JSON message
 (50,000 nested brackets were once a 500 and a traceback), and what a call leaves in our log
 is short: so many messages, each cut, one line each."""
+import io
+
 import pytest
 
 from loyalty.services import passkit
@@ -49,3 +51,13 @@ def test_every_call_counts_against_its_address_bad_bodies_too(limited):
     assert client.post(LOG, json={"logs": ["hello"]}).status_code == 200
     paused = client.post(LOG, json={"logs": ["hello"]})
     assert paused.status_code == 429 and int(paused.headers["Retry-After"]) > 0
+
+
+def test_a_chunked_body_is_cut_at_the_limit(client):
+    """Without a length to check first, the body is read up to the limit, not further."""
+    body = io.BytesIO(b'{"logs": ["' + b"x" * 200_000 + b'"]}')
+    response = client.post(LOG, input_stream=body, content_type="application/json",
+                           headers={"Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413
+    assert response.get_json() == {"error": "The body is too large for this call."}
