@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from loyalty import cli, headers, request_guard
+from loyalty import access_log, cli, headers, request_guard
 from loyalty.blueprints import admin, auth, media, merchant, storefront, terminal, wallet
 from loyalty.config import DEFAULT_PUBLIC_BASE_URL, DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
@@ -50,6 +50,7 @@ def create_app(overrides=None):
     register_errorhandlers(app)
     register_request_hooks(app)
     cli.register_commands(app)
+    access_log.init_app(app)  # reads the routes: after the blueprints
     return app
 
 
