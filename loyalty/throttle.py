@@ -130,12 +130,19 @@ def spend(budgets):
 
 
 @contextmanager
-def attempt(budgets):
+def attempt(budgets, *, failures=()):
     """Spend on entry (``TooManyAttempts`` when a budget is used up); give the units back on
-    leaving if the block called ``succeeded()``."""
+    leaving if the block called ``succeeded()``, or if it ended in an exception that is not
+    one of ``failures`` (the refusals that mean "checked, and wrong"): a server error or a lost
+    database connection is no wrong guess, and must not lock anyone out."""
     tried = spend(budgets)
     try:
         yield tried
+    except failures:
+        raise
+    except BaseException:
+        tried.succeeded()
+        raise
     finally:
         if tried.success:
             _give_back(tried.lent)

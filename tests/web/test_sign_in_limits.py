@@ -10,11 +10,13 @@ from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from loyalty.blueprints.terminal import views as terminal_views
 from loyalty.extensions import db
 from loyalty.services import staff_pins
 from tests import factories
-from tests.conftest import AuthActions, PAUSED, Terminal
+from tests.conftest import AuthActions, PAUSED, Terminal, choose_language
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PARALLEL = 16
@@ -143,7 +145,7 @@ def test_parallel_wrong_pins_from_one_terminal_are_checked_at_most_the_limit(
     ("lb", r"Probéiert et an \d Minutt(en)? nach eng Kéier")])
 def test_the_pause_is_explained_in_the_visitors_language(make_app, merchant, language, phrase):
     client = make_app(LOGIN_ACCOUNT_ADDRESS_LIMIT="1 per 5 minutes").test_client()
-    client.get(f"/lang/{language}")
+    choose_language(client, language)
     auth = AuthActions(client)
     auth.login(merchant.owner.email, "wrong-password")
     paused = auth.login(merchant.owner.email, "wrong-password")
@@ -182,3 +184,31 @@ def test_sign_in_works_and_still_counts_while_redis_is_down(make_app):
     assert PAUSED.search(auth.login(owner_email, "wrong-password").get_data(as_text=True))
     other = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0").test_client()
     assert AuthActions(other).login(owner_email).status_code == 302  # another process: signs in
+
+
+def test_server_errors_and_lost_connections_leave_the_terminals_pin_budget_whole(
+        make_app, merchant, monkeypatch):
+    """Only a PIN that was checked and was wrong spends the terminal's budget: 25 actions that
+    ended in a server error or a lost database connection leave the right PIN working."""
+    client = make_app(PROPAGATE_EXCEPTIONS=False, PIN_FAILURE_LIMIT="20 per 10 minutes").test_client()
+    with client.application.app_context():
+        factories.hybrid_program(merchant.merchant, require_staff_pin=True)
+        card = factories.card(merchant.merchant, "Sam Server", email="sam@example.com")
+        tom = staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Tom", "1234")
+        card_id, tom_id = card.id, tom.id
+    terminal = Terminal(client, AuthActions(client))
+    with client.application.app_context():
+        terminal.sign_in(merchant.staff)
+    faults = iter([RuntimeError("a bug")] * 13 + [OperationalError(
+        "INSERT", {}, Exception("server closed the connection"), connection_invalidated=True)] * 12)
+
+    def failing(*args, **kwargs):
+        raise next(faults)
+
+    monkeypatch.setattr(terminal_views, "add_stamp", failing)
+    statuses = [terminal.act(card_id, "stamp", pin="1234", staff_pin_id=tom_id).status_code
+                for _ in range(25)]
+    assert statuses == [500] * 13 + [503] * 12
+    monkeypatch.undo()
+    stamped = terminal.act(card_id, "stamp", pin="1234", staff_pin_id=tom_id)
+    assert stamped.status_code == 200 and "Stamp added." in stamped.text

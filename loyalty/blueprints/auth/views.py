@@ -21,7 +21,7 @@ from loyalty.errors import csrf_error
 from loyalty.extensions import db, redis_client
 from loyalty.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
 from loyalty.redirects import safe_next
-from loyalty.services import accounts, outbox, sessions, team
+from loyalty.services import accounts, job_monitor, outbox, sessions, team
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import home_endpoint
 from loyalty.throttle import TooManyAttempts, attempt, sign_in_budgets
@@ -130,7 +130,8 @@ def change_password():
         return _account_page(form, 422)
     user = current_user._get_current_object()
     try:
-        with attempt(sign_in_budgets(user.email, request.remote_addr)) as tried:
+        with attempt(sign_in_budgets(user.email, request.remote_addr),
+                     failures=(DomainError,)) as tried:
             accounts.change_password(user, form.current_password.data, form.new_password.data)
             tried.succeeded()
     except TooManyAttempts as pause:
@@ -185,9 +186,11 @@ def no_access():
     return render_template("auth/no_access.html"), 403
 
 
-@bp.route("/lang/<code>")
+@bp.post("/lang/<code>")
 def set_language(code):
-    response = redirect(safe_next(request.args.get("next")) or url_for("auth.index"))
+    """The language menu's choice: a form posted with its CSRF token (a link another site
+    could open changes nothing), back to the page it was made on."""
+    response = redirect(safe_next(request.form.get("next")) or url_for("auth.index"))
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_SECONDS,
@@ -216,6 +219,9 @@ def healthz():
         except Exception:  # noqa: BLE001
             checks["redis"] = "unreachable"
     healthy = all(value in ("ok", "not configured") for value in checks.values())
+    # Reported, not failing the check: restarting a web process does not restart the schedule.
+    checks["scheduler"] = ("unknown" if checks["redis"] == "unreachable"
+                           else job_monitor.schedule_health())
     if checks["database"] == "ok":
         # Work waiting to go out (emails, pass updates): a growing age means no worker or
         # no Redis; it is reported, and alerting on it is the operator's call.

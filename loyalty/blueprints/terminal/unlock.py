@@ -48,7 +48,7 @@ def _managers_word(form, store):
     """The verified manager PIN or the authenticated user, or a refusal (DomainError, or
     ``None`` for a wrong email or password)."""
     if form.pin.data:
-        with attempt(pin_budgets(request.remote_addr)) as tried:
+        with attempt(pin_budgets(request.remote_addr), failures=(DomainError,)) as tried:
             manager = staff_pins.verify_staff_pin(current_merchant.id, store.id, form.pin.data,
                                                   staff_pin_id=form.staff_pin_id.data)
             tried.succeeded()

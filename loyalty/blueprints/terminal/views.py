@@ -271,15 +271,9 @@ def _render_sheet(store, card, kind, form, *, error=None, locked=None, notice=No
 
 
 def _checked(tried, run):
-    """Run the action; a wrong or locked PIN keeps the unit it took from the terminal's
-    budget, anything else (the PIN was right, or the card refused) gives it back."""
-    try:
-        result = run()
-    except PIN_ERRORS:
-        raise
-    except DomainError:
-        tried.succeeded()
-        raise
+    """Run the action and give back the unit it took from the terminal's budget: only a PIN
+    that was checked and found wrong or locked (``PIN_ERRORS``, see ``_act``) keeps it."""
+    result = run()
     tried.succeeded()
     return result
 
@@ -298,7 +292,7 @@ def _act(card_id, kind, run):
     card = CardRef(card_id, current_merchant.id)
     budgets = pin_budgets(request.remote_addr) if form.pin.data else []
     try:
-        with attempt(budgets) as tried:  # counted before the PIN is checked
+        with attempt(budgets, failures=PIN_ERRORS) as tried:  # counted before the PIN is checked
             result = _checked(tried, lambda: run(card, form, _context(store, form)))
     except TooManyAttempts as pause:
         message = ngettext(
