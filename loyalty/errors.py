@@ -12,6 +12,9 @@ from loyalty.services.errors import DomainError
 
 #: Areas only signed-in people use: a form posted there without a session means it expired.
 SIGNED_IN_AREAS = ("terminal", "merchant", "admin", "auth")
+#: Forms anyone posts, signed in or not (the language menu): a bad token there is an out of
+#: date page, never a reason to sign in.
+OPEN_FORMS = ("auth.set_language",)
 
 
 def _render(status, title, message):
@@ -38,7 +41,8 @@ def _http_error(error):
 def csrf_error(error):
     """A form without a valid token. Without a session (it expired, or the cookie is gone),
     the person signs in again and comes back; otherwise the page itself is out of date."""
-    if not current_user.is_authenticated and request.blueprint in SIGNED_IN_AREAS:
+    if (not current_user.is_authenticated and request.blueprint in SIGNED_IN_AREAS
+            and request.endpoint not in OPEN_FORMS):
         return sign_in_again(_("Your session expired. Sign in again."))
     return _render(
         400,

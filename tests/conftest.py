@@ -161,6 +161,12 @@ def csrf_token_from(response):
     return match.group(1)
 
 
+def choose_language(client, code, next_url="", *, page="/login"):
+    """Pick ``code`` in the language menu of ``page``, as a browser posts it."""
+    token = csrf_token_from(client.get(page, follow_redirects=True))
+    return client.post(f"/lang/{code}", data={"csrf_token": token, "next": next_url})
+
+
 class AuthActions:
     """Sign in and out through the real pages, as a person would."""
 

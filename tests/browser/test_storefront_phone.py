@@ -72,7 +72,7 @@ def test_a_customer_joins_in_french_and_opens_their_card(phone, live_server):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
     phone.locator(".lang-switch summary").click()
-    phone.get_by_role("link", name="Lëtzebuergesch").click()
+    phone.get_by_role("button", name="Lëtzebuergesch").click()
     assert phone.locator("html").get_attribute("lang") == "lb"
     phone.get_by_role("heading", name="Meng Daten").wait_for()
     phone.shot("5-card-lb")

@@ -9,6 +9,7 @@ from loyalty.services import audit, programs, stores
 from loyalty.services.audit import Actor
 from loyalty.services.errors import InvalidInput
 from tests import factories
+from tests.conftest import choose_language
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_owners_filter_their_trail_by_kind_and_person(auth, client, merchant, ot
     stores_only = client.get("/merchant/activity", query_string={"area": "store"}).text
     assert "Kiosk" in stores_only and "Cake" not in stores_only
     assert "Short code" in stores_only and ">code<" not in stores_only  # fields by their labels
-    client.get("/lang/de")
+    choose_language(client, "de", page="/merchant/activity")
     assert "Kürzel" in client.get("/merchant/activity", query_string={"area": "store"}).text
     by_manager = client.get("/merchant/activity", query_string={"person": merchant.manager.id}).text
     assert "Cake" in by_manager and "Kiosk" not in by_manager

@@ -9,6 +9,7 @@ from loyalty.contacts import normalize_phone
 from loyalty.services import exports, points
 from loyalty.services.ledger import ActionContext
 from tests import factories
+from tests.conftest import choose_language
 
 
 def _rows(response, delimiter=","):
@@ -34,7 +35,7 @@ def test_transactions_export_in_the_users_language_with_safe_cells(auth, client,
     points.earn_points(card, 1250, context=ActionContext(store_id=merchant.stores[0].id),
                        order_reference="@SUM(1)")
     auth.login_as(merchant.owner)
-    client.get("/lang/fr")
+    choose_language(client, "fr", page="/merchant/")
     rows = _rows(client.get("/merchant/exports/transactions.csv"), delimiter=";")
     assert rows[0][:3] == ["Date et heure", "Opération", "Magasin"]
     purchase = next(row for row in rows if row[1] == "Achat")

@@ -2,14 +2,27 @@
 import pytest
 
 from loyalty import create_app
+from tests.conftest import choose_language, csrf_token_from
 
 
 def test_language_switcher_changes_the_page_language(client):
-    response = client.get("/lang/fr?next=/login")
+    menu = client.get("/login").text
+    assert 'formaction="/lang/fr"' in menu and 'name="next" value="/login?"' in menu
+    response = choose_language(client, "fr", "/login")
     assert response.location == "/login"
     page = client.get("/login")
     assert '<html lang="fr">' in page.text
     assert "Se connecter" in page.text
+
+
+def test_a_link_or_a_post_without_its_token_does_not_change_the_language(client):
+    opened = client.get("/lang/fr?next=/login")  # a link any site could make a visitor open
+    assert opened.status_code == 405 and "lang=" not in opened.headers.get("Set-Cookie", "")
+    client.get("/login")
+    forged = client.post("/lang/fr", data={"next": "/login"})  # another site's form
+    assert forged.status_code == 400 and "lang=" not in forged.headers.get("Set-Cookie", "")
+    page = client.get("/login")
+    assert '<html lang="en">' in page.text and "Sign in" in page.text
 
 
 def test_browser_language_is_used_when_nothing_was_chosen(client):
@@ -20,12 +33,12 @@ def test_browser_language_is_used_when_nothing_was_chosen(client):
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
 def test_language_switcher_never_redirects_off_site(client, target):
-    response = client.get("/lang/fr", query_string={"next": target})
+    response = choose_language(client, "fr", target)
     assert response.location == "/"
 
 
 def test_language_switcher_ignores_unknown_languages(client):
-    response = client.get("/lang/xx?next=/login")
+    response = choose_language(client, "xx", "/login")
     assert response.location == "/login"
     assert '<html lang="en">' in client.get("/login").text
 
@@ -91,5 +104,9 @@ def test_production_sends_secure_cookies(monkeypatch, database_url):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
-    cookie = app.test_client().get("/lang/fr").headers["Set-Cookie"]
+    client, https = app.test_client(), {"base_url": "https://loyalty.example.com"}
+    token = csrf_token_from(client.get("/login", **https))  # a Secure cookie: HTTPS only
+    cookies = client.post("/lang/fr", data={"csrf_token": token}, **https, headers={
+        "Referer": "https://loyalty.example.com/login"}).headers.getlist("Set-Cookie")
+    cookie = next(cookie for cookie in cookies if cookie.startswith("lang=fr"))
     assert "Secure" in cookie and "HttpOnly" in cookie

@@ -8,7 +8,8 @@ from loyalty.extensions import db
 from loyalty.models import UserSession
 from loyalty.services import accounts, sessions
 from tests import factories
-from tests.conftest import AuthActions, PAUSED, RequestScopedClient, csrf_token_from, run_cli
+from tests.conftest import (AuthActions, PAUSED, RequestScopedClient, choose_language,
+                            csrf_token_from, run_cli)
 
 HTMX_FROM_TERMINAL = {"HX-Request": "true", "HX-Current-URL": "http://localhost/terminal/"}
 
@@ -144,7 +145,7 @@ def test_an_htmx_find_after_the_session_ended_redirects_the_whole_page(auth, cli
 
 def test_an_action_posted_after_the_cookie_is_gone_asks_to_sign_in_again(app, client, merchant):
     """The cookie is gone, so is the CSRF token: the answer is a redirect, in French here."""
-    client.get("/lang/fr")
+    choose_language(client, "fr")
     stamp = client.post("/terminal/cards/1/stamp", data={"idempotency_key": "abc"},
                         headers={**HTMX_FROM_TERMINAL, "X-CSRFToken": "stale-token"})
     assert stamp.status_code == 401
@@ -153,7 +154,7 @@ def test_an_action_posted_after_the_cookie_is_gone_asks_to_sign_in_again(app, cl
 
 
 def test_a_plain_visit_without_a_session_is_asked_to_sign_in_in_the_visitors_language(client):
-    client.get("/lang/de")
+    choose_language(client, "de")
     response = client.get("/merchant/")
     assert response.location == "/login?next=/merchant/"
     page = client.get(response.location).text

@@ -11,7 +11,7 @@ from loyalty.services import outbox, programs
 from loyalty.services.ledger import ledger_drift
 from loyalty.services.storefront import PublicProgram, public_program
 from tests import factories
-from tests.conftest import csrf_token_from
+from tests.conftest import choose_language, csrf_token_from
 
 PUBLIC_FIELDS = {
     "slug", "shop", "card_name", "primary_color", "secondary_color", "logo_url",
@@ -230,7 +230,7 @@ def test_the_language_is_the_choice_then_the_browser_then_the_shop_default(clien
     assert '<html lang="de">' in browser.get_data(as_text=True)
     unknown = client.get("/m/cafe-test/", headers={"Accept-Language": "pt-PT"})
     assert '<html lang="lb">' in unknown.get_data(as_text=True)
-    chosen = client.get("/lang/fr?next=/m/cafe-test/")
+    chosen = choose_language(client, "fr", "/m/cafe-test/", page="/m/cafe-test/")
     assert "lang=fr" in chosen.headers["Set-Cookie"] and "Max-Age" in chosen.headers["Set-Cookie"]
     again = client.get("/m/cafe-test/", headers={"Accept-Language": "de"})
     assert '<html lang="fr">' in again.get_data(as_text=True)
