@@ -4,6 +4,7 @@ and the "Add to Google Wallet" link (a save JWT signed with the service account'
 The API base URL and the token URI (in the service account's JSON key) are configuration:
 the tests point them at a local stand-in.
 """
+import logging
 import time
 
 from flask import current_app
@@ -13,7 +14,7 @@ from google.auth.exceptions import GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 from requests import RequestException
-from sqlalchemy import update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
@@ -23,9 +24,14 @@ from loyalty.services.merchant_cache import merchant_rows
 from loyalty.services.merchant_texts import text_for
 from loyalty.services.wallets import google_service_account
 
+log = logging.getLogger(__name__)
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
 SAVE_URL = "https://pay.google.com/gp/v/save/"
 TIMEOUT = 15
+#: Where Google's review of a class ends; a class in any other status is asked about again.
+REVIEW_DONE = ("APPROVED", "REJECTED")
+#: Classes asked about per run, the longest waiting first.
+REVIEWS_PER_RUN = 200
 
 
 class WalletApiError(Exception):
@@ -150,6 +156,46 @@ def upsert_class(program, session=None):
                                .where(LoyaltyProgram.id == program.id)
                                .values(google_class_id=class_id(program),
                                        google_review_status=status))
+
+
+def refresh_reviews(limit=REVIEWS_PER_RUN):
+    """Ask Google how the review of each class still under review went (any status but
+    approved or rejected), and keep what it answers: one GET per such class, one UPDATE for
+    all. A class Google does not answer about keeps its status until the next run. Returns
+    {program id: new status} for the classes whose status changed."""
+    P = LoyaltyProgram
+    waiting = db.session.execute(
+        select(P.id, P.google_class_id, P.google_review_status)
+        .where(P.google_class_id.is_not(None),
+               or_(P.google_review_status.is_(None),
+                   func.upper(P.google_review_status).not_in(REVIEW_DONE)))
+        .order_by(P.id).limit(limit)).all()
+    db.session.commit()  # no transaction stays open while Google answers
+    if not waiting:
+        return {}
+    changed = {}
+    try:
+        session = _session()
+        for program_id, identifier, status in waiting:
+            try:
+                answer = _json(_call(session, "GET", f"loyaltyClass/{identifier}", 200))
+            except WalletApiError as error:
+                log.warning("review status of class %s not known: %s", identifier, error)
+                continue
+            new = str(answer.get("reviewStatus") or status or "")[:20] or None
+            if new != status:
+                changed[program_id] = new
+    except WalletApiError as error:  # no session: the key is wrong; the status page says so
+        log.warning("review statuses not asked: %s", error)
+    if changed:
+        table = LoyaltyProgram.__table__
+        with write_transaction():  # the table, not the model: no merchant's cache moves
+            db.session.execute(
+                update(table).where(table.c.id == bindparam("program_id"))
+                .values(google_review_status=bindparam("status")),
+                [{"program_id": program_id, "status": status}
+                 for program_id, status in changed.items()])
+    return changed
 
 
 def save_link(card):

@@ -10,7 +10,8 @@ message that notifies at most 3 times a day. A program, branding or texts change
 ``wallet_program`` job that marks every pass of the program changed, in batches, and
 updates Google's class. The hourly sync (``sync_due``) asks again for what a failed or lost
 job left behind, and forgets the devices of cards erased a week ago (they had time to fetch
-the voided pass).
+the voided pass); beside it, ``refresh_google_reviews`` asks Google how the review of the
+classes still under review went.
 """
 import logging
 from datetime import datetime, timedelta
@@ -206,6 +207,14 @@ def update_program_passes(row):
             google_wallet.upsert_class(db.session.get(LoyaltyProgram, program_id))
 
     return outbox.Effect(record=lambda row: None, send=send)
+
+
+def refresh_google_reviews():
+    """Google's review of the programs' classes, asked again for those still under review
+    (hourly, with ``sync_due``); nothing when Google Wallet is not configured."""
+    if not wallets.google_enabled():
+        return {}
+    return google_wallet.refresh_reviews()
 
 
 def sync_due(limit=1000):

@@ -13,6 +13,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from loyalty.extensions import db
+from loyalty.jobs.wallet import sync_wallet_passes
+from loyalty.models import LoyaltyProgram
+from loyalty.services import google_wallet, wallets
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points
 from tests import factories
@@ -175,3 +178,51 @@ def test_google_down_is_a_message_not_an_error_page(make_app, google):
         response = app.test_client().get(f"/card/{card.page_secret}/google-wallet")
         assert response.status_code == 503
         assert "Google Wallet is not answering" in response.get_data(as_text=True)
+
+
+def test_the_hourly_sync_keeps_googles_review_of_the_classes(make_app, google):
+    app = make_app(**google.settings)
+    with app.app_context():
+        shops = []
+        for name in ("Review Shop", "Other Shop"):
+            team = factories.merchant_with_team(name, name.lower().replace(" ", "-"))
+            program = factories.points_program(team.merchant)
+            card = factories.card(team.merchant, "Rita Review",
+                                  email=f"rita@{team.merchant.slug}.lu")
+            db.session.commit()
+            app.test_client().get(f"/card/{card.page_secret}/google-wallet")
+            shops.append(program.id)
+        approved, rejected = (f"3388000000022.program-{program_id}" for program_id in shops)
+        google.objects[approved]["reviewStatus"] = "APPROVED"  # Google reviewed them
+        google.objects[rejected]["reviewStatus"] = "REJECTED"
+        google.calls.clear()
+
+        sync_wallet_passes()
+        db.session.commit()
+        statuses = [db.session.get(LoyaltyProgram, program_id).google_review_status
+                    for program_id in shops]
+        assert statuses == ["APPROVED", "REJECTED"]
+        assert sorted(path.rsplit("/", 1)[-1] for method, path, _body in google.calls
+                      if method == "GET") == sorted([approved, rejected])
+        assert wallets.review_statuses() == {"APPROVED": 1, "REJECTED": 1}  # the status page
+
+        google.calls.clear()
+        sync_wallet_passes()  # their review is over: Google is not asked again
+        assert [call for call in google.calls if call[0] == "GET"] == []
+
+
+def test_a_review_google_does_not_answer_about_is_asked_again_later(make_app, google):
+    app = make_app(**google.settings)
+    with app.app_context():
+        team = factories.merchant_with_team("Wait Shop", "wait-shop")
+        program_id = factories.points_program(team.merchant).id
+        card = factories.card(team.merchant, "Will Wait", email="will@example.com")
+        db.session.commit()
+        app.test_client().get(f"/card/{card.page_secret}/google-wallet")
+    down = make_app(**{**google.settings, "GOOGLE_WALLET_API_URL": "http://127.0.0.1:9/v1"})
+    with down.app_context():
+        assert google_wallet.refresh_reviews() == {}  # no answer: nothing changes, no error
+        assert db.session.get(LoyaltyProgram, program_id).google_review_status == "UNDER_REVIEW"
+    with app.app_context():
+        google.objects[f"3388000000022.program-{program_id}"]["reviewStatus"] = "APPROVED"
+        assert google_wallet.refresh_reviews() == {program_id: "APPROVED"}
