@@ -6,18 +6,18 @@
     python worker.py cron       # run the recurring-job schedule (one process per deployment)
 
 A worker runs each job in a child process (RQ's work horse); the child drops the database
-connections it inherited, so no connection is shared across processes.
+connections it inherited, so no connection is shared across processes. Both kinds of process
+outlive a Redis outage (``loyalty/jobs/processes.py``) and exit 0 only when asked to stop.
 """
 import os
 import sys
 
 from dotenv import load_dotenv
-from rq import Worker
-from rq.cron import CronScheduler
 
 from loyalty import create_app
 from loyalty.extensions import db, redis_client
 from loyalty.jobs import QUEUES, schedule
+from loyalty.jobs.processes import Schedule, work
 
 
 def main(argv):
@@ -33,14 +33,15 @@ def main(argv):
             engine.dispose()
         os.register_at_fork(after_in_child=lambda: [e.dispose(close=False) for e in engines])
         if args[:1] == ["cron"]:
-            schedule(CronScheduler(connection=connection, name=f"loyalty-cron-{os.getpid()}")).start()
+            schedule(Schedule(connection, name=f"loyalty-cron-{os.getpid()}",
+                              retry_max_seconds=app.config["REDIS_RETRY_MAX_SECONDS"])).start()
             return
         burst = "--burst" in args
         queues = [name for name in args if not name.startswith("-")] or list(QUEUES)
         unknown = set(queues) - set(QUEUES)
         if unknown:
             sys.exit(f"Unknown queue(s): {', '.join(sorted(unknown))}. Queues: {', '.join(QUEUES)}.")
-        Worker(queues, connection=connection).work(with_scheduler=True, burst=burst)
+        sys.exit(work(queues, connection, app.config, burst=burst))
 
 
 if __name__ == "__main__":

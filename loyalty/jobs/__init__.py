@@ -1,7 +1,8 @@
 """Background jobs: thin functions that call services, and the recurring schedule.
 
 ``python worker.py`` works the queues; ``python worker.py cron`` runs the schedule below
-(one per deployment) with RQ's own cron scheduler, which enqueues each job when it is due.
+(one per deployment) with RQ's own cron scheduler, which enqueues each job when it is due
+(``processes.Schedule``: it outlives a Redis outage and records each tick).
 """
 from loyalty.i18n import N_
 from loyalty.jobs.outbox import drain_outbox
@@ -12,7 +13,8 @@ QUEUES = ("default", "email", "wallet")
 #: (name, function, queue, how often: seconds or a cron line in UTC, what it does)
 SCHEDULE = (
     ("drain-outbox", drain_outbox, "default", 5,
-     N_("hands RQ the outbox rows still waiting (Redis was down) or lost")),
+     N_("hands RQ the outbox rows still waiting (Redis was down) or lost, and puts back on "
+        "their queues the jobs of a dead worker and the retries that are due")),
     ("mornings", start_mornings, "default", "7 * * * *",
      N_("starts points expiry and expiry warnings for each merchant whose morning has come")),
     ("wallet-sync", sync_wallet_passes, "wallet", "23 * * * *",

@@ -2,7 +2,7 @@
 from rq import get_current_job
 
 from loyalty.jobs.context import job
-from loyalty.services import outbox
+from loyalty.services import job_recovery, outbox
 
 
 @job
@@ -15,5 +15,7 @@ def deliver_outbox(outbox_id):
 
 @job
 def drain_outbox():
-    """Hand RQ what is pending (Redis was down) or lost; runs every few seconds."""
+    """Every few seconds: put back on their queues the jobs of dead workers and the retries
+    that are due, then hand RQ what is pending (Redis was down) or lost."""
+    job_recovery.recover()
     return outbox.drain()

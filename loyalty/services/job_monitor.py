@@ -1,9 +1,11 @@
-"""What the background work is doing: queues, failed jobs, the outbox backlog and the
-schedule's last runs. Read by the back office, ``flask loyalty jobs`` and ``/healthz``."""
+"""What the background work is doing: queues, failed jobs, the outbox backlog, whether the
+schedule ticks and its last runs. Read by the back office, ``flask loyalty jobs`` and
+``/healthz``."""
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
+from flask import current_app
 
 from redis.exceptions import RedisError
 from rq import Queue
@@ -14,7 +16,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 from loyalty.extensions import redis_client
 from loyalty.models import MAX_ID
-from loyalty.services import outbox
+from loyalty.services import job_recovery, outbox
 from loyalty.services.errors import NotFound
 from loyalty.services.outbox import NOT_FAILED
 
@@ -37,6 +39,8 @@ class Overview:
     failed: list = field(default_factory=list)
     scheduled: list = field(default_factory=list)  # (name, every, about, last run, status)
     redis_error: str | None = None
+    schedule_ticked: datetime | None = None  # the schedule's last tick
+    schedule_stale: bool = False  # it has not ticked for SCHEDULE_STALE_SECONDS (or ever)
 
 
 def overview():
@@ -59,11 +63,35 @@ def overview():
         for name, _function, _queue, every, about in SCHEDULE:
             last, status = _last_run(name, connection)
             state.scheduled.append((name, every, about, last, status, next_run(every, last)))
+        state.schedule_ticked, state.schedule_stale = _schedule_tick(connection)
     except RedisError as error:
         state.redis_error = str(error)
     state.failed.sort(key=lambda job: job.when or datetime.min.replace(tzinfo=UTC),
                       reverse=True)
     return state
+
+
+def schedule_health():
+    """For ``/healthz``: "ok" when the schedule ticked within ``SCHEDULE_STALE_SECONDS``,
+    "stale" when it has not (or never did: no drain hands work over, no retry of a dead
+    worker's job), "not configured" when jobs run inline, "unknown" when Redis does not
+    answer."""
+    if outbox.jobs_inline():
+        return "not configured"
+    try:
+        _ticked, stale = _schedule_tick(redis_client.connection)
+    except RedisError:
+        return "unknown"
+    return "stale" if stale else "ok"
+
+
+def _schedule_tick(connection, now=None):
+    tick, _up_since = job_recovery.schedule_heartbeat(connection)
+    if tick is None:
+        return None, True
+    ticked = datetime.fromtimestamp(tick, UTC)
+    age = ((now or datetime.now(UTC)) - ticked).total_seconds()
+    return ticked, age > current_app.config["SCHEDULE_STALE_SECONDS"]
 
 
 def _outbox_what(row):

@@ -2,10 +2,12 @@
 
 Redis: ``TEST_REDIS_URL`` (default database 14 of the local server), emptied around each
 test. Without a Redis server these tests are skipped, unless ``REQUIRE_REDIS=1`` (CI) makes
-that a failure.
+that a failure. Fault tests start a ``redis-server`` of their own (``redis_server``), and
+``worker.py`` processes (``processes``).
 """
 import asyncio
 import os
+import shutil
 import socket
 import threading
 from email import message_from_bytes, policy
@@ -17,6 +19,7 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from loyalty.jobs import QUEUES
+from tests.jobs.processes import Processes, RedisServer
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 #: A port nothing listens on: Redis or SMTP "down".
@@ -57,13 +60,18 @@ def work(app, queues=QUEUES):
 
 class Inbox:
     """A real SMTP server on a free local port that keeps what it receives. ``hold()`` makes
-    the next sender wait after MAIL FROM until ``release()`` (a job stuck mid-send)."""
+    the next sender wait after MAIL FROM until ``release()`` (a job stuck mid-send);
+    ``refuse(n)`` answers the next n senders "try again later"."""
 
     def __init__(self):
         self.messages = []
         self.holding = threading.Event()
         self.sender_waiting = threading.Event()
         self.released = threading.Event()
+        self.refusals = 0
+
+    def refuse(self, count):
+        self.refusals = count
 
     def hold(self):
         self.holding.set()
@@ -78,6 +86,9 @@ class Inbox:
             while not self.released.is_set():
                 await asyncio.sleep(0.05)
             return "421 Closing, try again"
+        if self.refusals:
+            self.refusals -= 1
+            return "451 Try again later"
         envelope.mail_from = address
         return "250 OK"
 
@@ -101,3 +112,33 @@ def inbox():
     yield handler
     handler.release()
     controller.stop()
+
+
+def _require(what, reason):
+    if os.environ.get("REQUIRE_REDIS") == "1":
+        pytest.fail(f"{what}: {reason}")
+    pytest.skip(f"{what}: {reason} (REQUIRE_REDIS=1 makes this a failure)")
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of this test's own, on a free port: the test stops and starts it."""
+    if shutil.which("redis-server") is None:
+        _require("redis-server", "not installed")
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(free_port(), tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def processes(tmp_path, database_url, redis_server, inbox):
+    """Start ``worker.py`` processes on the test database, ``redis_server`` and ``inbox``;
+    every one still running is SIGKILLed at the end."""
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server.url,
+           "SECRET_KEY": "test-secret", "LOYALTY_ENV": "development", "SMTP_HOST": "127.0.0.1",
+           "SMTP_PORT": str(inbox.port), "SMTP_SECURITY": "none", "JOB_RETRY_DELAYS": "0,0"}
+    started = Processes(tmp_path, env)
+    yield started
+    started.stop_all()

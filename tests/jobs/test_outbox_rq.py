@@ -1,14 +1,9 @@
 """The outbox on RQ with the real Redis: delivered once, whatever happens on the way."""
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 
 from redis import Redis
 from rq import Queue
-from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select, update
 
 from loyalty.database import write_transaction
@@ -18,9 +13,6 @@ from loyalty.services import outbox, team
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 from tests.jobs.conftest import CLOSED_PORT_URL, free_port, work
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 def invite(merchant, email="new.person@example.com"):
     team.invite(merchant, email=email, name="New Person", role="merchant_owner")
@@ -133,44 +125,6 @@ def test_a_failing_job_retries_then_fails_and_an_admin_retry_sends_it(rq_app):
     fresh(bad)
     assert bad.delivered_at is not None and bad.failed_at is None and bad.attempts == 4
     assert "No failed jobs." in client.get("/admin/jobs").get_data(as_text=True)
-
-
-def test_a_worker_killed_mid_send_is_run_again_and_sends_once(rq_app, database_url, redis_url,
-                                                              inbox):
-    rq_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=inbox.port, SMTP_SECURITY="none")
-    merchant = factories.merchant_with_team("Café Coupé", "cafe-coupe").merchant
-    row = invite(merchant)
-    db.session.commit()
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "SECRET_KEY": "test-secret", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(inbox.port),
-           "SMTP_SECURITY": "none", "JOB_RETRY_DELAYS": "0,0", "LOYALTY_ENV": "development"}
-    inbox.hold()
-    worker = subprocess.Popen([sys.executable, "worker.py", "email", "--burst"], cwd=ROOT,
-                              env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert inbox.sender_waiting.wait(60), "the worker never reached the SMTP server"
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse, mid-send
-        worker.wait(10)
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-    inbox.release()
-    assert inbox.messages == [] and sent_count() == 0
-
-    # RQ finds the job abandoned once its heartbeat lapses (about 90 s); here that time has
-    # come at once. The job goes back on its queue, and the next worker runs it.
-    registry = StartedJobRegistry("email", connection=redis_client.connection)
-    assert registry.get_job_ids(cleanup=False) != []
-    registry.cleanup(timestamp=time.time() + 3600)
-    worker = subprocess.run([sys.executable, "worker.py", "email", "--burst"], cwd=ROOT, env=env,
-                            timeout=120, capture_output=True, text=True)
-    assert worker.returncode == 0, worker.stderr[-2000:]
-    assert len(inbox.messages) == 1
-    assert inbox.messages[0]["Subject"] == "You're invited to join Café Coupé"
-    assert sent_count() == 1
-    fresh(row)
-    assert row.delivered_at is not None
 
 
 def test_a_failure_with_retries_left_waits_for_its_retry_and_is_not_failed_yet(make_app,

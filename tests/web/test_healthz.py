@@ -14,6 +14,7 @@ def test_a_stopped_redis_is_reported_unhealthy(make_app):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"database": "ok", "redis": "unreachable", "status": "unhealthy",
+                             "scheduler": "unknown",
                              "outbox": {"pending": 0, "oldest_age_seconds": 0}}
 
 
