@@ -16,7 +16,7 @@ from sqlalchemy import select
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.links import card_url
-from loyalty.models import Customer, LoyaltyCard, Merchant
+from loyalty.models import Customer, LoyaltyCard, Merchant, Store
 from loyalty.services import cards, mail
 from loyalty.services.accounts import normalize_email
 from loyalty.services.errors import Conflict
@@ -31,12 +31,25 @@ def terms_version(terms_text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12] if text else "none"
 
 
+def open_store_id(merchant_id, code):
+    """The id of the merchant's open store of ``code`` (a store's poster and join link name
+    it), or None: an unknown or closed store's link still lets the customer join, with no
+    store."""
+    code = (code or "").strip().upper()[:32]
+    if not code:
+        return None
+    return db.session.scalar(select(Store.id).where(
+        Store.merchant_id == merchant_id, Store.code == code, Store.is_active.is_(True)))
+
+
 def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=None,
-                terms_locale=None):
+                terms_locale=None, store_code=None):
     """Enroll, or email the existing card's link. Returns the new card, or None. The terms
-    agreed to are those shown in ``terms_locale`` (the page's language)."""
+    agreed to are those shown in ``terms_locale`` (the page's language). A new card is the
+    open store's of ``store_code`` (the store's join link): its managers see it."""
     program = merchant_rows(merchant.id).program
     name = f"{first_name.strip()} {last_name.strip()}".strip()
+    context = ActionContext(store_id=open_store_id(merchant.id, store_code))
 
     def welcome(card):
         mail.queue_email("welcome", merchant_id=merchant.id, card_id=card.id)
@@ -44,7 +57,7 @@ def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=No
     try:
         return cards.enroll_customer(
             merchant, name=name, email=email, phone=phone, locale=locale, consent=True,
-            self_service=True, context=ActionContext(),
+            self_service=True, context=context,
             terms_version=terms_version(
                 text_for(program, "terms_text", terms_locale) if program else None),
             then=welcome)

@@ -1,5 +1,7 @@
 """The counter poster: the shop's branding, the QR code customers scan to join, and the
-program in one sentence, in each language the owner picks."""
+program in one sentence, in each language the owner picks. A store's poster names the store
+and its code joins there (``/m/<slug>/join?store=<code>``): the cards it makes are the
+store's, and its managers see them."""
 from dataclasses import dataclass
 
 from flask_babel import force_locale, gettext
@@ -24,6 +26,7 @@ class PosterText:
 @dataclass(frozen=True)
 class Poster:
     shop: str
+    store: str | None
     primary_color: str
     secondary_color: str
     logo_url: str | None
@@ -32,11 +35,15 @@ class Poster:
     texts: tuple
 
 
-def poster(merchant, program, languages, *, self_enrollment=True):
-    """The poster of ``program`` in ``languages`` (the first one leads). The code opens the
-    join form, or the program page when customers cannot join online."""
-    url = (external_url("storefront.join", slug=merchant.slug) if self_enrollment
-           else external_url("storefront.program", slug=merchant.slug))
+def poster(merchant, program, languages, *, self_enrollment=True, store=None):
+    """The poster of ``program`` in ``languages`` (the first one leads), for ``store`` or the
+    whole shop. The code opens the join form (the store's), or the program page when
+    customers cannot join online."""
+    if self_enrollment:
+        url = external_url("storefront.join", slug=merchant.slug,
+                           **({"store": store.code} if store is not None else {}))
+    else:
+        url = external_url("storefront.program", slug=merchant.slug)
     texts = []
     for locale in languages:
         with force_locale(locale):
@@ -49,5 +56,6 @@ def poster(merchant, program, languages, *, self_enrollment=True):
                 if self_enrollment else
                 gettext("Scan the code to see the program, and ask for your card at the counter."),
             ))
-    return Poster(shop=merchant.name, primary_color=program.primary_color, secondary_color=program.secondary_color,
+    return Poster(shop=merchant.name, store=store.name if store is not None else None,
+                  primary_color=program.primary_color, secondary_color=program.secondary_color,
                   logo_url=program.logo_url, url=url, qr_svg=qr_svg(url), texts=tuple(texts))

@@ -1,6 +1,6 @@
 """The counter poster: the join code, the offer in one sentence, in the owner's languages."""
 from loyalty.extensions import db
-from loyalty.services import programs
+from loyalty.services import programs, stores
 from tests import factories
 
 
@@ -39,3 +39,18 @@ def test_only_owners_print_the_poster(client, auth, merchant):
     factories.stamp_program(merchant.merchant)
     auth.login_as(merchant.staff)
     assert client.get("/merchant/poster").status_code in (403, 404)
+
+
+def test_a_stores_poster_joins_at_that_store(client, auth, merchant):
+    factories.stamp_program(merchant.merchant)
+    stores.set_store_open(merchant.stores[1], False)
+    db.session.commit()
+    auth.login_as(merchant.owner)
+    page = client.get("/merchant/poster").get_data(as_text=True)
+    assert 'name="store" value="S1"' in page and 'value="S2"' not in page  # open stores only
+    assert "http://127.0.0.1:5000/m/cafe-test/join<" in page.replace("</p>", "<")
+    sheet = client.get("/merchant/poster?store=S1").get_data(as_text=True)
+    assert "http://127.0.0.1:5000/m/cafe-test/join?store=S1" in sheet
+    assert "Café Test · Café Test store 1" in sheet
+    closed = client.get("/merchant/poster?store=S2").get_data(as_text=True)
+    assert "join?store=" not in closed  # a closed store's poster is the shop's

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from loyalty.extensions import db
-from loyalty.models import Customer, LoyaltyCard, OutboxMessage, SentEmail
-from loyalty.services import outbox, programs
+from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, OutboxMessage, SentEmail
+from loyalty.services import outbox, programs, stores
 from loyalty.services.ledger import ledger_drift
 from loyalty.services.storefront import PublicProgram, public_program
 from tests import factories
@@ -219,6 +219,44 @@ def test_sign_ups_with_a_customers_phone_email_them_at_most_their_budget(app, cl
     client.post("/m/cafe-test/card-link", data={"csrf_token": token,
                                                  "email": "vera@example.com"})
     assert len(_emails()) == budget
+
+
+def _joined_card(email):
+    db.session.commit()
+    return db.session.scalar(select(LoyaltyCard).join(Customer).where(Customer.email == email))
+
+
+def test_a_stores_join_link_makes_the_card_that_stores_and_its_manager_sees_it(client, auth,
+                                                                             merchant):
+    factories.points_program(merchant.merchant, welcome_bonus_points=20)
+    first = merchant.stores[0]
+    assert _join(client, email="gare@example.com").status_code == 302  # no store
+    token = csrf_token_from(client.get("/m/cafe-test/join?store=s1"))
+    joined = client.post("/m/cafe-test/join?store=s1", data={
+        "csrf_token": token, "first_name": "Stella", "last_name": "Store",
+        "email": "stella@example.com", "phone": "", "language": "en", "consent": "y"})
+    assert joined.status_code == 302
+    card = _joined_card("stella@example.com")
+    assert card.enrolled_at_store_id == first.id
+    assert set(db.session.scalars(select(LoyaltyTransaction.store_id).where(
+        LoyaltyTransaction.card_id == card.id))) == {first.id}  # card_created, welcome bonus
+    assert _joined_card("gare@example.com").enrolled_at_store_id is None
+
+    auth.login_as(merchant.manager)  # the manager of the first store sees the card
+    assert "Stella Store" in client.get("/merchant/cards").text
+
+
+@pytest.mark.parametrize("code", ["NOPE", "S2", "", "s" * 500])
+def test_an_unknown_or_closed_stores_link_still_joins_with_no_store(client, merchant, code):
+    factories.stamp_program(merchant.merchant)
+    stores.set_store_open(merchant.stores[1], False)
+    db.session.commit()
+    token = csrf_token_from(client.get("/m/cafe-test/join", query_string={"store": code}))
+    joined = client.post("/m/cafe-test/join", query_string={"store": code}, data={
+        "csrf_token": token, "first_name": "Nora", "last_name": "Nowhere",
+        "email": "nora@example.com", "phone": "", "language": "en", "consent": "y"})
+    assert joined.status_code == 302
+    assert _joined_card("nora@example.com").enrolled_at_store_id is None
 
 
 def test_the_language_is_the_choice_then_the_browser_then_the_shop_default(client, merchant):

@@ -3,7 +3,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import OWNER, bp, page
-from loyalty.services import merchant_texts, poster as posters, programs
+from loyalty.services import merchant_texts, poster as posters, programs, stores
 from loyalty.tenancy import current_merchant, roles_required
 
 
@@ -21,7 +21,11 @@ def poster():
     size = request.args.get("size")
     size = size if size in posters.SIZES else posters.SIZES[0]
     settings = programs.loyalty_settings(current_merchant.id)
+    open_stores = [store for store in stores.stores_of(current_merchant.id) if store.is_active]
+    store = next((store for store in open_stores if store.code == request.args.get("store")),
+                 None)
     sheet = posters.poster(current_merchant, program, languages,
-                           self_enrollment=settings.allow_self_enrollment)
+                           self_enrollment=settings.allow_self_enrollment, store=store)
     return page("merchant/poster.html", poster=sheet, size=size, languages_offered=offered,
-                picked=languages, program_active=program.is_active)
+                picked=languages, program_active=program.is_active, stores=open_stores,
+                store=store, self_enrollment=settings.allow_self_enrollment)

@@ -64,6 +64,7 @@ def program(slug):
 
 @bp.route("/m/<slug>/join", methods=["GET", "POST"])
 def join(slug):
+    """The sign-up form; ``?store=<code>`` (a store's poster) makes the card that store's."""
     merchant, public = _shop(slug)
     if not public.self_enrollment:
         return render_template("storefront/join.html", program=public, form=None), 403
@@ -78,7 +79,8 @@ def join(slug):
             enrollment.self_enroll(merchant, first_name=form.first_name.data,
                                    last_name=form.last_name.data, email=form.email.data,
                                    phone=form.phone.data, locale=form.language.data,
-                                   terms_locale=str(get_locale()))
+                                   terms_locale=str(get_locale()),
+                                   store_code=request.args.get("store"))
         except TooManyAttempts as limit:
             return render_template("storefront/join.html", program=public, form=form,
                                    retry_minutes=limit.minutes), 429
