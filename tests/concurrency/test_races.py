@@ -21,11 +21,12 @@ from loyalty.models import (
     TransactionType,
 )
 from loyalty.services import accounts, programs, staff_pins, team
+from loyalty.services.adjustments import adjust_stamps
 from loyalty.services.errors import PinLocked, WrongPin
 from loyalty.services.ledger import ActionContext, ledger_drift
 from loyalty.services.points import earn_points, expire_points, redeem_reward
 from loyalty.services.staff_pins import verify_staff_pin
-from loyalty.services.stamps import add_stamp
+from loyalty.services.stamps import add_stamp, redeem_stamp_reward
 from tests import factories
 from tests.conftest import AuthActions, Terminal
 
@@ -104,6 +105,32 @@ def test_10_simultaneous_stamps_with_a_cooldown_give_one_stamp(merchant, run_tog
     assert len(outcomes.messages()) == 1
     assert "The next stamp is possible in 15 min" in outcomes.messages().pop()
     assert _card(card_id).stamp_count == 1
+    _assert_ledger_clean()
+
+
+def test_24_simultaneous_stamp_rewards_are_given_exactly_as_often_as_the_stamps_allow(
+    merchant, run_together, frozen_clock
+):
+    """Guard: the card lock under which the stamps are counted before the reward takes them.
+    Checked by removing ``.with_for_update()`` from ``ledger._lock_statement`` on PostgreSQL:
+    all 24 rewards were given from 13 stamps (lost updates).
+    """
+    factories.stamp_program(merchant.merchant, stamps_target=3)
+    card = factories.card(merchant.merchant)
+    adjust_stamps(card, 13, reason="Paper card brought in", user=merchant.owner)  # 4 rewards
+    card_id = card.id
+    at_counter = ActionContext(store_id=merchant.stores[0].id)
+
+    outcomes = run_together(24, lambda i: redeem_stamp_reward(_card(card_id), context=at_counter))
+
+    assert outcomes.errors() == []
+    assert outcomes.count("ok") == 13 // 3
+    assert outcomes.messages() == {"Not enough stamps yet: 1 of 3."}
+    card = _card(card_id)
+    assert (card.stamp_count, card.rewards_redeemed_total) == (1, 4)
+    assert db.session.scalar(select(func.count(LoyaltyTransaction.id)).where(
+        LoyaltyTransaction.card_id == card_id,
+        LoyaltyTransaction.transaction_type == TransactionType.STAMP_REDEEMED)) == 4
     _assert_ledger_clean()
 
 
