@@ -112,6 +112,13 @@ def erase(card):
                 .where(SentEmail.merchant_id == card.merchant_id,
                        SentEmail.to_address == customer.email)
                 .values(to_address="", body_text=None, body_html=None))
+            # "Send me my link" requests for the address, waiting or failed: they forget it
+            # (a waiting one then finds no card and sends nothing).
+            for row in db.session.scalars(select(OutboxMessage).where(
+                    OutboxMessage.merchant_id == card.merchant_id,
+                    OutboxMessage.payload[("lookup", "email")].as_string() == customer.email)):
+                row.payload = {key: value for key, value in row.payload.items()
+                               if key != "lookup"}
         db.session.execute(
             update(LoyaltyTransaction.__table__)
             .where(LoyaltyTransaction.card_id == card.id, LoyaltyTransaction.notes.is_not(None))

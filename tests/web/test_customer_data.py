@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.models import AuditEntry, Customer, LoyaltyCard, LoyaltyTransaction, SentEmail
-from loyalty.services import mail, outbox
+from loyalty.models import (AuditEntry, Customer, LoyaltyCard, LoyaltyTransaction, OutboxMessage,
+                            SentEmail)
+from loyalty.services import enrollment, mail, outbox
 from loyalty.services.adjustments import adjust_points
 from loyalty.services.audit import Actor
 from loyalty.services.cards import card_by_qr_token, deactivate_card, reactivate_card
@@ -166,6 +167,24 @@ def test_an_email_still_waiting_when_the_customer_erased_is_not_sent(app, client
     db.session.commit()
     assert db.session.scalars(select(SentEmail)).all() == []  # still waiting
     assert _erase(client, card).status_code == 302
+    outbox.drain()
+    db.session.commit()
+    assert db.session.scalars(select(SentEmail)).all() == []
+
+
+def test_a_link_asked_for_before_the_erasure_forgets_the_address_and_is_not_sent(
+        app, client, merchant, monkeypatch):
+    factories.points_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Lina Link", email="lina@example.com")
+    db.session.commit()
+    with monkeypatch.context() as held:  # not handed over: the request waits in the outbox
+        held.setattr(database, "AFTER_COMMIT_HOOKS", [])
+        enrollment.resend_card_link(merchant.merchant, "lina@example.com")
+        db.session.info.clear()
+    assert _erase(client, card).status_code == 302
+    db.session.commit()
+    [row] = db.session.scalars(select(OutboxMessage)).all()
+    assert "lina@example.com" not in json.dumps(row.payload)
     outbox.drain()
     db.session.commit()
     assert db.session.scalars(select(SentEmail)).all() == []
