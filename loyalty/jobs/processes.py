@@ -74,11 +74,23 @@ class Schedule(CronScheduler):
                 self.register_death()
 
 
-class Worker(RQWorker):
+class ShortCommandReads:
+    """A worker listens for commands (stop a job, shut down) on a thread whose reads RQ lets
+    block for 60 s; with redis-py 8 a worker's teardown waits for the read under way, so
+    every stop took up to a minute. Reads of a second: a worker stops within one."""
+
+    def subscribe(self):
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler)
+
+
+class Worker(ShortCommandReads, RQWorker):
     """RQ's worker, whose loop goes on while Redis is away: the suspension check and the
     maintenance skip their turn (the dequeue that follows waits for Redis, with backoff),
     and a running job stays watched (RQ's own loop ends at the first of these errors). It
-    notes a requested stop."""
+    notes a requested stop, and stops within a second (``ShortCommandReads``)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

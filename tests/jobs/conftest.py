@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from loyalty.jobs import QUEUES
+from loyalty.jobs.processes import ShortCommandReads
 from tests.jobs.processes import Processes, RedisServer
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -49,12 +50,16 @@ def rq_app(make_app, redis_url):
         yield app
 
 
+class InProcessWorker(ShortCommandReads, SimpleWorker):
+    """RQ's worker running each job in this process, which stops at once when done."""
+
+
 def work(app, queues=QUEUES):
     """Run an RQ worker in this process until the queues are empty."""
     from loyalty.extensions import redis_client  # noqa: PLC0415
 
     with app.app_context():
-        worker = SimpleWorker(list(queues), connection=redis_client.connection)
+        worker = InProcessWorker(list(queues), connection=redis_client.connection)
         worker.work(burst=True, with_scheduler=False)
 
 
