@@ -153,8 +153,10 @@ def test_the_pause_is_explained_in_the_visitors_language(make_app, merchant, lan
     assert re.search(phrase, paused.text)
 
 
-def test_a_paused_pin_keeps_the_sheet_open(make_app, merchant):
-    client = make_app(PIN_FAILURE_LIMIT="1 per minute").test_client()
+def _pin_terminal(make_app, merchant, **settings):
+    """A signed-in tablet of an app built with ``settings``, a card of a program that asks for
+    a PIN, and Tom's PIN (1234): ``(terminal, card_id, tom_id)``."""
+    client = make_app(**settings).test_client()
     with client.application.app_context():
         factories.hybrid_program(merchant.merchant, require_staff_pin=True)
         card = factories.card(merchant.merchant, "Sam Sheet", email="sam@example.com")
@@ -163,6 +165,11 @@ def test_a_paused_pin_keeps_the_sheet_open(make_app, merchant):
     terminal = Terminal(client, AuthActions(client))
     with client.application.app_context():
         terminal.sign_in(merchant.staff)
+    return terminal, card_id, tom_id
+
+
+def test_a_paused_pin_keeps_the_sheet_open(make_app, merchant):
+    terminal, card_id, tom_id = _pin_terminal(make_app, merchant, PIN_FAILURE_LIMIT="1 per minute")
     assert terminal.act(card_id, "stamp", pin="9999", staff_pin_id=tom_id).status_code == 401
     paused = terminal.act(card_id, "stamp", pin="1234", staff_pin_id=tom_id)
     assert paused.status_code == 429
@@ -190,15 +197,8 @@ def test_server_errors_and_lost_connections_leave_the_terminals_pin_budget_whole
         make_app, merchant, monkeypatch):
     """Only a PIN that was checked and was wrong spends the terminal's budget: 25 actions that
     ended in a server error or a lost database connection leave the right PIN working."""
-    client = make_app(PROPAGATE_EXCEPTIONS=False, PIN_FAILURE_LIMIT="20 per 10 minutes").test_client()
-    with client.application.app_context():
-        factories.hybrid_program(merchant.merchant, require_staff_pin=True)
-        card = factories.card(merchant.merchant, "Sam Server", email="sam@example.com")
-        tom = staff_pins.create_staff_pin(merchant.merchant, merchant.stores[0], "Tom", "1234")
-        card_id, tom_id = card.id, tom.id
-    terminal = Terminal(client, AuthActions(client))
-    with client.application.app_context():
-        terminal.sign_in(merchant.staff)
+    terminal, card_id, tom_id = _pin_terminal(make_app, merchant, PROPAGATE_EXCEPTIONS=False,
+                                              PIN_FAILURE_LIMIT="20 per 10 minutes")
     faults = iter([RuntimeError("a bug")] * 13 + [OperationalError(
         "INSERT", {}, Exception("server closed the connection"), connection_invalidated=True)] * 12)
 
