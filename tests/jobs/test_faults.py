@@ -140,3 +140,19 @@ def test_a_retry_goes_out_with_no_schedule_running(make_app, redis_server, inbox
     assert recipients(inbox) == ["retry@example.com"]
     processes.wait_until(lambda: outbox_row(app).delivered_at is not None, 10, "delivered")
     assert outbox_row(app).attempts == 2
+
+
+def test_a_worker_asked_to_stop_stops_at_once_and_says_it_was_asked(redis_server, processes):
+    worker = processes.start("email")
+    connection = Redis.from_url(redis_server.url)
+    processes.wait_until(lambda: _listening(connection), 60, "the worker listening")
+    worker.terminate()  # SIGTERM, as a supervisor stops it
+    asked = time.monotonic()
+    assert worker.wait(30) == 0, processes.logs()  # 0: no supervisor restarts it
+    assert time.monotonic() - asked < 5
+
+
+def _listening(connection):
+    """Whether a worker waits for jobs (its signal handlers are in place by then)."""
+    return any(connection.hget(key, "state") == b"idle" for key in connection.smembers(
+        "rq:workers"))

@@ -8,6 +8,7 @@ from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from loyalty.extensions import redis_client
+from loyalty.jobs.processes import Worker
 from loyalty.services import job_recovery
 from tests import factories
 from tests.conftest import AuthActions
@@ -109,3 +110,15 @@ def test_a_schedule_that_stopped_ticking_is_shown_as_a_problem(rq_app):
     assert client.get("/healthz").json["scheduler"] == "ok"
     page = client.get("/admin/jobs").get_data(as_text=True)
     assert "The schedule has" not in page and "Schedule" in page
+
+
+def test_a_worker_stops_listening_for_commands_within_a_second(rq_app):
+    worker = Worker(["email"], connection=redis_client.connection)
+    worker.subscribe()
+    # RQ's teardown unsubscribes first; if the listening thread reads that answer before it is
+    # told to stop, it waits to be subscribed again, for as long as one of its reads lasts.
+    worker.pubsub.unsubscribe()
+    time.sleep(0.5)
+    asked = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - asked < 3
