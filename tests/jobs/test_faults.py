@@ -65,11 +65,13 @@ def test_redis_stopped_under_joins_every_email_goes_out_and_the_schedule_carries
     redis_server.stop()
     stopped = time.monotonic()
     during = [f"during{n}@example.com" for n in range(5)]
+    slowest = 0
     for email in during:
         answer, took = join(client, "cafe-orage", email)
         assert answer.status_code == 302 and answer.location.endswith("/join/sent")
-        assert took < 3  # the customer is not kept waiting by the missing Redis
+        slowest = max(slowest, took)
         time.sleep((OUTAGE_SECONDS - 1) / len(during))
+    assert slowest < 3  # the customer is not kept waiting by the missing Redis
     health = client.get("/healthz").json
     assert (health["redis"], health["scheduler"]) == ("unreachable", "unknown")
     assert health["outbox"]["pending"] == len(during)  # the work waits in the outbox
@@ -79,8 +81,8 @@ def test_redis_stopped_under_joins_every_email_goes_out_and_the_schedule_carries
     back = time.monotonic()
     recovered = processes.wait_until(lambda: len(inbox.messages) == 1 + len(during), 60,
                                      "every welcome email after the outage")
-    print(f"\nRedis down {back - stopped:.0f} s: the emails of the joins meanwhile went out "
-          f"{recovered:.1f} s after it came back")
+    print(f"\nRedis down {back - stopped:.0f} s: joins answered in {slowest:.2f} s at most; "
+          f"their emails went out {recovered:.1f} s after it came back")
     assert cron.poll() is None, processes.logs()  # the same schedule process, never restarted
     assert all(process.poll() is None for process in processes.started)
     assert recipients(inbox) == sorted(["before@example.com", *during])
