@@ -63,7 +63,8 @@ def drain_outbox_command():
 
 @loyalty_cli.command("jobs")
 def jobs_command():
-    """Queue lengths, failed jobs, the outbox backlog and the schedule's last runs."""
+    """Queue lengths, failed jobs, the outbox backlog, whether the schedule ticks and its last
+    runs."""
     state = job_monitor.overview()
     if state.inline:
         click.echo("Jobs run inline (no REDIS_URL): no queues, no schedule.")
@@ -78,6 +79,11 @@ def jobs_command():
         when = job.when.isoformat(timespec="seconds") if job.when else "?"
         click.echo(f"  {job.ref:<24} {job.what}: {job.attempts} attempts, failed {when}: "
                    f"{job.error}")
+    if state.scheduled:
+        ticked = (state.schedule_ticked.isoformat(timespec="seconds") if state.schedule_ticked
+                  else "never")
+        stale = " (stale: is `python worker.py cron` running?)" if state.schedule_stale else ""
+        click.echo(f"Schedule: last tick {ticked}{stale}")
     for name, every, _about, last, status, upcoming in state.scheduled:
         timing = f"every {every} s" if isinstance(every, int) else f"cron {every!r} (UTC)"
         last_run = last.isoformat(timespec="seconds") if last else "never"

@@ -74,6 +74,8 @@ def test_each_merchants_morning_run_starts_once_a_day_and_expires_and_warns(rq_a
     result = run_cli(rq_app, "loyalty", "jobs")
     assert "Queue email    0 waiting" in result.output
     assert "Scheduled mornings" in result.output
+    assert "Schedule: last tick never (stale: is `python worker.py cron` running?)" in \
+        result.output
 
 
 def test_the_next_run_of_each_kind_of_schedule():
