@@ -28,9 +28,8 @@ class Backoff:
         self.cap = max(1, cap)
         self.delay = 1
 
-    def wait(self, what, error):
-        log.warning("%s: Redis does not answer (%s); trying again in %d s", what, error,
-                    self.delay)
+    def wait(self, why):
+        log.warning("%s; trying again in %d s", why, self.delay)
         time.sleep(self.delay)
         self.delay = min(self.delay * 2, self.cap)
 
@@ -60,7 +59,7 @@ class Schedule(CronScheduler):
                     job_recovery.note_tick(self.connection, back=back)
                 except RedisError as error:
                     back = True
-                    self.backoff.wait(f"Schedule {self.name}", error)
+                    self.backoff.wait(f"Schedule {self.name}: Redis does not answer ({error})")
                     continue
                 if back:
                     self.log.info("Schedule %s: Redis answers", self.name)
@@ -142,12 +141,12 @@ def work(queue_names, connection, config, *, burst=False):
                             worker_ttl=maintenance + 15)
             worker.max_connection_wait_time = backoff.cap
             worker.work(with_scheduler=True, burst=burst)
-        except RedisError as failure:
-            error = failure
+        except RedisError as error:
+            why = f"Worker: Redis does not answer ({error})"
         else:
             if burst:
                 return 0
-            error = "RQ's work loop ended on an error"
+            why = "Worker: RQ's work loop ended on an error (logged above)"
         if worker is not None and worker.stop_requested:
             return 0
         if burst:
@@ -157,7 +156,7 @@ def work(queue_names, connection, config, *, burst=False):
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
         try:
-            backoff.wait("Worker", error)
+            backoff.wait(why)
         except StopRequested:
             return 0
 
