@@ -77,8 +77,9 @@ RETRY_AFTER_SECONDS = 2
 
 def _database_error(error):
     """A connection that died under the request (the database restarted, or ended it) is no
-    bug: nothing was committed, the pool replaces the connection, and the same request, sent
-    again with its idempotency key, will work. Anything else is a server error."""
+    bug: the transaction was rolled back (unless the connection died during its very COMMIT,
+    hence "may not have been saved"), the pool replaces the connection, and the same request,
+    sent again with its idempotency key, counts once. Anything else is a server error."""
     if not error.connection_invalidated:
         raise error
     try:
@@ -88,8 +89,8 @@ def _database_error(error):
     response = _render(
         503,
         _("Connection lost for a moment"),
-        _("We lost the connection to the database for a moment. Nothing was saved. Try again "
-          "in a few seconds."),
+        _("We lost the connection to the database for a moment, so this may not have been "
+          "saved. Try again in a few seconds."),
     )
     return response[0], 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 

@@ -32,6 +32,12 @@ KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
+def field_error(form, refusal, default):
+    """Show a service's refusal under the field it names (else under ``default``)."""
+    field = form._fields.get(refusal.details.get("field"), form[default])
+    field.errors = [*field.errors, str(refusal.message)]
+
+
 def new_key():
     return uuid.uuid4().hex
 

@@ -26,7 +26,8 @@ class Tenancy:
         self.memberships = memberships
         chosen = session.get("merchant_id")
         merchant_ids = [m.merchant_id for m in memberships]
-        first_joined = min(memberships, key=lambda m: m.id).merchant_id if memberships else None
+        first_joined = min(memberships, key=lambda m: (m.accepted_at, m.id)).merchant_id \
+            if memberships else None
         self.merchant_id = chosen if chosen in merchant_ids else first_joined
         mine = [m for m in memberships if m.merchant_id == self.merchant_id]
         self.merchant = mine[0].merchant if mine else None

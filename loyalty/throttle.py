@@ -117,6 +117,11 @@ def _give_back(lent):
             storage.incr(key, budget.period, amount=1)  # the window ended meanwhile: never below 0
 
 
+def give_back(tried):
+    """Return the units an ``Attempt`` took (the work they were spent on did not happen)."""
+    _give_back(tried.lent)
+
+
 def spend(budgets):
     """Count one attempt against each budget and return the ``Attempt``. When any budget is
     used up, the attempt must not be checked: raise ``TooManyAttempts``, giving back the units

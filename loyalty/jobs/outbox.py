@@ -1,8 +1,12 @@
 """Outbox jobs: deliver one row (job id ``outbox-<id>``), and the drain."""
+import logging
+
 from rq import get_current_job
 
 from loyalty.jobs.context import job
 from loyalty.services import job_recovery, outbox
+
+log = logging.getLogger(__name__)
 
 
 @job
@@ -16,6 +20,10 @@ def deliver_outbox(outbox_id):
 @job
 def drain_outbox():
     """Every few seconds: put back on their queues the jobs of dead workers and the retries
-    that are due, then hand RQ what is pending (Redis was down) or lost."""
-    job_recovery.recover()
+    that are due, then hand RQ what is pending (Redis was down) or lost. A recovery that
+    fails (a job RQ cannot read back, say) is logged and never stops the drain itself."""
+    try:
+        job_recovery.recover()
+    except Exception:  # noqa: BLE001 - the drain must go on whatever recovery met
+        log.exception("Recovering abandoned jobs failed; the outbox is drained all the same")
     return outbox.drain()

@@ -1,6 +1,10 @@
 """Wallet passes kept in sync (hourly)."""
+import logging
+
 from loyalty.jobs.context import job
 from loyalty.services import wallet_sync
+
+log = logging.getLogger(__name__)
 
 
 @job
@@ -8,5 +12,8 @@ def sync_wallet_passes():
     """Send again the pass updates a failed or lost job left behind, and ask Google how the
     review of its classes went."""
     asked = wallet_sync.sync_due()
-    wallet_sync.refresh_google_reviews()
+    try:  # Google slow or odd: the passes are in sync all the same, the reviews wait an hour
+        wallet_sync.refresh_google_reviews()
+    except Exception:  # noqa: BLE001
+        log.exception("Asking Google about class reviews failed; asked again next hour")
     return asked

@@ -59,3 +59,8 @@ class WrongPin(Refused):
 
 class PinLocked(Refused):
     status_code = 423
+
+
+#: The refusals of a PIN that was checked: only these spend the attempt budgets (a missing
+#: PIN, a refused card or a server error is no guess).
+PIN_REFUSALS = (WrongPin, PinLocked)

@@ -31,7 +31,7 @@ TIMEOUT = 15
 #: Where Google's review of a class ends; a class in any other status is asked about again.
 REVIEW_DONE = ("APPROVED", "REJECTED")
 #: Classes asked about per run, the longest waiting first.
-REVIEWS_PER_RUN = 200
+REVIEWS_PER_RUN = 20  # a slow Google (15 s a call) keeps the hourly job within minutes
 
 
 class WalletApiError(Exception):

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, SentEmail
 from loyalty.services import outbox
-from loyalty.throttle import Budget, TooManyAttempts, spend
+from loyalty.throttle import Attempt, Budget, TooManyAttempts, give_back, spend
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ def send_outbox_email(row):
     letter = _builder(template)(row.payload)
     if letter is None:  # no longer true: nothing to send
         return outbox.Effect(record=_skipped)
-    if not _within_recipient_budget(template, letter.to):
+    share = _recipient_share(template, letter.to)
+    if share is None:
         log.info("%s email not sent: its recipient had their share this period", template)
         return outbox.Effect(record=_skipped)
     locale, subject, text, html = compose(template, letter)
@@ -106,24 +107,33 @@ def send_outbox_email(row):
     if config["SMTP_HOST"]:
         message = _message(row, letter, subject, text, html)
         return outbox.Effect(record=functools.partial(record, transport="smtp"),
-                             send=functools.partial(_send_smtp, message))
+                             send=functools.partial(_send_or_give_back, message, share))
     if config["ENV_NAME"] != "production":
         log.info("Email (no SMTP configured) to %s: %s\n%s", letter.to, subject, text)
     return outbox.Effect(record=functools.partial(record, transport="stored", text=text,
                                                   html=html))
 
 
-def _within_recipient_budget(template, address):
-    """Take one unit of ``template``'s budget for ``address`` (budgeted templates only);
-    False when it is used up."""
+def _recipient_share(template, address):
+    """One unit of ``template``'s budget for ``address`` (nothing for templates without one),
+    or None when it is used up."""
     setting = RECIPIENT_BUDGETS.get(template)
     if setting is None:
-        return True
+        return Attempt([])
     try:
-        spend([Budget(setting, f"{template}|{address.strip().lower()}")])
+        return spend([Budget(setting, f"{template}|{address.strip().lower()}")])
     except TooManyAttempts:
-        return False
-    return True
+        return None
+
+
+def _send_or_give_back(message, share):
+    """Send by SMTP; a send that fails (the job tries again) gives the recipient's unit back,
+    so a mail server's bad hour never uses up a customer's share."""
+    try:
+        _send_smtp(message)
+    except BaseException:
+        give_back(share)
+        raise
 
 
 def _skipped(row):

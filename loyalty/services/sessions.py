@@ -122,7 +122,8 @@ def end_sessions_of(user_id, reason, *, keep_session_id=None):
 
 def end_sessions_for_deletion(batch):
     """End the sessions of everyone a soft delete (``batch``) left without access: their
-    account was deleted, or they lost their last membership (and are no platform admin).
+    account was deleted, or they lost their last membership in force (and are no platform
+    admin; an invitation they have not accepted keeps nobody signed in).
     Someone who keeps a membership elsewhere stays signed in; what they lost is checked live
     on every request. Runs inside the deletion's transaction."""
     users = User.__table__
@@ -135,7 +136,8 @@ def end_sessions_for_deletion(batch):
             removed.c.deleted_batch == batch,
             users.c.is_platform_admin.is_(False),
             ~exists().where(remaining.c.user_id == removed.c.user_id,
-                            remaining.c.deleted_at.is_(None)),
+                            remaining.c.deleted_at.is_(None),
+                            remaining.c.accepted_at.is_not(None)),
         )
     )
     _end(

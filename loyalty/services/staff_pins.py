@@ -263,9 +263,11 @@ def unlock_at_terminal(merchant_id, store_id, locked_pin_id, *, manager=None, us
 
 
 def can_manage_store(user, merchant_id, store_id):
-    """The merchant's owner, or a manager of this store (live memberships only)."""
+    """The merchant's owner, or a manager of this store (live, accepted memberships only:
+    an invitation gives nothing until it is accepted)."""
     return db.session.scalar(select(Membership.id).where(
         Membership.user_id == user.id, Membership.merchant_id == merchant_id,
+        Membership.accepted_at.is_not(None),
         or_(Membership.role == Role.MERCHANT_OWNER,
             and_(Membership.role == Role.STORE_MANAGER, Membership.store_id == store_id)),
     ).limit(1)) is not None

@@ -123,10 +123,19 @@ def invite_in_transaction(merchant, *, email, name, role, store=None, actor=None
     return _invite(merchant, email, name, role, store, actor)
 
 
+def _still_without_password(user):
+    """Made by an invitation whose link was never used: no password of their own yet, so every
+    invitation (another shop's, or this one's again after the first was removed or its link
+    expired) brings them a link to choose one."""
+    used = db.session.scalars(select(PasswordToken.used_at).where(
+        PasswordToken.user_id == user.id, PasswordToken.membership_id.is_not(None))).all()
+    return bool(used) and all(when is None for when in used)
+
+
 def _invite(merchant, email, name, role, store, actor):
     user = db.session.scalar(select(User).where(User.email == email))
-    new_account = user is None
-    if new_account:
+    new_account = user is None or _still_without_password(user)
+    if user is None:
         user = User(email=email, name=name.strip(), preferred_locale=merchant.default_locale,
                     password_hash=hash_secret(secrets.token_urlsafe(24), 4))
         db.session.add(user)

@@ -18,7 +18,7 @@ from tests.browser.test_terminal_flow import (
 pytestmark = pytest.mark.browser
 
 LOST = ('<section class="error-panel" role="alert"><h1>Connection lost for a moment</h1>'
-        '<p>Nothing was saved.</p></section>')
+        '<p>This may not have been saved.</p></section>')
 
 
 def _stamp_with_pin(page):

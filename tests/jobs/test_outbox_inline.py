@@ -1,10 +1,12 @@
 """Without Redis (the embedded default) the same work runs right after the commit, once."""
+import smtplib
+
 import pytest
 from sqlalchemy import func, select
 
 from loyalty.extensions import db
 from loyalty.models import OutboxMessage, SentEmail
-from loyalty.services import job_monitor, outbox, team
+from loyalty.services import enrollment, job_monitor, outbox, team
 from loyalty.services.errors import Conflict, NotFound
 from tests import factories
 from tests.conftest import run_cli
@@ -96,3 +98,23 @@ def test_jobs_command_reports_inline_mode_and_the_backlog(app, merchant):
     assert "Jobs run inline (no REDIS_URL)" in result.output
     assert "Outbox: 0 waiting" in result.output
     assert "Failed jobs: 0" in result.output
+
+
+def test_a_mail_servers_bad_hour_does_not_use_up_a_customers_link_emails(make_app, inbox):
+    """A link email the mail server refused (tried again later) gives back its unit of the
+    recipient's hourly share: the fourth try of the only email still goes out."""
+    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=inbox.port, SMTP_SECURITY="none",
+                   CARD_LINK_RECIPIENT_LIMIT="3 per hour")
+    with app.app_context():
+        shop = factories.merchant_with_team("Café Link", "cafe-link").merchant
+        factories.stamp_program(shop)
+        factories.card(shop, "Vera", email="vera@example.com")
+        db.session.commit()
+        inbox.refuse(3)
+        enrollment.resend_card_link(shop, "vera@example.com")  # the first try, refused
+        row = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+        for _ in range(2):
+            with pytest.raises(smtplib.SMTPException):
+                outbox.deliver(row.id, last_attempt=False)
+        assert outbox.deliver(row.id) is True
+    assert [message["To"] for message in inbox.messages] == ["vera@example.com"]

@@ -7,9 +7,13 @@ from rq import Queue, Retry, SimpleWorker
 from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
-from loyalty.extensions import redis_client
+from sqlalchemy import update
+
+from loyalty.extensions import db, redis_client
+from loyalty.jobs.outbox import drain_outbox
 from loyalty.jobs.processes import Worker
-from loyalty.services import job_recovery
+from loyalty.models import OutboxMessage
+from loyalty.services import job_recovery, team
 from tests import factories
 from tests.conftest import AuthActions
 
@@ -122,3 +126,19 @@ def test_a_worker_stops_listening_for_commands_within_a_second(rq_app):
     asked = time.monotonic()
     worker.unsubscribe()
     assert time.monotonic() - asked < 3
+
+
+def test_a_recovery_that_fails_does_not_stop_the_drain(rq_app, monkeypatch, caplog):
+    """Whatever recovering abandoned jobs meets (a job RQ cannot read back), the drain still
+    hands the waiting work over: the outbox never stops."""
+    merchant = factories.merchant_with_team("Café Drain", "cafe-drain").merchant
+    team.invite(merchant, email="waiting@example.com", name="Wait", role="merchant_owner")
+    db.session.execute(update(OutboxMessage).values(enqueued_at=None))  # as if Redis was down
+    db.session.commit()
+
+    def broken(*args, **kwargs):
+        raise ValueError("a job RQ cannot read back")
+
+    monkeypatch.setattr(job_recovery, "recover", broken)
+    assert drain_outbox() == 1
+    assert "Recovering abandoned jobs failed" in caplog.text

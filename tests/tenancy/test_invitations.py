@@ -1,10 +1,13 @@
 """Invitations across merchants and the shop switcher: an invitation changes nothing for its
 person until they accept it; then they act for the merchant they choose, and every page,
 export and terminal shows that merchant's data only."""
+import re
+
 from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.models import Membership
+from loyalty.models import Membership, SentEmail
+from loyalty.services import accounts, staff_pins
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 
@@ -125,3 +128,47 @@ def test_an_invited_owner_does_not_count_until_accepted(auth, client, merchant,
     refused = _post(client, f"/merchant/team/{mine.id}/remove")
     assert refused.status_code == 302
     assert "The shop needs at least one owner" in client.get("/merchant/team").text
+
+
+def test_someone_who_never_chose_a_password_gets_a_link_with_every_invitation(
+        app, auth, client, merchant, other_merchant):
+    """The first shop's invitation is removed before its link was used: the second shop's
+    invitation brings a link of its own, which works and accepts that one."""
+    auth.login_as(merchant.owner)
+    _post(client, "/merchant/team", {"email": "nina@example.com", "name": "Nina",
+                                     "role": "store_staff", "store_id": str(merchant.stores[0].id)})
+    first = db.session.scalar(select(Membership).where(Membership.merchant_id == merchant.id)
+                              .order_by(Membership.id.desc()))
+    _post(client, f"/merchant/team/{first.id}/remove")
+    inviter = app.test_client()
+    AuthActions(inviter).login_as(other_merchant.owner)
+    _post(inviter, "/merchant/team", {"email": "nina@example.com", "name": "Nina",
+                                      "role": "store_staff",
+                                      "store_id": str(other_merchant.stores[0].id)})
+    letter = db.session.scalar(select(SentEmail).where(SentEmail.to_address == "nina@example.com")
+                               .order_by(SentEmail.id.desc()))
+    link = re.search(r"http://127\.0\.0\.1:5000(/set-password/\S+)", letter.body_text).group(1)
+    nina = app.test_client()
+    page = nina.get(link)
+    assert page.status_code == 200
+    nina.post(link, data={"new_password": "nina-password-1", "confirm_password": "nina-password-1",
+                          "csrf_token": csrf_token_from(page)})
+    assert AuthActions(nina).login("nina@example.com", "nina-password-1").location == "/terminal/"
+    assert other_merchant.merchant.name in nina.get("/terminal/", follow_redirects=True).text
+
+
+def test_an_unanswered_invitation_gives_no_rights_and_keeps_nobody_signed_in(
+        app, auth, client, merchant, other_merchant):
+    membership = _invite_their_owner(client, auth, merchant, other_merchant)
+    assert not staff_pins.can_manage_store(other_merchant.owner, merchant.id, merchant.stores[0].id)
+    person = app.test_client()
+    AuthActions(person).login_as(other_merchant.owner)
+    owner_role = other_merchant.owner.memberships[0]
+    accounts.delete_record(owner_role)  # their only team in force
+    assert person.get("/account").status_code == 302  # signed out, pending invitation or not
+    assert membership.is_pending
+
+
+def test_a_huge_invitation_id_is_not_found(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    assert _post(client, "/invitations/100000000000000000000", {"accept": "Accept"}).status_code == 404

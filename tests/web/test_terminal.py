@@ -271,7 +271,11 @@ class TestStaffPin:
         terminal = Terminal(client, AuthActions(client))
         with app.app_context():
             terminal.sign_in(merchant.staff)
-        statuses = [terminal.act(card.id, "stamp", pin=f"{5000 + i}").status_code for i in range(4)]
+        # A PIN typed without a name tapped is not checked, so it is no guess and costs nothing.
+        untried = terminal.act(card.id, "stamp", pin="5999")
+        assert untried.status_code == 401 and "Tap your name, then enter your PIN." in untried.text
+        statuses = [terminal.act(card.id, "stamp", pin=f"{5000 + i}",
+                                 staff_pin_id=tom.id).status_code for i in range(4)]
         assert statuses == [401, 401, 401, 429]
 
 

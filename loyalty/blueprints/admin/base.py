@@ -21,11 +21,5 @@ def id_arg(name):
     return value if value is not None and 0 < value <= MAX_ID else None
 
 
-def field_error(form, refusal, default):
-    """Show a service's refusal under the field it names (else under ``default``)."""
-    field = form._fields.get(refusal.details.get("field"), form[default])
-    field.errors = [*field.errors, str(refusal.message)]
-
-
 def page(template, status=200, **values):
     return render_template(template, **values), status

@@ -3,11 +3,11 @@ with a confirmation that counts what goes, and restore."""
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from loyalty.blueprints.admin.base import actor, field_error, page, page_arg
+from loyalty.blueprints.admin.base import actor, page, page_arg
 from loyalty.blueprints.admin.forms import MerchantForm, NewMerchantForm, UserForm
 from loyalty.blueprints.admin.views import bp
 from loyalty.blueprints.merchant.forms import StoreForm
-from loyalty.forms import Form
+from loyalty.forms import Form, field_error
 from loyalty.models import MAX_ID
 from loyalty.services import accounts, merchant_admin, records, stores
 from loyalty.services.errors import DomainError, NotFound

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from loyalty.blueprints.auth.forms import ChooseMerchantForm, InvitationAnswerForm
 from loyalty.blueprints.auth.views import bp, landing
 from loyalty.forms import OUTDATED
+from loyalty.models import MAX_ID
 from loyalty.services import team
 from loyalty.services.errors import NotFound
 from loyalty.tenancy import choose_merchant
@@ -28,6 +29,8 @@ def invitations():
 @bp.route("/invitations/<int:membership_id>", methods=["POST"])
 @login_required
 def answer_invitation(membership_id):
+    if not 0 < membership_id <= MAX_ID:
+        abort(404)
     form = InvitationAnswerForm()
     if not form.validate_on_submit() or form.accept.data == form.decline.data:
         return _outdated()  # no answer, or both: an altered form decides nothing

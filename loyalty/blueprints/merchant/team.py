@@ -13,7 +13,7 @@ from loyalty.blueprints.merchant.base import (
     page,
 )
 from loyalty.blueprints.merchant.forms import ConfirmForm, InviteForm, RoleForm
-from loyalty.forms import OUTDATED
+from loyalty.forms import OUTDATED, field_error
 from loyalty.models import Membership, Role
 from loyalty.services import accounts, stores, team
 from loyalty.services.errors import DomainError
@@ -51,8 +51,7 @@ def team_page():
                 team.invite(current_merchant, email=form.email.data, name=form.name.data,
                             role=role, store=store, actor=actor())
             except DomainError as refusal:
-                getattr(form, refusal.details.get("field", "email")).errors.append(
-                    str(refusal.message))
+                field_error(form, refusal, "email")
             else:
                 # The same answer whether or not the address has an account: the link and
                 # any name travel to the invitee only, by email.

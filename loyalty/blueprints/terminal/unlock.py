@@ -19,7 +19,7 @@ from loyalty.blueprints.terminal.views import (
 from loyalty.redirects import is_htmx
 from loyalty.services import accounts, staff_pins
 from loyalty.services.audit import Actor
-from loyalty.services.errors import DomainError
+from loyalty.services.errors import PIN_REFUSALS, DomainError
 from loyalty.tenancy import current_merchant, roles_required
 from loyalty.throttle import TooManyAttempts, attempt, pin_budgets, sign_in_budgets
 
@@ -48,7 +48,7 @@ def _managers_word(form, store):
     """The verified manager PIN or the authenticated user, or a refusal (DomainError, or
     ``None`` for a wrong email or password)."""
     if form.pin.data:
-        with attempt(pin_budgets(request.remote_addr), failures=(DomainError,)) as tried:
+        with attempt(pin_budgets(request.remote_addr), failures=PIN_REFUSALS) as tried:
             manager = staff_pins.verify_staff_pin(current_merchant.id, store.id, form.pin.data,
                                                   staff_pin_id=form.staff_pin_id.data)
             tried.succeeded()

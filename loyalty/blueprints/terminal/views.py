@@ -36,6 +36,7 @@ from loyalty.services.card_summary import summarize_card
 from loyalty.services.errors import (
     CardNotFound,
     DomainError,
+    PIN_REFUSALS,
     PinLocked,
     PinRequired,
     WrongPin,
@@ -272,7 +273,7 @@ def _render_sheet(store, card, kind, form, *, error=None, locked=None, notice=No
 
 def _checked(tried, run):
     """Run the action and give back the unit it took from the terminal's budget: only a PIN
-    that was checked and found wrong or locked (``PIN_ERRORS``, see ``_act``) keeps it."""
+    that was checked and found wrong or locked (``PIN_REFUSALS``) keeps it."""
     result = run()
     tried.succeeded()
     return result
@@ -292,7 +293,7 @@ def _act(card_id, kind, run):
     card = CardRef(card_id, current_merchant.id)
     budgets = pin_budgets(request.remote_addr) if form.pin.data else []
     try:
-        with attempt(budgets, failures=PIN_ERRORS) as tried:  # counted before the PIN is checked
+        with attempt(budgets, failures=PIN_REFUSALS) as tried:  # counted before the PIN is checked
             result = _checked(tried, lambda: run(card, form, _context(store, form)))
     except TooManyAttempts as pause:
         message = ngettext(
