@@ -172,3 +172,36 @@ def test_an_unanswered_invitation_gives_no_rights_and_keeps_nobody_signed_in(
 def test_a_huge_invitation_id_is_not_found(auth, client, merchant):
     auth.login_as(merchant.owner)
     assert _post(client, "/invitations/100000000000000000000", {"accept": "Accept"}).status_code == 404
+
+
+def test_every_back_office_page_and_export_follows_the_chosen_merchant(
+        app, auth, client, merchant, other_merchant):
+    """A person on two teams, acting for one: no page or export of the back office shows a
+    card, customer or store of the other (the top bar's switcher names both shops)."""
+    [ours], [theirs] = _cards_for(merchant), _cards_for(other_merchant)
+    auth.login_as(merchant.owner)
+    _post(client, "/merchant/team", {"email": other_merchant.owner.email, "name": "X",
+                                     "role": "merchant_owner", "store_id": ""})
+    invitation = db.session.scalar(select(Membership).where(
+        Membership.user_id == other_merchant.owner.id, Membership.merchant_id == merchant.id))
+    person = app.test_client()
+    AuthActions(person).login_as(other_merchant.owner)
+    _post(person, f"/invitations/{invitation.id}", {"accept": "Accept"})
+    _post(person, "/account/merchant", {"merchant_id": str(merchant.id)})  # not their first
+    others = (theirs.card_number, "Other Bakery Regular", other_merchant.stores[0].name)
+    pages = sorted(rule.rule for rule in app.url_map.iter_rules()
+                   if rule.rule.startswith("/merchant") and not rule.arguments
+                   and "GET" in rule.methods)
+    assert len(pages) >= 15
+    shown = 0
+    for url in pages:
+        answer = person.get(url)
+        if answer.status_code != 200:
+            continue
+        shown += 1
+        text = answer.get_data(as_text=True)
+        assert not [leak for leak in others if leak in text], url
+    assert shown >= 15
+    assert ours.card_number in person.get("/merchant/cards").text
+    transactions = person.get("/merchant/exports/transactions.csv").get_data(as_text=True)
+    assert ours.card_number in transactions and theirs.card_number not in transactions
