@@ -201,7 +201,8 @@ def set_language(code):
 
 @bp.route("/healthz")
 def healthz():
-    """200 only when the database and (if configured) Redis answer; with the outbox backlog."""
+    """200 only when the database and (if configured) Redis answer; with the schedule's health
+    and the outbox backlog."""
     checks = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -227,7 +228,10 @@ def healthz():
         # no Redis; it is reported, and alerting on it is the operator's call.
         pending, age = outbox.backlog()
         checks["outbox"] = {"pending": pending, "oldest_age_seconds": age}
-    checks["status"] = "ok" if healthy else "unhealthy"
+    # A schedule that stopped ticking is a problem to fix ("degraded"), but no reason to take
+    # this web process out of the load balancer (200).
+    checks["status"] = ("unhealthy" if not healthy
+                        else "degraded" if checks["scheduler"] == "stale" else "ok")
     return jsonify(checks), 200 if healthy else 503
 
 
