@@ -48,7 +48,7 @@ def test_inviting_a_new_person_emails_them_a_one_time_link(app, auth, client, me
                                              "confirm_password": "nina-password-1",
                                              "csrf_token": csrf_token_from(page)})
     assert set_password.location == "/login"
-    assert AuthActions(newcomer).login("nina@example.com", "nina-password-1").location == "/terminal/"
+    assert AuthActions(app.test_client()).login("nina@example.com", "nina-password-1").location == "/terminal/"
     db.session.expire_all()
     assert not db.session.get(Membership, membership.id).is_pending  # choosing a password accepts
     again = app.test_client().get(link)
@@ -158,3 +158,58 @@ def test_a_bad_or_old_link_says_what_to_do(client):
     page = client.get("/set-password/not-a-real-token")
     assert page.status_code == 404
     assert "Ask the shop owner for a new one." in page.text
+
+
+def _browser_defaults(form_html):
+    """What a browser sends for each select of ``form_html`` left as it is: the option marked
+    selected, else the first one."""
+    defaults = {}
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form_html,
+                                    re.S):
+        values = [(re.search(r'value="([^"]*)"', tag).group(1), " selected" in tag)
+                  for tag in re.findall(r"<option[^>]*>", options)]
+        defaults[name] = next((value for value, selected in values if selected), values[0][0])
+    return defaults
+
+
+def test_the_invite_forms_defaults_are_accepted_as_they_are(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    page = client.get("/merchant/team").text
+    form = page[page.index('class="card settings-form invite-form"'):]
+    defaults = _browser_defaults(form[:form.index("</form>")])
+    assert defaults == {"role": "store_staff", "store_id": str(merchant.stores[0].id)}
+    assert "a staff PIN only confirms actions at the counter" in page
+    invited = _post(client, "/merchant/team", {**defaults, "email": "first@example.com",
+                                               "name": "First Hire"})
+    assert invited.status_code == 302
+    membership = db.session.scalar(select(Membership).join(Membership.user)
+                                   .where(User.email == "first@example.com"))
+    assert membership.role is Role.STORE_STAFF and membership.store_id == merchant.stores[0].id
+
+
+def test_an_owner_invited_with_a_store_gets_every_store(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    invited = _invite(client, "co-owner@example.com", "merchant_owner", merchant.stores[1])
+    assert invited.status_code == 302
+    membership = db.session.scalar(select(Membership).join(Membership.user)
+                                   .where(User.email == "co-owner@example.com"))
+    assert membership.role is Role.MERCHANT_OWNER and membership.store_id is None
+
+
+def test_remove_asks_first_and_says_who_loses_access(auth, client, merchant):
+    auth.login_as(merchant.owner)
+    staff_membership = merchant.staff.memberships[0]
+    team_page = client.get("/merchant/team").text
+    link = f"/merchant/team/{staff_membership.id}/remove"
+    assert f'href="{link}"' in team_page and f'action="{link}"' not in team_page
+    asked = client.get(link)
+    assert asked.status_code == 200
+    assert (f"{merchant.staff.name} ({merchant.staff.email}) will lose access as Staff at "
+            f"{staff_membership.store.name}") in asked.text
+    db.session.expire_all()
+    assert db.session.get(Membership, staff_membership.id).deleted_at is None  # asking removes nothing
+    removed = client.post(link, data={"csrf_token": csrf_token_from(asked)})
+    assert removed.status_code == 302
+    assert f"{merchant.staff.name} is no longer in the team here." in client.get(removed.location).text
+    db.session.expire_all()
+    assert db.session.get(Membership, staff_membership.id).deleted_at is not None

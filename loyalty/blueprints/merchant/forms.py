@@ -312,6 +312,7 @@ class InviteForm(Form):
     name = StringField(_l("Name"), validators=[
         DataRequired(_l("Enter the person's name.")), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False,
+                       default="store_staff",
                        validators=[AnyOf([c.value for c in ROLE_CHOICES], OUTDATED)])
     store_id = WholeNumberField(_l("Store"), validators=[Optional()])
 

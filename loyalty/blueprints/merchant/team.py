@@ -41,6 +41,9 @@ def team_page():
     form = InviteForm()
     if not is_owner():
         form.role.data = Role.STORE_STAFF.value  # managers invite staff
+    if request.method == "GET" and form.store_id.data is None:
+        # The first store is preselected, so the form's defaults (staff there) can be sent.
+        form.store_id.data = next((store.id for store in _stores()), None)
     if form.validate_on_submit():
         role = Role(form.role.data)
         store = _store(form.store_id.data)
@@ -78,10 +81,13 @@ def member_role(membership_id):
     return redirect(url_for("merchant.team_page"))
 
 
-@bp.route("/team/<int:membership_id>/remove", methods=["POST"])
+@bp.route("/team/<int:membership_id>/remove", methods=["GET", "POST"])
 @roles_required(*OWNER_OR_MANAGER)
 def remove_member(membership_id):
+    """GET asks first, saying who loses access to what; only the POST of that page removes."""
     membership = managed_or_404(Membership, membership_id)
+    if request.method == "GET":
+        return page("merchant/team_remove.html", member=membership, actions=ConfirmForm())
     if ConfirmForm().validate_on_submit():
         try:
             team.remove(membership, actor=actor())
