@@ -154,6 +154,14 @@ class Config:
         # ask for them (a sign-up with a stranger's phone number emails that stranger).
         self.CARD_LINK_RECIPIENT_LIMIT = os.environ.get("CARD_LINK_RECIPIENT_LIMIT",
                                                         "3 per hour")
+        # "Forgot your password?": per typed email and per address; and the reset emails one
+        # person gets, whoever asked for them (an admin's or owner's button included).
+        self.PASSWORD_RESET_EMAIL_LIMIT = os.environ.get("PASSWORD_RESET_EMAIL_LIMIT",
+                                                         "3 per hour")
+        self.PASSWORD_RESET_ADDRESS_LIMIT = os.environ.get("PASSWORD_RESET_ADDRESS_LIMIT",
+                                                           "10 per hour")
+        self.PASSWORD_RESET_RECIPIENT_LIMIT = os.environ.get("PASSWORD_RESET_RECIPIENT_LIMIT",
+                                                             "3 per hour")
         # Calls of the PassKit web service from one address (phones update their passes).
         self.WALLET_ADDRESS_LIMIT = os.environ.get("WALLET_ADDRESS_LIMIT", "120 per minute")
         # Wrong or locked staff PINs per terminal address, on top of the per-PIN lockout.

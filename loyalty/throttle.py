@@ -69,6 +69,12 @@ def join_budgets(address, email):
             Budget("JOIN_EMAIL_LIMIT", (email or "").strip().lower()[:254])]
 
 
+def reset_budgets(address, email):
+    """"Forgot your password?" requests from one address, and for one typed email."""
+    return [Budget("PASSWORD_RESET_ADDRESS_LIMIT", address or "unknown"),
+            Budget("PASSWORD_RESET_EMAIL_LIMIT", (email or "").strip().lower()[:254])]
+
+
 def wallet_budgets(address):
     """Calls of the PassKit web service from one address."""
     return [Budget("WALLET_ADDRESS_LIMIT", address or "unknown")]

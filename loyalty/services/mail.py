@@ -35,10 +35,12 @@ EMAILS = {
     "expiry_warning": "loyalty.services.expiry_warnings:warning_letter",
     "welcome": "loyalty.services.enrollment:welcome_letter",
     "card_link": "loyalty.services.enrollment:card_link_letter",
+    "password_reset": "loyalty.services.password_links:reset_letter",
 }
 #: template -> the setting ("3 per hour") of how many of it one recipient gets, whoever asked
 #: for them and whatever they typed: what one more is asked for beyond it is not sent.
-RECIPIENT_BUDGETS = {"card_link": "CARD_LINK_RECIPIENT_LIMIT"}
+RECIPIENT_BUDGETS = {"card_link": "CARD_LINK_RECIPIENT_LIMIT",
+                     "password_reset": "PASSWORD_RESET_RECIPIENT_LIMIT"}
 
 
 @dataclass

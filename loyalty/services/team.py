@@ -7,7 +7,6 @@ password (which accepts it); someone with an account accepts or declines it afte
 and until then nothing changes for them. The inviter's answer is the same either way and
 shows no link. Every change is in the audit trail.
 """
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -29,7 +28,7 @@ from loyalty.models import (
     soft_delete_cascade,
 )
 from loyalty.links import external_url
-from loyalty.services import audit, mail, sessions
+from loyalty.services import audit, mail, password_links, sessions
 from loyalty.services.accounts import (
     PASSWORD_LENGTH_MESSAGE,
     bcrypt_rounds,
@@ -43,8 +42,7 @@ ALREADY = _l("This person already has this role here.")
 LAST_OWNER = _l("The shop needs at least one owner: make someone else owner first.")
 
 
-def _digest(token):
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+_digest = password_links.digest
 
 
 def members_of(merchant_id, store_ids=None):
@@ -238,9 +236,10 @@ def user_for_link(token):
     return user
 
 
-def set_password_from_link(token, password):
-    """Set the password once and accept the invitation the link came with; the link stops
-    working and any old session ends."""
+def set_password_from_link(token, password, *, ip_address=None):
+    """Set the password once and accept the invitation the link came with (a reset link
+    without one stops the person's other reset links, audited); the link stops working and
+    every session of the person ends."""
     if not password_length_ok(password):
         raise InvalidInput(PASSWORD_LENGTH_MESSAGE)
     user = user_for_link(token)
@@ -257,7 +256,9 @@ def set_password_from_link(token, password):
         db.session.execute(update(User).where(User.id == user.id).values(password_hash=password_hash)
                            .execution_options(synchronize_session=False))
         if link.membership_id is not None:
-            _accept(db.session.get(Membership, link.membership_id), user)
+            _accept(db.session.get(Membership, link.membership_id), user, ip_address)
+        else:
+            password_links.reset_used(user, link, ip_address)
         sessions.end_sessions_of(user.id, sessions.PASSWORD_CHANGED)
     return user
 

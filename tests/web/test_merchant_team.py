@@ -48,7 +48,8 @@ def test_inviting_a_new_person_emails_them_a_one_time_link(app, auth, client, me
                                              "confirm_password": "nina-password-1",
                                              "csrf_token": csrf_token_from(page)})
     assert set_password.location == "/login"
-    assert AuthActions(app.test_client()).login("nina@example.com", "nina-password-1").location == "/terminal/"
+    signed_in = AuthActions(app.test_client()).login("nina@example.com", "nina-password-1")
+    assert signed_in.location == "/terminal/"
     db.session.expire_all()
     assert not db.session.get(Membership, membership.id).is_pending  # choosing a password accepts
     again = app.test_client().get(link)

@@ -9,7 +9,7 @@ from loyalty.blueprints.admin.views import bp
 from loyalty.blueprints.merchant.forms import StoreForm
 from loyalty.forms import Form, field_error
 from loyalty.models import MAX_ID
-from loyalty.services import accounts, merchant_admin, records, stores
+from loyalty.services import accounts, merchant_admin, password_links, records, stores
 from loyalty.services.errors import DomainError, NotFound
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 
@@ -164,6 +164,19 @@ def edit_user(record_id):
             flash(_("Account saved."), "success")
             return redirect(url_for("admin.record_list", kind="users"))
     status = 422 if request.method == "POST" else 200
-    return page("admin/user_form.html", form=form, user=user, status=status)
+    return page("admin/user_form.html", form=form, user=user, reset_form=Form(), status=status)
+
+
+@bp.post("/users/<int:record_id>/password-reset")
+@roles_required(PLATFORM_ADMIN)
+def send_password_reset(record_id):
+    """Email the person a link to choose a new password (audited)."""
+    user = _live_or_404("users", record_id)
+    if not Form().validate_on_submit():
+        abort(400)
+    password_links.send_reset(user, actor=actor())
+    flash(_("A password reset link is on its way to %(email)s. It works once, within an hour.",
+            email=user.email), "success")
+    return redirect(url_for("admin.edit_user", record_id=record_id))
 
 

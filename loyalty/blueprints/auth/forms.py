@@ -24,6 +24,17 @@ class LoginForm(Form):
     )
 
 
+class ForgotPasswordForm(Form):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("Enter a valid email address, like name@example.com.")),
+            Length(max=254),
+        ],
+    )
+
+
 class PasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),

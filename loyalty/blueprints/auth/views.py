@@ -10,21 +10,27 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
-from loyalty.blueprints.auth.forms import LoginForm, PasswordForm, SetPasswordForm
+from loyalty.blueprints.auth.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordForm,
+    SetPasswordForm,
+)
 from loyalty.errors import csrf_error
 from loyalty.extensions import db, redis_client
 from loyalty.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
 from loyalty.redirects import safe_next
-from loyalty.services import accounts, job_monitor, outbox, sessions, team
+from loyalty.services import accounts, job_monitor, outbox, password_links, sessions, team
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import home_endpoint
-from loyalty.throttle import TooManyAttempts, attempt, sign_in_budgets
+from loyalty.throttle import TooManyAttempts, attempt, reset_budgets, sign_in_budgets, spend
 
 bp = Blueprint("auth", __name__)
 
@@ -156,9 +162,29 @@ def sign_out_everywhere():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link by email. The answer (and the work behind it) is the same whether
+    or not an account uses the address typed; asking is limited per address and per email."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("auth/forgot_password.html", form=form), status
+    email = accounts.normalize_email(form.email.data)
+    try:
+        spend(reset_budgets(request.remote_addr, email))
+    except TooManyAttempts as pause:
+        return render_template("auth/forgot_password.html", form=form, error_message=ngettext(
+            "Too many reset requests. Try again in %(num)d minute.",
+            "Too many reset requests. Try again in %(num)d minutes.", pause.minutes)), 429
+    password_links.request_reset(email, locale=str(get_locale()))
+    return render_template("auth/forgot_password.html", form=None, sent_to=email)
+
+
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password(token):
-    """The one-time link an invitation gives: choose a password, then sign in."""
+    """The one-time link of an invitation or a password reset: choose a password, and be
+    signed in on this device (every other session of the person ends)."""
     try:
         user = team.user_for_link(token)
     except DomainError as refusal:
@@ -167,12 +193,14 @@ def set_password(token):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            team.set_password_from_link(token, form.new_password.data)
+            team.set_password_from_link(token, form.new_password.data,
+                                        ip_address=request.remote_addr)
         except DomainError as refusal:
             return render_template("auth/set_password.html", form=None,
                                    error_message=str(refusal.message)), refusal.status_code
-        flash(_("Your password is set. Sign in with it now."), "success")
-        return redirect(url_for("auth.login"))
+        _start_session(user)
+        flash(_("Your password is set. You are signed in."), "success")
+        return redirect(landing(user))
     status = 422 if request.method == "POST" else 200
     response = current_app.make_response(
         (render_template("auth/set_password.html", form=form, user=user), status))

@@ -10,6 +10,7 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     reports,
     stores,
     team,
+    team_resets,
     texts,
 )
 from loyalty.blueprints.merchant.base import bp
