@@ -47,7 +47,8 @@ def test_inviting_a_new_person_emails_them_a_one_time_link(app, auth, client, me
     set_password = newcomer.post(link, data={"new_password": "nina-password-1",
                                              "confirm_password": "nina-password-1",
                                              "csrf_token": csrf_token_from(page)})
-    assert set_password.location == "/login"
+    assert set_password.location == "/terminal/"  # signed in, on their home
+    assert newcomer.get("/account").status_code == 200
     signed_in = AuthActions(app.test_client()).login("nina@example.com", "nina-password-1")
     assert signed_in.location == "/terminal/"
     db.session.expire_all()
