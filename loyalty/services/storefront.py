@@ -5,7 +5,7 @@ program that is not active, is "not found".
 """
 from dataclasses import dataclass
 
-from flask_babel import gettext, ngettext
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -54,15 +54,26 @@ class PublicProgram:
     self_enrollment: bool
 
 
+def as_sentence(text):
+    """``text`` as typed, ending with a full stop unless it already ends a sentence."""
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
 def offer_lines(program, locale):
     """The program in a sentence or three, in the current language (the program page and the
     counter poster say the same)."""
     lines = []
     if program.has_stamps:
-        reward = text_for(program, "stamp_reward_description", locale) or gettext("a reward")
-        lines.append(ngettext("Collect %(num)d stamp and get %(reward)s.",
-                              "Collect %(num)d stamps and get %(reward)s.",
-                              program.stamps_target, reward=reward))
+        reward = (text_for(program, "stamp_reward_description", locale) or "").strip()
+        if reward:
+            # The reward stands as the owner typed it, after a label: no article or case
+            # of ours to clash with theirs ("Reward after 10 stamps: A free coffee.").
+            lines.append(ngettext("Reward after %(num)d stamp: %(reward)s",
+                                  "Reward after %(num)d stamps: %(reward)s",
+                                  program.stamps_target, reward=as_sentence(reward)))
+        else:
+            lines.append(ngettext("Collect %(num)d stamp for a reward.",
+                                  "Collect %(num)d stamps for a reward.", program.stamps_target))
     if program.has_points:
         lines.append(ngettext("Earn %(num)d point for every euro you spend.",
                               "Earn %(num)d points for every euro you spend.",

@@ -13,14 +13,14 @@ def test_the_poster_shows_the_join_code_and_the_offer_in_the_shops_languages(cli
     page = client.get("/merchant/poster").get_data(as_text=True)
     assert 'class="poster poster-a4"' in page and 'class="segno"' in page
     assert "http://127.0.0.1:5000/m/cafe-test/join" in page
-    assert "Collect 10 stamps and get A free coffee." in page  # the default language leads
-    assert "Collectez 10 tampons et recevez un café offert." in page  # given in French
+    assert "Reward after 10 stamps: A free coffee." in page  # the default language leads
+    assert "Récompense après 10 tampons : un café offert." in page  # given in French
     assert 'lang="de"' not in page.split('class="poster ')[1]  # nothing given in German
 
     a6 = client.get("/merchant/poster?size=a6&lang=de&lang=lb").get_data(as_text=True)
     sheet = a6.split('class="poster ')[1]
     assert sheet.startswith("poster-a6") and 'lang="de"' in sheet and 'lang="lb"' in sheet
-    assert "Sammelt 10 Stempel" in sheet or "Sammeln Sie 10 Stempel" in sheet
+    assert "Belounung no 10 Stempelen" in sheet or "Prämie nach 10 Stempeln" in sheet
 
 
 def test_without_sign_up_online_the_code_opens_the_program_page(client, auth, merchant):

@@ -47,7 +47,7 @@ def test_the_program_page_explains_each_kind_of_program(client, merchant, kind):
     db.session.commit()
     page = client.get("/m/cafe-test/").get_data(as_text=True)
     assert program.card_name in page and "Join" in page and "1 Main Street" in page
-    assert ("Collect 10 stamps and get A free coffee." in page) == (kind == "stamps")
+    assert ("Reward after 10 stamps: A free coffee." in page) == (kind == "stamps")
     assert ("Earn 10 points for every euro you spend." in page) == (kind != "stamps")
     assert ("Croissant" in page) == (kind == "points")
     assert "Points are personal." in page
