@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, Membership, OutboxMessage, SentEmail
+from loyalty.services import records
+from loyalty.services.audit import Actor
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 
@@ -170,3 +172,14 @@ def test_the_reset_email_is_in_the_persons_language(client, merchant):
     letter = _emails_to(staff.email)[-1]
     assert letter.locale == "fr" and "Choisissez" in letter.subject
     assert "/set-password/" in letter.body_html
+
+
+def test_a_deleted_accounts_reset_link_no_longer_works(app, client, merchant):
+    staff = merchant.staff
+    _ask(client, staff.email)
+    link = _reset_link(staff.email)
+    admin = factories.user("Ada Admin", admin=True)
+    records.delete(staff, actor=Actor(user_id=admin.id))
+    page = app.test_client().get(link)
+    assert page.status_code == 404 and "This link has expired or was already used" in page.text
+    assert _choose(app.test_client(), link).status_code == 404
