@@ -9,7 +9,7 @@ from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyTransaction, TransactionType
 from loyalty.services.ledger import claimed_by_voids
 from loyalty.services.merchant_cache import merchant_rows
-from loyalty.services.voids import REWARDS, VOIDABLE, void_deadline
+from loyalty.services.voids import REWARDS, VOIDABLE, split_void, void_deadline
 
 
 @dataclass
@@ -36,6 +36,16 @@ class CardSummary:
     def is_reward(transaction):
         """A redemption, whose void is an undo."""
         return transaction.transaction_type in REWARDS
+
+    def void_split(self, transaction):
+        """What voiding all that is left of ``transaction`` now does: ``(balance, taken,
+        shortfall)``, the card's balance, what comes off it, and what is recorded as a
+        shortfall because it was spent since (the rule of ``voids.split_void``)."""
+        remaining = self.voidable.get(transaction.id, 0)
+        balance = getattr(self.card, VOIDABLE[transaction.transaction_type][1])
+        if transaction.transaction_type in REWARDS:  # an undo gives back, it takes nothing
+            return balance, remaining, 0
+        return (balance, *split_void(remaining, balance))
 
     @property
     def stamps_in_grid(self):

@@ -82,7 +82,13 @@ def _amounts(original, gave, requested, balance):
         raise Refused(
             _l("At most %(remaining)s can still be voided for this transaction.", remaining=remaining)
         )
-    taken = min(requested, balance)
+    return split_void(requested, balance)
+
+
+def split_void(requested, balance):
+    """(taken, shortfall) for voiding ``requested`` from a card holding ``balance``: the card
+    gives up what it holds, at most ``requested``; the rest (spent since) is the shortfall."""
+    taken = max(0, min(requested, balance))
     return taken, requested - taken
 
 

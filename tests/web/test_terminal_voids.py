@@ -4,7 +4,7 @@ without one, the signed-in person does (the owner anywhere, a manager only at th
 from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.models import LoyaltyTransaction, Role, TransactionType
+from loyalty.models import LoyaltyTransaction, Reward, Role, TransactionType
 from loyalty.services import accounts, staff_pins
 from tests import factories
 
@@ -99,3 +99,30 @@ def test_the_unlock_sheet_offers_a_managers_own_email_only_at_their_stores(termi
     assert email not in unlock_sheet(other)  # here their password cannot unlock a PIN
     _choose_store(tablet, managed)
     assert email in unlock_sheet(managed)
+
+
+def test_the_void_sheet_says_what_a_spent_balance_records_as_a_shortfall(terminal, merchant):
+    card = _card(merchant)
+    tablet = terminal.sign_in(merchant.owner, merchant.stores[0])
+    tablet.act(card.id, "earn", amount="12.50")  # 125 points
+    purchase = _purchases()[-1]
+    croissant = db.session.scalar(select(Reward.id).where(Reward.name == "Croissant"))
+    assert tablet.act(card.id, "redeem", reward_id=croissant).status_code == 200  # 50 spent
+    sheet = tablet.sheet(card.id, "void", transaction_id=purchase).text
+    assert "At most 125." in sheet
+    assert ("The card holds only 75 now: it was spent since. At most 75 come off the card; "
+            "anything voided above that is recorded as a shortfall.") in sheet
+    assert "Voiding all 125: 75 off the card, 50 recorded as a shortfall." in sheet
+    voided = tablet.act(card.id, "void", transaction_id=purchase, amount="125")
+    assert voided.status_code == 200
+    row = db.session.scalar(select(LoyaltyTransaction).where(
+        LoyaltyTransaction.transaction_type == TransactionType.POINTS_VOIDED))
+    assert (row.points_delta, row.void_shortfall) == (-75, 50)  # as the sheet said
+
+
+def test_the_void_sheet_mentions_no_shortfall_when_the_balance_covers_it(terminal, merchant):
+    card = _card(merchant)
+    tablet = terminal.sign_in(merchant.owner, merchant.stores[0])
+    tablet.act(card.id, "earn", amount="2.00")
+    sheet = tablet.sheet(card.id, "void", transaction_id=_purchases()[-1]).text
+    assert "At most 20." in sheet and "shortfall" not in sheet

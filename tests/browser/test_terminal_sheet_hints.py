@@ -1,0 +1,36 @@
+"""What a terminal sheet says before its confirm button, on a 1280x800 tablet: a void of points
+the customer spent since says what comes off the card and what is recorded as a shortfall."""
+import pytest
+
+from loyalty.extensions import db
+from loyalty.models import LoyaltyCard
+from tests.browser.test_terminal_fit import _as, _confirm_is_on_screen
+from tests.browser.test_terminal_flow import BAKERY_STAFF, _card_of, _open_card, _sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _spend_all_but(app, card_id, points):
+    """The customer spends points elsewhere (another tablet) until ``points`` are left."""
+    with app.app_context():
+        card = db.session.get(LoyaltyCard, card_id)
+        card.points_balance = points
+        db.session.commit()
+
+
+def test_a_void_after_spending_says_the_shortfall_before_the_confirm(tablet, live_server):
+    card_id, number = _card_of(live_server.app, "nora@example.lu")
+    _sign_in(tablet, BAKERY_STAFF)
+    _open_card(tablet, number)
+    tablet.click("text=Earn points")
+    tablet.click(".amount-entry .key[data-key='5']")
+    _as(tablet, "Claire", "1111")
+    tablet.click(".sheet button[type=submit]")
+    tablet.wait_for_selector(".card-panel > .banner-success")
+    _spend_all_but(live_server.app, card_id, 20)
+    _open_card(tablet, number)
+    tablet.click(".history .button.danger >> nth=0")
+    tablet.wait_for_selector(".sheet [data-testid=void-shortfall]")
+    text = tablet.text_content("[data-testid=void-shortfall]")
+    assert "The card holds only 20 now" in text and "30 recorded as a shortfall" in text
+    _confirm_is_on_screen(tablet, "void-shortfall")
