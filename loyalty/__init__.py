@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from loyalty import access_log, cli, headers, request_guard
+from loyalty import access_log, cli, dates, headers, request_guard
 from loyalty.blueprints import admin, auth, media, merchant, storefront, terminal, wallet
 from loyalty.config import DEFAULT_PUBLIC_BASE_URL, DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
@@ -105,6 +105,18 @@ def select_timezone():
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
+def select_country():
+    """The country dates are written for: the shop whose page is shown, else the signed-in
+    person's merchant (an email's merchant while it is written: ``dates.written_for``)."""
+    if g.get("page_country"):
+        return g.page_country
+    if has_request_context() and current_user and current_user.is_authenticated:
+        merchant = tenancy.merchant
+        if merchant is not None:
+            return merchant.country
+    return None
+
+
 def app_languages():
     return current_app.config["LANGUAGES"]
 
@@ -121,6 +133,7 @@ def register_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     install_template_gettext(app)
+    dates.install(app, select_country)
     attempt_counters.init_app(app)
     redis_client.init_app(app)
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, format_time
-from flask_babel import get_locale
+from loyalty.dates import reading_locale
 
 _frozen = None
 
@@ -44,9 +44,10 @@ def local_date(moment, timezone):
 
 
 def local_time_label(moment, timezone, locale=None):
-    """``moment`` on the merchant's wall clock in the reader's language: "14:05" today,
-    "21/11 14:05" (fr), "21.11. 14:05" (de) another day."""
-    locale = locale or str(get_locale() or "en")
+    """``moment`` on the merchant's wall clock in the reader's language, day and month in the
+    merchant's country's order: "14:05" today, "21/11 14:05" (fr, en in Luxembourg),
+    "21.11. 14:05" (de), "11/21 2:05 PM" (en in the US) another day."""
+    locale = locale or reading_locale()
     local = moment.astimezone(ZoneInfo(timezone))
     label = format_time(local, "short", tzinfo=local.tzinfo, locale=locale)
     if local.date() == now().astimezone(ZoneInfo(timezone)).date():

@@ -82,4 +82,5 @@ def warning_letter(payload):
         sender_name=merchant.name,
         context={"name": customer.name, "shop": merchant.name, "balance": card.points_balance,
                  "expires_on": expires_at.astimezone(ZoneInfo(merchant.timezone)).date(),
-                 "link": card_url(card), "color": program.primary_color})
+                 "link": card_url(card), "color": program.primary_color,
+                 "country": merchant.country})

@@ -20,6 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from loyalty import dates
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, SentEmail
 from loyalty.services import outbox
@@ -82,7 +83,7 @@ def compose(template, letter):
     """Subject, plain text and HTML in the letter's language."""
     languages = current_app.config["LANGUAGES"]
     locale = letter.locale if letter.locale in languages else "en"
-    with force_locale(locale):
+    with force_locale(locale), dates.written_for(letter.context.get("country")):
         subject = str(letter.subject)
         text = render_template(f"email/{template}.txt", subject=subject, **letter.context)
         html = render_template(f"email/{template}.html", subject=subject, locale=locale,

@@ -37,7 +37,7 @@ def test_customers_close_to_expiry_are_warned_once_per_period(merchant, frozen_c
     [sent] = emails()
     assert sent.to_address == "quentin@example.com" and sent.template == "expiry_warning"
     assert "You have 40 points on your Café Test card." in sent.body_text
-    assert "They expire on January 10, 2027." in sent.body_text
+    assert "They expire on 10 Jan 2027." in sent.body_text  # day first: a Luxembourg shop
     db.session.refresh(quiet)
     assert f"/card/{quiet.page_secret}" in sent.body_text
     assert f"/card/{quiet.page_secret}" in sent.body_html

@@ -21,6 +21,7 @@ def _merchant_or_404(merchant_id):
     if merchant is None:
         abort(404)
     g.page_timezone = merchant.timezone  # times on the merchant's clock, as its owner sees them
+    g.page_country = merchant.country
     return merchant
 
 

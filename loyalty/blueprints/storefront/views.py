@@ -37,6 +37,7 @@ def not_found(error):
 def _on_shops_page(merchant):
     """The page falls back to the shop's language and shows times on its clock."""
     g.merchant_locale, g.page_timezone = merchant.default_locale, merchant.timezone
+    g.page_country = merchant.country  # dates written as people write them there
     return merchant
 
 
