@@ -45,7 +45,7 @@ MERCHANTS = [
         "texts": {
             "en": ({"stamp_reward_description": "a free coffee of your choice"}, {}),
             "fr": ({"stamp_reward_description": "un café de votre choix offert"}, {}),
-            "de": ({"stamp_reward_description": "einen Kaffee nach Wahl gratis"}, {}),
+            "de": ({"stamp_reward_description": "ein Kaffee nach Wahl gratis"}, {}),
         },
         # (store, name, PIN, a manager PIN that unlocks a locked PIN at the terminal)
         "pins": [("GARE", "Tom", "1234", False), ("KIRCH", "Lisa", "2345", True),
