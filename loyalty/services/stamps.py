@@ -61,11 +61,40 @@ def stamps_left_today(card, program, timezone, now):
     return max(program.max_stamps_per_day - stamps_given_today(card, timezone, now), 0)
 
 
+def stamps_card_can_take(card, program, timezone, now):
+    """The most stamps one action gives this card now: what the daily cap still allows, and
+    never past the next full card (the target, counted from the stamps already on it)."""
+    to_full_card = program.stamps_target - card.stamp_count % program.stamps_target
+    return min(stamps_left_today(card, program, timezone, now), to_full_card)
+
+
+def stamp_sheet_limits(card, program, timezone, now):
+    """What the stamp sheet says before anything is typed: ``(most at once, left today under
+    the daily cap, the cooldown's words or None)``."""
+    return (stamps_card_can_take(card, program, timezone, now),
+            stamps_left_today(card, program, timezone, now),
+            cooldown_notice(card, program, timezone, now))
+
+
 def _cooldown_ends(card, program):
     """When the cooldown after the last stamp that still stands ends, or None."""
     if not program.cooldown_minutes or card.last_stamp_at is None:
         return None
     return card.last_stamp_at + timedelta(minutes=program.cooldown_minutes)
+
+
+def cooldown_notice(card, program, timezone, now):
+    """Why this card cannot get a stamp before a moment (the cooldown after its last standing
+    stamp), or None when it can: the words the stamp sheet shows before any PIN is typed are
+    those ``add_stamp`` refuses with."""
+    ready_at = _cooldown_ends(card, program)
+    if ready_at is None or now >= ready_at:
+        return None
+    minutes_left = max(1, int((ready_at - now).total_seconds() + 59) // 60)
+    return _l("This card got a stamp less than %(cooldown)s minutes ago. "
+              "The next stamp is possible in %(minutes)s min, at %(time)s.",
+              cooldown=program.cooldown_minutes, minutes=minutes_left,
+              time=clock.local_time_label(ready_at, timezone))
 
 
 def stamps_voided(card, original, taken, timezone):
@@ -89,16 +118,9 @@ def add_stamp(card, *, context, idempotency_key=None, quantity=1, then=None):
         _require_stamps(program)
         now = clock.now()
         timezone = db.session.get(Merchant, card.merchant_id).timezone
-        ready_at = _cooldown_ends(card, program)
-        if ready_at is not None and now < ready_at:
-            minutes_left = max(1, int((ready_at - now).total_seconds() + 59) // 60)
-            raise Refused(
-                _l("This card got a stamp less than %(cooldown)s minutes ago. "
-                   "The next stamp is possible in %(minutes)s min, at %(time)s.",
-                   cooldown=program.cooldown_minutes, minutes=minutes_left,
-                   time=clock.local_time_label(ready_at, timezone)),
-                ready_at=ready_at,
-            )
+        waiting = cooldown_notice(card, program, timezone, now)
+        if waiting is not None:
+            raise Refused(waiting, ready_at=_cooldown_ends(card, program))
         given = stamps_given_today(card, timezone, now)
         left = max(program.max_stamps_per_day - given, 0)
         if left == 0:

@@ -45,7 +45,7 @@ from loyalty.services.actions import CardRef
 from loyalty.services.ledger import ActionContext
 from loyalty.services.points import earn_points, redeem_reward
 from loyalty.services.merchant_cache import merchant_rows
-from loyalty.services.stamps import add_stamp, redeem_stamp_reward, stamps_left_today
+from loyalty.services.stamps import add_stamp, redeem_stamp_reward, stamp_sheet_limits
 from loyalty.services.voids import void_transaction
 from loyalty.tenancy import current_merchant, roles_required, scoped, tenancy
 from loyalty.throttle import TooManyAttempts, attempt, pin_budgets
@@ -257,9 +257,11 @@ def _render_sheet(store, card, kind, form, *, error=None, locked=None, notice=No
         remembered = session.get(LAST_STAFF)
         ids = [person.id for person in staff]
         form.staff_pin_id.data = remembered if remembered in ids else (ids[0] if len(ids) == 1 else None)
-    stamps_left = (stamps_left_today(card, _program(), current_merchant.timezone, clock.now())
-                   if kind == "stamp" and _program() is not None and _program().has_stamps else 0)
+    stamps_left, today_left, cooldown = (
+        stamp_sheet_limits(card, _program(), current_merchant.timezone, clock.now())
+        if kind == "stamp" and _program() is not None and _program().has_stamps else (0, 0, None))
     values = dict(store=store, summary=summarize_card(card), kind=kind, stamps_left=stamps_left,
+                  stamps_left_today=today_left, cooldown=cooldown,
                   form=form, error=error, locked=locked, notice=notice, program=_program(),
                   merchant_currency=current_merchant.currency, staff=staff,
                   timezone=current_merchant.timezone)
