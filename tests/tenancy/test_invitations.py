@@ -151,9 +151,12 @@ def test_someone_who_never_chose_a_password_gets_a_link_with_every_invitation(
     nina = app.test_client()
     page = nina.get(link)
     assert page.status_code == 200
-    nina.post(link, data={"new_password": "nina-password-1", "confirm_password": "nina-password-1",
-                          "csrf_token": csrf_token_from(page)})
-    assert AuthActions(nina).login("nina@example.com", "nina-password-1").location == "/terminal/"
+    chosen = nina.post(link, data={"new_password": "nina-password-1",
+                                   "confirm_password": "nina-password-1",
+                                   "csrf_token": csrf_token_from(page)})
+    assert chosen.location == "/terminal/"  # signed in on her home
+    signed_in = AuthActions(app.test_client()).login("nina@example.com", "nina-password-1")
+    assert signed_in.location == "/terminal/"
     assert other_merchant.merchant.name in nina.get("/terminal/", follow_redirects=True).text
 
 
