@@ -5,6 +5,7 @@ from loyalty.extensions import db
 from loyalty.models import LoyaltyCard
 from loyalty.services import staff_pins
 from tests import factories
+from tests.conftest import AuthActions, Terminal
 
 
 def _stamp_card(merchant, **program):
@@ -37,3 +38,27 @@ def test_the_stamp_sheet_tells_the_cooldown_before_the_pin(terminal, merchant, f
             "10 min, at 12:15") in sheet
     frozen_clock.advance(minutes=10)
     assert 'data-testid="stamp-cooldown"' not in tablet.sheet(card.id, "stamp").text
+
+
+def test_the_unlock_sheet_shows_one_way_and_a_password_unlock_ignores_the_pin_pad(
+        app, terminal, merchant, frozen_clock):
+    card = _stamp_card(merchant, require_staff_pin=True)
+    store = merchant.stores[0]
+    tom = staff_pins.create_staff_pin(merchant.merchant, store, "Tom", "2468")
+    lena = staff_pins.update_staff_pin(
+        staff_pins.create_staff_pin(merchant.merchant, store, "Lena", "5678"), "Lena",
+        can_unlock=True)
+    url = f"/terminal/cards/{card.id}/unlock/{tom.id}?kind=stamp"
+    staff = terminal.sign_in(merchant.staff)
+    sheet = staff.client.get(url, headers=staff.HTMX).text
+    assert 'value="pin" checked' in sheet  # staff fetch a manager, who types their PIN
+    other_tablet = app.test_client()
+    manager = Terminal(other_tablet, AuthActions(other_tablet)).sign_in(merchant.manager, store)
+    sheet = manager.client.get(url, headers=manager.HTMX).text
+    assert 'value="password" checked' in sheet  # their own password: no PIN pad needed
+    assert '<div class="unlock-pin">' in sheet  # hidden while the password way is chosen
+    done = manager.client.post(url, headers={**manager.HTMX, "X-CSRFToken": manager.token},
+                               data={"way": "password", "email": merchant.manager.email,
+                                     "password": factories.PASSWORD,
+                                     "staff_pin_id": str(lena.id), "pin": "0000"})
+    assert done.status_code == 200 and "Tom&#39;s PIN works again." in done.text

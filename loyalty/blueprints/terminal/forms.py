@@ -69,6 +69,9 @@ class VoidForm(ActionForm):
                               message=_l("Void a whole number, at least 1."))
 
 
+UNLOCK_WAYS = ("pin", "password")
+
+
 class UnlockForm(Form):
     """A manager's word for unlocking a PIN: their manager PIN, or their email and password."""
 
@@ -77,10 +80,17 @@ class UnlockForm(Form):
     staff_pin_id = WholeNumberField(validators=[Optional()])
     email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)])
+    #: the way chosen on the sheet ("pin" or "password"): the other way's fields, hidden
+    #: but still sent, are ignored
+    way = StringField(validators=[Optional(), AnyOf(UNLOCK_WAYS, OUTDATED)])
 
     def validate(self, extra_validators=None):
         if not super().validate(extra_validators):
             return False
+        if self.way.data == "password":
+            self.pin.data = None
+        elif self.way.data == "pin":
+            self.email.data = self.password.data = None
         if not (self.pin.data or (self.email.data and self.password.data)):
             self.form_errors.append(_l(
                 "Tap a manager's name and enter their PIN, or enter a manager's email and "

@@ -25,8 +25,13 @@ from loyalty.throttle import TooManyAttempts, attempt, pin_budgets, sign_in_budg
 
 
 def _render_unlock(store, card, kind, locked, form, *, error=None, status=200):
+    managers = staff_pins.unlocking_pins_at(current_merchant.id, store.id)
+    if form.way.data not in forms.UNLOCK_WAYS:
+        # One way shows at a time: a manager's own password when it is offered (or when no
+        # manager PIN exists here), else the manager PIN pad.
+        form.way.data = "pin" if managers and not form.email.data else "password"
     values = dict(store=store, card=card, kind=kind, locked=locked, form=form, error=error,
-                  managers=staff_pins.unlocking_pins_at(current_merchant.id, store.id))
+                  managers=managers)
     if is_htmx():
         response = current_app.make_response(
             (render_template("terminal/_unlock.html", **values), status))
