@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from loyalty import clock
 from loyalty.database import write_transaction
@@ -206,11 +206,14 @@ def unlock_staff_pin(staff_pin, *, actor=None):
 
 
 def staff_pins_of(merchant_id, store_ids=None):
-    """Active staff PINs of the merchant (a manager's stores only), with their store."""
+    """Active staff PINs of the merchant (a manager's stores only), with their store: only
+    at stores that still exist (a deleted store's PINs open no terminal, so they are not
+    listed as if they worked)."""
     query = (
         select(StaffPin)
+        .join(StaffPin.store)  # the live-rows filter drops a deleted store, and its PINs
         .where(StaffPin.merchant_id == merchant_id, StaffPin.is_active.is_(True))
-        .options(joinedload(StaffPin.store))
+        .options(contains_eager(StaffPin.store))
         .order_by(StaffPin.store_id, StaffPin.staff_name)
     )
     if store_ids is not None:

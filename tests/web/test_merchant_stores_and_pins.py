@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.models import AuditEntry, Role, StaffPin, Store, check_secret
-from loyalty.services import accounts, staff_pins
+from loyalty.models import AuditEntry, Role, StaffPin, Store, check_secret, soft_delete_cascade
+from loyalty.services import accounts, staff_pins, stores
 from loyalty.services.audit import Actor
 from loyalty.services.errors import NotFound
 from tests.conftest import csrf_token_from
@@ -173,3 +173,19 @@ def test_an_owner_marks_a_manager_pin(auth, client, merchant):
     _post(client, f"/merchant/pins/{lisa.id}", {"staff_name": "Lisa"})  # unticked
     db.session.refresh(lisa)
     assert not lisa.can_unlock
+
+
+def test_a_pin_of_a_closed_or_deleted_store_is_not_shown_as_working(auth, client, merchant):
+    closing, deleted = merchant.stores
+    staff_pins.create_staff_pin(merchant.merchant, closing, "Carla Closed", "2468")
+    staff_pins.create_staff_pin(merchant.merchant, deleted, "Dora Deleted", "1357")
+    stores.set_store_open(closing, False)
+    soft_delete_cascade(db.session.get(Store, deleted.id))  # as the admin's delete does
+    db.session.commit()
+    auth.login_as(merchant.owner)
+    page = client.get("/merchant/pins")
+    assert page.status_code == 200
+    row = page.text[page.text.index("Carla Closed"):]
+    row = row[:row.index("</tr>")]
+    assert "Not usable: the store is closed" in row and "Works" not in row
+    assert "Dora Deleted" not in page.text
