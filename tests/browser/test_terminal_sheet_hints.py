@@ -34,3 +34,25 @@ def test_a_void_after_spending_says_the_shortfall_before_the_confirm(tablet, liv
     text = tablet.text_content("[data-testid=void-shortfall]")
     assert "The card holds only 20 now" in text and "30 recorded as a shortfall" in text
     _confirm_is_on_screen(tablet, "void-shortfall")
+
+
+def test_a_result_fades_after_a_few_seconds_but_stays_for_screen_readers(tablet, live_server):
+    _id, number = _card_of(live_server.app, "nora@example.lu")
+    _sign_in(tablet, BAKERY_STAFF)
+    _open_card(tablet, number)
+    tablet.click("text=Earn points")
+    tablet.click(".amount-entry .key[data-key='5']")
+    _as(tablet, "Claire", "1111")
+    tablet.click(".sheet button[type=submit]")
+    banner = tablet.locator(".card-panel > .banner-success")
+    banner.wait_for()
+    tablet.shot("result")
+    fades = banner.evaluate("el => el.getAnimations().map(a => [a.animationName, "
+                            "a.effect.getTiming().delay])")
+    assert fades == [["banner-fade", 5000]]  # read first, then it fades
+    banner.evaluate("el => el.getAnimations().forEach(a => a.finish())")
+    assert banner.evaluate("el => getComputedStyle(el).opacity") == "0"
+    assert banner.get_attribute("role") == "status" and "50 points added." in banner.inner_text()
+    tablet.emulate_media(reduced_motion="reduce")
+    assert banner.evaluate("el => el.getAnimations().length") == 0
+    assert banner.evaluate("el => getComputedStyle(el).opacity") == "1"  # it simply stays
