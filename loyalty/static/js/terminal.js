@@ -2,7 +2,7 @@
 (function () {
   "use strict";
 
-  // The stamp sheet's stepper: 1 to the number the daily cap still allows.
+  // The stamp sheet's stepper: 1 to data-max, what the card can still take (daily cap, full card).
   document.addEventListener("click", function (event) {
     var step = event.target.closest("[data-step]");
     if (!step) return;
