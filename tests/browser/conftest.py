@@ -72,3 +72,12 @@ def open_page(playwright_browser, base_url, request, **context):
 
     page.shot, page.base, page.console_errors = shot, base_url, errors
     return page
+
+
+@pytest.fixture
+def laptop(playwright_browser, live_server, request):
+    """An owner's or admin's laptop (1440x900), English; see ``open_page``."""
+    page = open_page(playwright_browser, live_server.url, request,
+                     viewport={"width": 1440, "height": 900}, locale="en-GB")
+    yield page
+    page.context.close()

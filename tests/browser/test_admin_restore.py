@@ -2,17 +2,7 @@
 restores it, and its stores are back."""
 import pytest
 
-from tests.browser.conftest import open_page
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def laptop(playwright_browser, live_server, request):
-    page = open_page(playwright_browser, live_server.url, request,
-                     viewport={"width": 1440, "height": 900}, locale="en-GB")
-    yield page
-    page.context.close()
 
 
 def test_an_admin_deletes_and_restores_a_merchant_with_its_stores(laptop):

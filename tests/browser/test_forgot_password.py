@@ -2,17 +2,7 @@
 asks for the email, and its answer."""
 import pytest
 
-from tests.browser.conftest import open_page
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def laptop(playwright_browser, live_server, request):
-    page = open_page(playwright_browser, live_server.url, request,
-                     viewport={"width": 1440, "height": 900}, locale="en-GB")
-    yield page
-    page.context.close()
 
 
 def test_a_person_asks_for_a_reset_link_from_the_sign_in_page(laptop):

@@ -2,17 +2,7 @@
 choice gone for an owner, and a removal that asks first."""
 import pytest
 
-from tests.browser.conftest import open_page
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def laptop(playwright_browser, live_server, request):
-    page = open_page(playwright_browser, live_server.url, request,
-                     viewport={"width": 1440, "height": 900}, locale="en-GB")
-    yield page
-    page.context.close()
 
 
 def test_an_owner_invites_with_the_defaults_and_removes_after_a_confirmation(laptop):

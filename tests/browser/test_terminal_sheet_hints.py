@@ -2,11 +2,11 @@
 the customer spent since says what comes off the card and what is recorded as a shortfall; a
 stamp sheet tells a running cooldown; a manager's unlock shows their password, no PIN pad."""
 import pytest
-
 from sqlalchemy import select
 
 from loyalty.extensions import db
-from loyalty.models import LoyaltyCard, StaffPin, Store
+from loyalty.models import LoyaltyCard, StaffPin, Store, User
+from loyalty.services import adjustments
 from tests.browser.test_terminal_fit import _as, _confirm_is_on_screen
 from tests.browser.test_terminal_flow import (
     BAKERY_STAFF,
@@ -21,10 +21,13 @@ pytestmark = pytest.mark.browser
 
 
 def _spend_all_but(app, card_id, points):
-    """The customer spends points elsewhere (another tablet) until ``points`` are left."""
+    """Points leave the card elsewhere until ``points`` are left, through the ledger (the
+    owner's adjustment), so the card's balance still equals its history."""
     with app.app_context():
         card = db.session.get(LoyaltyCard, card_id)
-        card.points_balance = points
+        owner = db.session.scalar(select(User).where(User.email == "owner@beimbaecker.lu"))
+        adjustments.adjust_points(card, points - card.points_balance, user=owner,
+                                  reason="Spent at another till")
         db.session.commit()
 
 
