@@ -4,6 +4,8 @@ import pytest
 
 from loyalty.extensions import db
 from loyalty.services import programs
+from loyalty.services.ledger import ActionContext
+from loyalty.services.stamps import add_stamp
 from tests import factories
 from tests.conftest import choose_language
 
@@ -90,7 +92,7 @@ def test_the_card_page_names_the_reward_after_a_label(client, merchant, language
     _program(merchant.merchant, "stamps")
     card = factories.card(merchant.merchant, email="cora@example.com")
     card.customer.preferred_locale = language
-    card.stamp_count = 1
+    add_stamp(card, context=ActionContext())  # through the ledger, as at the counter
     db.session.commit()
     page = client.get(f"/card/{card.page_secret}").get_data(as_text=True)
     assert f"<p>{missing}</p>" in page and f"<p>{ready}</p>" in page
@@ -113,7 +115,7 @@ def test_the_counter_names_the_reward_after_a_label(client, terminal, merchant, 
     programs.update_program(program, stamp_reward_description=REWARDS[language])
     programs.add_reward(program, "Croissant", 50)
     card = factories.card(merchant.merchant, "Ida Stamp", email="ida@example.com")
-    card.stamp_count = 1
+    add_stamp(card, context=ActionContext())  # through the ledger, as at the counter
     db.session.commit()
     terminal.sign_in(merchant.staff)
     choose_language(client, language, page="/terminal/")
