@@ -49,7 +49,7 @@ def test_the_owner_gives_texts_in_french_and_customers_read_them(client, auth, m
 def test_the_card_page_and_the_welcome_email_use_the_customers_language(client, merchant):
     program = factories.stamp_program(merchant.merchant)
     program.translations = {"de": {"card_name": "Kaffeekarte",
-                                   "stamp_reward_description": "einen Gratiskaffee"}}
+                                   "stamp_reward_description": "Ein Gratiskaffee"}}
     db.session.commit()
     token = csrf_token_from(client.get("/m/cafe-test/join"))
     client.post("/m/cafe-test/join", data={
@@ -60,7 +60,7 @@ def test_the_card_page_and_the_welcome_email_use_the_customers_language(client, 
     assert "Kaffeekarte" in welcome.body_text and welcome.locale == "de"
     link = welcome.body_text.split("/card/")[1].split()[0]
     page = client.get(f"/card/{link}").get_data(as_text=True)
-    assert "Kaffeekarte" in page and "10 Stempel bis einen Gratiskaffee" in page
+    assert "Kaffeekarte" in page and "Prämie: Ein Gratiskaffee" in page
 
 
 def test_texts_too_long_are_refused_and_nothing_changes(client, auth, merchant):
