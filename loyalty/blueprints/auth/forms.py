@@ -9,15 +9,16 @@ from loyalty.services.accounts import PASSWORD_LENGTH_MESSAGE, password_length_o
 SIGN_IN_PASSWORD_LENGTH = 200
 
 
+def _email_field():
+    return EmailField(_l("Email"), validators=[
+        DataRequired(_l("Enter your email address.")),
+        Email(_l("Enter a valid email address, like name@example.com.")),
+        Length(max=254),
+    ])
+
+
 class LoginForm(Form):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(_l("Enter your email address.")),
-            Email(_l("Enter a valid email address, like name@example.com.")),
-            Length(max=254),
-        ],
-    )
+    email = _email_field()
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(_l("Enter your password.")), Length(max=SIGN_IN_PASSWORD_LENGTH)],
@@ -25,14 +26,7 @@ class LoginForm(Form):
 
 
 class ForgotPasswordForm(Form):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(_l("Enter your email address.")),
-            Email(_l("Enter a valid email address, like name@example.com.")),
-            Length(max=254),
-        ],
-    )
+    email = _email_field()
 
 
 class PasswordForm(Form):
