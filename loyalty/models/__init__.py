@@ -19,6 +19,7 @@ from loyalty.models.base import (
 )
 from loyalty.models.cards import (
     AppleRegistration,
+    CardHandoff,
     LIFETIME_COUNTERS,
     REWARD_REDEMPTION_TYPES,
     REWARD_UNDO_TYPES,
@@ -42,7 +43,7 @@ from loyalty.models.sessions import PasswordToken, UserSession
 from loyalty.models.staff import StaffPin
 
 __all__ = [
-    "AppleRegistration",
+    "AppleRegistration", "CardHandoff",
     "MAX_ID", "SECRET_MAX_BYTES", "AuditEntry", "AuditImmutable",
     "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "REWARD_UNDO_TYPES", "Customer",
     "LedgerImmutable", "LoyaltyCard", "LoyaltyProgram", "LoyaltyTransaction", "Membership",

@@ -138,3 +138,19 @@ class AppleRegistration(TimestampMixin, db.Model):
                                          nullable=False)
     device_library_id: Mapped[str] = mapped_column(String(64), nullable=False)
     push_token: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
+class CardHandoff(db.Model):
+    """A short-lived link, shown as a QR code at the counter, that opens a card's own page on
+    the customer's phone once. Only the token's SHA-256 is stored; it works once, until
+    ``expires_at``."""
+
+    __tablename__ = "card_handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("loyalty_cards.id"), index=True,
+                                         nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -176,3 +176,25 @@ def _rename_merchant(app, merchant_id):
     with app.app_context(), write_transaction():
         db.session.execute(update(Merchant).where(Merchant.id == merchant_id)
                            .values(name="Café Rapide"))
+
+
+def test_a_customer_joining_has_their_welcome_email_on_the_queue_at_once(rq_app):
+    """Not on a delayed or scheduled queue: the first idle worker sends it right away."""
+    merchant = factories.merchant_with_team("Café Rue", "cafe-rue").merchant
+    factories.stamp_program(merchant)
+    db.session.commit()
+    client = rq_app.test_client()
+    token = csrf_token_from(client.get("/m/cafe-rue/join"))
+    answer = client.post("/m/cafe-rue/join", data={
+        "csrf_token": token, "first_name": "Wendy", "last_name": "Welcome",
+        "email": "wendy@example.com", "phone": "", "language": "en", "consent": "y",
+        "website": ""})
+    assert answer.status_code == 302
+    db.session.commit()
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.queue == "email"))
+    assert row.payload["template"] == "welcome" and row.enqueued_at is not None
+    email_queue = Queue("email", connection=redis_client.connection)
+    assert email_queue.job_ids == [f"outbox-{row.id}"]
+    assert ScheduledJobRegistry(queue=email_queue).get_job_ids() == []
+    work(rq_app, queues=["email"])
+    assert sent_count() == 1

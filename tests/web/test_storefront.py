@@ -80,7 +80,7 @@ def test_joining_creates_the_card_with_its_bonus_once_and_emails_its_link(client
                              terms_text="Our terms.")
     response = _join(client)
     assert response.status_code == 302 and response.location.endswith("/m/cafe-test/join/sent")
-    assert "Check your inbox" in client.get(response.location).get_data(as_text=True)
+    assert "Your card is on its way" in client.get(response.location).get_data(as_text=True)
     customer = db.session.scalar(select(Customer).where(Customer.email == "chloe@example.com"))
     card = db.session.scalar(select(LoyaltyCard).where(LoyaltyCard.customer_id == customer.id))
     assert (customer.name, customer.preferred_locale) == ("Chloé Muller", "fr")

@@ -12,6 +12,7 @@ from loyalty.i18n import LANGUAGE_COOKIE
 from loyalty.services import google_wallet as google_wallet_service
 from loyalty.services import (
     apple_pass,
+    card_handoffs,
     customer_card,
     customer_data,
     enrollment,
@@ -107,7 +108,7 @@ def card_link(slug):
         return render_template("storefront/program.html", program=public, link_form=form,
                                retry_minutes=limit.minutes), 429
     enrollment.resend_card_link(merchant, form.email.data)
-    return redirect(url_for("storefront.joined", slug=slug))
+    return redirect(url_for("storefront.joined", slug=slug, asked="link"))
 
 
 @bp.route("/m/<slug>/join/sent")
@@ -123,6 +124,19 @@ def card(secret):
     view = customer_card.card_page(found, str(get_locale()), page if 0 < page < 10_000 else 1)
     return render_template("storefront/card.html", view=view, card=found,
                            wallets=wallets.configured()), 200, PRIVATE_PAGE
+
+
+@bp.route("/c/<token>")
+def handoff(token):
+    """The counter's QR code: opens the card's own page once, then on its usual address (which
+    the customer keeps)."""
+    try:
+        found = card_handoffs.open_once(token)
+    except card_handoffs.HandoffRefused as refusal:
+        return render_template("storefront/not_found.html", message=refusal.message,
+                               title=_("Ask for a new QR code")), 410, PRIVATE_PAGE
+    _on_shops_page(customer_card.merchant_of(found))
+    return redirect(url_for("storefront.card", secret=found.page_secret, welcome=1), 303)
 
 
 @bp.route("/card/<secret>/wallet.pkpass")

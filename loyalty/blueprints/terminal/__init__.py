@@ -1,4 +1,4 @@
-from loyalty.blueprints.terminal import unlock  # noqa: F401  (registers its view)
+from loyalty.blueprints.terminal import phone_link, unlock  # noqa: F401  (register their views)
 from loyalty.blueprints.terminal.views import bp
 
 __all__ = ["bp"]
