@@ -47,7 +47,7 @@ def test_a_customer_joins_in_french_and_opens_their_card(phone, live_server):
     phone.locator("input[name=consent]").check()
     phone.shot("2-join-fr")
     phone.get_by_role("button", name="Obtenir ma carte").click()
-    phone.get_by_role("heading", name="Consultez votre boîte mail").wait_for()
+    phone.get_by_role("heading", name="Votre carte est en route").wait_for()
     phone.shot("3-joined-fr")
 
     with live_server.app.app_context():
