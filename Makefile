@@ -27,13 +27,15 @@ translations: $(VENV)/.installed
 	@$(FLASK) translate compile > /dev/null
 
 ## make run: install, migrate the SQLite default, load demo data and serve on http://127.0.0.1:5000
+## (PORT=8000, HOST=0.0.0.0 to serve elsewhere: links in emails and posters follow, unless
+## PUBLIC_BASE_URL says otherwise)
 run: translations
 	$(FLASK) db upgrade
 	$(FLASK) loyalty demo
 	@echo
 	@echo "  Loyalty is running on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	@echo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(FLASK) run
 
 ## make test: install the dev dependencies and run the whole suite (PYTEST_ARGS to narrow it)
 test: $(VENV)/.installed-dev translations

@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from loyalty import access_log, cli, dates, headers, request_guard
+from loyalty import access_log, cli, dates, headers, links, request_guard
 from loyalty.blueprints import admin, auth, media, merchant, storefront, terminal, wallet
-from loyalty.config import DEFAULT_PUBLIC_BASE_URL, DEFAULT_SECRET_KEY, Config
+from loyalty.config import DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
 from loyalty.errors import register_errorhandlers
 from loyalty.extensions import (
@@ -67,7 +67,7 @@ def check_production_settings(app):
             "Set SECRET_KEY to a long random value (python -c 'import secrets; "
             "print(secrets.token_urlsafe(48))')."
         )
-    if config["PUBLIC_BASE_URL"] == DEFAULT_PUBLIC_BASE_URL:
+    if not config["PUBLIC_BASE_URL"]:
         raise RuntimeError("Refusing to start in production without PUBLIC_BASE_URL: links in "
                            "emails would point at this machine. Set it to the site's public "
                            "address, like https://loyalty.example.com.")
@@ -134,6 +134,7 @@ def register_extensions(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     install_template_gettext(app)
     dates.install(app, select_country)
+    links.install(app)
     attempt_counters.init_app(app)
     redis_client.init_app(app)
 

@@ -7,7 +7,6 @@ Redis.  ``LOYALTY_ENV=production`` turns on secure cookies and refuses the defau
 import os
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production
-DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # refused in production
 
 
 def _bool(name, default=False):
@@ -20,6 +19,17 @@ def _bool(name, default=False):
 def _int(name, default):
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def served_base_url():
+    """The address ``flask run`` serves (``make run`` passes its HOST and PORT as
+    ``FLASK_RUN_HOST`` / ``FLASK_RUN_PORT``): development's public address outside requests."""
+    host = os.environ.get("FLASK_RUN_HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # every interface: this computer answers on its loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{os.environ.get('FLASK_RUN_PORT') or 5000}"
 
 
 def normalize_database_url(url):
@@ -72,9 +82,11 @@ class Config:
         # A signed-in session nobody used for this long ends (a counter tablet left overnight).
         self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 12 * 60)
 
-        # Links in emails and wallet passes are absolute, built on this address.
-        self.PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL")
-                                or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
+        # Links in emails, posters and wallet passes are absolute, built on this address
+        # (required in production). Unset in development, a page's links follow the address
+        # it was opened on, and work outside requests uses the one ``flask run`` serves.
+        self.PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
+        self.DEVELOPMENT_BASE_URL = served_base_url()
         # Outgoing email. Without SMTP_HOST messages are kept in the sent_emails table (admins
         # read them in the back office) and written to the log.
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None

@@ -18,7 +18,7 @@ from sqlalchemy import func, update
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.links import card_url
+from loyalty.links import card_url, public_base_url
 from loyalty.models import LoyaltyCard, Merchant, Store
 from loyalty.services.merchant_cache import merchant_rows
 from loyalty.services.merchant_texts import text_for
@@ -110,7 +110,7 @@ def pass_json(card, program, merchant, stores, locale):
         "teamIdentifier": config["APPLE_TEAM_ID"],
         "serialNumber": card.apple_serial_number,
         "authenticationToken": card.apple_auth_token,
-        "webServiceURL": f"{config['PUBLIC_BASE_URL']}/wallet/apple",
+        "webServiceURL": f"{public_base_url()}/wallet/apple",
         "organizationName": merchant.name,
         "description": card_name,
         "logoText": card_name,

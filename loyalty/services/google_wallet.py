@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.links import card_url, external_url
+from loyalty.links import card_url, external_url, public_base_url
 from loyalty.models import LoyaltyCard, LoyaltyProgram, Merchant
 from loyalty.services.merchant_cache import merchant_rows
 from loyalty.services.merchant_texts import text_for
@@ -91,7 +91,7 @@ def class_body(program, merchant):
 def _absolute(path):
     if not path:
         return None
-    return path if path.startswith("http") else current_app.config["PUBLIC_BASE_URL"] + path
+    return path if path.startswith("http") else public_base_url() + path
 
 
 def object_body(card, program, locale=None):
@@ -213,7 +213,7 @@ def save_link(card):
                                .values(google_object_id=object_id(card)))
     info = google_service_account()
     claims = {"iss": info["client_email"], "aud": "google", "typ": "savetowallet",
-              "iat": int(time.time()), "origins": [current_app.config["PUBLIC_BASE_URL"]],
+              "iat": int(time.time()), "origins": [public_base_url()],
               "payload": {"loyaltyObjects": [{"id": object_id(card)}]}}
     token = jwt.encode(crypt.RSASigner.from_service_account_info(info), claims)
     return SAVE_URL + token.decode("ascii")

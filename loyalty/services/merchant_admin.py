@@ -1,6 +1,7 @@
 """The platform admin's side of a merchant: opening one (its owner invited by email) and
 changing its identity (name, address, time zone, currency, languages)."""
 import re
+import unicodedata
 from zoneinfo import available_timezones
 
 from babel import Locale
@@ -18,11 +19,23 @@ from loyalty.services.errors import Conflict, InvalidInput
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
 FIELDS = ("name", "slug", "timezone", "currency", "default_locale", "country")
 TAKEN = _l("Another merchant already uses this web address. Choose another one.")
+#: Letters that Unicode does not split into a base letter and an accent.
+FOLDED = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l"})
 
 
-def _clean(fields):
+def slug_from_name(name):
+    """The web address a shop's name suggests: lower case, accents folded, words joined by
+    dashes ("Café Müller" -> "cafe-muller"); static/js/slug.js makes the same as it is typed."""
+    letters = unicodedata.normalize("NFKD", (name or "").lower().translate(FOLDED))
+    plain = "".join(char for char in letters if not unicodedata.combining(char))
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:64].rstrip("-")
+
+
+def _clean(fields, *, slug_from_name_if_empty=False):
     fields = {name: (fields.get(name) or "").strip() for name in FIELDS}
     fields["slug"] = fields["slug"].lower()
+    if not fields["slug"] and slug_from_name_if_empty:
+        fields["slug"] = slug_from_name(fields["name"])
     fields["currency"], fields["country"] = fields["currency"].upper(), fields["country"].upper()
     if not fields["name"] or len(fields["name"]) > 120:
         raise InvalidInput(_l("Give the merchant a name of up to 120 characters."), field="name")
@@ -44,8 +57,8 @@ def _clean(fields):
 
 def create_merchant(*, owner_email, owner_name, actor, **fields):
     """A new merchant and its owner's invitation (a set-password email for a new account),
-    in one transaction."""
-    fields = _clean(fields)
+    in one transaction. Without a web address, the name gives one."""
+    fields = _clean(fields, slug_from_name_if_empty=True)
     try:
         with write_transaction():
             merchant = Merchant(**fields)

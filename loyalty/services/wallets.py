@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from loyalty.extensions import db
+from loyalty.links import public_base_url
 from loyalty.models import AppleRegistration, LoyaltyCard, LoyaltyProgram
 
 APPLE_REQUIRED = ("APPLE_PASS_TYPE_ID", "APPLE_TEAM_ID", "APPLE_PASS_CERT_FILE",
@@ -122,7 +123,7 @@ def apple_status(now=None):
     if certificate.issuer != credentials.wwdr.subject:
         status.problems.append(("error", _("The intermediate certificate did not issue the pass "
                                            "certificate.")))
-    if not config["PUBLIC_BASE_URL"].startswith("https://"):
+    if not public_base_url().startswith("https://"):
         status.problems.append(("warning", _("Wallet only calls web services over HTTPS: set "
                                              "PUBLIC_BASE_URL to the site's https:// address, "
                                              "or passes never update.")))

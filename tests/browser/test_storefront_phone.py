@@ -60,7 +60,7 @@ def test_a_customer_joins_in_french_and_opens_their_card(phone, live_server):
     assert welcome.template == "welcome" and welcome.locale == "fr"
     assert welcome.subject.startswith("Bienvenue chez Café Kaffisbuttek")
     link = next(word for word in welcome.body_text.split() if "/card/" in word)
-    assert link.startswith("http://127.0.0.1:5000/card/")  # PUBLIC_BASE_URL's default
+    assert link.startswith(f"{phone.base}/card/")  # the address the phone opened
 
     phone.goto(phone.base + urlsplit(link).path)  # the same path on the test server
     assert phone.locator("html").get_attribute("lang") == "fr"
@@ -89,7 +89,9 @@ def test_the_owner_prints_the_counter_poster(playwright_browser, live_server, re
     page.goto(f"{page.base}/merchant/poster")
     page.shot("a4")
     codes = _read_qr(page.locator(".poster-qr svg"))
-    assert codes == ["http://127.0.0.1:5000/m/kaffisbuttek/join"]
+    assert codes == [f"{page.base}/m/kaffisbuttek/join"]  # the address served
+    assert page.get_by_test_id("public-address-warning").inner_text().startswith(
+        "Phones cannot open links to 127.0.0.1: this address only works on this computer.")
     page.get_by_label("A6 (on the counter)").check()
     page.get_by_role("button", name="Update the preview").click()
     page.locator(".poster-a6").wait_for()

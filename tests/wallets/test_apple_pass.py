@@ -49,7 +49,7 @@ def test_the_card_page_offers_the_pass_and_it_is_a_signed_store_card(client, car
     card = db.session.get(LoyaltyCard, card.id, populate_existing=True)
     assert (data["passTypeIdentifier"], data["teamIdentifier"]) == (PASS_TYPE, TEAM)
     assert data["serialNumber"] == card.apple_serial_number and len(data["authenticationToken"]) >= 16
-    assert data["webServiceURL"] == "http://127.0.0.1:5000/wallet/apple"
+    assert data["webServiceURL"] == "http://localhost/wallet/apple"
     assert data["barcodes"] == [{"format": "PKBarcodeFormatQR", "message": card.qr_token,
                                  "messageEncoding": "iso-8859-1", "altText": card.card_number}]
     primary = data["storeCard"]["primaryFields"][0]

@@ -116,7 +116,7 @@ def test_the_save_link_creates_the_class_and_object_and_a_new_balance_is_patched
         assert claims["aud"] == "google"
         object_id = f"3388000000022.card-{card.id}"
         assert claims["iss"] == "wallet@test-project.iam.gserviceaccount.com"
-        assert claims["typ"] == "savetowallet" and claims["origins"] == ["http://127.0.0.1:5000"]
+        assert claims["typ"] == "savetowallet" and claims["origins"] == ["http://localhost"]
         assert claims["payload"] == {"loyaltyObjects": [{"id": object_id}]}
         steps = [(method, path.rsplit("/", 1)[-1]) for method, path, _body in google.calls]
         class_id = next(key for key in google.objects if ".program-" in key)

@@ -18,7 +18,7 @@ def _emailed_link(email):
     """The set-password link of the last email sent to ``email`` (None when it has none)."""
     letter = db.session.scalar(select(SentEmail).where(SentEmail.to_address == email)
                                .order_by(SentEmail.id.desc()))
-    match = re.search(r"http://127\.0\.0\.1:5000(/set-password/\S+)", letter.body_text)
+    match = re.search(r"http://localhost(/set-password/\S+)", letter.body_text)
     return match.group(1) if match else None
 
 

@@ -23,7 +23,7 @@ def _emails_to(address):
 def _reset_link(address):
     """The set-password link of the last email sent to ``address``."""
     letter = _emails_to(address)[-1]
-    return re.search(r"http://127\.0\.0\.1:5000(/set-password/\S+)", letter.body_text).group(1)
+    return re.search(r"http://localhost(/set-password/\S+)", letter.body_text).group(1)
 
 
 def _ask(client, email):

@@ -2,8 +2,9 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from loyalty.email_addresses import DeliverableEmail
 from loyalty.forms import CheckboxField, Form, WholeNumberField
 
 COMMON_TIMEZONES = ("Europe/Luxembourg", "Europe/Brussels", "Europe/Paris", "Europe/Berlin",
@@ -33,11 +34,15 @@ class MerchantForm(Form):
 
 
 class NewMerchantForm(MerchantForm):
+    # Left empty, the address is made from the name (a script fills it in as the name is typed).
+    slug = StringField(_l("Web address"), validators=[Optional(), Length(max=64)],
+                       render_kw={"data-slug-from": "name"})
     owner_name = StringField(_l("Owner's name"), validators=[
         DataRequired(_l("Enter the owner's name.")), Length(max=120)])
     owner_email = StringField(_l("Owner's email"), validators=[
         DataRequired(_l("Enter the owner's email address: the invitation goes there.")),
-        Length(max=254), Email(_l("Enter a valid email address, like name@example.com."))])
+        Length(max=254),
+        DeliverableEmail(_l("Enter a valid email address, like name@example.com."))])
 
 
 class UserForm(Form):
@@ -45,7 +50,7 @@ class UserForm(Form):
         DataRequired(_l("Enter the person's name.")), Length(max=120)])
     email = StringField(_l("Email"), validators=[
         DataRequired(_l("Enter an email address.")), Length(max=254),
-        Email(_l("Enter a valid email address, like name@example.com."))])
+        DeliverableEmail(_l("Enter a valid email address, like name@example.com."))])
     is_platform_admin = CheckboxField(_l("Platform admin (full access to this back office)"))
 
 

@@ -88,6 +88,8 @@ def new_merchant():
                 owner_email=form.owner_email.data, owner_name=form.owner_name.data,
                 actor=actor(), **form.values())
         except DomainError as refusal:
+            # The address made from the name, shown so that a refused one can be changed.
+            form.slug.data = form.slug.data or merchant_admin.slug_from_name(form.name.data)
             field_error(form, refusal, "owner_email")
         else:
             flash(_("Merchant created; its owner has been invited by email."), "success")
