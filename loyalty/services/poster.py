@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from flask_babel import force_locale, gettext
 from markupsafe import Markup
 
+from loyalty.database import write_transaction
 from loyalty.links import external_url
+from loyalty.services import audit
 from loyalty.services.customer_card import qr_svg
 from loyalty.services.merchant_texts import text_for
 from loyalty.services.storefront import offer_lines
 
 SIZES = ("a4", "a6")
+#: The audit action of a printed poster (the getting-started checklist looks for one).
+PRINTED = "poster.print"
 
 
 @dataclass(frozen=True)
@@ -59,3 +63,11 @@ def poster(merchant, program, languages, *, self_enrollment=True, store=None):
     return Poster(shop=merchant.name, store=store.name if store is not None else None,
                   primary_color=program.primary_color, secondary_color=program.secondary_color,
                   logo_url=program.logo_url, url=url, qr_svg=qr_svg(url), texts=tuple(texts))
+
+
+def record_printed(program, size, *, store=None, actor):
+    """Note in the audit trail that the owner printed the poster (its size and store): the
+    checklist's poster step is done from then on."""
+    label = size.upper() + (f" · {store.name}" if store is not None else "")
+    with write_transaction():
+        audit.record(actor, PRINTED, program, merchant_id=program.merchant_id, label=label)

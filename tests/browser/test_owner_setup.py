@@ -47,7 +47,7 @@ def test_a_new_owner_sets_up_a_points_program_branding_a_pin_and_sees_the_stats(
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/merchant/")
-    assert "0 of 6 steps done." in page.text_content(".checklist")
+    assert "1 of 7 steps done." in page.text_content(".checklist")  # the store is there
     page.shot("checklist")
 
     page.click("text=Create your loyalty program")
@@ -91,6 +91,15 @@ def test_a_new_owner_sets_up_a_points_program_branding_a_pin_and_sees_the_stats(
     page.goto(page.base + "/merchant/pins")
     assert page.locator("[data-testid=revealed-pin]").count() == 0
     assert "Paul" in page.text_content("table")
+
+    # Printing the poster (the browser's own print command too) ticks its step off.
+    page.goto(page.base + "/merchant/poster")
+    with page.expect_response("**/merchant/poster/printed*") as printed:
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert printed.value.status == 204
+    page.goto(page.base + "/merchant/")
+    assert page.locator(".step.done[data-step=poster]").count() == 1
+    page.shot("checklist-after-the-poster")
 
     page.goto(page.base + "/merchant/stats")
     assert page.locator("svg.bars rect").count() >= 30

@@ -4,12 +4,16 @@ from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
 from loyalty.blueprints.merchant.forms import BrandingForm
+from loyalty.links import external_url
 from loyalty.request_guard import accepts_upload
 from loyalty.services import branding, programs
+from loyalty.services.customer_card import qr_svg
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import current_merchant, roles_required
 
 TEXT_FIELDS = ("card_name", "primary_color", "secondary_color", "terms_text", "privacy_url")
+#: The preview's card shows a made-up number and, as its code, the shop's page.
+SAMPLE_NUMBER = "1234-5678-9012"
 
 
 def _uploads(form):
@@ -52,4 +56,5 @@ def branding_page():
         if not (form.primary_color.errors or form.secondary_color.errors) else None
     return page("merchant/branding.html", form=form, program=program, contrast=contrast,
                 readable=branding.READABLE_CONTRAST, image_side=branding.MAX_IMAGE_SIDE,
-                status=status)
+                sample_code=qr_svg(external_url("storefront.program", slug=current_merchant.slug)),
+                sample_number=SAMPLE_NUMBER, status=status)

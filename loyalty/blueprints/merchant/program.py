@@ -1,5 +1,5 @@
 """The start page with its getting-started checklist, program set-up, rewards, activation."""
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -81,7 +81,9 @@ def program_fields():
 
 
 def _toggle_page(active):
-    program = programs.live_program(current_merchant.id) or abort(404)
+    program = _program_or_redirect()
+    if program is None:
+        return redirect(url_for("merchant.program"))
     form = ConfirmForm()
     if form.validate_on_submit():
         change = programs.activate_program if active else programs.deactivate_program

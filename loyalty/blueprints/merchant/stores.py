@@ -73,8 +73,10 @@ def store_open(store_id, change):
 
 # --- staff PINs ---------------------------------------------------------------------------
 
-def _managed_stores():
-    return stores.stores_of(current_merchant.id, managed_store_ids())
+def _open_stores():
+    """The open stores the signed-in person manages: where a new PIN can work."""
+    return [store for store in stores.stores_of(current_merchant.id, managed_store_ids())
+            if store.is_active]
 
 
 def _pin_or_404(staff_pin_id):
@@ -87,7 +89,7 @@ def _pin_or_404(staff_pin_id):
 
 def _pin_form(**kwargs):
     form = StaffPinForm(**kwargs)
-    form.set_stores(_managed_stores())
+    form.set_stores(_open_stores())
     return form
 
 
