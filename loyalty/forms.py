@@ -19,6 +19,7 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import BooleanField, HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Regexp, StopValidation, ValidationError
 
+from loyalty import typed_input
 from loyalty.i18n import wtforms_translations
 from loyalty.models import MAX_ID
 
@@ -55,9 +56,12 @@ class Form(FlaskForm):
             return wtforms_translations
 
         def wrap_formdata(self, form, formdata):
-            if formdata is not _Auto:
+            if formdata is not _Auto and formdata is not None:
                 return formdata
             if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+                # a page shown again after a sign-in or a language switch: what was typed
+                return typed_input.refill(form)
+            if formdata is None:
                 return None
             file_fields = {name for name, field in form._fields.items()
                            if isinstance(field, FileField)}

@@ -5,6 +5,9 @@ written first in the merchant's default language (the columns themselves). The o
 them in the other languages too; a text not given in a language falls back to the default
 one. Customers' pages and emails read them through ``text_for``.
 """
+import hashlib
+import json
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -74,31 +77,67 @@ def _set_language(actor, action, record, locale, cleaned, label):
     return bool(changes)
 
 
-def save_texts(program, rewards, locale, *, program_texts, reward_texts, actor):
-    """Set the texts of ``locale`` (empty ones removed); ``reward_texts`` maps reward id to
-    its texts. One audit entry per record changed (the merchant's cached copies refresh on
-    their own: merchant_cache). Returns whether anything changed."""
-    if locale not in current_app.config["LANGUAGES"]:
-        raise InvalidInput(_l("Pick one of the languages offered."))
-    program_cleaned = _cleaned(program_texts, PROGRAM_TEXTS)
-    rewards_cleaned = {reward.id: _cleaned(reward_texts.get(reward.id, {}), REWARD_TEXTS)
-                       for reward in rewards}
+def texts_given(program, rewards, locale):
+    """What the owner gave in ``locale``: the program's texts, and each reward's by id."""
+    return {"program": dict((program.translations or {}).get(locale, {})),
+            "rewards": {reward.id: dict((reward.translations or {}).get(locale, {}))
+                        for reward in rewards}}
+
+
+def texts_version(texts):
+    """A short digest of one language's ``texts`` (as ``texts_given`` has them)."""
+    payload = json.dumps({"program": texts["program"],
+                          "rewards": {str(key): value for key, value in texts["rewards"].items()}},
+                         sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def save_languages(program, rewards, texts, *, actor, shown=None):
+    """Set the texts of every language in ``texts`` (locale -> {"program": texts, "rewards":
+    {reward id: texts}}; empty ones removed) in one transaction. ``shown`` maps a language to
+    the ``texts_version`` the owner's page showed: a language sent back as it was shown is
+    left alone, so another owner's save of it meanwhile stays. One audit entry per record and
+    language changed (the merchant's cached copies refresh on their own: merchant_cache).
+    Returns whether anything changed."""
+    cleaned = {}
+    for locale, given in texts.items():
+        if locale not in current_app.config["LANGUAGES"]:
+            raise InvalidInput(_l("Pick one of the languages offered."))
+        rewards_given = given.get("rewards", {})
+        entry = {"program": _cleaned(given.get("program", {}), PROGRAM_TEXTS),
+                 "rewards": {reward.id: _cleaned(rewards_given.get(reward.id, {}), REWARD_TEXTS)
+                             for reward in rewards}}
+        if (shown or {}).get(locale) != texts_version(entry):
+            cleaned[locale] = entry
+    if not cleaned:
+        return False
     with write_transaction():
         # Locked while read and written back: two owners saving two languages at once both
         # keep theirs (each rewrites the whole JSON value).
         program = db.session.scalar(
             select(LoyaltyProgram).where(LoyaltyProgram.id == program.id)
             .with_for_update().execution_options(populate_existing=True))
-        changed = _set_language(actor, "program.texts", program, locale, program_cleaned,
-                                program.card_name)
         locked = db.session.scalars(
-            select(Reward).where(Reward.id.in_(rewards_cleaned)).order_by(Reward.id)
-            .with_for_update().execution_options(populate_existing=True)).all()
-        for reward in locked:
-            changed |= _set_language(actor, "reward.texts", reward, locale,
-                                     rewards_cleaned[reward.id], reward.name)
+            select(Reward).where(Reward.id.in_([reward.id for reward in rewards]))
+            .order_by(Reward.id).with_for_update().execution_options(populate_existing=True)
+        ).all()
+        changed = False
+        for locale, entry in cleaned.items():
+            changed |= _set_language(actor, "program.texts", program, locale, entry["program"],
+                                     program.card_name)
+            for reward in locked:
+                changed |= _set_language(actor, "reward.texts", reward, locale,
+                                         entry["rewards"][reward.id], reward.name)
         if changed:
             from loyalty.services import wallet_sync  # noqa: PLC0415 - it reads text_for here
 
             wallet_sync.program_changed(program)
     return changed
+
+
+def save_texts(program, rewards, locale, *, program_texts, reward_texts, actor):
+    """Set the texts of ``locale`` (empty ones removed); ``reward_texts`` maps reward id to
+    its texts. Returns whether anything changed (see ``save_languages``)."""
+    return save_languages(program, rewards,
+                          {locale: {"program": program_texts, "rewards": reward_texts}},
+                          actor=actor)

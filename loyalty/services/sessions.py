@@ -93,6 +93,14 @@ def load_session_user(token):
     return user
 
 
+def user_id_of(token):
+    """Whose session ``token`` named, live or over (None for a token that was never one)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return db.session.scalar(
+        select(UserSession.user_id).where(UserSession.token_hash == _digest(token)))
+
+
 def _end(condition, reason):
     statement = (
         update(UserSession)

@@ -103,7 +103,7 @@ def test_a_locked_pin_is_unlocked_at_the_counter_on_a_sheet_that_fits(tablet, li
     tablet.wait_for_selector(".sheet .banner-success")
     assert "Claire's PIN works again." in tablet.text_content(".sheet .banner-success")
     _confirm_is_on_screen(tablet, "earn-after-unlock")
-    tablet.click(".amount-entry .key[data-key='5']")
+    assert tablet.input_value("#amount") == "5"  # typed before the PIN locked, still there
     _type_pin(tablet, "1111")
     tablet.click(".sheet button[type=submit]")
     tablet.wait_for_selector(".card-panel > .banner-success")

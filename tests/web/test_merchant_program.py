@@ -71,7 +71,7 @@ def test_only_the_chosen_kinds_fields_are_checked_and_shown(client, owner):
     assert program.stamps_target == 8 and program.stamp_reward_value_cents == 320
     assert not program.require_staff_pin  # the box was not ticked
     page = client.get("/merchant/program").text
-    assert 'name="stamps_target"' in page and 'name="points_per_euro"' not in page
+    assert 'id="stamps_target"' in page and 'id="points_per_euro"' not in page  # not shown
 
 
 def test_switching_the_kind_swaps_the_fields_and_keeps_what_was_typed(client, owner):

@@ -1,5 +1,8 @@
 """The owner's texts in other languages, and what customers read: their language's text, or
 the merchant's default one where none was given."""
+import html
+import re
+
 from sqlalchemy import select
 
 from loyalty.extensions import db
@@ -10,9 +13,23 @@ from tests.conftest import csrf_token_from
 FRENCH = {"card_name": "Carte café", "stamp_reward_description": "", "terms_text": "Nos conditions."}
 
 
+def _page_fields(page):
+    """What the page's form sends as it is: every input's and text area's value."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]*)"[^>]*>(.*?)</textarea>', page, re.S):
+        fields[name] = html.unescape(text).removeprefix("\r\n").removeprefix("\n")
+    return fields
+
+
 def _save(client, lang, data):
-    token = csrf_token_from(client.get(f"/merchant/languages?lang={lang}"))
-    return client.post(f"/merchant/languages?lang={lang}", data={**data, "csrf_token": token})
+    """Type ``data`` into the ``lang`` tab of the texts page, as it is now, and save."""
+    page = client.get(f"/merchant/languages?lang={lang}").get_data(as_text=True)
+    typed = {f"{lang}-{name}": value for name, value in data.items()}
+    return client.post(f"/merchant/languages?lang={lang}", data={**_page_fields(page), **typed})
 
 
 def _reward_fields(name, translated_name="", description=""):

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
+from loyalty import typed_input
 from loyalty.blueprints.auth.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -55,11 +56,13 @@ def _paused_message(pause):
 
 
 def _start_session(user):
-    """A fresh session on sign-in: nothing from before survives (session fixation)."""
-    language = session.get("lang")
+    """A fresh session on sign-in: nothing from before survives (session fixation) but the
+    language and what was typed into a form the ended session could not take."""
+    language, typed = session.get("lang"), typed_input.kept(user.id)
     session.clear()
     if language:
         session["lang"] = language
+    typed_input.put_back(typed)
     sessions.start_session(user, ip_address=request.remote_addr,
                            user_agent=request.user_agent.string)
     login_user(user)
@@ -102,7 +105,10 @@ def login():
                        "Invitations on your account page.",
                        "%(num)d invitations to join a team are waiting for your answer: see "
                        "Invitations on your account page.", waiting), "info")
-    return redirect(safe_next(request.args.get("next")) or landing(user))
+    target = safe_next(request.args.get("next"))
+    if target and typed_input.waiting_for(target):
+        flash(_("What you typed is back in the form. Check it and send it again."), "info")
+    return redirect(target or landing(user))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -218,7 +224,10 @@ def no_access():
 def set_language(code):
     """The language menu's choice: a form posted with its CSRF token (a link another site
     could open changes nothing), back to the page it was made on."""
-    response = redirect(safe_next(request.form.get("next")) or url_for("auth.index"))
+    target = safe_next(request.form.get("next") or request.args.get("next"))
+    # A form on the page may send its fields along (the join form): they wait for the page.
+    typed_input.keep(target, request.form)
+    response = redirect(target or url_for("auth.index"))
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_SECONDS,

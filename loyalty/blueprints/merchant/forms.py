@@ -7,6 +7,7 @@ from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
+    HiddenField,
     SelectChoice,
     SelectField,
     StringField,
@@ -98,6 +99,11 @@ class ProgramForm(Form):
         if name in POINT_FIELDS:
             return kind in ("points", "hybrid")
         return True
+
+    def other_kinds_fields(self):
+        """The fields the chosen kind does not show: the page keeps what they hold (hidden),
+        so switching the kind back brings back what was typed in them."""
+        return [field for name, field in self._fields.items() if not self.relevant(name)]
 
     def validate(self, extra_validators=None):
         super().validate(extra_validators)
@@ -323,20 +329,26 @@ class RoleForm(Form):
     store_id = WholeNumberField(_l("Store"), validators=[Optional()])
 
 
-def texts_form(program, rewards):
-    """The customer-facing texts of one other language: the program's, then each reward's
-    (``reward-<id>-name`` / ``-description``). Every field may stay empty."""
+def texts_form(program, rewards, languages):
+    """The customer-facing texts in each of ``languages``, all in one form: per language
+    (``<code>-`` before each name) the program's, then each reward's (``reward-<id>-name`` /
+    ``-description``), and the version of them the page showed (``<code>-shown``). Every
+    field may stay empty."""
     def optional(limit):
         return [sent, Optional(), Length(max=limit)]
 
-    fields = {"card_name": StringField(_l("Card name"), validators=optional(120))}
-    if program.has_stamps:
-        fields["stamp_reward_description"] = StringField(_l("The reward"),
-                                                         validators=optional(200))
-    fields["terms_text"] = TextAreaField(_l("Terms customers agree to"),
-                                         validators=optional(5000))
-    for reward in rewards:
-        fields[f"reward-{reward.id}-name"] = StringField(_l("Name"), validators=optional(120))
-        fields[f"reward-{reward.id}-description"] = StringField(
-            _l("Description (optional)"), validators=optional(300))
+    fields = {}
+    for code in languages:
+        fields[f"{code}-card_name"] = StringField(_l("Card name"), validators=optional(120))
+        if program.has_stamps:
+            fields[f"{code}-stamp_reward_description"] = StringField(
+                _l("The reward"), validators=optional(200))
+        fields[f"{code}-terms_text"] = TextAreaField(_l("Terms customers agree to"),
+                                                     validators=optional(5000))
+        for reward in rewards:
+            fields[f"{code}-reward-{reward.id}-name"] = StringField(
+                _l("Name"), validators=optional(120))
+            fields[f"{code}-reward-{reward.id}-description"] = StringField(
+                _l("Description (optional)"), validators=optional(300))
+        fields[f"{code}-shown"] = HiddenField(validators=[Optional(), Length(max=64)])
     return type("TextsForm", (Form,), fields)

@@ -70,6 +70,9 @@ class VoidForm(ActionForm):
 
 
 UNLOCK_WAYS = ("pin", "password")
+#: What was typed on an action sheet whose PIN locked: it goes through the unlock sheet and
+#: comes back on the action sheet once unlocked.
+CARRIED_THROUGH_UNLOCK = ("amount", "order_reference", "quantity")
 
 
 class UnlockForm(Form):

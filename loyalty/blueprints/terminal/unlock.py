@@ -30,8 +30,11 @@ def _render_unlock(store, card, kind, locked, form, *, error=None, status=200):
         # One way shows at a time: a manager's own password when it is offered (or when no
         # manager PIN exists here), else the manager PIN pad.
         form.way.data = "pin" if managers and not form.email.data else "password"
+    # The action sheet to come back to, with what was typed on it.
+    back = {name: request.args.get(name)
+            for name in ("reward_id", "transaction_id", *forms.CARRIED_THROUGH_UNLOCK)}
     values = dict(store=store, card=card, kind=kind, locked=locked, form=form, error=error,
-                  managers=managers)
+                  managers=managers, back={"kind": kind, **back})
     if is_htmx():
         response = current_app.make_response(
             (render_template("terminal/_unlock.html", **values), status))
@@ -105,8 +108,11 @@ def unlock(card_id, staff_pin_id):
     except (DomainError, *PIN_ERRORS) as refusal:
         return _render_unlock(store, card, kind, locked, form, error=str(refusal.message),
                               status=refusal.status_code)
+    typed = {name: request.args[name] for name in forms.CARRIED_THROUGH_UNLOCK
+             if request.args.get(name)}
     sheet_form = SHEETS[kind](formdata=None, staff_pin_id=locked.id,
                               reward_id=request.args.get("reward_id", type=int),
-                              transaction_id=request.args.get("transaction_id", type=int))
+                              transaction_id=request.args.get("transaction_id", type=int),
+                              **typed)
     return _render_sheet(store, card, kind, sheet_form,
                          notice=_("%(name)s's PIN works again.", name=locked.staff_name))

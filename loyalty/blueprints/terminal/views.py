@@ -264,7 +264,7 @@ def _render_sheet(store, card, kind, form, *, error=None, locked=None, notice=No
                   stamps_left_today=today_left, cooldown=cooldown,
                   form=form, error=error, locked=locked, notice=notice, program=_program(),
                   merchant_currency=current_merchant.currency, staff=staff,
-                  timezone=current_merchant.timezone)
+                  timezone=current_merchant.timezone, carried_fields=forms.CARRIED_THROUGH_UNLOCK)
     if is_htmx():
         response = current_app.make_response((render_template("terminal/_sheet.html", **values), status))
         response.headers["HX-Retarget"] = "#sheet"

@@ -45,12 +45,41 @@
     });
   }
 
+  // Tabs over one form (the texts page): a tab shows its part of the form and hides the
+  // others, which keep what was typed in them and are sent with the rest. The address says
+  // which tab shows (?lang=), so a save or a reload comes back to it.
+  function bindTabs(nav) {
+    var tabs = nav.querySelectorAll("[data-tab]");
+    function show(chosen) {
+      tabs.forEach(function (tab) {
+        var on = tab.dataset.tab === chosen;
+        tab.classList.toggle("primary", on);
+        tab.classList.toggle("secondary", !on);
+        if (on) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
+        var panel = document.getElementById(tab.getAttribute("href").slice(1));
+        if (panel) panel.hidden = !on;
+      });
+    }
+    tabs.forEach(function (tab) {
+      tab.addEventListener("click", function (event) {
+        event.preventDefault();
+        show(tab.dataset.tab);
+        var address = new URL(window.location.href);
+        address.searchParams.set("lang", tab.dataset.tab);
+        address.hash = "";
+        window.history.replaceState(null, "", address);
+      });
+    });
+    show(nav.dataset.shown);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     paintBrands(document);
     document.querySelectorAll("[data-print]").forEach(function (button) {
       button.addEventListener("click", function () { window.print(); });
     });
     document.querySelectorAll("form[data-preview]").forEach(bindPreview);
+    document.querySelectorAll("[data-tabs]").forEach(bindTabs);
   });
   document.addEventListener("htmx:load", function (event) { paintBrands(event.detail.elt.parentNode || document); });
 })();
