@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from loyalty.email_addresses import DeliverableEmail
 from loyalty.forms import Form, IdField
 from loyalty.services.accounts import PASSWORD_LENGTH_MESSAGE, password_length_ok
 
@@ -12,7 +13,7 @@ SIGN_IN_PASSWORD_LENGTH = 200
 def _email_field():
     return EmailField(_l("Email"), validators=[
         DataRequired(_l("Enter your email address.")),
-        Email(_l("Enter a valid email address, like name@example.com.")),
+        DeliverableEmail(_l("Enter a valid email address, like name@example.com.")),
         Length(max=254),
     ])
 

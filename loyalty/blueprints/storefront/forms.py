@@ -2,8 +2,9 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from loyalty.email_addresses import DeliverableEmail
 from loyalty.forms import CheckboxField, Form
 
 
@@ -22,7 +23,7 @@ class JoinForm(Form):
         DataRequired(_l("Enter your last name.")), Length(max=60)])
     email = StringField(_l("Email"), filters=[_strip], validators=[
         DataRequired(_l("Enter your email address: your card's link goes there.")),
-        Length(max=254), Email(_l("Enter a valid email address, like name@example.com."))])
+        Length(max=254), DeliverableEmail(_l("Enter a valid email address, like name@example.com."))])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
     language = SelectField(_l("Language"), validate_choice=False)
     consent = CheckboxField(_l("I accept the program's terms and the processing of my data "
@@ -49,7 +50,7 @@ class CardLinkForm(Form):
 
     email = StringField(_l("Your email"), filters=[_strip], validators=[
         DataRequired(_l("Enter the email address your card is under.")), Length(max=254),
-        Email(_l("Enter a valid email address, like name@example.com."))])
+        DeliverableEmail(_l("Enter a valid email address, like name@example.com."))])
 
 
 class EraseForm(Form):

@@ -6,13 +6,13 @@ from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import (
     AnyOf,
     DataRequired,
-    Email,
     Length,
     Optional,
     Regexp,
     ValidationError,
 )
 
+from loyalty.email_addresses import DeliverableEmail
 from loyalty.forms import (
     OUTDATED,
     Form,
@@ -106,7 +106,7 @@ class EnrollForm(Form):
     idempotency_key = IdempotencyKeyField()
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the customer's name.")), Length(max=120)])
     email = StringField(_l("Email"), validators=[
-        Optional(), Email(_l("Enter a valid email address, like name@example.com.")), Length(max=254)])
+        Optional(), DeliverableEmail(_l("Enter a valid email address, like name@example.com.")), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
     language = SelectField(
         _l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGES],
