@@ -2,12 +2,14 @@
 transaction as the change, with the actor, the merchant, the target, the old and new values of
 the fields it touched, and the client address. Rows are never changed or deleted.
 """
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Numeric, and_, bindparam, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +20,8 @@ from loyalty.models import AuditEntry, Merchant, User
 from loyalty.services.errors import NotFound
 
 PAGE_SIZE = 50
+#: Text that is a plain number ("12", "-0.5", "1.0000"), as decimals are recorded.
+NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?\Z")
 
 
 @dataclass(frozen=True)
@@ -40,22 +44,66 @@ class Actor:
 
 
 def _plain(value):
-    """A JSON-safe form of a column value."""
+    """A JSON-safe form of a column value (a decimal without the column's trailing zeros:
+    1, not 1.0000)."""
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
 
 
+def _as_value(value, number):
+    value = value.value if isinstance(value, Enum) else value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        return Decimal(text) if number and NUMBER.match(text) else value
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value))
+    return value
+
+
+def same_value(old, new, *, number=False):
+    """Whether ``old`` and ``new`` are one value written two ways: a number and another
+    number of the same amount (Decimal('1.0000') and 1), an enum and its value, nothing and
+    blank text; with ``number``, text spelling the same amount too ("1.0000" and "1", as the
+    trail records decimals). A flag is only ever the same flag."""
+    if isinstance(old, bool) or isinstance(new, bool):
+        return type(old) is type(new) and old == new
+    return _as_value(old, number) == _as_value(new, number)
+
+
+@cache
+def _number_columns():
+    """{model name: names of its decimal columns} (recorded as text in the trail)."""
+    found = {}
+    for mapper in db.Model.registry.mappers:
+        names = {column.key for column in mapper.columns if isinstance(column.type, Numeric)}
+        if names:
+            found[mapper.class_.__name__] = frozenset(names)
+    return found
+
+
+def real_changes(entry):
+    """The entry's ``{field: [old, new]}`` without the pairs that hold one value twice
+    (entries written before values were compared as values hold some, such as a decimal
+    recorded as "1.0000" -> "1")."""
+    numbers = _number_columns().get(entry.target_type, frozenset())
+    return {name: pair for name, pair in (entry.changes or {}).items()
+            if not same_value(*pair, number=name in numbers)}
+
+
 def changes_between(record, new_values):
-    """{field: [old, new]} for the fields of ``new_values`` that differ on ``record``."""
+    """{field: [old, new]} for the fields of ``new_values`` whose value ``record`` does not
+    already have (compared as values: see ``same_value``)."""
     changed = {}
     for name, new in new_values.items():
         old = getattr(record, name)
-        if _plain(old) != _plain(new):
+        if not same_value(old, new):
             changed[name] = [_plain(old), _plain(new)]
     return changed
 

@@ -23,6 +23,8 @@ from loyalty.models import (
 )
 from loyalty.contacts import fold
 from loyalty.services.accounts import normalize_email, normalize_phone
+from loyalty.services.merchant_cache import merchant_rows
+from loyalty.services.merchant_texts import RewardNames, reward_names_for_rows
 
 PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 50
@@ -124,11 +126,14 @@ def list_cards(merchant_id, filters, *, store_ids=None, region=None):
 class HistoryPage:
     transactions: list
     next_before: int | None
+    #: The rewards the rows gave, named per language (``RewardNames.of_row``).
+    reward_names: RewardNames
 
 
 def card_history(card, *, before_id=None):
     """The card's ledger, newest first, with each row's store, staff member and the row a void
-    refers to; ``before_id`` pages on (keyset over the primary key)."""
+    refers to, and the names of the rewards it gave; ``before_id`` pages on (keyset over the
+    primary key)."""
     query = (
         select(LoyaltyTransaction)
         .where(LoyaltyTransaction.card_id == card.id)
@@ -141,7 +146,9 @@ def card_history(card, *, before_id=None):
     rows = db.session.scalars(query.execution_options(include_deleted=True)).all()
     more = len(rows) > HISTORY_PAGE_SIZE
     rows = rows[:HISTORY_PAGE_SIZE]
-    return HistoryPage(rows, rows[-1].id if more else None)
+    cached = merchant_rows(card.merchant_id)
+    names = reward_names_for_rows(rows, cached.program, known=cached.rewards)
+    return HistoryPage(rows, rows[-1].id if more else None, names)
 
 
 def stores_for_filter(merchant_id, store_ids=None):

@@ -9,6 +9,7 @@ from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyTransaction, TransactionType
 from loyalty.services.ledger import claimed_by_voids
 from loyalty.services.merchant_cache import merchant_rows
+from loyalty.services.merchant_texts import RewardNames, reward_names_for_rows
 from loyalty.services.voids import REWARDS, VOIDABLE, split_void, void_deadline
 
 
@@ -26,6 +27,8 @@ class CardSummary:
     #: Rows older than this need a manager or owner to void them; the window in days.
     void_deadline: object = None
     void_window_days: int = 0
+    #: The rewards' names (the catalogue's, the stamp reward's, the history's) per language.
+    reward_names: RewardNames = field(default_factory=lambda: RewardNames({}))
 
     @property
     def reward_ready(self):
@@ -69,7 +72,7 @@ def _recent_statement():
     )
     return (
         select(T.id, T.transaction_type, T.stamps_delta, T.points_delta, T.transaction_at,
-               T.reward_description, claimed.label("claimed"))
+               T.reward_id, T.reward_description, claimed.label("claimed"))
         .where(T.card_id == bindparam("card_id"))
         .order_by(T.transaction_at.desc(), T.id.desc())
         .limit(bindparam("limit"))
@@ -104,6 +107,7 @@ def summarize_card(card, *, history=8):
         summary.next_reward = next(
             (r for r in summary.rewards if r.points_cost > card.points_balance), None)
     summary.recent, summary.voidable = _recent_with_voidable(card, history)
+    summary.reward_names = reward_names_for_rows(summary.recent, program, known=rows.rewards)
     if summary.voidable:
         summary.void_deadline = void_deadline(rows.settings)
         summary.void_window_days = rows.settings.void_window_days

@@ -16,7 +16,7 @@ from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, Store
 from loyalty.services.errors import NotFound
 from loyalty.services.merchant_cache import merchant_rows
-from loyalty.services.merchant_texts import text_for
+from loyalty.services.merchant_texts import RewardNames, reward_names_for_rows, text_for
 
 HISTORY_PER_PAGE = 20
 SECRET = re.compile(r"^[A-Za-z0-9_-]{20,64}\Z")
@@ -35,6 +35,8 @@ class CardPage:
     #: (reward's name, points still missing: 0 when it can be had now)
     rewards: list = field(default_factory=list)
     history: list = field(default_factory=list)
+    #: The history's rewards named in the page's language (``RewardNames.of_row``).
+    reward_names: RewardNames = field(default_factory=lambda: RewardNames({}))
     page: int = 1
     has_next: bool = False
     stores: list = field(default_factory=list)
@@ -73,12 +75,13 @@ def card_page(card, locale, page=1):
     T = LoyaltyTransaction
     history = db.session.execute(
         select(T.transaction_type, T.stamps_delta, T.points_delta, T.transaction_at,
-               T.reward_description, Store.name.label("store_name"))
+               T.reward_id, T.reward_description, Store.name.label("store_name"))
         .outerjoin(Store, Store.id == T.store_id)
         .where(T.card_id == card.id)
         .order_by(T.transaction_at.desc(), T.id.desc())
         .limit(HISTORY_PER_PAGE + 1).offset((page - 1) * HISTORY_PER_PAGE)).all()
     view.history, view.has_next = history[:HISTORY_PER_PAGE], len(history) > HISTORY_PER_PAGE
+    view.reward_names = reward_names_for_rows(view.history, program, known=rows.rewards)
     view.stores = db.session.scalars(
         select(Store).where(Store.merchant_id == card.merchant_id, Store.is_active.is_(True))
         .order_by(Store.name)).all()

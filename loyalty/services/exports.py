@@ -105,12 +105,16 @@ def local_bounds(timezone, first_day, last_day):
     return start, end
 
 
-def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None, decimal="."):
-    """``(local time, kind, store, staff, card number, customer, stamps, points, amount in
-    currency units, order reference, note)`` for every ledger row, oldest first, streamed."""
+def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None, decimal=".",
+                     reward_names=None, locale=None):
+    """``(local time, kind, reward, store, staff, card number, customer, stamps, points,
+    amount in currency units, order reference, note)`` for every ledger row, oldest first,
+    streamed. The reward a row gave is named in ``locale`` when ``reward_names``
+    (``merchant_texts.RewardNames``) has it so, else as the row recorded it."""
     L = LoyaltyTransaction
     query = (
-        select(L.transaction_at, L.transaction_type, Store.name, StaffPin.staff_name,
+        select(L.transaction_at, L.transaction_type, L.reward_id, L.reward_description,
+               Store.name, StaffPin.staff_name,
                LoyaltyCard.card_number, Customer.name, L.stamps_delta, L.points_delta,
                L.purchase_amount_cents, L.order_reference, L.notes)
         .join(LoyaltyCard, LoyaltyCard.id == L.card_id)
@@ -129,10 +133,16 @@ def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None,
         query = query.where(L.store_id.in_(store_ids))
     zone = ZoneInfo(merchant.timezone)
 
-    def written(moment, kind, store, staff, number, customer, stamps, points, cents, reference,
-                notes):
-        return (moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), kind, store or "",
-                staff or "", number, customer, stamps, points,
+    def reward(reward_id, recorded):
+        if not recorded:
+            return ""
+        return reward_names.named(reward_id, recorded, locale) if reward_names else recorded
+
+    def written(moment, kind, reward_id, recorded, store, staff, number, customer, stamps,
+                points, cents, reference, notes):
+        return (moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), kind,
+                reward(reward_id, recorded), store or "", staff or "", number, customer,
+                stamps, points,
                 f"{cents / 100:.2f}".replace(".", decimal) if cents is not None else "",
                 reference or "", notes or "")
 

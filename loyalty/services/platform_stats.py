@@ -25,18 +25,19 @@ from loyalty.models import (
     ProgramType,
     TransactionType,
 )
-from loyalty.services.stats import liability_cents
+from loyalty.services.stats import GIVEN, liability_cents
 
 T = TransactionType
 WINDOW_DAYS = 30
 #: A day is summed once it has been over this long: no transaction stays open that long.
 SETTLE = timedelta(hours=1)
-#: (figure, kinds, which sum, sign) over the ledger's day sums.
+#: (figure, kinds, which sum, sign) over the ledger's day sums. Stamps and points given are
+#: net of voids, as on the merchants' own statistics (``stats.GIVEN``).
 FIGURES = {
-    "points_issued": ((T.POINTS_EARNED, T.WELCOME_BONUS), "points", 1),
+    "points_issued": (GIVEN["points"], "points", 1),
     "points_redeemed": ((T.POINTS_REDEEMED, T.POINTS_REWARD_VOIDED), "points", -1),
     "points_expired": ((T.POINTS_EXPIRED,), "points", -1),
-    "stamps_issued": ((T.STAMP_EARNED,), "stamps", 1),
+    "stamps_issued": (GIVEN["stamps"], "stamps", 1),
 }
 #: Transactions that are a customer's visit, not bookkeeping (counted in the activity).
 ACTIVITY = {T.STAMP_EARNED, T.STAMP_REDEEMED, T.POINTS_EARNED, T.POINTS_REDEEMED}
@@ -272,15 +273,15 @@ class ProgramFilters:
 
 def program_list(filters, now=None):
     """One page of every live program with its merchant, members, active members (a visit in
-    the last 30 days), points issued and redeemed (the cards' lifetime counters) and
-    liability, sorted in the database. One statement."""
+    the last 30 days), points issued (net of voids) and redeemed (the cards' lifetime
+    counters) and liability, sorted in the database. One statement."""
     now = now or clock.now()
     C, P = LoyaltyCard, LoyaltyProgram
     active_since = now - timedelta(days=WINDOW_DAYS)
     per_program = (select(
         C.program_id, func.count().label("members"),
         func.count().filter(C.last_activity_at >= active_since).label("active"),
-        func.coalesce(func.sum(C.points_earned_total), 0).label("issued"),
+        func.coalesce(func.sum(C.points_earned_total - C.points_voided_total), 0).label("issued"),
         func.coalesce(func.sum(C.points_redeemed_total), 0).label("redeemed"),
         func.coalesce(func.sum(C.points_balance), 0).label("points"),
         func.coalesce(func.sum(C.stamp_count), 0).label("stamps"))

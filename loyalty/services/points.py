@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from flask_babel import format_currency
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -109,8 +110,11 @@ def redeem_reward(card, reward_id, *, context, idempotency_key=None, then=None):
             raise Refused(_l("This reward is not available any more."))
         if card.points_balance < program.minimum_redemption_points:
             raise Refused(
-                _l("Rewards can be redeemed from %(minimum)s points; this card has %(balance)s.",
-                   minimum=program.minimum_redemption_points, balance=card.points_balance)
+                lazy_ngettext("Rewards can be redeemed from %(num)d point; this card has "
+                              "%(balance)s.",
+                              "Rewards can be redeemed from %(num)d points; this card has "
+                              "%(balance)s.",
+                              program.minimum_redemption_points, balance=card.points_balance)
             )
         if card.points_balance < reward.points_cost:
             raise Refused(

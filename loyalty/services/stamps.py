@@ -91,10 +91,12 @@ def cooldown_notice(card, program, timezone, now):
     if ready_at is None or now >= ready_at:
         return None
     minutes_left = max(1, int((ready_at - now).total_seconds() + 59) // 60)
-    return _l("This card got a stamp less than %(cooldown)s minutes ago. "
-              "The next stamp is possible in %(minutes)s min, at %(time)s.",
-              cooldown=program.cooldown_minutes, minutes=minutes_left,
-              time=clock.local_time_label(ready_at, timezone))
+    return lazy_ngettext("This card got a stamp less than %(num)d minute ago. "
+                         "The next stamp is possible in %(minutes)s min, at %(time)s.",
+                         "This card got a stamp less than %(num)d minutes ago. "
+                         "The next stamp is possible in %(minutes)s min, at %(time)s.",
+                         program.cooldown_minutes, minutes=minutes_left,
+                         time=clock.local_time_label(ready_at, timezone))
 
 
 def stamps_voided(card, original, taken, timezone):

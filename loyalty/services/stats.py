@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, literal, select
+from sqlalchemy.orm import aliased
 
 from loyalty import clock
 from loyalty.extensions import db
@@ -22,12 +23,16 @@ from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType, UTC
 T = TransactionType
 WINDOW_DAYS = 30
 #: (figure, ledger kinds, which delta, sign): a figure is the signed sum of its kinds' delta.
-#: Redemptions are net of undone rewards (whose positive delta takes their cost back off).
+#: Stamps and points given are net of voids (a void's negative delta takes back what it
+#: voided; what was voided has a figure of its own); redemptions are net of undone rewards
+#: (whose positive delta takes their cost back off).
+GIVEN = {"stamps": (T.STAMP_EARNED, T.STAMP_VOIDED),
+         "points": (T.POINTS_EARNED, T.WELCOME_BONUS, T.POINTS_VOIDED)}
 LEDGER_FIGURES = {
-    "stamps_issued": ((T.STAMP_EARNED,), "stamps", 1),
+    "stamps_issued": (GIVEN["stamps"], "stamps", 1),
     "stamps_redeemed": ((T.STAMP_REDEEMED, T.STAMP_REWARD_VOIDED), "stamps", -1),
     "stamps_voided": ((T.STAMP_VOIDED,), "stamps", -1),
-    "points_issued": ((T.POINTS_EARNED, T.WELCOME_BONUS), "points", 1),
+    "points_issued": (GIVEN["points"], "points", 1),
     "points_redeemed": ((T.POINTS_REDEEMED, T.POINTS_REWARD_VOIDED), "points", -1),
     "points_expired": ((T.POINTS_EXPIRED,), "points", -1),
     "points_voided": ((T.POINTS_VOIDED,), "points", -1),
@@ -147,11 +152,16 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
         all_time = _ledger_figures({T(kind): (rows, stamps or 0, points or 0)
                                     for kind, rows, stamps, points in totals})
 
-    day = _day_index(L.transaction_at, starts).label("day")
+    # What each day gave, net of what was voided of it since: a void counts on the day of
+    # the row it voids (so no day goes below nothing).
+    original = aliased(LoyaltyTransaction)
+    given_at = func.coalesce(original.transaction_at, L.transaction_at, type_=UTCDateTime())
+    day = _day_index(given_at, starts).label("day")
     daily_rows = db.session.execute(scoped(
         select(day, L.transaction_type, func.sum(L.stamps_delta), func.sum(L.points_delta))
-        .where(L.merchant_id == merchant.id, L.transaction_at >= literal(starts[0], UTCDateTime()),
-               L.transaction_type.in_((T.STAMP_EARNED, T.POINTS_EARNED, T.WELCOME_BONUS)))
+        .outerjoin(original, original.id == L.related_transaction_id)
+        .where(L.merchant_id == merchant.id, given_at >= literal(starts[0], UTCDateTime()),
+               L.transaction_type.in_(GIVEN["stamps"] + GIVEN["points"]))
         .group_by(day, L.transaction_type), L.store_id)).all()
 
     C = LoyaltyCard
@@ -175,7 +185,8 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
 def _all_time_from_cards(merchant_id):
     """All-time figures of the whole merchant without reading the whole ledger: the cards'
     lifetime counters (equal to the ledger's sums, as ``check-ledger`` verifies; deleted cards
-    count, their history stays) and the few redemption and void rows."""
+    count, their history stays) and the few redemption and void rows; what was given is net
+    of what was voided."""
     C, L = LoyaltyCard, LoyaltyTransaction
     earned, issued, redeemed, voided, expired = db.session.execute(
         select(func.sum(C.stamps_earned_total), func.sum(C.points_earned_total),
@@ -189,7 +200,8 @@ def _all_time_from_cards(merchant_id):
         .group_by(L.transaction_type))}
     from_ledger = _ledger_figures(rare)
     return {
-        "stamps_issued": earned or 0, "points_issued": issued or 0,
+        "stamps_issued": (earned or 0) - from_ledger["stamps_voided"],
+        "points_issued": (issued or 0) - (voided or 0),
         "points_redeemed": redeemed or 0, "points_voided": voided or 0,
         "points_expired": expired or 0,
         **{name: from_ledger[name] for name in

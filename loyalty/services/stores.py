@@ -34,6 +34,14 @@ def stores_of(merchant_id, store_ids=None):
     return db.session.scalars(query).all()
 
 
+def store_names(merchant_id):
+    """{store id: name} of every store the merchant ever had, closed and deleted ones too
+    (what its history names)."""
+    return dict(db.session.execute(
+        select(Store.id, Store.name).where(Store.merchant_id == merchant_id)
+        .execution_options(include_deleted=True)).all())
+
+
 def add_store(merchant, *, actor=None, **values):
     values = _clean(values, merchant.country)
     try:

@@ -72,7 +72,9 @@ def _amounts(original, gave, requested, balance):
         raise Refused(_l("This transaction was already voided in full."))
     if original.transaction_type in REWARDS:  # an undo gives back the whole cost, once
         if requested not in (None, remaining):
-            raise Refused(_l("A reward is undone whole: %(amount)s come back.", amount=remaining))
+            raise Refused(lazy_ngettext("A reward is undone whole: %(num)d comes back.",
+                                        "A reward is undone whole: %(num)d come back.",
+                                        remaining))
         return remaining, 0
     if requested is None:
         requested = remaining

@@ -1,4 +1,5 @@
-"""Statistics: every figure equals a sum computed directly from the ledger, liability included,
+"""Statistics: every figure equals a sum computed directly from the ledger (what was given net
+of voids), liability included,
 and the page costs the same number of queries for 1 store or 20, 1 day of history or 365."""
 from collections import Counter
 from datetime import timedelta
@@ -66,10 +67,12 @@ def _expected(merchant, since, store_ids=None):
             total[f"{kind}:points"] += row.points_delta
             total[f"{kind}:rows"] += 1
         return {
-            "stamps_issued": total["stamp_earned:stamps"],
+            # given, net of what was voided of it
+            "stamps_issued": total["stamp_earned:stamps"] + total["stamp_voided:stamps"],
             "stamps_redeemed": -total["stamp_redeemed:stamps"] - total["stamp_reward_voided:stamps"],
             "stamps_voided": -total["stamp_voided:stamps"],
-            "points_issued": total["points_earned:points"] + total["welcome_bonus:points"],
+            "points_issued": (total["points_earned:points"] + total["welcome_bonus:points"]
+                              + total["points_voided:points"]),
             "points_redeemed": (-total["points_redeemed:points"]
                                 - total["points_reward_voided:points"]),
             "points_expired": -total["points_expired:points"],

@@ -37,11 +37,11 @@ def test_transactions_export_in_the_users_language_with_safe_cells(auth, client,
     auth.login_as(merchant.owner)
     choose_language(client, "fr", page="/merchant/")
     rows = _rows(client.get("/merchant/exports/transactions.csv"), delimiter=";")
-    assert rows[0][:3] == ["Date et heure", "Opération", "Magasin"]
+    assert rows[0][:4] == ["Date et heure", "Opération", "Récompense", "Magasin"]
     purchase = next(row for row in rows if row[1] == "Achat")
     assert purchase[0] == "2026-06-15 12:00:00"  # 10:00 UTC on the shop's clock
-    assert purchase[5] == "'=cmd|' /C calc'!A0" and purchase[9] == "'@SUM(1)"
-    assert purchase[7] == "125" and purchase[8] == "12,50"  # as a French spreadsheet reads it
+    assert purchase[6] == "'=cmd|' /C calc'!A0" and purchase[10] == "'@SUM(1)"
+    assert purchase[8] == "125" and purchase[9] == "12,50"  # as a French spreadsheet reads it
 
 
 def test_the_date_range_and_store_narrow_the_export(auth, client, merchant, frozen_clock):
@@ -91,7 +91,7 @@ def test_an_english_export_uses_commas_and_a_decimal_point(auth, client, merchan
     auth.login_as(merchant.owner)
     rows = _rows(client.get("/merchant/exports/transactions.csv"))
     assert rows[0][0] == "Date and time"
-    assert next(row for row in rows if row[1] == "Purchase")[8] == "12.50"
+    assert next(row for row in rows if row[1] == "Purchase")[9] == "12.50"
 
 
 #: Ways past a check of the first character alone: a spreadsheet skips or folds what comes

@@ -64,7 +64,7 @@ def test_the_merchants_exports_download_whole(make_app, serve, merchant, frozen_
     db.session.commit()
     browser = _signed_in(serve(make_app()), merchant.owner)
     ledger = _download(browser, "/merchant/exports/transactions.csv")
-    assert [(row[1], row[9]) for row in ledger[1:]] == (
+    assert [(row[1], row[10]) for row in ledger[1:]] == (
         [("Card created", "")] * ROWS + [("Purchase", f"ORDER-{n}") for n in range(ROWS)])
     listed = _download(browser, "/merchant/exports/cards.csv")
     assert [row[0] for row in listed[1:]] == [card.card_number for card in cards]

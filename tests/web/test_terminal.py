@@ -103,7 +103,7 @@ def test_unknown_and_foreign_cards_look_the_same(staff_terminal, other_merchant,
 def test_add_stamp_updates_the_panel_with_a_banner(staff_terminal, stamp_card):
     response = staff_terminal.act(stamp_card.id, "stamp")
     assert response.status_code == 200
-    assert "Stamp added. 1 of 3 stamps." in response.text
+    assert "Stamp added. 1 stamp of 3." in response.text
     assert response.text.count("stamp filled") == 1
     assert 'id="sheet"' in response.text and 'hx-swap-oob="true"' in response.text
 
@@ -112,7 +112,7 @@ def test_a_double_tap_stamps_once_and_shows_the_same_result(staff_terminal, stam
     first = staff_terminal.act(stamp_card.id, "stamp", key="same-tap")
     second = staff_terminal.act(stamp_card.id, "stamp", key="same-tap")
     assert second.status_code == 200
-    assert "Stamp added. 1 of 3 stamps." in first.text and "Stamp added. 1 of 3 stamps." in second.text
+    assert "Stamp added. 1 stamp of 3." in first.text and "Stamp added. 1 stamp of 3." in second.text
     assert _ledger(TransactionType.STAMP_EARNED) == 1
 
 
@@ -207,7 +207,7 @@ def test_void_of_a_stamp(staff_terminal, stamp_card):
     stamp = db.session.scalar(select(LoyaltyTransaction.id).where(
         LoyaltyTransaction.transaction_type == TransactionType.STAMP_EARNED))
     done = staff_terminal.act(stamp_card.id, "void", transaction_id=stamp)
-    assert "1 stamps taken back. Now 0 stamps." in done.text
+    assert "1 stamp taken back. Now 0 stamps." in done.text
 
 
 def test_a_row_that_cannot_be_voided_says_so_on_the_panel(staff_terminal, stamp_card):
@@ -254,7 +254,7 @@ class TestStaffPin:
         assert staff_terminal.act(card.id, "stamp", pin="1234", staff_pin_id=tom.id).status_code == 423
         staff_pins.unlock_staff_pin(tom)
         right = staff_terminal.act(card.id, "stamp", pin="1234", staff_pin_id=tom.id)
-        assert right.status_code == 200 and "Stamp added. 1 of 10 stamps." in right.text
+        assert right.status_code == 200 and "Stamp added. 1 stamp of 10." in right.text
         row = db.session.scalar(select(LoyaltyTransaction).where(
             LoyaltyTransaction.transaction_type == TransactionType.STAMP_EARNED))
         assert row.staff_pin_id == tom.id
@@ -457,7 +457,7 @@ def test_three_stamps_in_one_go_within_the_daily_cap(staff_terminal, merchant, f
     sheet = staff_terminal.sheet(card.id, "stamp")
     assert 'name="quantity"' in sheet.text and 'data-max="5"' in sheet.text
     three = staff_terminal.act(card.id, "stamp", quantity="3")
-    assert three.status_code == 200 and "Stamp added. 3 of 10 stamps." in three.text
+    assert three.status_code == 200 and "Stamp added. 3 stamps of 10." in three.text
     too_many = staff_terminal.act(card.id, "stamp", quantity="3")
     assert too_many.status_code == 409
     assert "Only 2 more stamps are possible on this card today." in too_many.text
@@ -476,7 +476,7 @@ def test_voiding_the_stamp_that_started_the_cooldown_lifts_it(staff_terminal, me
         LoyaltyTransaction.transaction_type == TransactionType.STAMP_EARNED))
     assert staff_terminal.act(card.id, "void", transaction_id=stamp_row).status_code == 200
     again = staff_terminal.act(card.id, "stamp")
-    assert again.status_code == 200 and "Stamp added. 1 of 10 stamps." in again.text
+    assert again.status_code == 200 and "Stamp added. 1 stamp of 10." in again.text
 
 
 def test_staff_void_within_the_window_and_a_manager_after_it(terminal, client, auth, merchant,

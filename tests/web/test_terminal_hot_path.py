@@ -70,7 +70,7 @@ def test_a_find_and_an_action_each_run_in_one_transaction(staff_terminal, stamp_
     assert (len(find), counted.transactions) == (3, 1), find  # session, card, history
     counted.reset()
     done = staff_terminal.act(card_id, "stamp")
-    assert "Stamp added. 1 of 10 stamps." in done.text
+    assert "Stamp added. 1 stamp of 10." in done.text
     stamp = [s for s in counted.statements if _is_sql(s)]
     # SQLite takes its write lock with BEGIN IMMEDIATE, so the sign-in read ends first there
     assert counted.transactions == (1 if counted.engine.dialect.name == "postgresql" else 2), stamp

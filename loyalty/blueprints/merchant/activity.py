@@ -1,9 +1,22 @@
-"""The merchant's audit trail: who changed what, filterable by kind of change and person."""
+"""The merchant's audit trail: who changed what, filterable by kind of change and person.
+
+The trail records values as the database holds them (a role's code, a store's id, cents); the
+page names them as the owner knows them (a role's name, the store's name, an amount of money),
+in the owner's language, and leaves out what was recorded but did not change.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from babel import Locale
 from flask import request
+from flask_babel import format_currency, get_locale
 from flask_babel import lazy_gettext as _l
 
 from loyalty.blueprints.merchant.base import OWNER, bp, id_arg, page
-from loyalty.services import audit
+from loyalty.blueprints.merchant.forms import PROGRAM_TYPES, ROLE_CHOICES
+from loyalty.dates import datetime_label
+from loyalty.services import audit, stores
 from loyalty.tenancy import current_merchant, roles_required
 
 #: How the changed fields are named on the page (the labels their forms use).
@@ -32,10 +45,89 @@ FIELD_LABELS = {
     "staff_name": _l("Staff member's name"), "can_unlock": _l("Manager PIN"),
     "unlocked_by": _l("Unlocked by"), "role": _l("Role"), "store_id": _l("Store"),
     "reason": _l("Reason"), "points_balance": _l("Points"), "stamp_count": _l("Stamps"),
-    "erased_at": _l("Deleted on"),
+    "erased_at": _l("Deleted on"), "deleted_at": _l("Deleted on"),
+    # The platform's changes to the shop (its identity and loyalty settings, support visits).
+    "slug": _l("Web address"), "timezone": _l("Time zone"), "currency": _l("Currency"),
+    "default_locale": _l("Main language"), "country": _l("Country (default phone prefix)"),
+    "allow_self_enrollment": _l("Customers may join online"),
+    "allow_voids": _l("Staff may void transactions"),
+    "void_window_days": _l("Staff may void for this many days (managers and owners any time)"),
+    "allow_cross_location_redemption": _l("Rewards may be redeemed at any store"),
+    "pin_lockout_attempts": _l("Wrong PINs before a PIN locks (empty: the platform's default)"),
+    "pin_lockout_minutes": _l("Minutes a locked PIN stays locked (empty: the platform's default)"),
+    "page": _l("Page"),
+    # What a deletion carried along, counted per kind of record.
+    "Merchant": _l("Shop"), "Store": _l("Stores"), "Membership": _l("Team"),
+    "LoyaltyProgram": _l("Program"), "LoyaltyCard": _l("Cards"), "Customer": _l("Customers"),
 }
+#: Recorded for the platform's own use, not shown to the owner (a ledger row's id).
+HIDDEN_FIELDS = frozenset({"before"})
+ROLE_LABELS = {choice.value: choice.label for choice in ROLE_CHOICES}
+PROGRAM_TYPE_LABELS = dict(PROGRAM_TYPES)
+MONEY_FIELDS = frozenset({"stamp_reward_value_cents", "minimum_purchase_cents"})
+MOMENT_FIELDS = frozenset({"erased_at", "deleted_at"})
+SUPPORT_PAGES = {"cards": _l("Cards"), "card": _l("Card"), "statistics": _l("Statistics")}
 #: The kinds of change, as the filter offers them (the first part of an action's name).
 AREAS = ("program", "reward", "branding", "store", "pin", "team", "card", "customer")
+
+
+@dataclass(frozen=True)
+class ShownChange:
+    label: str
+    old: object
+    new: object
+
+
+def _money(cents):
+    try:
+        return format_currency(Decimal(str(cents)) / 100, current_merchant.currency)
+    except (InvalidOperation, ValueError):
+        return cents
+
+
+def _moment(text):
+    try:
+        return datetime_label(datetime.fromisoformat(text))
+    except (TypeError, ValueError):
+        return text
+
+
+def _region(code):
+    return Locale.parse(str(get_locale())).territories.get(code, code)
+
+
+def shown_value(name, value, store_names):
+    """A recorded value as the owner knows it: names, not codes or ids."""
+    if value is None or isinstance(value, bool):
+        return value
+    named = {"role": ROLE_LABELS, "program_type": PROGRAM_TYPE_LABELS, "page": SUPPORT_PAGES,
+             "store_id": store_names}.get(name)
+    if named is not None:
+        return named.get(value, value)
+    if name in MONEY_FIELDS:
+        return _money(value)
+    if name in MOMENT_FIELDS:
+        return _moment(value)
+    if name == "default_locale":
+        return Locale.parse(value).get_display_name(str(get_locale())) or value
+    if name == "country":
+        return _region(value)
+    return value
+
+
+def shown_entries(entries, store_names):
+    """``(entry, [ShownChange])`` for the entries, without the pairs that changed nothing;
+    an entry whose every recorded change was no change is left out."""
+    shown = []
+    for entry in entries:
+        changes = audit.real_changes(entry)
+        if entry.changes and not changes:
+            continue
+        shown.append((entry, [
+            ShownChange(FIELD_LABELS.get(name, name), shown_value(name, old, store_names),
+                        shown_value(name, new, store_names))
+            for name, (old, new) in changes.items() if name not in HIDDEN_FIELDS]))
+    return shown
 
 
 @bp.route("/activity")
@@ -47,7 +139,7 @@ def activity():
     entries, next_before = audit.trail(
         current_merchant.id, action=f"{area}." if area else None, actor_id=actor_id,
         before_id=id_arg("before"))
-    return page("merchant/activity.html", "merchant/_activity_rows.html", entries=entries,
+    return page("merchant/activity.html", "merchant/_activity_rows.html",
+                entries=shown_entries(entries, stores.store_names(current_merchant.id)),
                 next_before=next_before, area=area, person=actor_id, areas=AREAS,
-                field_labels=FIELD_LABELS,
                 people=audit.actors(current_merchant.id))

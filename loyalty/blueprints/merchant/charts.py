@@ -34,7 +34,8 @@ def bar_chart(title, values, labels):
     slot = WIDTH / max(len(values), 1)
     bars = []
     for index, (value, label) in enumerate(zip(values, labels)):
-        height = 0 if not peak else round(HEIGHT * value / peak, 1)
+        # A day net of voids made on it may fall below nothing: its bar stays empty.
+        height = 0 if peak <= 0 else round(HEIGHT * max(value, 0) / peak, 1)
         bars.append(Bar(x=round(index * slot + GAP / 2, 1), y=HEIGHT - height,
                         width=round(slot - GAP, 1), height=height, value=value, label=label))
     return BarChart(title, bars, peak)

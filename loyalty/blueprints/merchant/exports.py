@@ -8,6 +8,8 @@ from loyalty.blueprints.merchant.base import OWNER_OR_MANAGER, bp, managed_store
 from loyalty.blueprints.merchant.forms import ExportForm
 from loyalty.blueprints.terminal.messages import transaction_label
 from loyalty.services import exports, stores
+from loyalty.services.merchant_texts import merchant_reward_names
+from loyalty.services.programs import live_program
 from loyalty.tenancy import current_merchant, roles_required
 
 
@@ -60,13 +62,15 @@ def export_transactions():
     if form.errors:
         return page("merchant/exports.html", form=form, status=422,
                     stores=stores.stores_of(current_merchant.id, managed_store_ids()))
-    header = [_("Date and time"), _("What"), _("Store"), _("Staff"), _("Card number"),
-              _("Customer"), _("Stamps"), _("Points"),
+    header = [_("Date and time"), _("What"), _("Reward"), _("Store"), _("Staff"),
+              _("Card number"), _("Customer"), _("Stamps"), _("Points"),
               _("Purchase amount (%(currency)s)", currency=current_merchant.currency),
               _("Order reference"), _("Note")]
     rows = exports.transaction_rows(current_merchant, first_day=form.first_day.day,
                                     last_day=form.last_day.day, store_ids=_scope(form),
-                                    decimal=csv_separators()[1])
+                                    decimal=csv_separators()[1], locale=str(get_locale()),
+                                    reward_names=merchant_reward_names(
+                                        current_merchant.id, live_program(current_merchant.id)))
     labelled = ((when, transaction_label(kind), *rest) for when, kind, *rest in rows)
     return _csv(f"transactions-{format_date(clock.now(), 'yyyy-MM-dd')}.csv", header, labelled)
 

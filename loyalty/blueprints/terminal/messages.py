@@ -1,43 +1,53 @@
 """The result banner's words for each kind of ledger row."""
+from flask_babel import get_locale
+
 from loyalty.i18n import N_, ngettext
 from loyalty.i18n import gettext as _
 from loyalty.models import TransactionType
 
 
-def result_message(transaction, program):
+def result_message(transaction, program, reward_names=None):
     """What an action did, from its ledger row alone: a retried request gets the first answer
-    back word for word, whatever happened to the card since."""
+    back word for word, whatever happened to the card since. A reward is named in the page's
+    language when ``reward_names`` (``merchant_texts.RewardNames``) has it so."""
     kind = transaction.transaction_type
     stamps, points = transaction.stamps_balance_after, transaction.points_balance_after
+    reward = (reward_names.of_row(transaction, get_locale()) if reward_names is not None
+              else transaction.reward_description)
+    balance = ngettext("New balance: %(num)s point.", "New balance: %(num)s points.", points)
     if kind == TransactionType.STAMP_EARNED:
         if program.stamps_target and stamps >= program.stamps_target:
             return _("Stamp added. %(count)s of %(target)s: the reward is ready!",
                      count=stamps, target=program.stamps_target)
-        return _("Stamp added. %(count)s of %(target)s stamps.",
-                 count=stamps, target=program.stamps_target)
+        return ngettext("Stamp added. %(num)s stamp of %(target)s.",
+                        "Stamp added. %(num)s stamps of %(target)s.", stamps,
+                        target=program.stamps_target)
     if kind == TransactionType.STAMP_REDEEMED:
-        return _("Reward given: %(reward)s. %(count)s stamps left on the card.",
-                 reward=transaction.reward_description or _("stamp card reward"),
-                 count=stamps)
+        return " ".join((_("Reward given: %(reward)s.", reward=reward or _("stamp card reward")),
+                         ngettext("%(num)s stamp left on the card.",
+                                  "%(num)s stamps left on the card.", stamps)))
     if kind == TransactionType.POINTS_EARNED:
-        return _("%(points)s points added. New balance: %(balance)s points.",
-                 points=transaction.points_delta, balance=points)
+        return " ".join((ngettext("%(num)s point added.", "%(num)s points added.",
+                                  transaction.points_delta), balance))
     if kind == TransactionType.POINTS_REDEEMED:
-        return _("%(reward)s redeemed for %(cost)s points. New balance: %(balance)s points.",
-                 reward=transaction.reward_description, cost=-transaction.points_delta,
-                 balance=points)
+        return " ".join((ngettext("%(reward)s redeemed for %(num)s point.",
+                                  "%(reward)s redeemed for %(num)s points.",
+                                  -transaction.points_delta, reward=reward), balance))
     if kind == TransactionType.STAMP_REWARD_VOIDED:
-        return _("Reward undone: %(stamps)s stamps back on the card, now %(count)s.",
-                 stamps=transaction.stamps_delta, count=stamps)
+        return ngettext("Reward undone: %(num)s stamp back on the card, now %(count)s.",
+                        "Reward undone: %(num)s stamps back on the card, now %(count)s.",
+                        transaction.stamps_delta, count=stamps)
     if kind == TransactionType.POINTS_REWARD_VOIDED:
-        return _("Reward undone: %(points)s points back. New balance: %(balance)s points.",
-                 points=transaction.points_delta, balance=points)
+        return " ".join((ngettext("Reward undone: %(num)s point back.",
+                                  "Reward undone: %(num)s points back.", transaction.points_delta),
+                         balance))
     if kind == TransactionType.POINTS_VOIDED:
-        message = _("%(points)s points taken back. New balance: %(balance)s points.",
-                    points=-transaction.points_delta, balance=points)
+        message = " ".join((ngettext("%(num)s point taken back.", "%(num)s points taken back.",
+                                     -transaction.points_delta), balance))
     elif kind == TransactionType.STAMP_VOIDED:
-        message = _("%(stamps)s stamps taken back. Now %(count)s stamps.",
-                    stamps=-transaction.stamps_delta, count=stamps)
+        message = " ".join((ngettext("%(num)s stamp taken back.", "%(num)s stamps taken back.",
+                                     -transaction.stamps_delta),
+                            ngettext("Now %(num)s stamp.", "Now %(num)s stamps.", stamps)))
     else:
         return _("Done.")
     if transaction.void_shortfall:

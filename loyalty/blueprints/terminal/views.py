@@ -314,8 +314,9 @@ def _act(card_id, kind, run):
                        banner_kind="error", status=refusal.status_code)
     if result.transaction.staff_pin_id:
         session[LAST_STAFF] = result.transaction.staff_pin_id
-    message = result_message(result.transaction, _program())
-    return _render(store, card=result.card, summary=result.extra.get("then"), banner=message)
+    summary = result.extra.get("then")
+    message = result_message(result.transaction, _program(), getattr(summary, "reward_names", None))
+    return _render(store, card=result.card, summary=summary, banner=message)
 
 
 @bp.route("/cards/<int:card_id>/stamp", methods=["POST"])
