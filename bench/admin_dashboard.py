@@ -92,7 +92,7 @@ def seed(url):
     from flask_migrate import upgrade  # noqa: PLC0415
 
     from loyalty.extensions import db  # noqa: PLC0415
-    from loyalty.services import accounts  # noqa: PLC0415
+    from loyalty.services.platform import accounts  # noqa: PLC0415
 
     app = inprocess_app(url)
     with app.app_context():

@@ -80,7 +80,8 @@ def seed(app, cards):
     from flask_migrate import upgrade  # noqa: PLC0415
 
     from loyalty.extensions import db  # noqa: PLC0415
-    from loyalty.services import accounts, programs  # noqa: PLC0415
+    from loyalty.services.merchant import programs  # noqa: PLC0415
+    from loyalty.services.platform import accounts  # noqa: PLC0415
 
     upgrade()
     for n in range(1, MERCHANTS + 1):
@@ -107,8 +108,8 @@ def main():
     app = make_app(args.database_url)
     with app.app_context():
         from loyalty.extensions import db  # noqa: PLC0415
-        from loyalty.services.ledger import ledger_drift  # noqa: PLC0415
-        from loyalty.services.points import expire_points  # noqa: PLC0415
+        from loyalty.services.engine.ledger import ledger_drift  # noqa: PLC0415
+        from loyalty.services.engine.points import expire_points  # noqa: PLC0415
 
         seed(app, args.cards)
         due = db.session.scalar(text(

@@ -94,7 +94,8 @@ def seed(url):
 
     from loyalty.extensions import db  # noqa: PLC0415
     from loyalty.models import Role  # noqa: PLC0415
-    from loyalty.services import accounts, programs  # noqa: PLC0415
+    from loyalty.services.merchant import programs  # noqa: PLC0415
+    from loyalty.services.platform import accounts  # noqa: PLC0415
 
     app = inprocess_app(url)
     with app.app_context():

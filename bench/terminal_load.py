@@ -57,9 +57,11 @@ PIN_ROUNDS = 10
 SEED = """
 from loyalty.extensions import db
 from loyalty.models import Role
-from loyalty.services import accounts, cards, programs, staff_pins
-from loyalty.services.ledger import ActionContext
-from loyalty.services.points import earn_points
+from loyalty.services.engine import cards, staff_pins
+from loyalty.services.merchant import programs
+from loyalty.services.platform import accounts
+from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.engine.points import earn_points
 import json, sys
 pin_on = sys.argv[1] == "on"
 merchant = accounts.create_merchant("Bench Cafe", "bench-cafe")

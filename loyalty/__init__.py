@@ -23,12 +23,10 @@ from loyalty.extensions import (
     redis_client,
 )
 from loyalty.i18n import LANGUAGE_COOKIE, install_template_gettext
-from loyalty.services import (  # noqa: F401 - mail and wallet_sync register outbox handlers
-    mail,
-    outbox,
-    sessions,
-    wallet_sync,
-)
+from loyalty.services import outbox  # noqa: F401 - mail and wallet_sync register outbox handlers
+from loyalty.services.delivery import mail  # noqa: F401
+from loyalty.services.platform import sessions  # noqa: F401
+from loyalty.services.wallets import sync as wallet_sync  # noqa: F401
 from loyalty.tenancy import tenancy
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import flash, make_response, redirect, request, session, url_for
 
 from loyalty import typed_input
-from loyalty.services import sessions
+from loyalty.services.platform import sessions
 
 
 def safe_next(target):

@@ -14,7 +14,7 @@ from werkzeug.local import LocalProxy
 
 from loyalty.extensions import db
 from loyalty.models import MAX_ID, Role
-from loyalty.services.accounts import memberships_of, signed_in_memberships
+from loyalty.services.platform.accounts import memberships_of, signed_in_memberships
 
 PLATFORM_ADMIN = "platform_admin"
 

@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 from loyalty import clock, create_app, throttle
 from loyalty.config import normalize_database_url
 from loyalty.extensions import attempt_counters, db
-from loyalty.services.ledger import ActionContext
+from loyalty.services.engine.ledger import ActionContext
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

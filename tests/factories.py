@@ -3,8 +3,10 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from loyalty.models import Customer, Merchant, Role, Store, User
-from loyalty.services import accounts, cards, programs
-from loyalty.services.ledger import ActionContext
+from loyalty.services.engine import cards
+from loyalty.services.merchant import programs
+from loyalty.services.platform import accounts
+from loyalty.services.engine.ledger import ActionContext
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test data
 _sequence = count(1)

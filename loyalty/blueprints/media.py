@@ -2,7 +2,7 @@
 Their names are content hashes, so they never change and may be kept forever."""
 from flask import Blueprint, abort, send_file
 
-from loyalty.services.branding import media_path
+from loyalty.services.merchant.branding import media_path
 
 bp = Blueprint("media", __name__)
 

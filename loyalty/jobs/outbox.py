@@ -4,7 +4,8 @@ import logging
 from rq import get_current_job
 
 from loyalty.jobs.context import job
-from loyalty.services import job_recovery, outbox
+from loyalty.services import outbox
+from loyalty.services.delivery import job_recovery
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """Points expiry and its warnings, once a day in each merchant's early morning."""
 from loyalty.jobs.context import job
-from loyalty.services import mornings
-from loyalty.services.expiry_warnings import warn_expiring_points
-from loyalty.services.points import expire_points
+from loyalty.services.delivery import mornings
+from loyalty.services.delivery.expiry_warnings import warn_expiring_points
+from loyalty.services.engine.points import expire_points
 
 
 @job

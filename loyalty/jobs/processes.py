@@ -16,7 +16,7 @@ from rq import Worker as RQWorker
 from rq.cron import CronScheduler
 from rq.exceptions import SchedulerNotFound, StopRequested
 
-from loyalty.services import job_recovery
+from loyalty.services.delivery import job_recovery
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 import logging
 
 from loyalty.jobs.context import job
-from loyalty.services import wallet_sync
+from loyalty.services.wallets import sync as wallet_sync
 
 log = logging.getLogger(__name__)
 

@@ -103,4 +103,4 @@ append_only(LoyaltyTransaction, LedgerImmutable,
 # The database refuses too, whatever the client: the "loyalty engine" migration installs
 # BEFORE UPDATE / BEFORE DELETE triggers on loyalty_transactions (PostgreSQL and SQLite). The
 # one update they let through blanks a row's note and changes nothing else (a customer's
-# erasure, services/customer_data.py; the "erasure blanks staff texts" migration).
+# erasure, services/customers/my_data.py; the "erasure blanks staff texts" migration).

@@ -80,7 +80,7 @@ class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
     privacy_url: Mapped[str | None] = mapped_column(String(500))
     #: The customer-facing texts in other languages than the merchant's default:
     #: ``{"fr": {"card_name": ..., "stamp_reward_description": ..., "terms_text": ...}}``
-    #: (services/merchant_texts.py; a text not given falls back to the field above).
+    #: (services/merchant/texts.py; a text not given falls back to the field above).
     translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}",
                                                nullable=False)
     # Lifecycle

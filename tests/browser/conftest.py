@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from loyalty.extensions import db
-from loyalty.services.demo import load_demo_data
+from loyalty.services.platform.demo import load_demo_data
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

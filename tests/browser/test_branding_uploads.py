@@ -4,7 +4,8 @@ import pytest
 
 from loyalty.extensions import db
 from loyalty.models import Role
-from loyalty.services import accounts, programs
+from loyalty.services.merchant import programs
+from loyalty.services.platform import accounts
 from tests import images
 from tests.browser.conftest import open_page
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import SentEmail
-from loyalty.services import accounts
+from loyalty.services.platform import accounts
 from tests.browser.conftest import open_page
 from tests.browser.test_storefront_phone import _read_qr
 

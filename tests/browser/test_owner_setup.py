@@ -5,7 +5,7 @@ import pytest
 
 from loyalty.extensions import db
 from loyalty.models import Role
-from loyalty.services import accounts
+from loyalty.services.platform import accounts
 from tests.browser.conftest import OUTPUT
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, User
-from loyalty.services import sessions
+from loyalty.services.platform import sessions
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionType
-from loyalty.services import programs
+from loyalty.services.merchant import programs
 from tests.browser.conftest import OUTPUT
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, StaffPin, Store, User
-from loyalty.services import adjustments
+from loyalty.services.engine import adjustments
 from tests.browser.test_terminal_fit import _as, _confirm_is_on_screen
 from tests.browser.test_terminal_flow import (
     BAKERY_STAFF,

@@ -6,7 +6,7 @@ import pytest
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyProgram, User
-from loyalty.services import sessions
+from loyalty.services.platform import sessions
 from tests.browser.conftest import open_page
 
 pytestmark = pytest.mark.browser

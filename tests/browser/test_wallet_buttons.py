@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard
-from loyalty.services.demo import load_demo_data
+from loyalty.services.platform.demo import load_demo_data
 from tests.browser.conftest import open_page
 from tests.wallets.conftest import apple_settings, wallet_files  # noqa: F401 - the fixture
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select, update
 from loyalty.database import write_transaction
 from loyalty.extensions import db, redis_client
 from loyalty.models import Merchant, OutboxMessage, SentEmail
-from loyalty.services import outbox, team
+from loyalty.services import outbox
+from loyalty.services.merchant import team
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 from tests.jobs.conftest import CLOSED_PORT_URL, free_port, work

@@ -13,7 +13,8 @@ from loyalty.extensions import db, redis_client
 from loyalty.jobs.outbox import drain_outbox
 from loyalty.jobs.processes import Worker
 from loyalty.models import OutboxMessage
-from loyalty.services import job_recovery, team
+from loyalty.services.delivery import job_recovery
+from loyalty.services.merchant import team
 from tests import factories
 from tests.conftest import AuthActions
 

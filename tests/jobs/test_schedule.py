@@ -10,7 +10,7 @@ from loyalty.extensions import db, redis_client
 from loyalty.jobs import QUEUES, schedule
 from loyalty.jobs.points import merchant_morning
 from loyalty.models import SentEmail
-from loyalty.services.mornings import mornings_due, start_due_mornings
+from loyalty.services.delivery.mornings import mornings_due, start_due_mornings
 from tests import factories
 from tests.conftest import run_cli
 from tests.jobs.conftest import work
@@ -81,7 +81,7 @@ def test_each_merchants_morning_run_starts_once_a_day_and_expires_and_warns(rq_a
 def test_the_next_run_of_each_kind_of_schedule():
     from datetime import UTC, datetime, timedelta
 
-    from loyalty.services.job_monitor import next_run
+    from loyalty.services.platform.job_monitor import next_run
 
     now = datetime(2026, 11, 22, 10, 30, 5, tzinfo=UTC)
     assert next_run(5, now - timedelta(seconds=2), now) == now + timedelta(seconds=3)

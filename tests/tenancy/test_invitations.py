@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Membership, SentEmail
-from loyalty.services import accounts, staff_pins
+from loyalty.services.engine import staff_pins
+from loyalty.services.platform import accounts
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 

@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyTransaction, Reward
-from loyalty.services import programs, staff_pins
+from loyalty.services.engine import staff_pins
+from loyalty.services.merchant import programs
 from tests import factories
 from tests.conftest import csrf_token_from
 

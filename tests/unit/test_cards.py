@@ -11,8 +11,10 @@ from loyalty.models import (
     LoyaltyTransaction,
     TransactionType,
 )
-from loyalty.services import accounts, cards, programs
-from loyalty.services.adjustments import adjust_points, adjust_stamps
+from loyalty.services.engine import cards
+from loyalty.services.merchant import programs
+from loyalty.services.platform import accounts
+from loyalty.services.engine.adjustments import adjust_points, adjust_stamps
 from loyalty.services.errors import (
     CardNotFound,
     Conflict,
@@ -20,7 +22,7 @@ from loyalty.services.errors import (
     PermissionDenied,
     Refused,
 )
-from loyalty.services.ledger import ledger_drift
+from loyalty.services.engine.ledger import ledger_drift
 from tests import factories
 from tests.conftest import run_cli
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DatabaseError
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyTransaction
-from loyalty.services.adjustments import adjust_points
+from loyalty.services.engine.adjustments import adjust_points
 from loyalty.services.audit import Actor
 from tests import factories
 

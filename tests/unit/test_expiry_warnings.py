@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import OutboxMessage, SentEmail
-from loyalty.services.expiry_warnings import warn_expiring_points, warning_letter
-from loyalty.services.ledger import ActionContext
-from loyalty.services.points import earn_points, expire_points
+from loyalty.services.delivery.expiry_warnings import warn_expiring_points, warning_letter
+from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.engine.points import earn_points, expire_points
 from tests import factories
 
 

@@ -16,17 +16,19 @@ from hypothesis.stateful import (
 from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, Role
-from loyalty.services import accounts, cards, programs
-from loyalty.services.adjustments import adjust_points, adjust_stamps
+from loyalty.services.engine import cards
+from loyalty.services.merchant import programs
+from loyalty.services.platform import accounts
+from loyalty.services.engine.adjustments import adjust_points, adjust_stamps
 from loyalty.services.errors import DomainError
-from loyalty.services.ledger import ActionContext, ledger_drift
-from loyalty.services.points import (
+from loyalty.services.engine.ledger import ActionContext, ledger_drift
+from loyalty.services.engine.points import (
     earn_points,
     expire_points,
     redeem_reward,
 )
-from loyalty.services.stamps import add_stamp, redeem_stamp_reward
-from loyalty.services.voids import void_points, void_stamps
+from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
+from loyalty.services.engine.voids import void_points, void_stamps
 from tests import factories
 
 COOLDOWN = timedelta(minutes=10)

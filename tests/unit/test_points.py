@@ -4,15 +4,16 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, TransactionType
-from loyalty.services import points, programs
+from loyalty.services.engine import points
+from loyalty.services.merchant import programs
 from loyalty.services.errors import InvalidInput, NotFound, Refused
-from loyalty.services.ledger import ActionContext, ledger_drift
-from loyalty.services.points import (
+from loyalty.services.engine.ledger import ActionContext, ledger_drift
+from loyalty.services.engine.points import (
     earn_points,
     expire_points,
     redeem_reward,
 )
-from loyalty.services.voids import void_points, void_transaction
+from loyalty.services.engine.voids import void_points, void_transaction
 from tests import factories
 
 

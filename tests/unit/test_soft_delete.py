@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Customer, Membership, Merchant, Store, User
-from loyalty.services import accounts
+from loyalty.services.platform import accounts
 from loyalty.services.errors import Conflict
 from tests import factories
 

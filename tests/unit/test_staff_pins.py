@@ -4,7 +4,8 @@ from sqlalchemy import update
 
 from loyalty.extensions import db
 from loyalty.models import StaffPin, hash_secret
-from loyalty.services import programs, staff_pins
+from loyalty.services.engine import staff_pins
+from loyalty.services.merchant import programs
 from loyalty.services.errors import (
     Conflict,
     InvalidInput,
@@ -13,8 +14,8 @@ from loyalty.services.errors import (
     PinRequired,
     WrongPin,
 )
-from loyalty.services.ledger import ActionContext
-from loyalty.services.stamps import add_stamp
+from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.engine.stamps import add_stamp
 from tests import factories
 
 

@@ -8,11 +8,12 @@ from loyalty.clock import local_time_label
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, TransactionType, soft_delete
-from loyalty.services import cards, programs
+from loyalty.services.engine import cards
+from loyalty.services.merchant import programs
 from loyalty.services.errors import Refused
-from loyalty.services.ledger import ledger_drift
-from loyalty.services.stamps import add_stamp, redeem_stamp_reward
-from loyalty.services.voids import void_stamps, void_transaction
+from loyalty.services.engine.ledger import ledger_drift
+from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
+from loyalty.services.engine.voids import void_stamps, void_transaction
 from tests import factories
 
 

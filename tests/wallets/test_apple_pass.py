@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AppleRegistration, LoyaltyCard
-from loyalty.services.stamps import add_stamp
+from loyalty.services.engine.stamps import add_stamp
 from tests import factories
 from tests.wallets.conftest import PASS_TYPE, TEAM
 
@@ -151,7 +151,7 @@ def test_the_admin_wallet_status_page(client, auth, card, wallet_files, make_app
 
 
 def test_the_status_page_says_what_is_wrong_with_the_certificate(make_app, wallet_files):
-    from loyalty.services import wallets
+    from loyalty.services.wallets import status as wallets
 
     app = make_app(APPLE_PASS_TYPE_ID="pass.other", APPLE_TEAM_ID=TEAM,
                    APPLE_PASS_CERT_FILE=str(wallet_files["cert"]),

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from loyalty.services import passkit
+from loyalty.services.wallets import passkit
 from tests.wallets.conftest import apple_settings
 
 LOG = "/wallet/apple/v1/log"

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from loyalty.extensions import db
 from loyalty.jobs.wallet import sync_wallet_passes
 from loyalty.models import LoyaltyProgram
-from loyalty.services import google_wallet, wallets
-from loyalty.services.ledger import ActionContext
-from loyalty.services.points import earn_points
+from loyalty.services.wallets import google as google_wallet, status as wallets
+from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.engine.points import earn_points
 from tests import factories
 
 
@@ -146,7 +146,7 @@ def test_the_save_link_creates_the_class_and_object_and_a_new_balance_is_patched
 
 
 def test_a_branding_change_updates_the_class(make_app, google):
-    from loyalty.services import branding
+    from loyalty.services.merchant import branding
 
     app = make_app(**google.settings)
     with app.app_context():

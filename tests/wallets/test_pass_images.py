@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from loyalty.extensions import db
-from loyalty.services.pass_images import pass_images
+from loyalty.services.wallets.pass_images import pass_images
 from tests import factories, images
 
 

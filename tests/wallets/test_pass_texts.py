@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from loyalty.extensions import db
-from loyalty.services import branding, merchant_texts
+from loyalty.services.merchant import branding, texts as merchant_texts
 from tests import factories
 
 DEFAULT = "fr"

@@ -13,7 +13,7 @@ import pytest
 from gunicorn.config import Config
 
 from loyalty.extensions import db
-from loyalty.services import customer_card
+from loyalty.services.customers import card_page as customer_card
 from tests import factories
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

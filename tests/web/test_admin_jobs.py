@@ -2,7 +2,7 @@
 import pytest
 
 from loyalty.extensions import db
-from loyalty.services import team
+from loyalty.services.merchant import team
 from tests import factories
 from tests.conftest import csrf_token_from
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Merchant, SentEmail, User
-from loyalty.services.merchant_admin import slug_from_name
+from loyalty.services.platform.merchant_admin import slug_from_name
 from tests import factories
 from tests.conftest import csrf_token_from
 

@@ -18,7 +18,7 @@ from loyalty.models import (
     User,
     soft_delete,
 )
-from loyalty.services import accounts, records
+from loyalty.services.platform import accounts, records
 from loyalty.services.audit import Actor
 from loyalty.services.errors import Conflict
 from tests import factories

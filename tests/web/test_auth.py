@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from loyalty.extensions import db
 from loyalty.models import Role, UserSession
-from loyalty.services import accounts
+from loyalty.services.platform import accounts
 from tests import factories
 from tests.conftest import PAUSED, csrf_token_from
 

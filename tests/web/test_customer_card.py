@@ -2,8 +2,8 @@
 import re
 
 from loyalty.extensions import db
-from loyalty.services.ledger import ActionContext
-from loyalty.services.points import earn_points
+from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.engine.points import earn_points
 from tests import factories
 
 

@@ -8,17 +8,19 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.models import (AuditEntry, Customer, LoyaltyCard, LoyaltyTransaction, OutboxMessage,
                             SentEmail)
-from loyalty.services import enrollment, mail, outbox
-from loyalty.services.adjustments import adjust_points
+from loyalty.services import outbox
+from loyalty.services.customers import enrollment
+from loyalty.services.delivery import mail
+from loyalty.services.engine.adjustments import adjust_points
 from loyalty.services.audit import Actor
-from loyalty.services.cards import card_by_qr_token, deactivate_card, reactivate_card
+from loyalty.services.engine.cards import card_by_qr_token, deactivate_card, reactivate_card
 from loyalty.services.errors import CardNotFound, Refused
-from loyalty.services.stamps import add_stamp
+from loyalty.services.engine.stamps import add_stamp
 from loyalty import database
 from loyalty.database import write_transaction
-from loyalty.services.ledger import ActionContext, ledger_drift
-from loyalty.services.points import earn_points
-from loyalty.services.voids import void_points
+from loyalty.services.engine.ledger import ActionContext, ledger_drift
+from loyalty.services.engine.points import earn_points
+from loyalty.services.engine.voids import void_points
 from tests import factories
 from tests.conftest import csrf_token_from, run_cli
 

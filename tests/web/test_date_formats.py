@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 from loyalty.extensions import db
-from loyalty.services.ledger import ActionContext
-from loyalty.services.stamps import add_stamp
+from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.engine.stamps import add_stamp
 from tests import factories
 
 NNBSP = "\u202f"  # CLDR's narrow space before AM/PM

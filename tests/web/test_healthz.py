@@ -19,7 +19,7 @@ def test_a_stopped_redis_is_reported_unhealthy(make_app):
 
 
 def test_the_outbox_backlog_and_its_age_are_reported(make_app, frozen_clock):
-    from loyalty.services import team  # noqa: PLC0415
+    from loyalty.services.merchant import team  # noqa: PLC0415
     from tests import factories  # noqa: PLC0415
 
     # Redis down: the invitation's email waits in the outbox.

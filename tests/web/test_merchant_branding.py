@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyProgram
-from loyalty.services import branding
+from loyalty.services.merchant import branding
 from tests import factories, images
 from tests.conftest import csrf_token_from
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from loyalty.contacts import normalize_phone
-from loyalty.services import exports, points
-from loyalty.services.ledger import ActionContext
+from loyalty.services.engine import points
+from loyalty.services.merchant import exports
+from loyalty.services.engine.ledger import ActionContext
 from tests import factories
 from tests.conftest import choose_language
 

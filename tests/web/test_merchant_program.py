@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyProgram, Reward
-from loyalty.services import programs
+from loyalty.services.merchant import programs
 from tests import factories
 from tests.conftest import csrf_token_from
 

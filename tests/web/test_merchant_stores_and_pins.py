@@ -6,7 +6,9 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, Role, StaffPin, Store, check_secret, soft_delete_cascade
-from loyalty.services import accounts, staff_pins, stores
+from loyalty.services.engine import staff_pins
+from loyalty.services.merchant import stores
+from loyalty.services.platform import accounts
 from loyalty.services.audit import Actor
 from loyalty.services.errors import NotFound
 from tests.conftest import csrf_token_from

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, Membership, Role, SentEmail, User
-from loyalty.services import accounts
+from loyalty.services.platform import accounts
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 

@@ -1,6 +1,6 @@
 """The counter poster: the join code, the offer in one sentence, in the owner's languages."""
 from loyalty.extensions import db
-from loyalty.services import programs, stores
+from loyalty.services.merchant import programs, stores
 from tests import factories
 
 

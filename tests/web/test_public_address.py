@@ -11,7 +11,7 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.links import reach_of
 from loyalty.models import SentEmail
-from loyalty.services import team
+from loyalty.services.merchant import team
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 

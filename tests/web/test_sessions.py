@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import UserSession
-from loyalty.services import accounts, sessions
+from loyalty.services.platform import accounts, sessions
 from tests import factories
 from tests.conftest import (AuthActions, PAUSED, RequestScopedClient, choose_language,
                             csrf_token_from, run_cli)

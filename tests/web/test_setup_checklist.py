@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyCard, Role, StaffPin, Store, soft_delete_cascade
-from loyalty.services import accounts, staff_pins
+from loyalty.services.engine import staff_pins
+from loyalty.services.platform import accounts
 from tests import factories
 from tests.conftest import csrf_token_from
 

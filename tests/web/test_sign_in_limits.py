@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from loyalty.blueprints.terminal import views as terminal_views
 from loyalty.extensions import db
-from loyalty.services import staff_pins
+from loyalty.services.engine import staff_pins
 from tests import factories
 from tests.conftest import AuthActions, PAUSED, Terminal, choose_language
 

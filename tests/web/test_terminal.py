@@ -4,7 +4,9 @@ from sqlalchemy import func, select
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, Role, TransactionType
-from loyalty.services import accounts, programs, staff_pins
+from loyalty.services.engine import staff_pins
+from loyalty.services.merchant import programs
+from loyalty.services.platform import accounts
 from tests import factories
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import event, select, update
 from loyalty.extensions import db
 from loyalty.i18n import gettext, translations
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, TransactionType
-from loyalty.services import accounts, programs
+from loyalty.services.merchant import programs
+from loyalty.services.platform import accounts
 from loyalty.warmup import warm_up
 from tests import factories
 

@@ -3,7 +3,7 @@ card is full, a cooldown is told before the PIN, a password unlock needs no PIN 
 result banner fades for the eye but stays for a screen reader."""
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard
-from loyalty.services import staff_pins
+from loyalty.services.engine import staff_pins
 from tests import factories
 from tests.conftest import AuthActions, Terminal
 

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, Reward, Role, TransactionType
-from loyalty.services import accounts, staff_pins
+from loyalty.services.engine import staff_pins
+from loyalty.services.platform import accounts
 from tests import factories
 
 HTMX = {"HX-Request": "true"}

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Customer
-from loyalty.services import accounts
+from loyalty.services.platform import accounts
 from tests import factories
 from tests.conftest import csrf_token_from
 

@@ -7,7 +7,9 @@ from urllib.parse import urlencode
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyProgram
-from loyalty.services import merchant_texts, sessions, staff_pins
+from loyalty.services.engine import staff_pins
+from loyalty.services.merchant import texts as merchant_texts
+from loyalty.services.platform import sessions
 from tests import factories
 from tests.conftest import csrf_token_from
 

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from loyalty.blueprints.admin.base import id_arg, page
 from loyalty.blueprints.admin.views import bp
 from loyalty.blueprints.merchant.exports import csv_separators
-from loyalty.services import audit, exports
+from loyalty.services import audit
+from loyalty.services.merchant import exports
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 
 

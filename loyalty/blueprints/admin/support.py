@@ -9,8 +9,9 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import MAX_ID, LoyaltyCard, Merchant
 from loyalty.redirects import is_htmx
-from loyalty.services import audit, card_directory, stats, stores
-from loyalty.services.programs import live_program
+from loyalty.services import audit
+from loyalty.services.merchant import card_directory, stats, stores
+from loyalty.services.merchant.programs import live_program
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 
 SUPPORT_LAYOUT = "admin/_support.html"

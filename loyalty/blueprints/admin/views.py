@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from loyalty.blueprints.admin.base import page, page_arg
 from loyalty.blueprints.merchant.charts import bar_chart
-from loyalty.services import platform_stats
+from loyalty.services.platform import stats as platform_stats
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

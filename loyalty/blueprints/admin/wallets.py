@@ -6,7 +6,7 @@ from loyalty.blueprints.admin.base import page
 from loyalty.blueprints.admin.views import bp
 from loyalty.extensions import db
 from loyalty.models import OutboxMessage
-from loyalty.services import wallets as wallet_config
+from loyalty.services.wallets import status as wallet_config
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 
 

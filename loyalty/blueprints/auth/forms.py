@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from loyalty.email_addresses import DeliverableEmail
 from loyalty.forms import Form, IdField
-from loyalty.services.accounts import PASSWORD_LENGTH_MESSAGE, password_length_ok
+from loyalty.services.platform.accounts import PASSWORD_LENGTH_MESSAGE, password_length_ok
 
 #: What the sign-in form accepts; a longer password cannot be anyone's and simply fails.
 SIGN_IN_PASSWORD_LENGTH = 200

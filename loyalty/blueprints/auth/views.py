@@ -28,7 +28,9 @@ from loyalty.errors import csrf_error
 from loyalty.extensions import db, redis_client
 from loyalty.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
 from loyalty.redirects import safe_next
-from loyalty.services import accounts, job_monitor, outbox, password_links, sessions, team
+from loyalty.services import outbox
+from loyalty.services.merchant import team
+from loyalty.services.platform import accounts, job_monitor, password_links, sessions
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import home_endpoint
 from loyalty.throttle import TooManyAttempts, attempt, reset_budgets, sign_in_budgets, spend

@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from loyalty.blueprints.merchant.base import OWNER, bp, id_arg, page
 from loyalty.blueprints.merchant.forms import PROGRAM_TYPES, ROLE_CHOICES
 from loyalty.dates import datetime_label
-from loyalty.services import audit, stores
+from loyalty.services import audit
+from loyalty.services.merchant import stores
 from loyalty.tenancy import current_merchant, roles_required
 
 #: How the changed fields are named on the page (the labels their forms use).

@@ -16,10 +16,11 @@ from loyalty.blueprints.merchant.base import (
 from loyalty.blueprints.merchant.forms import AdjustForm, CardFilterForm, CardStatusForm
 from loyalty.models import LoyaltyCard
 from loyalty.redirects import is_htmx
-from loyalty.services import adjustments, card_directory, cards
+from loyalty.services.engine import adjustments, cards
+from loyalty.services.merchant import card_directory
 from loyalty.services.errors import DomainError
-from loyalty.services.ledger import ActionContext
-from loyalty.services.programs import live_program
+from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.merchant.programs import live_program
 from loyalty.tenancy import current_merchant, roles_required
 
 

@@ -7,9 +7,9 @@ from loyalty import clock
 from loyalty.blueprints.merchant.base import OWNER_OR_MANAGER, bp, managed_store_ids, page
 from loyalty.blueprints.merchant.forms import ExportForm
 from loyalty.blueprints.terminal.messages import transaction_label
-from loyalty.services import exports, stores
-from loyalty.services.merchant_texts import merchant_reward_names
-from loyalty.services.programs import live_program
+from loyalty.services.merchant import exports, stores
+from loyalty.services.merchant.texts import merchant_reward_names
+from loyalty.services.merchant.programs import live_program
 from loyalty.tenancy import current_merchant, roles_required
 
 

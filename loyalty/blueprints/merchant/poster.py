@@ -3,7 +3,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
-from loyalty.services import merchant_texts, poster as posters, programs, stores
+from loyalty.services.merchant import texts as merchant_texts, poster as posters, programs, stores
 from loyalty.tenancy import current_merchant, roles_required
 
 

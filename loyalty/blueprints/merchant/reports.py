@@ -3,8 +3,8 @@ from flask import abort, request
 
 from loyalty.blueprints.merchant.base import OWNER_OR_MANAGER, bp, managed_store_ids, page
 from loyalty.blueprints.merchant.charts import stats_charts
-from loyalty.services import stats, stores
-from loyalty.services.programs import live_program
+from loyalty.services.merchant import stats, stores
+from loyalty.services.merchant.programs import live_program
 from loyalty.tenancy import current_merchant, roles_required
 
 

@@ -9,16 +9,15 @@ from flask_babel import gettext as _
 
 from loyalty.blueprints.storefront.forms import CardLinkForm, EraseForm, JoinForm
 from loyalty.i18n import LANGUAGE_COOKIE
-from loyalty.services import google_wallet as google_wallet_service
-from loyalty.services import (
-    apple_pass,
+from loyalty.services.wallets import google as google_wallet_service
+from loyalty.services.customers import (
     card_handoffs,
-    customer_card,
-    customer_data,
+    card_page as customer_card,
+    my_data as customer_data,
     enrollment,
     storefront,
-    wallets,
 )
+from loyalty.services.wallets import apple_pass, status as wallets
 from loyalty.services.errors import DomainError, NotFound
 from loyalty.throttle import TooManyAttempts, join_budgets, spend
 

@@ -20,8 +20,8 @@ from loyalty.forms import (
     IdField,
     WholeNumberField,
 )
-from loyalty.services.points import MAX_PURCHASE_CENTS
-from loyalty.services.stamps import MAX_STAMPS_AT_ONCE
+from loyalty.services.engine.points import MAX_PURCHASE_CENTS
+from loyalty.services.engine.stamps import MAX_STAMPS_AT_ONCE
 
 MAX_AMOUNT = Decimal(MAX_PURCHASE_CENTS) / 100
 LANGUAGES = (("lb", "Lëtzebuergesch"), ("fr", "Français"), ("de", "Deutsch"), ("en", "English"))

@@ -17,7 +17,8 @@ from loyalty.blueprints.terminal.views import (
     bp,
 )
 from loyalty.redirects import is_htmx
-from loyalty.services import accounts, staff_pins
+from loyalty.services.engine import staff_pins
+from loyalty.services.platform import accounts
 from loyalty.services.audit import Actor
 from loyalty.services.errors import PIN_REFUSALS, DomainError
 from loyalty.tenancy import current_merchant, roles_required

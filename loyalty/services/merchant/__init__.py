@@ -1,0 +1,11 @@
+"""The merchant's side: what an owner sets up, edits and reads.
+
+Owns the program and reward catalogue (``programs``), the texts per language (``texts``),
+branding and uploaded images, stores, the team and its invitations, statistics, exports,
+the card directory, the getting-started checklist (``onboarding``) and the counter poster.
+
+May import: the engine, the shared services, and (for invitations, the poster and emails)
+``platform.accounts``/``platform.sessions``/``platform.password_links``, ``customers`` and
+``delivery.mail``. A change wallet passes must follow is recorded with
+``services.events.program_changed``; this area never imports ``wallets``.
+"""

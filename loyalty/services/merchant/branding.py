@@ -1,0 +1,103 @@
+"""How the card looks: name, colours, logo and hero image, terms and privacy link.
+
+Uploaded images are checked (``services.merchant.images``: PNG, JPEG or WebP by their bytes, a name that
+agrees, a bounded size, a whole file), kept re-encoded at the size of their largest use under
+``UPLOAD_FOLDER`` named by the SHA-256 of what is kept, and served at ``/media/<hash>.<ext>``:
+a changed image gets a new address, so browsers and wallets may keep one forever.
+"""
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from loyalty.database import write_transaction
+from loyalty.services import audit
+from loyalty.services.merchant import images
+from loyalty.services.wallets import sync as wallet_sync
+from loyalty.services.errors import InvalidInput
+
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+MAX_IMAGE_SIDE = images.MAX_SIDE
+#: Column -> the box its image is kept in: the largest it is shown. A logo: the printed poster
+#: (a third of an A4 page), Google's 660 px program logo, Apple's 480x150 logo at @3x. A hero
+#: picture: the card page (480 CSS px at 3x), Apple's 1125x369 strip at @3x, Google's hero.
+IMAGE_BOXES = {"logo_url": (1024, 1024), "hero_image_url": (1500, 1500)}
+MEDIA_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp)\Z")
+FIELDS = ("card_name", "primary_color", "secondary_color", "terms_text", "privacy_url",
+          "logo_url", "hero_image_url")
+#: WCAG AA for normal text.
+READABLE_CONTRAST = 4.5
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    """An accepted upload, re-encoded, not yet on disk."""
+
+    name: str
+    data: bytes
+
+
+def upload_folder():
+    return current_app.config["UPLOAD_FOLDER"]
+
+
+def checked_image(stream, column, *, filename=None, content_type=None):
+    """The upload in ``stream`` for ``column`` (logo_url, hero_image_url), re-encoded into
+    that column's box. Raises InvalidInput, saying what to do, for a file over 2 MB or one
+    ``images.reencoded`` refuses; nothing is written either way."""
+    data = stream.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise InvalidInput(_l("This image is larger than 2 MB. Save it smaller and try again."))
+    kind, kept = images.reencoded(data, IMAGE_BOXES[column], filename=filename,
+                                  content_type=content_type)
+    return CheckedImage(f"{hashlib.sha256(kept).hexdigest()}.{kind}", kept)
+
+
+def _write_image(image):
+    """Put ``image`` in the upload folder (whole or not at all); returns its URL path."""
+    folder = upload_folder()
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, image.name)
+    if not os.path.exists(path):
+        temporary = f"{path}.{os.getpid()}.part"
+        with open(temporary, "wb") as file:
+            file.write(image.data)
+        os.replace(temporary, path)
+    return f"/media/{image.name}"
+
+
+def media_path(name):
+    """The file behind ``/media/<name>``, or None for a name that cannot be ours."""
+    if not MEDIA_NAME.match(name or ""):
+        return None
+    path = os.path.join(upload_folder(), name)
+    return path if os.path.isfile(path) else None
+
+
+def _luminance(color):
+    channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(background, text):
+    """The WCAG contrast ratio of two "#rrggbb" colours (1 to 21)."""
+    light, dark = sorted((_luminance(background), _luminance(text)), reverse=True)
+    return round((light + 0.05) / (dark + 0.05), 2)
+
+
+def update_branding(program, *, actor=None, uploads=None, **values):
+    """Save the card's look, with ``uploads`` ({column: CheckedImage}, from ``checked_image``)
+    written to the upload folder first; the audit trail keeps the old and new values."""
+    values = {name: value for name, value in values.items() if name in FIELDS}
+    for column, image in (uploads or {}).items():
+        values[column] = _write_image(image)
+    with write_transaction():
+        changes = audit.apply_changes(actor, "branding.update", program, values,
+                                      label=values.get("card_name") or program.card_name)
+        if changes:
+            wallet_sync.program_changed(program)
+    return program
