@@ -7,12 +7,12 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from loyalty.services import outbox
+from loyalty.services.delivery.expiry_warnings import warn_expiring_points
+from loyalty.services.engine.ledger import ledger_drift
+from loyalty.services.engine.points import expire_points
+from loyalty.services.errors import DomainError
 from loyalty.services.platform import accounts, job_monitor, sessions
 from loyalty.services.platform.demo import DEMO_PASSWORD, demo_pins, load_demo_data
-from loyalty.services.errors import DomainError
-from loyalty.services.engine.ledger import ledger_drift
-from loyalty.services.delivery.expiry_warnings import warn_expiring_points
-from loyalty.services.engine.points import expire_points
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty platform administration.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")

@@ -13,6 +13,10 @@ import phonenumbers
 DEFAULT_REGION = "LU"
 
 
+def normalize_email(email):
+    return (email or "").strip().lower()
+
+
 def normalize_phone(text, region=DEFAULT_REGION):
     """The number in E.164, or None when ``text`` is empty or not a possible phone number."""
     text = unicodedata.normalize("NFKC", text or "").strip()  # full-width digits and the like

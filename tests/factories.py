@@ -4,9 +4,9 @@ from itertools import count
 
 from loyalty.models import Customer, Merchant, Role, Store, User
 from loyalty.services.engine import cards
+from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.merchant import programs
 from loyalty.services.platform import accounts
-from loyalty.services.engine.ledger import ActionContext
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test data
 _sequence = count(1)

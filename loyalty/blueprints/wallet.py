@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 
 from loyalty.extensions import csrf
 from loyalty.request_guard import accepts_json, has_body, json_refusal
-from loyalty.services.wallets import apple_pass, passkit, status as wallets
+from loyalty.services.wallets import apple_pass, passkit
+from loyalty.services.wallets import status as wallets
 from loyalty.throttle import TooManyAttempts, spend, wallet_budgets
 
 bp = Blueprint("wallet", __name__, url_prefix="/wallet/apple/v1")

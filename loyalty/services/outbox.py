@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 HANDLERS = {}
 QUEUES = {"email": "email", "wallet": "wallet", "wallet_program": "wallet"}
 JOB_PREFIX = "outbox-"
+#: The RQ job that delivers a row, by name: the jobs import the services, not the reverse.
+DELIVER_JOB = "loyalty.jobs.outbox.deliver_outbox"
 NOT_FAILED = _l("This job is no longer failed: it was retried already or has run.")
 DRAIN_BATCH = 500
 _NEW, _READY = "loyalty_outbox_new", "loyalty_outbox_ready"
@@ -147,8 +149,6 @@ def job_id(outbox_id):
 
 def _enqueue(rows):
     """Put ``(id, queue)`` rows on RQ in one round trip."""
-    from loyalty.jobs.outbox import deliver_outbox  # noqa: PLC0415 - jobs import services
-
     connection = redis_client.connection
     delays = current_app.config["OUTBOX_DELAYS"]
     with connection.pipeline() as pipeline:
@@ -157,10 +157,10 @@ def _enqueue(rows):
                        "description": f"outbox {outbox_id}", "pipeline": pipeline}
             target = Queue(queue, connection=connection)
             if delays.get(queue):  # a burst of changes can finish: one job does them all
-                target.enqueue_in(timedelta(seconds=delays[queue]), deliver_outbox, outbox_id,
+                target.enqueue_in(timedelta(seconds=delays[queue]), DELIVER_JOB, outbox_id,
                                   **options)
             else:
-                target.enqueue(deliver_outbox, outbox_id, **options)
+                target.enqueue(DELIVER_JOB, outbox_id, **options)
         pipeline.execute()
     return len(rows)
 

@@ -21,14 +21,14 @@ from loyalty.models import (
     TransactionType,
 )
 from loyalty.services.engine import staff_pins
-from loyalty.services.merchant import programs, team
-from loyalty.services.platform import accounts
 from loyalty.services.engine.adjustments import adjust_stamps
-from loyalty.services.errors import PinLocked, WrongPin
 from loyalty.services.engine.ledger import ActionContext, ledger_drift
 from loyalty.services.engine.points import earn_points, expire_points, redeem_reward
 from loyalty.services.engine.staff_pins import verify_staff_pin
 from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
+from loyalty.services.errors import PinLocked, WrongPin
+from loyalty.services.merchant import programs, team
+from loyalty.services.platform import accounts
 from tests import factories
 from tests.conftest import AuthActions, Terminal
 

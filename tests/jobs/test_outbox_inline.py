@@ -8,9 +8,9 @@ from loyalty.extensions import db
 from loyalty.models import OutboxMessage, SentEmail
 from loyalty.services import outbox
 from loyalty.services.customers import enrollment
+from loyalty.services.errors import Conflict, NotFound
 from loyalty.services.merchant import team
 from loyalty.services.platform import job_monitor
-from loyalty.services.errors import Conflict, NotFound
 from tests import factories
 from tests.conftest import run_cli
 from tests.jobs.conftest import free_port

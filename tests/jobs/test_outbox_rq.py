@@ -15,6 +15,7 @@ from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 from tests.jobs.conftest import CLOSED_PORT_URL, free_port, work
 
+
 def invite(merchant, email="new.person@example.com"):
     team.invite(merchant, email=email, name="New Person", role="merchant_owner")
     return db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))

@@ -6,7 +6,6 @@ from datetime import timedelta
 from rq import Queue, Retry, SimpleWorker
 from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
-
 from sqlalchemy import update
 
 from loyalty.extensions import db, redis_client

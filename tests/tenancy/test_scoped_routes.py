@@ -10,7 +10,6 @@ from loyalty.services.merchant import programs
 from tests import factories
 from tests.conftest import csrf_token_from
 
-
 RECORD_ARGUMENTS = {"reward_id", "store_id", "card_id", "customer_id", "staff_pin_id",
                     "transaction_id", "membership_id", "user_id"}
 

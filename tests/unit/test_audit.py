@@ -6,9 +6,9 @@ from sqlalchemy.exc import DatabaseError
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, AuditImmutable
 from loyalty.services import audit
-from loyalty.services.merchant import programs, stores
 from loyalty.services.audit import Actor
 from loyalty.services.errors import InvalidInput
+from loyalty.services.merchant import programs, stores
 from tests import factories
 from tests.conftest import choose_language
 

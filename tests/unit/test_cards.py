@@ -12,9 +12,8 @@ from loyalty.models import (
     TransactionType,
 )
 from loyalty.services.engine import cards
-from loyalty.services.merchant import programs
-from loyalty.services.platform import accounts
 from loyalty.services.engine.adjustments import adjust_points, adjust_stamps
+from loyalty.services.engine.ledger import ledger_drift
 from loyalty.services.errors import (
     CardNotFound,
     Conflict,
@@ -22,7 +21,8 @@ from loyalty.services.errors import (
     PermissionDenied,
     Refused,
 )
-from loyalty.services.engine.ledger import ledger_drift
+from loyalty.services.merchant import programs
+from loyalty.services.platform import accounts
 from tests import factories
 from tests.conftest import run_cli
 

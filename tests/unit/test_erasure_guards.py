@@ -10,8 +10,8 @@ from sqlalchemy.exc import DatabaseError
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyTransaction
-from loyalty.services.engine.adjustments import adjust_points
 from loyalty.services.audit import Actor
+from loyalty.services.engine.adjustments import adjust_points
 from tests import factories
 
 LEDGER = LoyaltyTransaction.__table__

@@ -17,10 +17,7 @@ from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, Role
 from loyalty.services.engine import cards
-from loyalty.services.merchant import programs
-from loyalty.services.platform import accounts
 from loyalty.services.engine.adjustments import adjust_points, adjust_stamps
-from loyalty.services.errors import DomainError
 from loyalty.services.engine.ledger import ActionContext, ledger_drift
 from loyalty.services.engine.points import (
     earn_points,
@@ -29,6 +26,9 @@ from loyalty.services.engine.points import (
 )
 from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
 from loyalty.services.engine.voids import void_points, void_stamps
+from loyalty.services.errors import DomainError
+from loyalty.services.merchant import programs
+from loyalty.services.platform import accounts
 from tests import factories
 
 COOLDOWN = timedelta(minutes=10)

@@ -5,8 +5,6 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, TransactionType
 from loyalty.services.engine import points
-from loyalty.services.merchant import programs
-from loyalty.services.errors import InvalidInput, NotFound, Refused
 from loyalty.services.engine.ledger import ActionContext, ledger_drift
 from loyalty.services.engine.points import (
     earn_points,
@@ -14,6 +12,8 @@ from loyalty.services.engine.points import (
     redeem_reward,
 )
 from loyalty.services.engine.voids import void_points, void_transaction
+from loyalty.services.errors import InvalidInput, NotFound, Refused
+from loyalty.services.merchant import programs
 from tests import factories
 
 

@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Customer, Membership, Merchant, Store, User
-from loyalty.services.platform import accounts
 from loyalty.services.errors import Conflict
+from loyalty.services.platform import accounts
 from tests import factories
 
 

@@ -5,7 +5,8 @@ from sqlalchemy import update
 from loyalty.extensions import db
 from loyalty.models import StaffPin, hash_secret
 from loyalty.services.engine import staff_pins
-from loyalty.services.merchant import programs
+from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.engine.stamps import add_stamp
 from loyalty.services.errors import (
     Conflict,
     InvalidInput,
@@ -14,8 +15,7 @@ from loyalty.services.errors import (
     PinRequired,
     WrongPin,
 )
-from loyalty.services.engine.ledger import ActionContext
-from loyalty.services.engine.stamps import add_stamp
+from loyalty.services.merchant import programs
 from tests import factories
 
 

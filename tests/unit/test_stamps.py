@@ -5,15 +5,14 @@ import pytest
 
 from loyalty import clock
 from loyalty.clock import local_time_label
-
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, TransactionType, soft_delete
 from loyalty.services.engine import cards
-from loyalty.services.merchant import programs
-from loyalty.services.errors import Refused
 from loyalty.services.engine.ledger import ledger_drift
 from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
 from loyalty.services.engine.voids import void_stamps, void_transaction
+from loyalty.services.errors import Refused
+from loyalty.services.merchant import programs
 from tests import factories
 
 

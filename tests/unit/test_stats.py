@@ -10,12 +10,12 @@ from sqlalchemy import event, select
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, LoyaltyTransaction
-from loyalty.services.merchant import programs, stats
-from loyalty.services.platform import accounts
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.points import earn_points, expire_points, redeem_reward
 from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
 from loyalty.services.engine.voids import void_points, void_transaction
+from loyalty.services.merchant import programs, stats
+from loyalty.services.platform import accounts
 from tests import factories
 
 

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from loyalty import clock
 from loyalty.extensions import db
-from loyalty.services.customers import my_data as customer_data
-from loyalty.services.wallets import sync as wallet_sync
 from loyalty.models import AppleRegistration, LoyaltyCard, OutboxMessage
+from loyalty.services.customers import my_data as customer_data
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.points import earn_points
 from loyalty.services.engine.stamps import add_stamp
+from loyalty.services.wallets import sync as wallet_sync
 from tests import factories
 from tests.wallets.conftest import PASS_TYPE, apple_settings
 

@@ -8,16 +8,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
-
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from loyalty.extensions import db
 from loyalty.jobs.wallet import sync_wallet_passes
 from loyalty.models import LoyaltyProgram
-from loyalty.services.wallets import google as google_wallet, status as wallets
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.points import earn_points
+from loyalty.services.wallets import google as google_wallet
+from loyalty.services.wallets import status as wallets
 from tests import factories
 
 

@@ -11,7 +11,8 @@ import zipfile
 import pytest
 
 from loyalty.extensions import db
-from loyalty.services.merchant import branding, texts as merchant_texts
+from loyalty.services.merchant import branding
+from loyalty.services.merchant import texts as merchant_texts
 from tests import factories
 
 DEFAULT = "fr"

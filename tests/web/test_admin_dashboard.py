@@ -8,11 +8,11 @@ from sqlalchemy import event, func, select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LedgerDay
-from loyalty.services.merchant import programs
-from loyalty.services.platform import stats as platform_stats
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.points import earn_points
 from loyalty.services.engine.stamps import add_stamp
+from loyalty.services.merchant import programs
+from loyalty.services.platform import stats as platform_stats
 from tests import factories
 from tests.conftest import csrf_token_from
 

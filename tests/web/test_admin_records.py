@@ -18,9 +18,9 @@ from loyalty.models import (
     User,
     soft_delete,
 )
-from loyalty.services.platform import accounts, records
 from loyalty.services.audit import Actor
 from loyalty.services.errors import Conflict
+from loyalty.services.platform import accounts, records
 from tests import factories
 from tests.conftest import csrf_token_from
 

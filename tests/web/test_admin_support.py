@@ -8,8 +8,8 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.models import AuditEntry
 from loyalty.services.engine import points
-from loyalty.services.merchant import card_directory
 from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.merchant import card_directory
 from tests import factories
 
 OLDER = re.compile(r'hx-get="([^"]+)"[^>]*>Older<')

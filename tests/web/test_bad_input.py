@@ -30,10 +30,10 @@ from loyalty.models import (
     User,
 )
 from loyalty.services.engine import staff_pins
-from loyalty.services.merchant import programs
-from loyalty.services.wallets import apple_pass, passkit
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.stamps import add_stamp
+from loyalty.services.merchant import programs
+from loyalty.services.wallets import apple_pass, passkit
 from tests import factories, images
 from tests.conftest import csrf_token_from
 from tests.wallets.conftest import PASS_TYPE, apple_settings, wallet_files  # noqa: F401 - the fixture

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, CardHandoff, LoyaltyCard, SentEmail
+from loyalty.services.audit import Actor
 from loyalty.services.customers import card_handoffs
 from loyalty.services.engine import cards
-from loyalty.services.audit import Actor
 from loyalty.services.engine.ledger import ActionContext
 from tests import factories
 from tests.conftest import csrf_token_from

@@ -5,22 +5,28 @@ import json
 import pytest
 from sqlalchemy import select
 
+from loyalty import database
+from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import (AuditEntry, Customer, LoyaltyCard, LoyaltyTransaction, OutboxMessage,
-                            SentEmail)
+from loyalty.models import (
+    AuditEntry,
+    Customer,
+    LoyaltyCard,
+    LoyaltyTransaction,
+    OutboxMessage,
+    SentEmail,
+)
 from loyalty.services import outbox
+from loyalty.services.audit import Actor
 from loyalty.services.customers import enrollment
 from loyalty.services.delivery import mail
 from loyalty.services.engine.adjustments import adjust_points
-from loyalty.services.audit import Actor
 from loyalty.services.engine.cards import card_by_qr_token, deactivate_card, reactivate_card
-from loyalty.services.errors import CardNotFound, Refused
-from loyalty.services.engine.stamps import add_stamp
-from loyalty import database
-from loyalty.database import write_transaction
 from loyalty.services.engine.ledger import ActionContext, ledger_drift
 from loyalty.services.engine.points import earn_points
+from loyalty.services.engine.stamps import add_stamp
 from loyalty.services.engine.voids import void_points
+from loyalty.services.errors import CardNotFound, Refused
 from tests import factories
 from tests.conftest import csrf_token_from, run_cli
 

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.services.engine import cards, points
-from loyalty.services.merchant import card_directory
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.voids import void_transaction
+from loyalty.services.merchant import card_directory
 from tests import factories
 from tests.conftest import csrf_token_from
 

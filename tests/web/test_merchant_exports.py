@@ -7,8 +7,8 @@ import pytest
 
 from loyalty.contacts import normalize_phone
 from loyalty.services.engine import points
-from loyalty.services.merchant import exports
 from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.merchant import exports
 from tests import factories
 from tests.conftest import choose_language
 

@@ -6,11 +6,11 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, Role, StaffPin, Store, check_secret, soft_delete_cascade
+from loyalty.services.audit import Actor
 from loyalty.services.engine import staff_pins
+from loyalty.services.errors import NotFound
 from loyalty.services.merchant import stores
 from loyalty.services.platform import accounts
-from loyalty.services.audit import Actor
-from loyalty.services.errors import NotFound
 from tests.conftest import csrf_token_from
 
 REVEALED = re.compile(r'data-testid="revealed-pin">(\d{4})<')

@@ -9,6 +9,7 @@ from loyalty.services.platform import accounts
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 
+
 def _post(client, url, data=None):
     token = csrf_token_from(client.get("/account"))
     return client.post(url, data={**(data or {}), "csrf_token": token})

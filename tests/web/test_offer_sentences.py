@@ -3,9 +3,9 @@ on the program page, the poster, the customer's card page and the counter's shee
 import pytest
 
 from loyalty.extensions import db
-from loyalty.services.merchant import programs
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.stamps import add_stamp
+from loyalty.services.merchant import programs
 from tests import factories
 from tests.conftest import choose_language
 

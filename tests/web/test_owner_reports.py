@@ -9,16 +9,16 @@ import re
 
 import pytest
 
+from loyalty.blueprints.merchant.forms import program_form_data
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import LoyaltyProgram, Reward
 from loyalty.services import audit
-from loyalty.services.merchant import programs
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.points import earn_points, redeem_reward
 from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
 from loyalty.services.engine.voids import void_stamps
-from loyalty.blueprints.merchant.forms import program_form_data
+from loyalty.services.merchant import programs
 from tests import factories
 from tests.conftest import choose_language, csrf_token_from
 

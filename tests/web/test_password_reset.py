@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, Membership, OutboxMessage, SentEmail
-from loyalty.services.platform import records
 from loyalty.services.audit import Actor
+from loyalty.services.platform import records
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 

@@ -8,8 +8,14 @@ from loyalty.extensions import db
 from loyalty.models import UserSession
 from loyalty.services.platform import accounts, sessions
 from tests import factories
-from tests.conftest import (AuthActions, PAUSED, RequestScopedClient, choose_language,
-                            csrf_token_from, run_cli)
+from tests.conftest import (
+    PAUSED,
+    AuthActions,
+    RequestScopedClient,
+    choose_language,
+    csrf_token_from,
+    run_cli,
+)
 
 HTMX_FROM_TERMINAL = {"HX-Request": "true", "HX-Current-URL": "http://localhost/terminal/"}
 

@@ -16,7 +16,7 @@ from loyalty.blueprints.terminal import views as terminal_views
 from loyalty.extensions import db
 from loyalty.services.engine import staff_pins
 from tests import factories
-from tests.conftest import AuthActions, PAUSED, Terminal, choose_language
+from tests.conftest import PAUSED, AuthActions, Terminal, choose_language
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PARALLEL = 16

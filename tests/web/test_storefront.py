@@ -8,9 +8,9 @@ from sqlalchemy import event, func, select
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, OutboxMessage, SentEmail
 from loyalty.services import outbox
-from loyalty.services.merchant import programs, stores
-from loyalty.services.engine.ledger import ledger_drift
 from loyalty.services.customers.storefront import PublicProgram, public_program
+from loyalty.services.engine.ledger import ledger_drift
+from loyalty.services.merchant import programs, stores
 from tests import factories
 from tests.conftest import choose_language, csrf_token_from
 

@@ -10,10 +10,10 @@ import pytest
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.services import audit
-from loyalty.services.engine import points
-from loyalty.services.merchant import exports
 from loyalty.services.audit import Actor
+from loyalty.services.engine import points
 from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.merchant import exports
 from tests import factories
 from tests.web.test_sign_in_limits import Browser
 

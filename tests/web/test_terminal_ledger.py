@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, TransactionType
-from loyalty.services.errors import Refused
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
+from loyalty.services.errors import Refused
 from tests import factories
 
 TABLET = "Mozilla/5.0 (Linux; Android 14; Counter Tab) Chrome/131"

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from loyalty.blueprints.admin.views import bp
 from loyalty.extensions import db
 from loyalty.models import MAX_ID, Merchant, SentEmail
-from loyalty.services.platform import job_monitor
 from loyalty.services.errors import DomainError
+from loyalty.services.platform import job_monitor
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 
 EMAILS_PER_PAGE = 50

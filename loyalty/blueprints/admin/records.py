@@ -9,9 +9,9 @@ from loyalty.blueprints.admin.views import bp
 from loyalty.blueprints.merchant.forms import StoreForm
 from loyalty.forms import Form, field_error
 from loyalty.models import MAX_ID
+from loyalty.services.errors import DomainError, NotFound
 from loyalty.services.merchant import stores
 from loyalty.services.platform import accounts, merchant_admin, password_links, records
-from loyalty.services.errors import DomainError, NotFound
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 
 KIND = "<any(merchants, stores, users):kind>"

@@ -7,8 +7,8 @@ from loyalty.blueprints.admin.forms import SettingsForm
 from loyalty.blueprints.admin.views import bp
 from loyalty.extensions import db
 from loyalty.models import MAX_ID, Merchant
-from loyalty.services.merchant import programs
 from loyalty.services.errors import DomainError
+from loyalty.services.merchant import programs
 from loyalty.tenancy import PLATFORM_ADMIN, roles_required
 
 

@@ -10,9 +10,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -29,9 +28,9 @@ from loyalty.extensions import db, redis_client
 from loyalty.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
 from loyalty.redirects import safe_next
 from loyalty.services import outbox
+from loyalty.services.errors import DomainError
 from loyalty.services.merchant import team
 from loyalty.services.platform import accounts, job_monitor, password_links, sessions
-from loyalty.services.errors import DomainError
 from loyalty.tenancy import home_endpoint
 from loyalty.throttle import TooManyAttempts, attempt, reset_budgets, sign_in_budgets, spend
 

@@ -8,8 +8,8 @@ from loyalty.blueprints.auth.forms import ChooseMerchantForm, InvitationAnswerFo
 from loyalty.blueprints.auth.views import bp, landing
 from loyalty.forms import OUTDATED
 from loyalty.models import MAX_ID
-from loyalty.services.merchant import team
 from loyalty.services.errors import NotFound
+from loyalty.services.merchant import team
 from loyalty.tenancy import choose_merchant
 
 

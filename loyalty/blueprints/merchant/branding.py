@@ -6,9 +6,9 @@ from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
 from loyalty.blueprints.merchant.forms import BrandingForm
 from loyalty.links import external_url
 from loyalty.request_guard import accepts_upload
-from loyalty.services.merchant import branding, programs
 from loyalty.services.customers.card_page import qr_svg
 from loyalty.services.errors import DomainError
+from loyalty.services.merchant import branding, programs
 from loyalty.tenancy import current_merchant, roles_required
 
 TEXT_FIELDS = ("card_name", "primary_color", "secondary_color", "terms_text", "privacy_url")

@@ -17,9 +17,9 @@ from loyalty.blueprints.merchant.forms import AdjustForm, CardFilterForm, CardSt
 from loyalty.models import LoyaltyCard
 from loyalty.redirects import is_htmx
 from loyalty.services.engine import adjustments, cards
-from loyalty.services.merchant import card_directory
-from loyalty.services.errors import DomainError
 from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.errors import DomainError
+from loyalty.services.merchant import card_directory
 from loyalty.services.merchant.programs import live_program
 from loyalty.tenancy import current_merchant, roles_required
 

@@ -8,8 +8,8 @@ from loyalty.blueprints.merchant.base import OWNER_OR_MANAGER, bp, managed_store
 from loyalty.blueprints.merchant.forms import ExportForm
 from loyalty.blueprints.terminal.messages import transaction_label
 from loyalty.services.merchant import exports, stores
-from loyalty.services.merchant.texts import merchant_reward_names
 from loyalty.services.merchant.programs import live_program
+from loyalty.services.merchant.texts import merchant_reward_names
 from loyalty.tenancy import current_merchant, roles_required
 
 

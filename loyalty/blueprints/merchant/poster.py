@@ -3,7 +3,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
-from loyalty.services.merchant import texts as merchant_texts, poster as posters, programs, stores
+from loyalty.services.merchant import poster as posters
+from loyalty.services.merchant import programs, stores
+from loyalty.services.merchant import texts as merchant_texts
 from loyalty.tenancy import current_merchant, roles_required
 
 

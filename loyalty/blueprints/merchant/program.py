@@ -11,8 +11,8 @@ from loyalty.blueprints.merchant.forms import (
     program_form_data,
 )
 from loyalty.models import Reward
-from loyalty.services.merchant import onboarding, programs
 from loyalty.services.errors import DomainError
+from loyalty.services.merchant import onboarding, programs
 from loyalty.tenancy import current_merchant, get_or_404, roles_required
 
 

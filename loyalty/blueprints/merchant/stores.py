@@ -15,8 +15,8 @@ from loyalty.blueprints.merchant.base import (
 from loyalty.blueprints.merchant.forms import ConfirmForm, StaffMemberForm, StaffPinForm, StoreForm
 from loyalty.models import StaffPin, Store
 from loyalty.services.engine import staff_pins
-from loyalty.services.merchant import stores
 from loyalty.services.errors import Conflict, DomainError
+from loyalty.services.merchant import stores
 from loyalty.tenancy import current_merchant, get_or_404, roles_required
 
 

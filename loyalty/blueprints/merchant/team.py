@@ -15,9 +15,9 @@ from loyalty.blueprints.merchant.base import (
 from loyalty.blueprints.merchant.forms import ConfirmForm, InviteForm, RoleForm
 from loyalty.forms import OUTDATED, field_error
 from loyalty.models import Membership, Role
+from loyalty.services.errors import DomainError
 from loyalty.services.merchant import stores, team
 from loyalty.services.platform import accounts
-from loyalty.services.errors import DomainError
 from loyalty.tenancy import current_merchant, roles_required
 
 

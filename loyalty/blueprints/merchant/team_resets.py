@@ -7,8 +7,8 @@ from loyalty.blueprints.merchant.base import OWNER_OR_MANAGER, actor, bp, manage
 from loyalty.blueprints.merchant.forms import ConfirmForm
 from loyalty.forms import OUTDATED
 from loyalty.models import Membership
-from loyalty.services.platform import password_links
 from loyalty.services.errors import DomainError
+from loyalty.services.platform import password_links
 from loyalty.tenancy import roles_required
 
 

@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
 from loyalty.blueprints.merchant.forms import texts_form
-from loyalty.services.merchant import texts as merchant_texts, programs
 from loyalty.services.errors import DomainError
+from loyalty.services.merchant import programs
+from loyalty.services.merchant import texts as merchant_texts
 from loyalty.tenancy import current_merchant, roles_required
 
 

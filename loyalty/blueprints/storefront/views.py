@@ -9,16 +9,21 @@ from flask_babel import gettext as _
 
 from loyalty.blueprints.storefront.forms import CardLinkForm, EraseForm, JoinForm
 from loyalty.i18n import LANGUAGE_COOKIE
-from loyalty.services.wallets import google as google_wallet_service
 from loyalty.services.customers import (
     card_handoffs,
-    card_page as customer_card,
-    my_data as customer_data,
     enrollment,
     storefront,
 )
-from loyalty.services.wallets import apple_pass, status as wallets
+from loyalty.services.customers import (
+    card_page as customer_card,
+)
+from loyalty.services.customers import (
+    my_data as customer_data,
+)
 from loyalty.services.errors import DomainError, NotFound
+from loyalty.services.wallets import apple_pass
+from loyalty.services.wallets import google as google_wallet_service
+from loyalty.services.wallets import status as wallets
 from loyalty.throttle import TooManyAttempts, join_budgets, spend
 
 bp = Blueprint("storefront", __name__)

@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from loyalty.blueprints.terminal.views import STAFF_ROLES, _card_or_404, _store_or_redirect, bp
 from loyalty.redirects import is_htmx
-from loyalty.services.customers import card_handoffs
 from loyalty.services.audit import Actor
+from loyalty.services.customers import card_handoffs
 from loyalty.services.customers.card_page import qr_svg
 from loyalty.services.errors import DomainError
 from loyalty.tenancy import current_merchant, roles_required

@@ -17,10 +17,10 @@ from loyalty.blueprints.terminal.views import (
     bp,
 )
 from loyalty.redirects import is_htmx
-from loyalty.services.engine import staff_pins
-from loyalty.services.platform import accounts
 from loyalty.services.audit import Actor
+from loyalty.services.engine import staff_pins
 from loyalty.services.errors import PIN_REFUSALS, DomainError
+from loyalty.services.platform import accounts
 from loyalty.tenancy import current_merchant, roles_required
 from loyalty.throttle import TooManyAttempts, attempt, pin_budgets, sign_in_budgets
 

@@ -32,21 +32,21 @@ from loyalty.forms import new_key
 from loyalty.models import Role, Store
 from loyalty.redirects import is_htmx, safe_next
 from loyalty.services.engine import cards, staff_pins
+from loyalty.services.engine.actions import CardRef
 from loyalty.services.engine.card_summary import summarize_card
+from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.engine.merchant_cache import merchant_rows
+from loyalty.services.engine.points import earn_points, redeem_reward
+from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward, stamp_sheet_limits
+from loyalty.services.engine.voids import void_transaction
 from loyalty.services.errors import (
+    PIN_REFUSALS,
     CardNotFound,
     DomainError,
-    PIN_REFUSALS,
     PinLocked,
     PinRequired,
     WrongPin,
 )
-from loyalty.services.engine.actions import CardRef
-from loyalty.services.engine.ledger import ActionContext
-from loyalty.services.engine.points import earn_points, redeem_reward
-from loyalty.services.engine.merchant_cache import merchant_rows
-from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward, stamp_sheet_limits
-from loyalty.services.engine.voids import void_transaction
 from loyalty.tenancy import current_merchant, roles_required, scoped, tenancy
 from loyalty.throttle import TooManyAttempts, attempt, pin_budgets
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, Store
-from loyalty.services.errors import NotFound
 from loyalty.services.engine.merchant_cache import merchant_rows
+from loyalty.services.errors import NotFound
 from loyalty.services.merchant.texts import RewardNames, reward_names_for_rows, text_for
 
 HISTORY_PER_PAGE = 20

@@ -19,11 +19,11 @@ from loyalty.links import card_url
 from loyalty.models import Customer, LoyaltyCard, Merchant, Store
 from loyalty.services.delivery import mail
 from loyalty.services.engine import cards
-from loyalty.services.platform.accounts import normalize_email
-from loyalty.services.errors import Conflict
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.merchant_cache import merchant_rows
+from loyalty.services.errors import Conflict
 from loyalty.services.merchant.texts import text_for
+from loyalty.services.platform.accounts import normalize_email
 
 
 def terms_version(terms_text):

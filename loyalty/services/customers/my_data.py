@@ -28,10 +28,9 @@ from loyalty.models import (
     TransactionType,
 )
 from loyalty.models.cards import new_page_secret
-from loyalty.services import audit
-from loyalty.services.wallets import sync as wallet_sync
-from loyalty.services.errors import NotFound
+from loyalty.services import audit, events
 from loyalty.services.engine.ledger import ActionContext, append, lock_card
+from loyalty.services.errors import NotFound
 
 
 def _when(moment):
@@ -104,7 +103,7 @@ def erase(card):
             card.is_active = False
             append(card, TransactionType.CARD_DEACTIVATED, context)
         card.pass_updated_at = clock.now()  # its passes are voided, its devices forgotten
-        wallet_sync.card_changed(card)
+        events.card_changed(card)
         card.page_secret = new_page_secret()
         card.qr_token = secrets.token_urlsafe(24)
         if customer.email:

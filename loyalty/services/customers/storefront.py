@@ -5,14 +5,14 @@ program that is not active, is "not found".
 """
 from dataclasses import dataclass
 
-from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Merchant, Store
-from loyalty.services.errors import NotFound
 from loyalty.services.engine.merchant_cache import merchant_rows
+from loyalty.services.errors import NotFound
 from loyalty.services.merchant.texts import text_for
 
 NO_PROGRAM = _l("This shop has no loyalty program running at the moment.")

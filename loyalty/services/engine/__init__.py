@@ -2,7 +2,9 @@
 
 Owns cards, the ledger (``append``, ``lock_card``), the counter's actions (stamps, points,
 rewards, voids, adjustments, points expiry), staff PINs, the card summary the counter shows,
-and the per-worker copy of each merchant's program, rewards and settings (``merchant_cache``).
+the per-worker copy of each merchant's program, rewards and settings (``merchant_cache``), and
+the read side of programs (``program_rows``) and of the merchant's texts per language
+(``localized``).
 
 May import: loyalty's foundation (models, database, extensions, clock, i18n, contacts, ...)
 and the shared services (``services.errors``, ``services.audit``, ``services.outbox``,

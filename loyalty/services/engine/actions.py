@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard
-from loyalty.services.errors import DomainError, PinRequired, Refused
 from loyalty.services.engine.ledger import ActionResult, find_replay, lock_card
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.engine.staff_pins import verify_staff_pin
+from loyalty.services.errors import DomainError, PinRequired, Refused
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import Membership, Role, TransactionType
 from loyalty.services import audit
-from loyalty.services.errors import InvalidInput, PermissionDenied, Refused
 from loyalty.services.engine.ledger import ActionContext, ActionResult, append, lock_card
+from loyalty.services.errors import InvalidInput, PermissionDenied, Refused
 
 ADJUSTMENT_LIMIT = 100_000
 

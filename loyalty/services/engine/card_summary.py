@@ -6,10 +6,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from loyalty.extensions import db
-from loyalty.models import Customer, LoyaltyTransaction, TransactionType
+from loyalty.models import Customer, LoyaltyTransaction
 from loyalty.services.engine.ledger import claimed_by_voids
+from loyalty.services.engine.localized import RewardNames, reward_names_for_rows
 from loyalty.services.engine.merchant_cache import merchant_rows
-from loyalty.services.merchant.texts import RewardNames, reward_names_for_rows
 from loyalty.services.engine.voids import REWARDS, VOIDABLE, split_void, void_deadline
 
 

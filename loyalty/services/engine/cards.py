@@ -9,15 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from loyalty import clock
+from loyalty.contacts import fold, normalize_email, normalize_phone
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import MAX_ID, Customer, LoyaltyCard, Merchant, TransactionType
 from loyalty.services import audit
-from loyalty.contacts import fold
-from loyalty.services.platform.accounts import normalize_email, normalize_phone
-from loyalty.services.errors import NO_CARD, CardNotFound, Conflict, InvalidInput, Refused
 from loyalty.services.engine.ledger import ActionContext, append, find_replay, lock_card
-from loyalty.services.merchant.programs import live_program, loyalty_settings
+from loyalty.services.engine.program_rows import live_program, loyalty_settings
+from loyalty.services.errors import NO_CARD, CardNotFound, Conflict, InvalidInput, Refused
 
 CARD_NUMBER_DIGITS = 12
 

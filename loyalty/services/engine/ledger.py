@@ -22,7 +22,7 @@ from loyalty.models import (
     LoyaltyTransaction,
     TransactionType,
 )
-from loyalty.services.wallets import sync as wallet_sync
+from loyalty.services import events
 from loyalty.services.errors import NO_CARD, CardNotFound, Conflict
 
 
@@ -103,7 +103,7 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     now = clock.now()
     card.stamp_count += stamps
     card.points_balance += points
-    if wallet_sync.has_pass(card):
+    if events.has_pass(card):
         card.pass_updated_at = now  # what its wallet passes show changed
     if card.stamp_count < 0 or card.points_balance < 0:
         raise AssertionError(f"{transaction_type} would make card {card.id} negative")
@@ -140,7 +140,7 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
             insert(table).values(**values).returning(table.c.id)).scalar_one()
     # What was written, as an object outside the session (a rollback leaves nothing behind;
     # a query of the row loads its own): the answer is built from it.
-    wallet_sync.card_changed(card)  # a card with a wallet pass: its passes follow
+    events.card_changed(card)  # a card with a wallet pass: its passes follow
     row = LoyaltyTransaction(id=new_id, **values)
     set_committed_value(row, "card", card)
     set_committed_value(row, "staff_pin", staff_pin)

@@ -53,7 +53,7 @@ def _request_version(merchant_id):
 
 
 def _load(merchant_id, version):
-    from loyalty.services.merchant.programs import loyalty_settings, program_with_rewards  # noqa: PLC0415
+    from loyalty.services.engine.program_rows import loyalty_settings, program_with_rewards  # noqa: PLC0415
 
     program, rewards = program_with_rewards(merchant_id)
     settings = loyalty_settings(merchant_id)

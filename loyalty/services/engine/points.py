@@ -2,9 +2,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from flask_babel import format_currency
+from flask_babel import format_currency, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -20,14 +19,14 @@ from loyalty.models import (
     TransactionType,
     UTCDateTime,
 )
+from loyalty.services import events
 from loyalty.services.engine.actions import run_card_action
-from loyalty.services.errors import InvalidInput, Refused
 from loyalty.services.engine.ledger import append
-from loyalty.services.wallets import sync as wallet_sync
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.engine.rules import (
     check_cross_location,
 )
+from loyalty.services.errors import InvalidInput, Refused
 
 EXPIRY_BATCH = 2000
 
@@ -201,5 +200,5 @@ def _expire_batch(program_id, cutoff, now):
                                          else_=C.pass_updated_at))
             .execution_options(synchronize_session=False)
         )
-        wallet_sync.cards_changed(ids)
+        events.cards_changed(ids)
     return len(ids)

@@ -1,8 +1,8 @@
 """Rules shared by stamp and points redemptions."""
 from flask_babel import lazy_gettext as _l
 
-from loyalty.services.errors import Refused
 from loyalty.services.engine.merchant_cache import merchant_rows
+from loyalty.services.errors import Refused
 
 
 def check_cross_location(card, context):

@@ -36,6 +36,7 @@ from loyalty.models import (
 )
 from loyalty.models.staff import NAME_INDEX
 from loyalty.services import audit
+from loyalty.services.engine.program_rows import loyalty_settings, pin_lockout_policy
 from loyalty.services.errors import (
     Conflict,
     InvalidInput,
@@ -45,7 +46,6 @@ from loyalty.services.errors import (
     Refused,
     WrongPin,
 )
-from loyalty.services.merchant.programs import loyalty_settings, pin_lockout_policy
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}\Z")
 GENERATED_PIN_DIGITS = 4

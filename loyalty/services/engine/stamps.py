@@ -10,11 +10,11 @@ from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, Merchant, TransactionType
 from loyalty.services.engine.actions import run_card_action
-from loyalty.services.errors import Refused
 from loyalty.services.engine.ledger import append
 from loyalty.services.engine.rules import (
     check_cross_location,
 )
+from loyalty.services.errors import Refused
 
 
 def _require_stamps(program):

@@ -12,14 +12,13 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import select
 
 from loyalty import clock
-
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, Merchant, TransactionType
 from loyalty.services.engine.actions import run_card_action
-from loyalty.services.errors import NotFound, Refused
 from loyalty.services.engine.ledger import already_voided, append
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.engine.stamps import stamps_voided
+from loyalty.services.errors import NotFound, Refused
 
 #: original type -> (void type, the card's balance attribute, the ledger delta attribute)
 VOIDABLE = {

@@ -14,10 +14,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from loyalty.database import write_transaction
-from loyalty.services import audit
-from loyalty.services.merchant import images
-from loyalty.services.wallets import sync as wallet_sync
+from loyalty.services import audit, events
 from loyalty.services.errors import InvalidInput
+from loyalty.services.merchant import images
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MAX_IMAGE_SIDE = images.MAX_SIDE
@@ -99,5 +98,5 @@ def update_branding(program, *, actor=None, uploads=None, **values):
         changes = audit.apply_changes(actor, "branding.update", program, values,
                                       label=values.get("card_name") or program.card_name)
         if changes:
-            wallet_sync.program_changed(program)
+            events.program_changed(program)
     return program

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from loyalty.contacts import fold
 from loyalty.extensions import db
 from loyalty.models import (
     Customer,
@@ -21,10 +22,9 @@ from loyalty.models import (
     Reward,
     Store,
 )
-from loyalty.contacts import fold
-from loyalty.services.platform.accounts import normalize_email, normalize_phone
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.merchant.texts import RewardNames, reward_names_for_rows
+from loyalty.services.platform.accounts import normalize_email, normalize_phone
 
 PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 50

@@ -11,8 +11,8 @@ from loyalty.database import write_transaction
 from loyalty.links import external_url
 from loyalty.services import audit
 from loyalty.services.customers.card_page import qr_svg
-from loyalty.services.merchant.texts import text_for
 from loyalty.services.customers.storefront import offer_lines
+from loyalty.services.merchant.texts import text_for
 
 SIZES = ("a4", "a6")
 #: The audit action of a printed poster (the getting-started checklist looks for one).

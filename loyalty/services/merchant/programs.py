@@ -1,27 +1,23 @@
 """The merchant's loyalty program, its reward catalogue, and per-merchant settings."""
-from functools import cache
-
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import clock
-from loyalty.database import in_write_transaction, write_transaction
+from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import (
-    LoyaltyProgram,
-    Merchant,
-    MerchantLoyaltySettings,
-    ProgramType,
-    Reward,
-    soft_delete_cascade,
+from loyalty.models import LoyaltyProgram, Merchant, ProgramType, Reward, soft_delete_cascade
+from loyalty.services import audit, events
+from loyalty.services.engine.program_rows import (  # noqa: F401 - the read side, kept here too
+    active_rewards,
+    catalogue,
+    live_program,
+    loyalty_settings,
+    pin_lockout_policy,
+    program_with_rewards,
+    reward_for,
 )
-from loyalty.services import audit
-from loyalty.services.wallets import sync as wallet_sync
-from loyalty.services.errors import Conflict, InvalidInput, NotFound
+from loyalty.services.errors import Conflict, InvalidInput
 
 EDITABLE_FIELDS = {
     "program_type", "stamps_target", "stamp_reward_description", "stamp_reward_value_cents",
@@ -62,15 +58,6 @@ def _validate(fields):
     return fields
 
 
-def live_program(merchant_id):
-    """The merchant's program (active or not), or None; always as the database has it now."""
-    return db.session.scalar(
-        select(LoyaltyProgram)
-        .where(LoyaltyProgram.merchant_id == merchant_id)
-        .execution_options(populate_existing=True)
-    )
-
-
 def create_program(merchant, program_type, card_name, *, active=True, actor=None, **fields):
     """Create the merchant's one program; a second live program is refused."""
     fields = _validate({"program_type": program_type, "card_name": card_name, **fields})
@@ -102,8 +89,8 @@ def update_program(program, *, actor=None, **fields):
     with write_transaction():
         changes = audit.apply_changes(actor, "program.update", program, fields,
                                       label=fields.get("card_name") or program.card_name)
-        if set(changes) & wallet_sync.PASS_FIELDS:
-            wallet_sync.program_changed(program)
+        if set(changes) & events.PASS_FIELDS:
+            events.program_changed(program)
     return program
 
 
@@ -205,86 +192,6 @@ def set_reward_active(reward, active, *, actor=None):
                          merchant_id=reward.merchant_id, label=reward.name,
                          changes={"is_active": (not active, active)})
     return reward
-
-
-def catalogue(program):
-    """Every reward of the program, active or not, in catalogue order."""
-    return db.session.scalars(
-        select(Reward).where(Reward.program_id == program.id).order_by(Reward.position, Reward.id)
-    ).all()
-
-
-def reward_for(merchant_id, reward_id):
-    reward = db.session.scalar(
-        select(Reward).where(Reward.id == reward_id, Reward.merchant_id == merchant_id)
-    )
-    if reward is None:
-        raise NotFound(_l("This reward does not exist."))
-    return reward
-
-
-@cache
-def _program_with_rewards_statement():
-    return (
-        select(LoyaltyProgram, Reward)
-        .outerjoin(Reward, and_(Reward.program_id == LoyaltyProgram.id, Reward.is_active.is_(True)))
-        .where(LoyaltyProgram.merchant_id == bindparam("merchant_id"))
-        .order_by(Reward.points_cost, Reward.name)
-        .execution_options(populate_existing=True)
-    )
-
-
-def program_with_rewards(merchant_id):
-    """``(program, active rewards cheapest first)`` in one statement; ``(None, [])`` if none."""
-    rows = db.session.execute(_program_with_rewards_statement(), {"merchant_id": merchant_id}).all()
-    if not rows:
-        return None, []
-    return rows[0][0], [reward for _, reward in rows if reward is not None]
-
-
-def active_rewards(program):
-    return db.session.scalars(
-        select(Reward)
-        .where(Reward.program_id == program.id, Reward.is_active.is_(True))
-        .order_by(Reward.points_cost, Reward.name)
-    ).all()
-
-
-def loyalty_settings(merchant_id):
-    """The merchant's settings row, created on first use; safe when two requests race.
-
-    ``INSERT ... ON CONFLICT DO NOTHING``, then read: inside a use case's write transaction it
-    joins that transaction, otherwise it commits a short one of its own.
-    """
-    query = (
-        select(MerchantLoyaltySettings)
-        .where(MerchantLoyaltySettings.merchant_id == merchant_id)
-        .execution_options(populate_existing=True)
-    )
-    settings = db.session.scalar(query)
-    if settings is None:
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = (
-            insert(MerchantLoyaltySettings)
-            .values(merchant_id=merchant_id, created_at=clock.now())
-            .on_conflict_do_nothing(index_elements=["merchant_id"])
-        )
-        if in_write_transaction():
-            db.session.execute(statement)
-        else:
-            with write_transaction():
-                db.session.execute(statement)
-        settings = db.session.scalar(query)
-    return settings
-
-
-def pin_lockout_policy(settings):
-    """(attempts, minutes): the merchant's own values, else the platform defaults."""
-    config = current_app.config
-    return (
-        settings.pin_lockout_attempts or config["DEFAULT_PIN_LOCKOUT_ATTEMPTS"],
-        settings.pin_lockout_minutes or config["DEFAULT_PIN_LOCKOUT_MINUTES"],
-    )
 
 
 SETTINGS = ("allow_self_enrollment", "pin_lockout_attempts", "pin_lockout_minutes",

@@ -7,8 +7,8 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import Store
 from loyalty.services import audit
-from loyalty.services.platform.accounts import normalize_phone
 from loyalty.services.errors import Conflict, InvalidInput
+from loyalty.services.platform.accounts import normalize_phone
 
 CODE_TAKEN = _l("Another of your open stores already uses this code. Choose another.")
 FIELDS = ("name", "code", "address", "phone", "opening_note")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from loyalty import clock
 from loyalty.database import write_transaction
 from loyalty.extensions import db
+from loyalty.links import external_url
 from loyalty.models import (
     Membership,
     Merchant,
@@ -27,9 +28,9 @@ from loyalty.models import (
     hash_secret,
     soft_delete_cascade,
 )
-from loyalty.links import external_url
 from loyalty.services import audit
 from loyalty.services.delivery import mail
+from loyalty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loyalty.services.platform import password_links, sessions
 from loyalty.services.platform.accounts import (
     PASSWORD_LENGTH_MESSAGE,
@@ -37,7 +38,6 @@ from loyalty.services.platform.accounts import (
     normalize_email,
     password_length_ok,
 )
-from loyalty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 LINK_DAYS = 7
 ALREADY = _l("This person already has this role here.")

@@ -8,6 +8,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
+from loyalty import contacts
+from loyalty.contacts import normalize_email  # noqa: F401 - callers use accounts.normalize_email
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
@@ -24,10 +26,9 @@ from loyalty.models import (
     soft_delete_cascade,
     utcnow,
 )
-from loyalty import contacts
 from loyalty.services import audit
-from loyalty.services.platform import sessions
 from loyalty.services.errors import Conflict, InvalidInput
+from loyalty.services.platform import sessions
 
 MIN_PASSWORD_LENGTH = 8
 # At most 72 bytes (bcrypt reads no more): 72 plain letters, fewer accented ones.
@@ -42,10 +43,6 @@ def bcrypt_rounds():
 def _timing_dummy_hash(rounds):
     """Checked when the email is unknown, so a missing account costs as much as a wrong password."""
     return hash_secret("timing-equaliser", rounds)
-
-
-def normalize_email(email):
-    return (email or "").strip().lower()
 
 
 def normalize_phone(text, region=None):

@@ -16,12 +16,14 @@ from loyalty.models import (
     User,
 )
 from loyalty.services.engine import cards, staff_pins
-from loyalty.services.merchant import texts as merchant_texts, programs
-from loyalty.services.platform import accounts, stats as platform_stats
-from loyalty.services.errors import DomainError
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.points import earn_points, redeem_reward
 from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
+from loyalty.services.errors import DomainError
+from loyalty.services.merchant import programs
+from loyalty.services.merchant import texts as merchant_texts
+from loyalty.services.platform import accounts
+from loyalty.services.platform import stats as platform_stats
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README, demo data only
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 from flask import current_app
-
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.cron import get_cron_job_ids

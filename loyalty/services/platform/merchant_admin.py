@@ -14,8 +14,8 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import Merchant, Role
 from loyalty.services import audit
-from loyalty.services.merchant import team
 from loyalty.services.errors import Conflict, InvalidInput
+from loyalty.services.merchant import team
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
 FIELDS = ("name", "slug", "timezone", "currency", "default_locale", "country")

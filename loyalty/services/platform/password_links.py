@@ -21,8 +21,8 @@ from loyalty.links import external_url
 from loyalty.models import PasswordToken, Role, User
 from loyalty.services import audit
 from loyalty.services.delivery import mail
-from loyalty.services.platform.accounts import normalize_email
 from loyalty.services.errors import InvalidInput, PermissionDenied
+from loyalty.services.platform.accounts import normalize_email
 
 RESET_MINUTES = 60
 

@@ -17,8 +17,8 @@ from loyalty.extensions import db
 from loyalty.models import Membership, Merchant, Store, User
 from loyalty.models.base import cascade_counts, soft_deletable_classes
 from loyalty.services import audit
-from loyalty.services.platform import accounts
 from loyalty.services.errors import Conflict, NotFound
+from loyalty.services.platform import accounts
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000

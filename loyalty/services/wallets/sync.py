@@ -1,7 +1,8 @@
 """Keeping wallet passes in step with their card.
 
 Any change to a card that has a pass (a ledger row of any kind, the customer's erasure) asks,
-in its own transaction, for one outbox row of kind ``wallet``; while one is still waiting for
+in its own transaction, for one outbox row of kind ``wallet`` (``services.events``, which the
+changing areas call: they never import this module, whose handlers react); while one is still waiting for
 that card, no other is added, so a burst of changes gives one update (with RQ the row waits
 ``WALLET_PUSH_DELAY_SECONDS`` before it runs, so the burst can finish; a change that comes
 while the job runs gets a row of its own). The job pushes every registered Apple device (a
@@ -31,42 +32,27 @@ from loyalty.models import (
     Merchant,
     OutboxMessage,
 )
-from loyalty.services import outbox
-from loyalty.services.wallets import apns, google as google_wallet, status as wallets
+from loyalty.services import events, outbox
 from loyalty.services.engine.merchant_cache import merchant_rows
+from loyalty.services.events import (  # noqa: F401 - where callers and tests found them
+    PASS_FIELDS,
+    card_changed,
+    cards_changed,
+    has_pass,
+    program_changed,
+)
 from loyalty.services.merchant.texts import text_for
+from loyalty.services.wallets import apns
+from loyalty.services.wallets import google as google_wallet
+from loyalty.services.wallets import status as wallets
 
 log = logging.getLogger(__name__)
-KIND, PROGRAM_KIND = "wallet", "wallet_program"
+KIND, PROGRAM_KIND = events.CARD_CHANGED, events.PROGRAM_CHANGED
 #: Google lets a pass notify its holder 3 times a day; further updates are silent.
 NOTIFY_BUDGET, NOTIFY_WINDOW = 3, timedelta(hours=24)
 #: An erased card's devices are forgotten after this (time to fetch the voided pass).
 ERASED_DEVICES_KEPT = timedelta(days=7)
 BATCH = 1000
-#: Program fields a pass shows: a change to one of them updates every pass of the program.
-PASS_FIELDS = {"program_type", "card_name", "stamps_target", "stamp_reward_description",
-               "primary_color", "secondary_color", "logo_url", "hero_image_url", "terms_text",
-               "privacy_url", "translations"}
-
-
-def has_pass(card):
-    return bool(card.apple_serial_number or card.google_object_id)
-
-
-def _waiting(card_id):
-    return db.session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.kind == KIND, OutboxMessage.delivered_at.is_(None),
-        OutboxMessage.failed_at.is_(None),
-        OutboxMessage.payload["card_id"].as_integer() == card_id).limit(1))
-
-
-def card_changed(card):
-    """Inside the change's transaction: ask for the card's passes to be updated (once)."""
-    if not has_pass(card):
-        return None  # no pass anywhere: nothing to do, and no statement on the counter's path
-    if _waiting(card.id) is not None:
-        return None
-    return outbox.add(KIND, {"card_id": card.id}, merchant_id=card.merchant_id)
 
 
 def _message(card, program, locale):
@@ -149,34 +135,6 @@ def update_passes(row):
             outbox.add(KIND, {"card_id": card_id}, merchant_id=row.merchant_id)
 
     return outbox.Effect(record=record, send=send)
-
-
-def cards_changed(card_ids):
-    """``card_changed`` for a set-based change: the cards that have a pass and no update
-    waiting get one, in batches (two statements per batch)."""
-    card_ids = list(card_ids)
-    C = LoyaltyCard
-    for start in range(0, len(card_ids), BATCH):
-        chunk = card_ids[start:start + BATCH]
-        waiting = select(OutboxMessage.id).where(
-            OutboxMessage.kind == KIND, OutboxMessage.delivered_at.is_(None),
-            OutboxMessage.failed_at.is_(None),
-            OutboxMessage.payload["card_id"].as_integer() == C.id)
-        rows = db.session.execute(select(C.id, C.merchant_id).where(
-            C.id.in_(chunk), or_(C.apple_serial_number.is_not(None),
-                                 C.google_object_id.is_not(None)),
-            ~waiting.exists()).execution_options(include_deleted=True)).all()
-        by_merchant = {}
-        for card_id, merchant_id in rows:
-            by_merchant.setdefault(merchant_id, []).append({"card_id": card_id})
-        for merchant_id, payloads in by_merchant.items():
-            outbox.add_many(KIND, payloads, merchant_id=merchant_id)
-
-
-def program_changed(program):
-    """Inside the change's transaction (program, branding or texts): one job will update
-    every pass of the program."""
-    outbox.add(PROGRAM_KIND, {"program_id": program.id}, merchant_id=program.merchant_id)
 
 
 @outbox.handler(PROGRAM_KIND)
