@@ -28,9 +28,7 @@
     }
     // Tapping the backdrop around a sheet closes it, with nothing done.
     if (event.target.closest("[data-close-sheet]") || (event.target.id === "sheet" && event.target.children.length)) {
-      var host = document.getElementById("sheet");
-      if (host) host.innerHTML = "";
-      focusSearch();
+      closeSheet();
     }
   });
 
@@ -39,12 +37,80 @@
     if (q) { q.focus(); q.select(); }
   }
 
+  // A sheet is a modal dialog: it takes the focus when it opens, keeps Tab inside, closes on
+  // Escape and gives the focus back to the button that opened it (or to the search field).
+  var opener = null;
+
+  function openSheet() {
+    var host = document.getElementById("sheet");
+    return host && host.querySelector(".sheet[role=dialog]");
+  }
+
+  function closeSheet() {
+    var host = document.getElementById("sheet");
+    if (host) host.innerHTML = "";
+    var back = opener;
+    opener = null;
+    if (back && document.body.contains(back) && !back.disabled) back.focus(); else focusSearch();
+  }
+
+  function focusables(sheet) {
+    return Array.prototype.filter.call(sheet.querySelectorAll(
+      "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])"),
+      function (el) { return el.getClientRects().length && getComputedStyle(el).visibility !== "hidden"; });
+  }
+
+  function focusSheet(sheet) {
+    // On a touch tablet a focused field pops up the on-screen keyboard over the keypad: the
+    // heading takes the focus there; with a keyboard, the field to type in does.
+    var first = ("ontouchstart" in window) ? null :
+      sheet.querySelector("input[name=amount], input[name=name], input[name=pin], input[name=email]");
+    if (first && first.getClientRects().length) { first.focus(); return; }
+    var heading = sheet.querySelector("h2");
+    if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target, source = event.detail.elt;
+    if (!target || target.id !== "sheet" || !source || source.closest("#sheet")) return;
+    var active = document.activeElement;
+    opener = (active && source.contains(active) && active !== document.body) ? active : source;
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var sheet = openSheet();
+    if (!sheet) return;
+    if (event.key === "Escape") { event.preventDefault(); closeSheet(); return; }
+    if (event.key === "Tab") {
+      var items = focusables(sheet);
+      if (!items.length) return;
+      var first = items[0], last = items[items.length - 1], here = document.activeElement;
+      if (!sheet.contains(here)) { event.preventDefault(); first.focus(); }
+      else if (event.shiftKey && (here === first || !items.includes(here) && here.tagName === "H2")) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && here === last) { event.preventDefault(); first.focus(); }
+      return;
+    }
+    // Typed digits (and Backspace) reach the keypad's field even when a key or a chip has the focus.
+    var here = document.activeElement, tag = here && here.tagName;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (tag === "TEXTAREA" || (tag === "INPUT" && here.type !== "radio")) return;
+    if (!/^[0-9.]$/.test(event.key) && event.key !== "Backspace") return;
+    var scope = here && here.closest(".pinpad, .amount-entry");
+    var pad = scope ? scope.querySelector("[data-keypad-for]") : sheet.querySelector("[data-keypad-for]");
+    var input = pad && document.getElementById(pad.dataset.keypadFor);
+    if (!input) return;
+    event.preventDefault();
+    var key = event.key === "Backspace" ? "back" : event.key;
+    var button = pad.querySelector('[data-key="' + key + '"]');
+    if (button) button.click();
+  });
+
   // After a result, the search field is ready for the next scan (keyboard-wedge scanners type there).
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "workspace") focusSearch();
     if (event.detail.target && event.detail.target.id === "sheet") {
-      var first = event.detail.target.querySelector("input[name=amount], input[name=name], input[name=pin]");
-      if (first && !("ontouchstart" in window)) first.focus();
+      var sheet = openSheet();
+      if (sheet && !sheet.contains(document.activeElement)) focusSheet(sheet);
     }
   });
 
