@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from loyalty import access_log, cli, dates, headers, links, request_guard
+from loyalty import access_log, cli, colours, dates, headers, links, request_guard
 from loyalty.blueprints import admin, auth, media, merchant, storefront, terminal, wallet
 from loyalty.config import DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
@@ -133,6 +133,7 @@ def register_extensions(app):
     install_template_gettext(app)
     dates.install(app, select_country)
     links.install(app)
+    colours.install(app)
     attempt_counters.init_app(app)
     redis_client.init_app(app)
 

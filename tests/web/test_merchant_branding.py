@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from loyalty import colours
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyProgram
 from loyalty.services.merchant import branding
@@ -80,8 +81,8 @@ def test_hard_to_read_colours_get_a_warning(auth, client, merchant):
     auth.login_as(merchant.owner)
     page = client.get("/merchant/branding").text
     assert re.search(r'id="contrast-warning" role="status"\s*>', page)  # shown, not hidden
-    assert branding.contrast_ratio("#1d5c4d", "#ffffff") > 4.5
-    assert branding.contrast_ratio("#ffff00", "#ffffff") < 1.5
+    assert colours.contrast_ratio("#1d5c4d", "#ffffff") > 4.5
+    assert colours.contrast_ratio("#ffff00", "#ffffff") < 1.5
 
 
 def test_media_names_that_are_not_ours_are_not_found(client):

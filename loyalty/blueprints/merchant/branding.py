@@ -2,6 +2,7 @@
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
+from loyalty import colours
 from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
 from loyalty.blueprints.merchant.forms import BrandingForm
 from loyalty.links import external_url
@@ -51,10 +52,10 @@ def branding_page():
         status = 422
     elif request.method == "POST":
         status = 422
-    contrast = branding.contrast_ratio(form.primary_color.data or program.primary_color,
-                                       form.secondary_color.data or program.secondary_color) \
+    contrast = colours.contrast_ratio(form.primary_color.data or program.primary_color,
+                                      form.secondary_color.data or program.secondary_color) \
         if not (form.primary_color.errors or form.secondary_color.errors) else None
     return page("merchant/branding.html", form=form, program=program, contrast=contrast,
-                readable=branding.READABLE_CONTRAST, image_side=branding.MAX_IMAGE_SIDE,
+                readable=colours.READABLE_CONTRAST, image_side=branding.MAX_IMAGE_SIDE,
                 sample_code=qr_svg(external_url("storefront.program", slug=current_merchant.slug)),
                 sample_number=SAMPLE_NUMBER, status=status)

@@ -27,8 +27,6 @@ IMAGE_BOXES = {"logo_url": (1024, 1024), "hero_image_url": (1500, 1500)}
 MEDIA_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp)\Z")
 FIELDS = ("card_name", "primary_color", "secondary_color", "terms_text", "privacy_url",
           "logo_url", "hero_image_url")
-#: WCAG AA for normal text.
-READABLE_CONTRAST = 4.5
 
 
 @dataclass(frozen=True)
@@ -74,18 +72,6 @@ def media_path(name):
         return None
     path = os.path.join(upload_folder(), name)
     return path if os.path.isfile(path) else None
-
-
-def _luminance(color):
-    channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_ratio(background, text):
-    """The WCAG contrast ratio of two "#rrggbb" colours (1 to 21)."""
-    light, dark = sorted((_luminance(background), _luminance(text)), reverse=True)
-    return round((light + 0.05) / (dark + 0.05), 2)
 
 
 def update_branding(program, *, actor=None, uploads=None, **values):

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import func, update
 
+from loyalty.colours import readable_on
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.links import card_url, public_base_url
@@ -115,8 +116,9 @@ def pass_json(card, program, merchant, stores, locale):
         "description": card_name,
         "logoText": card_name,
         "backgroundColor": _rgb(program.primary_color),
-        "foregroundColor": _rgb(program.secondary_color),
-        "labelColor": _rgb(program.secondary_color),
+        # The shop's text colour where it reads on the card, else black or white.
+        "foregroundColor": _rgb(readable_on(program.primary_color, program.secondary_color)),
+        "labelColor": _rgb(readable_on(program.primary_color, program.secondary_color)),
         "barcodes": [{"format": "PKBarcodeFormatQR", "message": card.qr_token,
                       "messageEncoding": "iso-8859-1", "altText": card.card_number}],
         "voided": not card.is_active,
@@ -185,7 +187,9 @@ def build(card):
     files = {"pass.json": json.dumps(pass_json(card, program, merchant, stores, locale),
                                      ensure_ascii=False, indent=1).encode("utf-8")}
     files.update(pass_images(shop=merchant.name, primary_color=program.primary_color,
-                             secondary_color=program.secondary_color, logo_url=program.logo_url,
+                             secondary_color=readable_on(program.primary_color,
+                                                         program.secondary_color),
+                             logo_url=program.logo_url,
                              hero_image_url=program.hero_image_url))
     for target in LANGUAGES:
         files[f"{target}.lproj/pass.strings"] = _strings_file(card, program, stores, locale,

@@ -21,6 +21,11 @@
     return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
   }
   var COLOR = /^#[0-9a-fA-F]{6}$/;
+  // The text colour customers get on a card colour (loyalty/colours.py: readable_on).
+  function readableOn(background, preferred) {
+    if (contrast(background, preferred) >= 4.5) return preferred;
+    return contrast(background, "#000000") >= contrast(background, "#ffffff") ? "#000000" : "#ffffff";
+  }
 
   // The branding form's live preview: name, colours and logo change as the owner types.
   function bindPreview(form) {
@@ -30,7 +35,9 @@
     function update() {
       var background = form.elements.primary_color.value, text = form.elements.secondary_color.value;
       if (COLOR.test(background)) preview.style.setProperty("--brand", background);
-      if (COLOR.test(text)) preview.style.setProperty("--brand-text", text);
+      if (COLOR.test(background) && COLOR.test(text)) {
+        preview.style.setProperty("--brand-text", readableOn(background, text));
+      }
       var name = preview.querySelector("[data-preview-name]");
       if (name) name.textContent = form.elements.card_name.value;
       if (warning && COLOR.test(background) && COLOR.test(text)) {
