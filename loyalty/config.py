@@ -5,6 +5,7 @@ in-memory rate-limit store.  ``DATABASE_URL`` and ``REDIS_URL`` switch to Postgr
 Redis.  ``LOYALTY_ENV=production`` turns on secure cookies and refuses the default secret.
 """
 import os
+from email.utils import parseaddr
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production
 
@@ -96,6 +97,9 @@ class Config:
         self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
         self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 20)
         self.MAIL_FROM = os.environ.get("MAIL_FROM") or "Loyalty <no-reply@localhost>"
+        # Where people report an accessibility problem (the /accessibility page names it).
+        self.ACCESSIBILITY_CONTACT = (os.environ.get("ACCESSIBILITY_CONTACT")
+                                      or parseaddr(self.MAIL_FROM)[1])
         # Wallet passes (../README.md "Wallets"). Apple is on when its five required settings
         # are set, Google when its two are; without them the card page shows no wallet button.
         self.APPLE_PASS_TYPE_ID = os.environ.get("APPLE_PASS_TYPE_ID") or None

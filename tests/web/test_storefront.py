@@ -17,7 +17,7 @@ from tests.conftest import choose_language, csrf_token_from
 PUBLIC_FIELDS = {
     "slug", "shop", "card_name", "primary_color", "secondary_color", "logo_url",
     "hero_image_url", "has_stamps", "has_points", "offer", "rewards", "stores", "terms_text",
-    "privacy_url", "self_enrollment",
+    "privacy_url", "self_enrollment", "language", "text_lang",
 }
 
 
@@ -60,7 +60,7 @@ def test_public_pages_expose_only_the_whitelisted_fields(app, merchant):
     public = public_program(merchant.merchant, "en")
     assert {f.name for f in dataclasses.fields(PublicProgram)} == PUBLIC_FIELDS
     assert {f.name for f in dataclasses.fields(public.rewards[0])} == {
-        "name", "description", "points_cost"}
+        "name", "description", "points_cost", "lang"}
     assert {f.name for f in dataclasses.fields(public.stores[0])} == {
         "name", "address", "opening_note"}
 

@@ -15,7 +15,7 @@ def _email_field():
         DataRequired(_l("Enter your email address.")),
         DeliverableEmail(_l("Enter a valid email address, like name@example.com.")),
         Length(max=254),
-    ])
+    ], render_kw={"autocomplete": "username"})
 
 
 class LoginForm(Form):
@@ -23,6 +23,7 @@ class LoginForm(Form):
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(_l("Enter your password.")), Length(max=SIGN_IN_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
@@ -35,14 +36,17 @@ class PasswordForm(Form):
         _l("Current password"),
         validators=[DataRequired(_l("Enter your current password.")),
                     Length(max=SIGN_IN_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(_l("Choose a new password."))],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm_password = PasswordField(
         _l("New password again"),
         validators=[EqualTo("new_password", _l("The two new passwords differ. Type them again."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
     def validate_new_password(self, field):
@@ -52,9 +56,10 @@ class PasswordForm(Form):
 
 class SetPasswordForm(Form):
     new_password = PasswordField(_l("Choose a password"), validators=[
-        DataRequired(_l("Choose a new password."))])
+        DataRequired(_l("Choose a new password."))], render_kw={"autocomplete": "new-password"})
     confirm_password = PasswordField(_l("The same password again"), validators=[
-        EqualTo("new_password", _l("The two new passwords differ. Type them again."))])
+        EqualTo("new_password", _l("The two new passwords differ. Type them again."))],
+        render_kw={"autocomplete": "new-password"})
 
     def validate_new_password(self, field):
         if not password_length_ok(field.data):

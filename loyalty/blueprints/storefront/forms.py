@@ -18,13 +18,17 @@ def _language_choices():
 
 class JoinForm(Form):
     first_name = StringField(_l("First name"), validators=[
-        DataRequired(_l("Enter your first name.")), Length(max=58)])
+        DataRequired(_l("Enter your first name.")), Length(max=58)],
+        render_kw={"autocomplete": "given-name"})
     last_name = StringField(_l("Last name"), validators=[
-        DataRequired(_l("Enter your last name.")), Length(max=60)])
+        DataRequired(_l("Enter your last name.")), Length(max=60)],
+        render_kw={"autocomplete": "family-name"})
     email = StringField(_l("Email"), filters=[_strip], validators=[
         DataRequired(_l("Enter your email address: your card's link goes there.")),
-        Length(max=254), DeliverableEmail(_l("Enter a valid email address, like name@example.com."))])
-    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
+        Length(max=254), DeliverableEmail(_l("Enter a valid email address, like name@example.com."))],
+        render_kw={"autocomplete": "email", "inputmode": "email"})
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
     language = SelectField(_l("Language"), validate_choice=False)
     consent = CheckboxField(_l("I accept the program's terms and the processing of my data "
                                "for this loyalty card."))
@@ -50,7 +54,8 @@ class CardLinkForm(Form):
 
     email = StringField(_l("Your email"), filters=[_strip], validators=[
         DataRequired(_l("Enter the email address your card is under.")), Length(max=254),
-        DeliverableEmail(_l("Enter a valid email address, like name@example.com."))])
+        DeliverableEmail(_l("Enter a valid email address, like name@example.com."))],
+        render_kw={"autocomplete": "email", "inputmode": "email"})
 
 
 class EraseForm(Form):

@@ -3,7 +3,17 @@
 import json
 import logging
 
-from flask import Blueprint, Response, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -205,3 +215,10 @@ def erase(secret):
 def erased(slug):
     merchant = _on_shops_page(storefront.merchant_for_slug(slug))
     return render_template("storefront/erased.html", shop=merchant.name)
+
+
+@bp.route("/accessibility")
+def accessibility():
+    """The accessibility statement, linked from the foot of every customer page."""
+    return render_template("storefront/accessibility.html",
+                           contact=current_app.config["ACCESSIBILITY_CONTACT"])

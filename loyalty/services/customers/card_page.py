@@ -16,6 +16,7 @@ from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, Store
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.errors import NotFound
+from loyalty.services.engine.localized import language_of
 from loyalty.services.merchant.texts import RewardNames, reward_names_for_rows, text_for
 
 HISTORY_PER_PAGE = 20
@@ -32,8 +33,11 @@ class CardPage:
     #: The program's texts in the page's language.
     card_name: str = ""
     stamp_reward: str | None = None
-    #: (reward's name, points still missing: 0 when it can be had now)
+    #: (reward's name, points still missing: 0 when it can be had now, the name's language)
     rewards: list = field(default_factory=list)
+    #: The merchant's default language, and the language each text above is in.
+    language: str = ""
+    text_lang: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
     #: The history's rewards named in the page's language (``RewardNames.of_row``).
     reward_names: RewardNames = field(default_factory=lambda: RewardNames({}))
@@ -64,13 +68,16 @@ def card_page(card, locale, page=1):
     program = rows.program
     merchant = merchant_of(card)
     view = CardPage(card=card, merchant=merchant, program=program,
-                    qr_svg=qr_svg(card.qr_token), page=page)
+                    qr_svg=qr_svg(card.qr_token), page=page, language=merchant.default_locale)
     if program is not None:
         view.card_name = text_for(program, "card_name", locale)
         view.stamp_reward = text_for(program, "stamp_reward_description", locale)
+        view.text_lang = {name: language_of(program, name, locale, view.language)
+                          for name in ("card_name", "stamp_reward_description")}
     if program is not None and program.has_points:
         view.rewards = [(text_for(reward, "name", locale),
-                         max(0, reward.points_cost - card.points_balance))
+                         max(0, reward.points_cost - card.points_balance),
+                         language_of(reward, "name", locale, view.language))
                         for reward in rows.rewards]
     T = LoyaltyTransaction
     history = db.session.execute(

@@ -13,6 +13,7 @@ from loyalty.extensions import db
 from loyalty.models import Merchant, Store
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.errors import NotFound
+from loyalty.services.engine.localized import language_of
 from loyalty.services.merchant.texts import text_for
 
 NO_PROGRAM = _l("This shop has no loyalty program running at the moment.")
@@ -23,6 +24,8 @@ class PublicReward:
     name: str
     description: str | None
     points_cost: int
+    #: The language its name and description are in (the page's, or the merchant's default).
+    lang: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class PublicProgram:
     terms_text: str | None
     privacy_url: str | None
     self_enrollment: bool
+    #: The merchant's default language (texts typed once, like opening notes, are in it) and
+    #: the language each program text above is in: {"card_name": "fr", ...}.
+    language: str
+    text_lang: dict
 
 
 def as_sentence(text):
@@ -99,6 +106,7 @@ def public_program(merchant, locale):
     program = rows.program
     if program is None or not program.is_active:
         raise NotFound(NO_PROGRAM)
+    default = merchant.default_locale
     stores = db.session.scalars(select(Store).where(
         Store.merchant_id == merchant.id, Store.is_active.is_(True)).order_by(Store.name)).all()
     return PublicProgram(
@@ -109,9 +117,12 @@ def public_program(merchant, locale):
         has_stamps=program.has_stamps, has_points=program.has_points,
         offer=offer_lines(program, locale),
         rewards=tuple(PublicReward(text_for(r, "name", locale), text_for(r, "description", locale),
-                                   r.points_cost) for r in rows.rewards)
+                                   r.points_cost, language_of(r, "name", locale, default))
+                      for r in rows.rewards)
         if program.has_points else (),
         stores=tuple(PublicStore(s.name, s.address, s.opening_note) for s in stores),
         terms_text=text_for(program, "terms_text", locale), privacy_url=program.privacy_url,
         self_enrollment=rows.settings.allow_self_enrollment if rows.settings else True,
+        language=default, text_lang={name: language_of(program, name, locale, default) for name in (
+            "card_name", "stamp_reward_description", "terms_text")},
     )

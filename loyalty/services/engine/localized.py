@@ -17,6 +17,13 @@ def text_for(record, field, locale):
     return given or getattr(record, field)
 
 
+def language_of(record, field, locale, default):
+    """The language ``text_for`` answers in: ``locale`` when the owner gave ``field`` in it,
+    else ``default`` (the merchant's default language; a page marks the text with it)."""
+    given = (record.translations or {}).get(str(locale) if locale else "", {}).get(field)
+    return str(locale) if given else default
+
+
 @dataclass(frozen=True)
 class RewardNames:
     """Rewards' names in the languages the owner gave them, looked up by what a ledger row
@@ -35,6 +42,11 @@ class RewardNames:
     def of_row(self, row, locale):
         """The reward a ledger row gave, named in ``locale``."""
         return self.named(row.reward_id, row.reward_description, locale)
+
+    def language_of_row(self, row, locale, default):
+        """The language ``of_row`` answers in: ``locale``, else ``default``."""
+        given = self.given.get((row.reward_id, row.reward_description), {})
+        return str(locale) if given.get(str(locale) if locale else "") else default
 
     def of_reward(self, reward, locale):
         return self.named(reward.id, reward.name, locale)
