@@ -3,7 +3,8 @@
 A merchant may pick any card colour and text colour; the branding page warns about a pair that
 reads badly, and everywhere customers see them (their pages, the card face, the poster, emails,
 wallet passes) the text takes ``readable_on(background, preferred)``: the merchant's colour when
-it reaches 4.5:1, else black or white, whichever contrasts more.
+it reaches 4.5:1, else black or white, whichever contrasts more. A part of the interface drawn
+in the card colour on the page (a filled stamp) needs 3:1: ``readable_on(page, brand, minimum=3)``.
 """
 import re
 

@@ -73,12 +73,15 @@ def test_customer_pages_read_on_a_poor_brand_pair(client, shop):
         background, text = _brand(response.text)
         assert background == "#f0f0f0", path
         assert contrast_ratio(background, text) >= 4.5, (path, text)
+    card_page = client.get(f"/card/{card.page_secret}").text
+    assert 'data-brand-line="#000000"' in card_page  # filled stamps get a ring that shows
 
 
 def test_customer_pages_keep_a_readable_brand_pair_as_chosen(client, shop):
     _program, card = shop(GOOD)
     for path, response in _customer_pages(client, card).items():
         assert _brand(response.text) == ("#7a1f4d", "#ffe9a8"), path
+    assert 'data-brand-line="#7a1f4d"' in client.get(f"/card/{card.page_secret}").text
 
 
 def test_the_branding_page_warns_and_previews_what_customers_get(auth, client, merchant, shop):

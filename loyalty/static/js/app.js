@@ -7,6 +7,7 @@
     (root || document).querySelectorAll("[data-brand]").forEach(function (element) {
       element.style.setProperty("--brand", element.dataset.brand);
       if (element.dataset.brandText) element.style.setProperty("--brand-text", element.dataset.brandText);
+      if (element.dataset.brandLine) element.style.setProperty("--brand-line", element.dataset.brandLine);
     });
   }
 
