@@ -149,3 +149,14 @@ def test_the_apple_pass_reads_on_a_poor_brand_pair(shop):
     db.session.commit()
     data = _pass(card)
     assert _rgb_hex(data["foregroundColor"]) == _rgb_hex(data["labelColor"]) == "#ffe9a8"
+
+
+def test_the_card_name_of_another_language_is_marked_in_the_email(client, merchant, shop):
+    program, _card = shop(GOOD)
+    merchant.merchant.default_locale = "en"
+    db.session.commit()
+    assert _join(client, language="fr").status_code == 302
+    db.session.commit()
+    html = db.session.scalar(select(SentEmail.body_html).where(SentEmail.template == "welcome"))
+    assert re.search(r'<html lang="fr">', html)
+    assert f'<span lang="en">{program.card_name}</span>' in html  # no French name was given

@@ -20,6 +20,7 @@ from loyalty.models import Customer, LoyaltyCard, Merchant, Store
 from loyalty.services.delivery import mail
 from loyalty.services.engine import cards
 from loyalty.services.engine.ledger import ActionContext
+from loyalty.services.engine.localized import language_of
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.errors import Conflict
 from loyalty.services.merchant.texts import text_for
@@ -105,6 +106,9 @@ def _letter(payload, subject):
         subject=subject(merchant.name), sender_name=merchant.name,
         context={"name": card.customer.name, "shop": merchant.name,
                  "card_name": text_for(program, "card_name", locale), "card_number": card.card_number,
+                 # the card's name in the shop's language when none was given in the reader's
+                 "card_name_lang": language_of(program, "card_name", locale,
+                                               merchant.default_locale),
                  "points": card.points_balance if program.has_points else None,
                  "link": card_url(card), "color": program.primary_color,
                  "resend": payload.get("reason") == "resend"})
