@@ -69,7 +69,9 @@ def test_a_poor_brand_pair_still_reads_on_the_phone(playwright_browser, live_ser
     owner.fill("#primary_color", "#f0f0f0")
     owner.fill("#secondary_color", "#ffffff")
     assert owner.locator("#contrast-warning").is_visible()  # warned as the owner types
-    _assert_readable(owner, ["#card-preview .pass .pass-name", "#card-preview .pass .pass-number"])
+    typed = _assert_readable(owner, ["#card-preview .pass .pass-name",
+                                     "#card-preview .pass .pass-number"])
+    assert [round(c) for c in typed[0]["back"]] == [240, 240, 240]  # previewed as typed
     owner.click("text=Save branding")
     owner.wait_for_url("**/merchant/branding")
     assert owner.locator("#contrast-warning").is_visible()  # and after saving
