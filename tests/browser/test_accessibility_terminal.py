@@ -10,7 +10,7 @@ from loyalty.models import LoyaltyCard, StaffPin, Store
 from loyalty.services.merchant import programs
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import open_page
-from tests.browser.test_terminal_flow import BAKERY_STAFF, CAFE_STAFF, _card_of, _sign_in, _stamps
+from tests.browser.test_terminal_flow import BAKERY_STAFF, CAFE_STAFF, _card_of, _sign_in, _stamps, _type_pin
 
 pytestmark = pytest.mark.browser
 
@@ -75,6 +75,17 @@ def test_the_cafe_counter_and_its_sheets_pass_axe(counter, live_server):
     _check(counter, "stamp-card")
     _sheet(counter, "[hx-get$='/sheet/stamp']")
     _check(counter, "stamp-sheet")
+    counter.click(".chip:has-text('Tom')")
+    _type_pin(counter, "0000")
+    counter.click("#sheet button[type=submit]")
+    counter.wait_for_selector("#sheet .banner-error")
+    _check(counter, "stamp-sheet-wrong-pin")
+    _type_pin(counter, "1234")
+    counter.click("#sheet button[type=submit]")
+    counter.wait_for_selector(".card-panel > .banner-success")
+    _check(counter, "stamp-added")
+    _sheet(counter, ".history .button.danger >> nth=0")
+    _check(counter, "void-stamp-sheet")
     _close(counter)
     _sheet(counter, "[data-testid=phone-link]")
     _check(counter, "phone-link-sheet")
