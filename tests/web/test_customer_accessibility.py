@@ -23,7 +23,8 @@ def test_a_refused_join_sums_up_its_errors_and_ties_each_to_its_field(client, me
         "email": "chloe-at-example", "phone": "", "language": "fr", "website": ""})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    summary = re.search(r'<div class="error-summary" role="alert".*?</div>', page, re.S).group(0)
+    summary = re.search(r'<div class="error-summary" role="alert".*?</div>', page,
+                        re.DOTALL).group(0)
     assert "2 fields need your attention:" in summary
     assert re.findall(r'href="#(\w+)"', summary) == ["email", "consent"]
     assert page.index("error-summary") < page.index('id="first_name"')  # at the top of the form

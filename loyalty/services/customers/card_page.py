@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, Store
+from loyalty.services.engine.localized import language_of
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.errors import NotFound
-from loyalty.services.engine.localized import language_of
 from loyalty.services.merchant.texts import RewardNames, reward_names_for_rows, text_for
 
 HISTORY_PER_PAGE = 20

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Merchant, Store
+from loyalty.services.engine.localized import language_of
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.errors import NotFound
-from loyalty.services.engine.localized import language_of
 from loyalty.services.merchant.texts import text_for
 
 NO_PROGRAM = _l("This shop has no loyalty program running at the moment.")
