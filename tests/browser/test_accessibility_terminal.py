@@ -267,3 +267,21 @@ def test_every_button_and_field_is_a_44_pixel_target(playwright_browser, live_se
         assert _small_targets(page) == [], opener
         _close(page)
     page.context.close()
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_the_sheets_as_their_own_pages_pass_axe(playwright_browser, live_server, request, lang):
+    """Without JavaScript (or opened by address) a sheet is a page of its own."""
+    page = open_page(playwright_browser, live_server.url, request, viewport=SIZES["landscape"],
+                     locale=LOCALES[lang], has_touch=True, bypass_csp=True)
+    card_id, _number = _card_of(live_server.app, "marie@example.lu")
+    with live_server.app.app_context():
+        tom = db.session.scalar(select(StaffPin.id).join(Store, Store.id == StaffPin.store_id)
+                                .where(Store.code == "GARE", StaffPin.staff_name == "Tom"))
+    _sign_in(page, CAFE_STAFF)
+    for path in (f"/terminal/cards/{card_id}/sheet/stamp", f"/terminal/cards/{card_id}/unlock/{tom}?kind=stamp",
+                 "/terminal/enroll"):
+        page.goto(page.base + path)
+        page.wait_for_selector(".sheet")
+        _check(page, path.rsplit("/", 1)[-1].split("?")[0] + "-page")
+    page.context.close()
