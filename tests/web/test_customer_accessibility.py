@@ -94,3 +94,12 @@ def test_the_accessibility_contact_is_a_setting(make_app):
     app = make_app(ACCESSIBILITY_CONTACT="access@example.org")
     page = app.test_client().get("/accessibility").get_data(as_text=True)
     assert 'href="mailto:access@example.org"' in page
+
+
+def test_the_stamp_reward_on_a_card_is_marked_when_not_translated(client, merchant):
+    factories.stamp_program(merchant.merchant)
+    card = factories.card(merchant.merchant, email="carla@example.com")
+    db.session.commit()
+    client.set_cookie("lang", "fr")
+    page = client.get(f"/card/{card.page_secret}").get_data(as_text=True)
+    assert '<span lang="en">A free coffee</span>' in page  # the shop's English, not escaped
