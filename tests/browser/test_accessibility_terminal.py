@@ -267,6 +267,18 @@ def test_every_button_and_field_is_a_44_pixel_target(playwright_browser, live_se
         assert _small_targets(page) == [], opener
         _close(page)
     page.context.close()
+    page = open_page(playwright_browser, live_server.url, request, viewport=SIZES[size],
+                     locale="en-GB", has_touch=True)
+    _id, number = _card_of(live_server.app, "marie@example.lu")
+    _sign_in(page, CAFE_STAFF)
+    _open(page, number)
+    assert _small_targets(page) == [], "stamp card"
+    _sheet(page, "[hx-get$='/sheet/stamp']")
+    assert _small_targets(page) == [], "stamp sheet (staff chips, PIN pad)"
+    _close(page)
+    _sheet(page, "[data-testid=phone-link]")
+    assert _small_targets(page) == [], "phone link sheet"
+    page.context.close()
 
 
 @pytest.mark.parametrize("lang", LOCALES)
