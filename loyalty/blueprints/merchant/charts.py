@@ -27,6 +27,15 @@ class BarChart:
     height: int = HEIGHT + AXIS
     baseline: int = HEIGHT
 
+    @property
+    def total(self):
+        return sum(bar.value for bar in self.bars)
+
+    @property
+    def peak_label(self):
+        """The day of the highest bar (the first, on a tie)."""
+        return next((bar.label for bar in self.bars if bar.value == self.peak), "")
+
 
 def bar_chart(title, values, labels):
     """Bars for ``values`` (one per day), scaled to the largest."""
