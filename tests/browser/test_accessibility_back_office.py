@@ -298,6 +298,8 @@ def test_the_keyboard_skips_to_the_content_and_every_stop_shows_a_ring(
     for path in ("/merchant/", "/merchant/team"):
         page.goto(page.base + path)
         _tab_through(page, 40, problems, path)
+    page.click(".lang-switch summary")  # the language menu opens on white, under the green bar
+    _tab_through(page, 3, problems, "language menu")
     _sign_out(page)
     _sign_in(page, ADMIN)
     page.goto(page.base + "/admin/")
