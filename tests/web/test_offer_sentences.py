@@ -58,7 +58,7 @@ def _program(merchant, kind):
 
 def _offer(page):
     """The program page's offer paragraphs, unescaped as a reader sees them."""
-    section = page.split("<h1>", 1)[1].split("</section>", 1)[0]
+    section = page.split("<h1", 1)[1].split("</section>", 1)[0]  # <h1 lang=..> when untranslated
     lines = [part.split("</p>", 1)[0] for part in section.split("<p>")[1:]]
     return [line.replace("&#39;", "'") for line in lines if "<a " not in line and "muted" not in line]
 
