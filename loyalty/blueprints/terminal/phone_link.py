@@ -1,10 +1,10 @@
 """The card onto the customer's phone: a QR code on the terminal that opens their card's page
 once, for a few minutes (``card_handoffs``)."""
-from flask import current_app, render_template, request
+from flask import request
 from flask_login import current_user
 
+from loyalty.blueprints.terminal.sheets import sheet_or_page
 from loyalty.blueprints.terminal.views import STAFF_ROLES, _card_or_404, _store_or_redirect, bp
-from loyalty.redirects import is_htmx
 from loyalty.services.audit import Actor
 from loyalty.services.customers import card_handoffs
 from loyalty.services.customers.card_page import qr_svg
@@ -25,12 +25,6 @@ def phone_link(card_id):
         handoff, error, status = card_handoffs.show(card, actor), None, 200
     except DomainError as refusal:
         handoff, error, status = None, refusal.message, refusal.status_code
-    values = dict(store=store, card=card, handoff=handoff, error=error,
-                  qr=qr_svg(handoff.url) if handoff else None)
-    if is_htmx():
-        response = current_app.make_response(
-            (render_template("terminal/_phone_link.html", **values), status))
-        response.headers["HX-Retarget"] = "#sheet"
-        response.headers["HX-Reswap"] = "innerHTML"
-        return response
-    return render_template("terminal/phone_link_page.html", **values), status
+    return sheet_or_page("terminal/_phone_link.html", "terminal/phone_link_page.html", status,
+                         store=store, card=card, handoff=handoff, error=error,
+                         qr=qr_svg(handoff.url) if handoff else None)

@@ -1,11 +1,12 @@
 """Unlocking a locked staff PIN at the counter, on a manager's word: their manager PIN, or
 their email and password. Both are counted before they are checked, like any PIN or sign-in."""
-from flask import abort, current_app, render_template, request
+from flask import abort, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from loyalty.blueprints.terminal import forms
+from loyalty.blueprints.terminal.sheets import sheet_or_page
 from loyalty.blueprints.terminal.views import (
     PIN_ERRORS,
     SHEETS,
@@ -16,7 +17,6 @@ from loyalty.blueprints.terminal.views import (
     _store_or_redirect,
     bp,
 )
-from loyalty.redirects import is_htmx
 from loyalty.services.audit import Actor
 from loyalty.services.engine import staff_pins
 from loyalty.services.errors import PIN_REFUSALS, DomainError
@@ -36,13 +36,7 @@ def _render_unlock(store, card, kind, locked, form, *, error=None, status=200):
             for name in ("reward_id", "transaction_id", *forms.CARRIED_THROUGH_UNLOCK)}
     values = dict(store=store, card=card, kind=kind, locked=locked, form=form, error=error,
                   managers=managers, back={"kind": kind, **back})
-    if is_htmx():
-        response = current_app.make_response(
-            (render_template("terminal/_unlock.html", **values), status))
-        response.headers["HX-Retarget"] = "#sheet"
-        response.headers["HX-Reswap"] = "innerHTML"
-        return response
-    return render_template("terminal/unlock_page.html", **values), status
+    return sheet_or_page("terminal/_unlock.html", "terminal/unlock_page.html", status, **values)
 
 
 def _locked_or_404(store, staff_pin_id):

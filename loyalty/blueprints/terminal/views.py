@@ -27,6 +27,7 @@ from loyalty.blueprints.terminal.messages import (
     result_message,
     transaction_label,
 )
+from loyalty.blueprints.terminal.sheets import sheet_or_page
 from loyalty.extensions import db
 from loyalty.forms import new_key
 from loyalty.models import Role, Store
@@ -265,12 +266,7 @@ def _render_sheet(store, card, kind, form, *, error=None, locked=None, notice=No
                   form=form, error=error, locked=locked, notice=notice, program=_program(),
                   merchant_currency=current_merchant.currency, staff=staff,
                   timezone=current_merchant.timezone, carried_fields=forms.CARRIED_THROUGH_UNLOCK)
-    if is_htmx():
-        response = current_app.make_response((render_template("terminal/_sheet.html", **values), status))
-        response.headers["HX-Retarget"] = "#sheet"
-        response.headers["HX-Reswap"] = "innerHTML"
-        return response
-    return render_template("terminal/sheet_page.html", **values), status
+    return sheet_or_page("terminal/_sheet.html", "terminal/sheet_page.html", status, **values)
 
 
 def _checked(tried, run):
@@ -386,12 +382,7 @@ def enroll():
                            banner=_("Welcome! Card %(number)s is ready.", number=card.card_number))
     elif request.method == "POST":
         status = 422
-    template = "terminal/_enroll.html" if is_htmx() else "terminal/enroll_page.html"
-    response = current_app.make_response(
-        (render_template(template, form=form, error=error, store=store), status))
-    if is_htmx():
-        response.headers["HX-Retarget"] = "#sheet"
-        response.headers["HX-Reswap"] = "innerHTML"
-    return response
+    return sheet_or_page("terminal/_enroll.html", "terminal/enroll_page.html", status,
+                         form=form, error=error, store=store)
 
 
