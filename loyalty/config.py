@@ -182,6 +182,8 @@ class Config:
         self.WALLET_ADDRESS_LIMIT = os.environ.get("WALLET_ADDRESS_LIMIT", "120 per minute")
         # Wrong or locked staff PINs per terminal address, on top of the per-PIN lockout.
         self.PIN_FAILURE_LIMIT = os.environ.get("PIN_FAILURE_LIMIT", "20 per 10 minutes")
+        # Requests per API key (a till, a web shop), on the shared counters.
+        self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "20 per second")
 
         # Platform defaults for per-merchant loyalty settings (admins can override them).
         self.DEFAULT_PIN_LOCKOUT_ATTEMPTS = _int("DEFAULT_PIN_LOCKOUT_ATTEMPTS", 5)

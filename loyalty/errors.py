@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from loyalty import problems
 from loyalty.extensions import db, login_manager
 from loyalty.redirects import is_htmx, sign_in_again
 from loyalty.services.errors import DomainError
@@ -23,6 +24,8 @@ def _render(status, title, message):
 
 
 def _http_error(error):
+    if problems.is_api_request():
+        return _api_http_error(error)
     messages = {
         400: (_("Request not understood"), _("The request could not be read. Go back, check what you typed and try again.")),
         403: (_("Not allowed"), _("Your account cannot open this page. Sign in with another account or ask the owner for access.")),
@@ -36,6 +39,20 @@ def _http_error(error):
         error.code, (error.name, _("Something went wrong with this request. Go back and try again."))
     )
     return _render(error.code, title, message)
+
+
+def _api_http_error(error):
+    """An HTTP error under ``/api/`` (no such route, wrong method, too large): problem+json."""
+    messages = {
+        404: _("There is no such resource. Check the path against the API reference."),
+        405: _("This method is not allowed here. Check the API reference."),
+        413: _("The body is too large for this call."),
+        415: _("This call takes a JSON body."),
+    }
+    response = error.get_response()
+    headers = {"Allow": response.headers["Allow"]} if "Allow" in response.headers else None
+    return problems.problem(error.code, messages.get(error.code, error.description or error.name),
+                            headers=headers)
 
 
 def csrf_error(error):
@@ -59,11 +76,17 @@ def sign_in_required():
 
 
 def _domain_error(error):
+    if problems.is_api_request():
+        return problems.problem(error.status_code, error.message, slug=error.problem_type,
+                                errors=error.details.get("errors"))
     return _render(error.status_code, _("That did not work"), str(error.message))
 
 
 def _server_error(error):
     db.session.rollback()
+    if problems.is_api_request():
+        return problems.problem(500, _("An unexpected error happened on our side. Nothing was "
+                                       "changed. Try again in a moment."))
     return _render(
         500,
         _("Something went wrong"),
@@ -86,6 +109,11 @@ def _database_error(error):
         db.session.rollback()
     except DBAPIError:  # the connection is gone; the session lets it go
         db.session.close()
+    if problems.is_api_request():
+        return problems.problem(503, _("We lost the connection to the database for a moment, "
+                                       "so this may not have been saved. Send it again with "
+                                       "the same Idempotency-Key."),
+                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     response = _render(
         503,
         _("Connection lost for a moment"),

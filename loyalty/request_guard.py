@@ -22,6 +22,8 @@ import re
 from flask import Request, abort, current_app, jsonify, request
 from flask_babel import gettext as _
 
+from loyalty import problems
+
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 JSON = "application/json"
@@ -63,7 +65,10 @@ class JSONRefused(ValueError):
 
 
 def json_refusal(status, message):
-    """The answer of a JSON route that refuses its request: ``{"error": message}``."""
+    """The answer of a JSON route that refuses its request: ``{"error": message}``, or a
+    problem+json under ``/api/`` (``problems``)."""
+    if problems.is_api_request():
+        return problems.problem(status, message)
     response = jsonify(error=str(message))
     response.status_code = status
     return response
@@ -193,6 +198,8 @@ def refuse_unexpected_bodies():
     allowed = (FORM, MULTIPART) if getattr(view, "accepts_upload", False) else (FORM,)
     if request.mimetype in allowed or (not request.mimetype and not has_body()):
         return
+    if problems.is_api_request():
+        abort(json_refusal(415, _("This call takes a JSON body.")))
     abort(415)
 
 
@@ -203,6 +210,8 @@ def _has_nul(multidict):
 
 def refuse_nul_bytes():
     if _has_nul(request.args) or (request.method in BODY_METHODS and _has_nul(request.form)):
+        if problems.is_api_request():
+            abort(json_refusal(400, _("The request holds a NUL character.")))
         abort(400)
 
 

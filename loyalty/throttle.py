@@ -157,3 +157,28 @@ def attempt(budgets, *, failures=()):
     finally:
         if tried.success:
             _give_back(tried.lent)
+
+
+def api_budget(key_id):
+    """Requests of one API key (every one counts, not only failures)."""
+    return Budget("API_RATE_LIMIT", f"api-key-{key_id}")
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What a request left of its budget's window: for the ``RateLimit`` headers."""
+
+    limit: int
+    remaining: int
+    reset: int
+    granted: bool
+
+
+def count_request(budget):
+    """Count one request against ``budget``; the window's ``Quota`` (``granted`` False when
+    the budget was used up before it)."""
+    window = budget.window()
+    count = attempt_counters.storage.incr(budget.storage_key(window), budget.period, amount=1)
+    limit = budget.item.amount
+    return Quota(limit, max(0, limit - count), math.ceil(budget.seconds_left(window)),
+                 count <= limit)

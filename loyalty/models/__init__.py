@@ -25,6 +25,7 @@ from loyalty.models.cards import (
     REWARD_UNDO_TYPES,
     LoyaltyCard,
 )
+from loyalty.models.integrations import ApiIdempotencyKey, ApiKey
 from loyalty.models.ledger import (
     LedgerImmutable,
     LoyaltyTransaction,
@@ -43,6 +44,7 @@ from loyalty.models.sessions import PasswordToken, UserSession
 from loyalty.models.staff import StaffPin
 
 __all__ = [
+    "ApiIdempotencyKey", "ApiKey",
     "AppleRegistration", "CardHandoff",
     "MAX_ID", "SECRET_MAX_BYTES", "AuditEntry", "AuditImmutable",
     "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "REWARD_UNDO_TYPES", "Customer",

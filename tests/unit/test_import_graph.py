@@ -14,7 +14,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGE = "loyalty"
 SERVICES = "loyalty.services"
-AREAS = ("engine", "merchant", "customers", "platform", "delivery", "wallets")
+AREAS = ("engine", "merchant", "customers", "platform", "delivery", "wallets", "integrations")
 #: The app factory (``loyalty/__init__.py``) wires every blueprint and service; the only
 #: module that may import it back is the job context (it builds the app for a plain
 #: ``rq worker``, lazily). Any other import of ``loyalty`` itself counts as an edge.

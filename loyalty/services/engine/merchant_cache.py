@@ -45,6 +45,9 @@ def _request_version(merchant_id):
     """The version of ``merchant_id`` the signed-in request loaded, or None."""
     if not has_request_context():
         return None
+    pinned = g.get("merchant_version")  # an API call: (merchant id, version) of its key
+    if pinned is not None:
+        return pinned[1] if pinned[0] == merchant_id else None
     tenancy = g.get("tenancy")
     merchant = tenancy.merchant if tenancy is not None else None
     if merchant is None or merchant.id != merchant_id:

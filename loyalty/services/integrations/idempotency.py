@@ -1,0 +1,113 @@
+"""``Idempotency-Key``: a POST sent again with the same key gets the first answer back.
+
+The first request with a key claims it (a row committed before the work starts); its answer
+is stored when it is done. The same key again: with the same request (method, path, body),
+the stored status and body come back; with another body, a 422; while the first still runs,
+a 409. A claim whose request died (no answer after ``ABANDONED_AFTER``) may be taken over:
+the work itself is idempotent underneath (the ledger row carries a key derived from this
+one), so the retry replays rather than credits twice. Keys are kept ``KEEP_FOR`` (24 hours
+at least), then purged by the schedule; an expired key is free again.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from loyalty import clock
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import ApiIdempotencyKey
+from loyalty.services.errors import Conflict, InvalidInput
+
+KEY_MAX = 255
+KEEP_FOR = timedelta(hours=48)
+ABANDONED_AFTER = timedelta(seconds=60)
+STILL_RUNNING = _l("A request with this Idempotency-Key is still running. Wait for its answer, "
+                   "then send it again if you need to.")
+OTHER_BODY = _l("This Idempotency-Key was already used for another request. Use a new key "
+                "for a new request.")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The first answer to a key: replay it."""
+
+    status: int
+    body: str
+
+
+def request_hash(method, path, body):
+    """The fingerprint of a request: method, path and its JSON body in canonical form."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def ledger_key(merchant_id, key):
+    """The ledger row's idempotency key for a request sent with ``key`` (64 characters at
+    most, never the same as a counter form's key)."""
+    return "api-" + hashlib.sha256(f"{merchant_id}:{key}".encode()).hexdigest()[:56]
+
+
+def check_key(key):
+    if not key or len(key) > KEY_MAX or not key.isprintable():
+        raise InvalidInput(_l("The Idempotency-Key header must be 1 to 255 printable characters."))
+
+
+def claim(merchant_id, api_key_id, key, fingerprint):
+    """Claim ``key`` for this request: None (go ahead, then ``store`` the answer), or the
+    ``Stored`` first answer. Raises Conflict (still running) or InvalidInput (another body)."""
+    check_key(key)
+    now = clock.now()
+    try:
+        with write_transaction():
+            db.session.add(ApiIdempotencyKey(merchant_id=merchant_id, api_key_id=api_key_id,
+                                             key=key, request_hash=fingerprint, created_at=now))
+        return None
+    except IntegrityError:
+        pass
+    with write_transaction():
+        row = db.session.scalar(select(ApiIdempotencyKey).where(
+            ApiIdempotencyKey.merchant_id == merchant_id, ApiIdempotencyKey.key == key)
+            .with_for_update())
+        if row is None:  # purged between the two statements: ours now
+            db.session.add(ApiIdempotencyKey(merchant_id=merchant_id, api_key_id=api_key_id,
+                                             key=key, request_hash=fingerprint, created_at=now))
+            return None
+        expired = now - row.created_at >= KEEP_FOR
+        abandoned = row.status_code is None and now - row.created_at >= ABANDONED_AFTER
+        if expired or (abandoned and row.request_hash == fingerprint):
+            row.request_hash, row.created_at, row.api_key_id = fingerprint, now, api_key_id
+            row.status_code = row.response_body = row.completed_at = None
+            return None
+        if row.request_hash != fingerprint:
+            raise InvalidInput(OTHER_BODY)
+        if row.status_code is None:
+            raise Conflict(STILL_RUNNING)
+        return Stored(row.status_code, row.response_body)
+
+
+def store(merchant_id, key, status, body):
+    """Keep the answer to a claimed key. A server error frees the key instead (the retry
+    should run again, not be told the same failure)."""
+    with write_transaction():
+        row = db.session.scalar(select(ApiIdempotencyKey).where(
+            ApiIdempotencyKey.merchant_id == merchant_id, ApiIdempotencyKey.key == key)
+            .with_for_update())
+        if row is None:
+            return
+        if status >= 500:
+            db.session.delete(row)
+            return
+        row.status_code, row.response_body, row.completed_at = status, body, clock.now()
+
+
+def purge(now=None):
+    """Forget the keys older than ``KEEP_FOR``; returns how many."""
+    cutoff = (now or clock.now()) - KEEP_FOR
+    with write_transaction():
+        return db.session.execute(delete(ApiIdempotencyKey).where(
+            ApiIdempotencyKey.created_at < cutoff)).rowcount
