@@ -66,6 +66,8 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     staff_pin_id: Mapped[int | None] = mapped_column(ForeignKey("staff_pins.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The API key that wrote the row (a till or a web shop): its name is the actor.
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     transaction_type: Mapped[TransactionType] = mapped_column(
         Enum(TransactionType, native_enum=False, length=20,
              values_callable=lambda e: [m.value for m in e]),

@@ -16,9 +16,49 @@ branch_labels = None
 depends_on = None
 
 
+LEDGER_COLUMNS = (
+    "id", "merchant_id", "card_id", "store_id", "staff_pin_id", "user_id", "transaction_type",
+    "stamps_delta", "points_delta", "stamps_balance_after", "points_balance_after",
+    "related_transaction_id", "void_shortfall", "purchase_amount_cents", "order_reference",
+    "idempotency_key", "reward_id", "reward_description", "ip_address", "user_agent",
+    "transaction_at", "created_at",
+)
+
+
+def _sqlite_update_trigger(columns):
+    changed = " OR ".join(f"NEW.{name} IS NOT OLD.{name}" for name in columns)
+    return [
+        "DROP TRIGGER IF EXISTS loyalty_transactions_no_update",
+        f"""
+        CREATE TRIGGER loyalty_transactions_no_update BEFORE UPDATE ON loyalty_transactions
+        WHEN NEW.notes IS NOT NULL OR {changed}
+        BEGIN SELECT RAISE(ABORT, 'loyalty_transactions is append-only (UPDATE refused)'); END
+        """,
+    ]
+
+
 def upgrade():
-    pass
+    # In place on both databases (a batch would copy the table on SQLite and drop its
+    # append-only triggers). PostgreSQL's trigger compares whole rows: the new column is
+    # covered; SQLite's lists the columns, so it is written again with this one.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE loyalty_transactions ADD COLUMN api_key_id INTEGER "
+                   "CONSTRAINT fk_loyalty_transactions_api_key_id_api_keys "
+                   "REFERENCES api_keys (id)")
+        for statement in _sqlite_update_trigger((*LEDGER_COLUMNS, "api_key_id")):
+            op.execute(statement)
+    else:
+        op.add_column('loyalty_transactions', sa.Column('api_key_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_loyalty_transactions_api_key_id_api_keys'),
+                              'loyalty_transactions', 'api_keys', ['api_key_id'], ['id'])
 
 
 def downgrade():
-    pass
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in _sqlite_update_trigger(LEDGER_COLUMNS):
+            op.execute(statement)
+        op.execute("ALTER TABLE loyalty_transactions DROP COLUMN api_key_id")
+    else:
+        op.drop_constraint(op.f('fk_loyalty_transactions_api_key_id_api_keys'),
+                           'loyalty_transactions', type_='foreignkey')
+        op.drop_column('loyalty_transactions', 'api_key_id')

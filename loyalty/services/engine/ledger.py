@@ -39,6 +39,8 @@ class ActionContext:
     staff_pin_id: int | None = None
     ip_address: str | None = None
     user_agent: str | None = None
+    #: An API call: the key acting (no staff PIN applies; the key is the credential).
+    api_key_id: int | None = None
 
 
 @dataclass
@@ -125,6 +127,7 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
         points_balance_after=card.points_balance,
         store_id=context.store_id,
         user_id=context.user_id,
+        api_key_id=context.api_key_id,
         staff_pin_id=staff_pin.id if staff_pin is not None else None,
         ip_address=context.ip_address,
         user_agent=(context.user_agent or "")[:255] or None,
