@@ -9,7 +9,17 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from loyalty import access_log, cli, colours, dates, headers, links, request_guard
-from loyalty.blueprints import admin, api, auth, media, merchant, storefront, terminal, wallet
+from loyalty.blueprints import (
+    admin,
+    api,
+    api_docs,
+    auth,
+    media,
+    merchant,
+    storefront,
+    terminal,
+    wallet,
+)
 from loyalty.config import DEFAULT_SECRET_KEY, Config
 from loyalty.database import configure_engine
 from loyalty.errors import register_errorhandlers
@@ -145,7 +155,7 @@ def load_user(session_token):
 
 def register_blueprints(app):
     for blueprint in (auth.bp, media.bp, terminal.bp, merchant.bp, admin.bp, storefront.bp,
-                      wallet.bp, api.bp):
+                      wallet.bp, api.bp, api_docs.bp):
         app.register_blueprint(blueprint)
 
 

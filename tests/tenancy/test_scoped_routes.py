@@ -6,12 +6,13 @@ from sqlalchemy import func, select
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyTransaction, Reward
 from loyalty.services.engine import staff_pins
+from loyalty.services.integrations import api_keys
 from loyalty.services.merchant import programs
 from tests import factories
 from tests.conftest import csrf_token_from
 
 RECORD_ARGUMENTS = {"reward_id", "store_id", "card_id", "customer_id", "staff_pin_id",
-                    "transaction_id", "membership_id", "user_id"}
+                    "transaction_id", "membership_id", "user_id", "api_key_id"}
 
 
 class Records:
@@ -24,13 +25,14 @@ class Records:
         card = factories.card(team.merchant, f"{team.merchant.name} Carla",
                               email=f"carla@{team.merchant.slug}.example")
         pin = staff_pins.create_staff_pin(team.merchant, team.stores[0], "Pia", "4321")
+        key, _secret = api_keys.create_key(team.merchant.id, name="Till", scopes=["cards:read"])
         transaction = db.session.scalar(select(LoyaltyTransaction).where(
             LoyaltyTransaction.card_id == card.id))
         self.ids = {
             "reward_id": reward.id, "store_id": team.stores[0].id, "card_id": card.id,
             "customer_id": team.customers[0].id, "staff_pin_id": pin.id,
             "transaction_id": transaction.id, "membership_id": team.staff.memberships[0].id,
-            "user_id": team.staff.id,
+            "user_id": team.staff.id, "api_key_id": key.id,
         }
         assert set(self.ids) == RECORD_ARGUMENTS
 

@@ -5,6 +5,7 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     branding,
     cards,
     exports,
+    integrations,
     poster,
     program,
     reports,

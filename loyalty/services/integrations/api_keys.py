@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from loyalty import clock
 from loyalty.database import write_transaction
@@ -110,6 +111,7 @@ def keys_of(merchant_id):
     """The merchant's keys, live ones first, newest first (with their store and creator)."""
     return db.session.scalars(
         select(ApiKey).where(ApiKey.merchant_id == merchant_id)
+        .options(selectinload(ApiKey.store), selectinload(ApiKey.created_by))
         .order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc(), ApiKey.id.desc())
     ).all()
 
