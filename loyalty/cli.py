@@ -6,16 +6,26 @@ from babel.messages.frontend import CommandLineInterface
 from flask import current_app
 from flask.cli import AppGroup
 
+from loyalty.models import MAX_ID
 from loyalty.services import outbox
+from loyalty.services.customers.storefront import merchant_for_slug
 from loyalty.services.delivery.expiry_warnings import warn_expiring_points
 from loyalty.services.engine.ledger import ledger_drift
 from loyalty.services.engine.points import expire_points
-from loyalty.services.errors import DomainError
+from loyalty.services.errors import DomainError, NotFound
+from loyalty.services.integrations import api_keys
+from loyalty.services.merchant import stores
 from loyalty.services.platform import accounts, job_monitor, sessions
 from loyalty.services.platform.demo import DEMO_PASSWORD, demo_pins, load_demo_data
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty platform administration.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
+api_key_cli = AppGroup("api-key", help="API keys for tills and web shops (owners also manage "
+                                        "them under Settings > Integrations).")
+loyalty_cli.add_command(api_key_cli)
+#: A key made without --scope may look cards up and credit purchases: what a till needs.
+#: Enrolling customers and redeeming rewards are given on purpose (as on the owner's page).
+DEFAULT_SCOPES = ("cards:read", "purchases")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POT_FILE = os.path.join(ROOT, "translations", "messages.pot")
@@ -110,6 +120,78 @@ def create_admin_command(email, name, password):
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
     click.echo(f"Created platform admin {user.email}.")
+
+
+def _merchant(slug):
+    try:
+        return merchant_for_slug(slug)
+    except NotFound:
+        raise click.ClickException(f"No merchant with the slug {slug!r}.") from None
+
+
+def _open_store(merchant, code):
+    """The merchant's open store with this code (any case), or a ClickException naming the
+    codes there are."""
+    open_stores = [store for store in stores.stores_of(merchant.id) if store.is_active]
+    found = next((store for store in open_stores if store.code == code.strip().upper()), None)
+    if found is None:
+        codes = ", ".join(store.code for store in open_stores) or "none"
+        raise click.ClickException(f"{merchant.slug} has no open store with the code {code!r} "
+                                   f"(open stores: {codes}).")
+    return found
+
+
+@api_key_cli.command("create")
+@click.option("--merchant", "slug", required=True, help="The merchant's slug.")
+@click.option("--name", required=True, help='What the key is for, such as "Till 2, Gare".')
+@click.option("--store", "store_code", metavar="CODE",
+              help="Bind the key to this open store: its purchases count there.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(list(api_keys.SCOPES)),
+              help="What the key may do; repeat for several. Without --scope: cards:read and "
+                   "purchases (look cards up, credit purchases and refunds). cards:write "
+                   "(enrol) and redemptions are only given when named.")
+def api_key_create_command(slug, name, store_code, scopes):
+    """Create an API key and print it (shown only this once; only its hash is kept).
+
+    The key alone goes to standard output, so `KEY=$(flask loyalty api-key create ...)`
+    captures it; what was created is said on standard error."""
+    merchant = _merchant(slug)
+    store = _open_store(merchant, store_code) if store_code else None
+    try:
+        row, key = api_keys.create_key(merchant.id, name=name, scopes=scopes or DEFAULT_SCOPES,
+                                       store_id=store.id if store else None)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(key)
+    click.echo(f"Created API key {row.id} {row.name!r} for {merchant.slug} "
+               f"(store {store.code if store else 'any'}; scopes {row.scopes}). "
+               "Keep it now: it is not shown again.", err=True)
+
+
+@api_key_cli.command("list")
+@click.option("--merchant", "slug", required=True, help="The merchant's slug.")
+def api_key_list_command(slug):
+    """A merchant's API keys: id, prefix, state, store, scopes, last use, name."""
+    merchant = _merchant(slug)
+    for row in api_keys.keys_of(merchant.id):
+        state = "active" if row.revoked_at is None else "revoked"
+        used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
+        store = row.store.code if row.store else "any"
+        click.echo(f"{row.id:>6} {row.prefix}... {state:<7} store {store:<8} "
+                   f"last used {used:<25} {row.scopes:<45} {row.name}")
+
+
+@api_key_cli.command("revoke")
+@click.option("--merchant", "slug", required=True, help="The merchant's slug.")
+@click.argument("key_id", type=click.IntRange(1, MAX_ID))
+def api_key_revoke_command(slug, key_id):
+    """Revoke a merchant's API key at once (its id from `api-key list`)."""
+    merchant = _merchant(slug)
+    try:
+        row = api_keys.revoke_key(merchant.id, key_id)
+    except NotFound:
+        raise click.ClickException(f"{merchant.slug} has no API key {key_id}.") from None
+    click.echo(f"Revoked API key {row.id} {row.name!r}: requests with it are refused.")
 
 
 def _pybabel(*args):
