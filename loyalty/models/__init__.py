@@ -33,6 +33,7 @@ from loyalty.models.ledger import (
 )
 from loyalty.models.merchants import Customer, Merchant, Store
 from loyalty.models.ledger_days import LedgerDay
+from loyalty.models.orders import ApiOrder
 from loyalty.models.outbox import OutboxMessage, SentEmail
 from loyalty.models.programs import (
     LoyaltyProgram,
@@ -44,7 +45,7 @@ from loyalty.models.sessions import PasswordToken, UserSession
 from loyalty.models.staff import StaffPin
 
 __all__ = [
-    "ApiIdempotencyKey", "ApiKey",
+    "ApiIdempotencyKey", "ApiKey", "ApiOrder",
     "AppleRegistration", "CardHandoff",
     "MAX_ID", "SECRET_MAX_BYTES", "AuditEntry", "AuditImmutable",
     "LIFETIME_COUNTERS", "REWARD_REDEMPTION_TYPES", "REWARD_UNDO_TYPES", "Customer",

@@ -95,6 +95,7 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
     card: Mapped["LoyaltyCard"] = relationship()  # noqa: F821
     store: Mapped["Store | None"] = relationship()  # noqa: F821
     staff_pin: Mapped["StaffPin | None"] = relationship()  # noqa: F821
+    api_key: Mapped["ApiKey | None"] = relationship()  # noqa: F821
 
     def __repr__(self):
         return f"<LoyaltyTransaction {self.id} {self.transaction_type} {self.stamps_delta}/{self.points_delta}>"

@@ -3,7 +3,8 @@
 1. A staff PIN, when given, is verified first (one bcrypt check, outside any lock); a
    retried request with a PIN replays without a second check.
 2. One write transaction locks the card (the first read of it: nothing is read before the
-   lock), checks that card and program are active and that a required PIN was given, runs the
+   lock), checks that card and program are active and that a required PIN was given (an API
+   call needs none: its key is the credential, ``ActionContext.api_key_id``), runs the
    action's own rules and ledger writes, and reads what the page shows next, before it commits.
 3. A retried request (or a double tap, once the first tap's lock is released) gets the first
    answer back unchanged. The ledger insert's unique idempotency key carries that check, so a
@@ -66,7 +67,7 @@ def run_card_action(card, context, idempotency_key, action, *, then=None):
             program = merchant_rows(merchant_id).program
             if program is None or not program.is_active or program.id != locked.program_id:
                 raise Refused(_l("The loyalty program is not active at the moment."))
-            if program.require_staff_pin and staff_pin is None:
+            if program.require_staff_pin and staff_pin is None and context.api_key_id is None:
                 raise PinRequired(_l("Enter your staff PIN to continue."))
             if not locked.is_active:
                 raise Refused(_l("This card is deactivated. Reactivate it in the card's settings first."))

@@ -46,14 +46,24 @@ def _normalize_order_reference(reference):
     return reference or None
 
 
-def earn_points(card, amount_cents, *, context, order_reference=None, idempotency_key=None,
-                then=None):
-    """Credit floor(amount x points per euro / 100) points; once per order reference."""
-    order_reference = _normalize_order_reference(order_reference)
+def check_purchase_amount(amount_cents):
+    """Refuse an amount no purchase can have (none, negative, or past ``MAX_PURCHASE_CENTS``)."""
     if amount_cents is None or amount_cents <= 0:
         raise InvalidInput(_l("Enter the purchase amount."))
     if amount_cents > MAX_PURCHASE_CENTS:
         raise InvalidInput(_l("This amount is too large for one purchase."))
+
+
+def _already_earned(reference):
+    return Refused(_l("Order %(reference)s already earned points. Nothing was added.",
+                      reference=reference))
+
+
+def earning_action(amount_cents, *, context, order_reference=None, idempotency_key=None):
+    """The rules and ledger row of a purchase's points, as an action for ``run_card_action``
+    (``earn_points`` runs it alone; an API order runs it beside its stamps, under one lock)."""
+    order_reference = _normalize_order_reference(order_reference)
+    check_purchase_amount(amount_cents)
 
     def action(card, program, staff_pin):
         _require_points(program)
@@ -70,10 +80,7 @@ def earn_points(card, amount_cents, *, context, order_reference=None, idempotenc
                 LoyaltyTransaction.order_reference == order_reference,
             )
         ):
-            raise Refused(
-                _l("Order %(reference)s already earned points. Nothing was added.",
-                   reference=order_reference)
-            )
+            raise _already_earned(order_reference)
         points = program.points_for(amount_cents)
         if points < 1:
             raise Refused(_l("This amount is too small to earn a point."))
@@ -84,16 +91,22 @@ def earn_points(card, amount_cents, *, context, order_reference=None, idempotenc
                       staff_pin=staff_pin, idempotency_key=idempotency_key,
                       purchase_amount_cents=amount_cents, order_reference=order_reference)
 
+    return action
+
+
+def earn_points(card, amount_cents, *, context, order_reference=None, idempotency_key=None,
+                then=None):
+    """Credit floor(amount x points per euro / 100) points; once per order reference."""
+    order_reference = _normalize_order_reference(order_reference)
+    action = earning_action(amount_cents, context=context, order_reference=order_reference,
+                            idempotency_key=idempotency_key)
     try:
         return run_card_action(card, context, idempotency_key, action, then=then)
     except IntegrityError as error:
         # Another card credited this order between our check and our insert: the unique
         # index is the last word (an idempotency-key clash was already replayed).
         if order_reference:
-            raise Refused(
-                _l("Order %(reference)s already earned points. Nothing was added.",
-                   reference=order_reference)
-            ) from error
+            raise _already_earned(order_reference) from error
         raise
 
 

@@ -110,9 +110,10 @@ def stamps_voided(card, original, taken, timezone):
     card.last_stamp_at = standing
 
 
-def add_stamp(card, *, context, idempotency_key=None, quantity=1, then=None):
-    """``quantity`` stamps in one ledger row, unless the cooldown or the daily cap (merchant's
-    local day) says no."""
+def stamping_action(quantity, *, context, idempotency_key=None, **details):
+    """The rules and ledger row of ``quantity`` stamps, as an action for ``run_card_action``
+    (``add_stamp`` runs it alone; an API order runs it beside its points, under one lock).
+    ``details`` go on the ledger row (an order's reference)."""
     if not 1 <= quantity <= MAX_STAMPS_AT_ONCE:
         raise Refused(_l("Give between 1 and %(most)s stamps at once.", most=MAX_STAMPS_AT_ONCE))
 
@@ -141,8 +142,15 @@ def add_stamp(card, *, context, idempotency_key=None, quantity=1, then=None):
         card.last_stamp_at = now
         card.last_activity_at = now
         return append(card, TransactionType.STAMP_EARNED, context, stamps=quantity,
-                      staff_pin=staff_pin, idempotency_key=idempotency_key)
+                      staff_pin=staff_pin, idempotency_key=idempotency_key, **details)
 
+    return action
+
+
+def add_stamp(card, *, context, idempotency_key=None, quantity=1, then=None):
+    """``quantity`` stamps in one ledger row, unless the cooldown or the daily cap (merchant's
+    local day) says no."""
+    action = stamping_action(quantity, context=context, idempotency_key=idempotency_key)
     return run_card_action(card, context, idempotency_key, action, then=then)
 
 

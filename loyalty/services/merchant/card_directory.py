@@ -131,13 +131,15 @@ class HistoryPage:
 
 
 def card_history(card, *, before_id=None):
-    """The card's ledger, newest first, with each row's store, staff member and the row a void
+    """The card's ledger, newest first, with each row's store, staff member (or the API key
+    that acted: a till's name) and the row a void
     refers to, and the names of the rewards it gave; ``before_id`` pages on (keyset over the
     primary key)."""
     query = (
         select(LoyaltyTransaction)
         .where(LoyaltyTransaction.card_id == card.id)
-        .options(joinedload(LoyaltyTransaction.store), joinedload(LoyaltyTransaction.staff_pin))
+        .options(joinedload(LoyaltyTransaction.store), joinedload(LoyaltyTransaction.staff_pin),
+                 joinedload(LoyaltyTransaction.api_key))
         .order_by(LoyaltyTransaction.id.desc())
         .limit(HISTORY_PAGE_SIZE + 1)
     )

@@ -19,10 +19,10 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from loyalty.database import read_in_pages
-from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, StaffPin, Store
+from loyalty.models import ApiKey, Customer, LoyaltyCard, LoyaltyTransaction, StaffPin, Store
 
 BATCH = 2000
 #: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
@@ -114,13 +114,14 @@ def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None,
     L = LoyaltyTransaction
     query = (
         select(L.transaction_at, L.transaction_type, L.reward_id, L.reward_description,
-               Store.name, StaffPin.staff_name,
+               Store.name, func.coalesce(StaffPin.staff_name, ApiKey.name),
                LoyaltyCard.card_number, Customer.name, L.stamps_delta, L.points_delta,
                L.purchase_amount_cents, L.order_reference, L.notes)
         .join(LoyaltyCard, LoyaltyCard.id == L.card_id)
         .join(Customer, Customer.id == LoyaltyCard.customer_id)
         .outerjoin(Store, Store.id == L.store_id)
         .outerjoin(StaffPin, StaffPin.id == L.staff_pin_id)
+        .outerjoin(ApiKey, ApiKey.id == L.api_key_id)  # a till's key acts without a PIN
         .where(L.merchant_id == merchant.id)
         .execution_options(include_deleted=True)
     )
