@@ -1,6 +1,6 @@
 """RQ worker entry point: builds the app once, then works the queues.
 
-    python worker.py            # work the queues: default, email, wallet
+    python worker.py            # work the queues: default, email, wallet, webhooks
     python worker.py email      # work only the named queues
     python worker.py --burst    # work until the queues are empty, then exit
     python worker.py cron       # run the recurring-job schedule (one process per deployment)

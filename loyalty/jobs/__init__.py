@@ -5,11 +5,13 @@
 (``processes.Schedule``: it outlives a Redis outage and records each tick).
 """
 from loyalty.i18n import N_
+from loyalty.jobs.integrations import purge_idempotency_keys
 from loyalty.jobs.outbox import drain_outbox
 from loyalty.jobs.points import start_mornings
 from loyalty.jobs.wallet import sync_wallet_passes
+from loyalty.jobs.webhooks import send_due_webhooks
 
-QUEUES = ("default", "email", "wallet")
+QUEUES = ("default", "email", "wallet", "webhooks")
 #: (name, function, queue, how often: seconds or a cron line in UTC, what it does)
 SCHEDULE = (
     ("drain-outbox", drain_outbox, "default", 5,
@@ -19,6 +21,10 @@ SCHEDULE = (
      N_("starts points expiry and expiry warnings for each merchant whose morning has come")),
     ("wallet-sync", sync_wallet_passes, "wallet", "23 * * * *",
      N_("keeps wallet passes in sync")),
+    ("idempotency-purge", purge_idempotency_keys, "default", "41 * * * *",
+     N_("forgets the API's Idempotency-Key answers older than two days")),
+    ("webhooks-due", send_due_webhooks, "webhooks", 30,
+     N_("sends again the webhook deliveries whose retry time has come")),
 )
 
 

@@ -43,6 +43,7 @@ from loyalty.models.programs import (
 )
 from loyalty.models.sessions import PasswordToken, UserSession
 from loyalty.models.staff import StaffPin
+from loyalty.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiIdempotencyKey", "ApiKey", "ApiOrder",
@@ -53,4 +54,5 @@ __all__ = [
     "LedgerDay", "Merchant", "MerchantLoyaltySettings", "OutboxMessage", "SentEmail", "ProgramType", "Reward", "Role", "SoftDeleteMixin",
     "PasswordToken", "StaffPin", "Store", "TransactionType", "User", "UserSession", "UTCDateTime", "check_secret", "hash_secret",
     "restore", "soft_delete", "soft_delete_cascade", "utcnow",
+    "WebhookDelivery", "WebhookEndpoint",
 ]

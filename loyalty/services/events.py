@@ -77,3 +77,41 @@ def program_changed(program):
     """Inside the change's transaction (program, branding or texts): one job will update
     every pass of the program."""
     outbox.add(PROGRAM_CHANGED, {"program_id": program.id}, merchant_id=program.merchant_id)
+
+
+# --- what a card went through, for areas that tell the outside world (webhooks) ----------
+#
+# Listeners run inside the change's transaction and may write rows of their own beside it;
+# they are registered by the reacting area (``integrations.webhook_events``), so the engine
+# calls these functions without knowing who listens. A listener must cost no query when it
+# has nothing to do (the counter's path calls it on every action).
+
+#: what -> listeners: "transaction" (card, values of the ledger row written, its id
+#: included), "expired" (program id, card ids, when: points expiry, set-based), "erased" (card).
+LISTENERS = {"transaction": [], "expired": [], "erased": []}
+
+
+def listen(what):
+    """Register a listener of ``what`` (a key of ``LISTENERS``)."""
+    def register(function):
+        LISTENERS[what].append(function)
+        return function
+    return register
+
+
+def transaction_recorded(card, values):
+    """Inside the change's transaction: a ledger row was written for ``card``."""
+    for listener in LISTENERS["transaction"]:
+        listener(card, values)
+
+
+def points_expired(program_id, card_ids, at):
+    """Inside the expiry batch's transaction: these cards' points expired at ``at``."""
+    for listener in LISTENERS["expired"]:
+        listener(program_id, card_ids, at)
+
+
+def card_erased(card):
+    """Inside the erasure's transaction: the card's customer erased their data."""
+    for listener in LISTENERS["erased"]:
+        listener(card)

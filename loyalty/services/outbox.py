@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 #: kind -> function(row) doing the work; registered by the modules that own each kind.
 HANDLERS = {}
-QUEUES = {"email": "email", "wallet": "wallet", "wallet_program": "wallet"}
+QUEUES = {"email": "email", "wallet": "wallet", "wallet_program": "wallet",
+          "webhook": "webhooks"}
 JOB_PREFIX = "outbox-"
 #: The RQ job that delivers a row, by name: the jobs import the services, not the reverse.
 DELIVER_JOB = "loyalty.jobs.outbox.deliver_outbox"

@@ -104,6 +104,7 @@ def erase(card):
             append(card, TransactionType.CARD_DEACTIVATED, context)
         card.pass_updated_at = clock.now()  # its passes are voided, its devices forgotten
         events.card_changed(card)
+        events.card_erased(card)
         card.page_secret = new_page_secret()
         card.qr_token = secrets.token_urlsafe(24)
         if customer.email:

@@ -37,6 +37,7 @@ EMAILS = {
     "welcome": "loyalty.services.customers.enrollment:welcome_letter",
     "card_link": "loyalty.services.customers.enrollment:card_link_letter",
     "password_reset": "loyalty.services.platform.password_links:reset_letter",
+    "webhook_disabled": "loyalty.services.integrations.webhook_sending:disabled_letter",
 }
 #: template -> the setting ("3 per hour") of how many of it one recipient gets, whoever asked
 #: for them and whatever they typed: what one more is asked for beyond it is not sent.

@@ -144,6 +144,7 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     # What was written, as an object outside the session (a rollback leaves nothing behind;
     # a query of the row loads its own): the answer is built from it.
     events.card_changed(card)  # a card with a wallet pass: its passes follow
+    events.transaction_recorded(card, {**values, "id": new_id})  # webhooks, if any
     row = LoyaltyTransaction(id=new_id, **values)
     set_committed_value(row, "card", card)
     set_committed_value(row, "staff_pin", staff_pin)

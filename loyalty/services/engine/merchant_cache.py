@@ -55,6 +55,12 @@ def _request_version(merchant_id):
     return merchant.cache_version
 
 
+def known_version(merchant_id):
+    """The merchant's cache version this request already knows (no query), or None: other
+    per-merchant copies (the integrations' webhook subscriptions) follow it too."""
+    return _request_version(merchant_id)
+
+
 def _load(merchant_id, version):
     from loyalty.services.engine.program_rows import loyalty_settings, program_with_rewards  # noqa: PLC0415
 

@@ -214,4 +214,5 @@ def _expire_batch(program_id, cutoff, now):
             .execution_options(synchronize_session=False)
         )
         events.cards_changed(ids)
+        events.points_expired(program_id, ids, now)
     return len(ids)
