@@ -17,7 +17,7 @@ bp = Blueprint("api_docs", __name__)
 DOCS_CONTENT_SECURITY_POLICY = (
     CONTENT_SECURITY_POLICY
     .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-    + "; worker-src 'self' blob:"
+    + "; worker-src blob:"
 )
 
 

@@ -1,7 +1,7 @@
 """The program a till applies, the merchant's stores, the public offer and the reference."""
 from flask import g, jsonify
 from flask_babel import get_locale
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.blueprints.api.base import bp
 from loyalty.blueprints.api.spec import api_call, openapi_document, responses
@@ -31,6 +31,16 @@ class PointRules(BaseModel):
 
 
 class ProgramOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "hybrid", "active": True, "card_name": "Coffee card", "currency": "EUR",
+        "stamps": {"target": 10, "reward": "A free coffee", "cooldown_minutes": 15,
+                   "max_per_day": 5},
+        "points": {"per_currency_unit": 10, "minimum_purchase": "2.00", "minimum_redemption": 50,
+                   "expire_after_days": 365},
+        "rewards": [{"id": 12, "name": "Croissant", "description": "Plain or chocolate",
+                     "points_cost": 50}],
+    }]})
+
     type: str
     active: bool
     card_name: str
@@ -47,6 +57,10 @@ class StoreOut(BaseModel):
 
 
 class StoresOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"stores": [
+        {"code": "GARE", "name": "Kaffisbuttek Gare", "address": "12 Rue de la Gare, Luxembourg"},
+    ]}]})
+
     stores: list[StoreOut]
 
 
@@ -63,6 +77,14 @@ class PublicStoreOut(BaseModel):
 
 
 class PublicProgramOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "shop": "Kaffisbuttek", "card_name": "Coffee card", "has_stamps": True,
+        "has_points": False, "offer": ["Collect 10 stamps: a free coffee."], "rewards": [],
+        "stores": [{"name": "Kaffisbuttek Gare", "address": "12 Rue de la Gare, Luxembourg",
+                    "opening_note": "Monday to Saturday, 7:00 to 18:00"}],
+        "self_enrollment": True, "language": "en",
+    }]})
+
     shop: str
     card_name: str
     has_stamps: bool
