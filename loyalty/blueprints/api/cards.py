@@ -17,7 +17,7 @@ from loyalty.services.integrations import card_history, card_lookup, enrolment
 from loyalty.services.integrations.card_views import card_view
 
 
-class Query(BaseModel):
+class QueryString(BaseModel):
     """A query string: unknown parameters are refused; numbers come as text."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -52,7 +52,7 @@ class CardsOut(BaseModel):
     cards: list[CardOut]
 
 
-class CardsQuery(Query):
+class CardsQuery(QueryString):
     query: str = Field(min_length=1, max_length=254, description=(
         "A card number (dashes optional), a QR token as scanned, an email or a phone number."),
         examples=["123456789012"])
@@ -71,7 +71,7 @@ class CardEnrolmentIn(Strict):
     consent: CardConsentIn
 
 
-class CardTransactionsQuery(Query):
+class CardTransactionsQuery(QueryString):
     limit: int = Field(default=card_history.DEFAULT_LIMIT, ge=1, le=card_history.MAX_LIMIT)
     cursor: str | None = Field(default=None, max_length=64, description=(
         "The `next_cursor` of the previous page; none for the newest rows."))

@@ -2,8 +2,9 @@
 
 Pages are cut by id (keyset): a page ends at a row's id and the next starts below it, so
 rows written meanwhile (always with higher ids) never shift a page nor show up twice, as an
-offset would. The cursor is opaque to the caller (``v1.<id>`` in base64url): a caller sends
-back what it was given.
+offset would. (A card's rows are written under its lock, one at a time, so their ids also
+follow their commits: no row can turn up later below a page already read.) The cursor is
+opaque to the caller (``v1.<id>`` in base64url): a caller sends back what it was given.
 
 Each row names who wrote it: a staff member (their PIN's name, or the signed-in member),
 the owner, an API key (its name), or the system (points expiry, a customer's erasure).
