@@ -10,7 +10,7 @@ import functools
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
@@ -79,8 +79,22 @@ spec = SpecTree(
 def responses(ok=None, *, status=200, errors=(), public=False):
     """spectree's ``Response`` for a call answering ``ok`` with ``status`` and the listed
     problems (plus the common ones of a call with a key)."""
-    codes = set(errors) | (set() if public else set(COMMON_ERRORS))
+    # 422 always: spectree would otherwise document its own validation error shape for it.
+    codes = set(errors) | {422} | (set() if public else set(COMMON_ERRORS))
     return Response(**{f"HTTP_{status}": ok}, **{f"HTTP_{code}": Problem for code in codes})
+
+
+def _refuse_other_than_object(model, body):
+    """A body that is JSON but not an object (``null``, ``[]``, ``0``) is refused as the
+    model refuses it: spectree reads a falsy one as ``{}``, which a model whose fields all
+    have defaults would take, and the view would then read ``None``."""
+    if isinstance(body, dict):
+        return
+    try:
+        model.model_validate(body)
+    except ValidationError as error:
+        raise InvalidInput(_("Some fields are not valid: see errors."),
+                           errors=_field_errors(error)) from None
 
 
 def require_scope(scope):
@@ -140,7 +154,10 @@ def api_call(*, tags, resp, scope=None, json=None, query=None, public=False):
                 require_scope(scope)
             if request.method == "POST":
                 if has_body():
-                    request.get_json()  # within bounds, or refused as a problem (400/413/415)
+                    # within bounds, or refused as a problem (400/413/415)
+                    body = request.get_json()
+                    if json is not None:
+                        _refuse_other_than_object(json, body)
                 return _idempotent(lambda: validated(*args, **kwargs))
             return validated(*args, **kwargs)
 
@@ -151,11 +168,28 @@ def api_call(*, tags, resp, scope=None, json=None, query=None, public=False):
     return decorate
 
 
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.KEY_MAX},
+    "description": "Send the request again with the same key and the same body: the first "
+                   "answer comes back (header `Idempotent-Replayed: true`). The same key with "
+                   "another body is a 422; while the first request still runs, a 409. Keys are "
+                   "kept at least 24 hours.",
+}
+
+
 def openapi_document():
-    """The OpenAPI 3.1 document, with refusals typed ``application/problem+json``."""
+    """The OpenAPI 3.1 document, with refusals typed ``application/problem+json``, and the
+    ``Idempotency-Key`` header (and its 409) on every POST, as ``api_call`` accepts it."""
     document = copy.deepcopy(spec.spec)
     for operations in document["paths"].values():
-        for operation in operations.values():
+        for method, operation in operations.items():
+            if method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+                operation["responses"].setdefault("409", {
+                    "description": "Conflict",
+                    "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Problem"}}}})
             for code, answer in operation.get("responses", {}).items():
                 content = answer.get("content", {})
                 if code.isdigit() and int(code) >= 400 and "application/json" in content:
