@@ -25,6 +25,7 @@ from loyalty.models import (
     User,
 )
 from loyalty.services import outbox
+from loyalty.services.integrations import webhooks
 from loyalty.services.platform import password_links
 from tests.browser.axe import violations
 from tests.browser.conftest import open_page
@@ -67,6 +68,10 @@ def _ids(app):
         db.session.commit()
         password_links.request_reset(OWNER)  # an email for the admin's email pages
         outbox.drain()
+        # A webhook endpoint with a failed test event in its log (nothing listens on port 9).
+        endpoint, _secret = webhooks.create_endpoint(merchant.id, url="http://127.0.0.1:9/h",
+                                                     events=["card.enrolled", "points.earned"])
+        webhooks.send_test(merchant.id, endpoint.id)
         ids = {
             "merchant_id": merchant.id,
             "record_id": merchant.id,
@@ -194,6 +199,8 @@ def test_the_back_office_passes_axe_on_a_laptop(playwright_browser, live_server,
                         ("adjust", f"/merchant/cards/{ids['card_id']}/adjust")]:
         _refuse(page, path)
         _check(page, f"{label}-refused", found, lang)
+    _refuse(page, "/merchant/integrations/webhooks")
+    _check(page, "webhooks-refused", found, lang)
     _refuse(page, "/merchant/team", "main form.invite-form")
     _check(page, "team-refused", found, lang)
     _refuse(page, "/account", "main form[action$='/account/password']")

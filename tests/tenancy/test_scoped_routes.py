@@ -6,13 +6,14 @@ from sqlalchemy import func, select
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyTransaction, Reward
 from loyalty.services.engine import staff_pins
-from loyalty.services.integrations import api_keys
+from loyalty.services.integrations import api_keys, webhooks
 from loyalty.services.merchant import programs
 from tests import factories
 from tests.conftest import csrf_token_from
 
 RECORD_ARGUMENTS = {"reward_id", "store_id", "card_id", "customer_id", "staff_pin_id",
-                    "transaction_id", "membership_id", "user_id", "api_key_id"}
+                    "transaction_id", "membership_id", "user_id", "api_key_id", "endpoint_id",
+                    "delivery_id"}
 
 
 class Records:
@@ -26,13 +27,18 @@ class Records:
                               email=f"carla@{team.merchant.slug}.example")
         pin = staff_pins.create_staff_pin(team.merchant, team.stores[0], "Pia", "4321")
         key, _secret = api_keys.create_key(team.merchant.id, name="Till", scopes=["cards:read"])
+        # Port 9 (discard): nothing listens, the test event fails at once and stays listed.
+        endpoint, _secret = webhooks.create_endpoint(team.merchant.id, url="http://127.0.0.1:9/h",
+                                                     events=["card.enrolled"])
+        delivery_id = webhooks.send_test(team.merchant.id, endpoint.id)
         transaction = db.session.scalar(select(LoyaltyTransaction).where(
             LoyaltyTransaction.card_id == card.id))
         self.ids = {
             "reward_id": reward.id, "store_id": team.stores[0].id, "card_id": card.id,
             "customer_id": team.customers[0].id, "staff_pin_id": pin.id,
             "transaction_id": transaction.id, "membership_id": team.staff.memberships[0].id,
-            "user_id": team.staff.id, "api_key_id": key.id,
+            "user_id": team.staff.id, "api_key_id": key.id, "endpoint_id": endpoint.id,
+            "delivery_id": delivery_id,
         }
         assert set(self.ids) == RECORD_ARGUMENTS
 

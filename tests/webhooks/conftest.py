@@ -30,6 +30,8 @@ class Receiver:
                 receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 self.send_response(status)
+                if 300 <= status < 400:  # a redirect back here: followed, it would be seen
+                    self.send_header("location", receiver.url + "/moved")
                 self.send_header("content-length", "0")
                 self.end_headers()
 

@@ -7,7 +7,13 @@ from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
 from loyalty.extensions import db
-from loyalty.models import LoyaltyProgram, OutboxMessage, SentEmail, WebhookDelivery, WebhookEndpoint
+from loyalty.models import (
+    LoyaltyProgram,
+    OutboxMessage,
+    SentEmail,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from loyalty.services.customers import my_data
 from loyalty.services.engine import cards, points
 from loyalty.services.engine.ledger import ActionContext

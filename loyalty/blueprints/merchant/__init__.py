@@ -13,6 +13,7 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     team,
     team_resets,
     texts,
+    webhooks,
 )
 from loyalty.blueprints.merchant.base import bp
 

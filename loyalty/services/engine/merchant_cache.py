@@ -1,5 +1,5 @@
 """A worker's copies of each merchant's slow-changing rows: the program with its active rewards,
-and the loyalty settings.
+and the loyalty settings (and what other areas keep beside them: ``EXTRAS``).
 
 The counter reads them on every request but owners change them rarely. Any flush that adds,
 changes or deletes a program, reward or settings row bumps ``merchants.cache_version`` in the
@@ -13,7 +13,7 @@ The copies are detached from any session: read them, never change them (the owne
 their own rows to edit).
 """
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import event, update
@@ -25,12 +25,19 @@ from loyalty.models import LoyaltyProgram, Merchant, MerchantLoyaltySettings, Re
 CACHED_MODELS = (LoyaltyProgram, Reward, MerchantLoyaltySettings)
 
 
+#: name -> loader(merchant_id): what other areas keep per merchant beside these rows, read and
+#: dropped with them (the integrations' webhook subscriptions); registered by those areas, so
+#: the engine imports none of them. Loaded only for a copy that is kept (a request's).
+EXTRAS = {}
+
+
 @dataclass(frozen=True)
 class MerchantRows:
     version: int
     program: object  # LoyaltyProgram or None
     rewards: list  # active rewards, cheapest first
     settings: object  # MerchantLoyaltySettings
+    extras: dict = field(default_factory=dict)  # name in EXTRAS -> what its loader gave
 
 
 _lock = threading.Lock()
@@ -56,8 +63,7 @@ def _request_version(merchant_id):
 
 
 def known_version(merchant_id):
-    """The merchant's cache version this request already knows (no query), or None: other
-    per-merchant copies (the integrations' webhook subscriptions) follow it too."""
+    """The merchant's cache version this request already knows (no query), or None."""
     return _request_version(merchant_id)
 
 
@@ -66,7 +72,8 @@ def _load(merchant_id, version):
 
     program, rewards = program_with_rewards(merchant_id)
     settings = loyalty_settings(merchant_id)
-    return MerchantRows(version, program, rewards, settings)
+    extras = {} if version is None else {name: load(merchant_id) for name, load in EXTRAS.items()}
+    return MerchantRows(version, program, rewards, settings, extras)
 
 
 def merchant_rows(merchant_id):

@@ -63,6 +63,14 @@ SWEEP_SECONDS = 120
 SWEEP_BATCH = 500
 USER_AGENT = "Loyalty-Webhooks/1"
 TEST_EVENT = "webhook.test"
+#: Why an attempt failed without an HTTP answer: ``last_error`` starts with one of these
+#: (then ``: `` and the details), as the owner's page says it.
+FAILURES = {
+    "timeout": _l("No answer within 5 seconds"),
+    "connection": _l("Could not connect"),
+    "address": _l("This address is not allowed"),
+    "switched_off": _l("The endpoint was switched off"),
+}
 D = WebhookDelivery
 
 
@@ -142,14 +150,14 @@ def _attempt(claim):
         status = webhook_addresses.post(claim.url, claim.body, headers,
                                         _setting("WEBHOOK_TIMEOUT_SECONDS", TIMEOUT_SECONDS))
     except webhook_addresses.AddressRefused as refused:
-        return False, None, str(refused.args[0])
+        return False, None, f"address: {refused.args[0]}"[:300]
     except httpx.TimeoutException:
-        return False, None, "timed out"
+        return False, None, "timeout"
     except httpx.HTTPError as error:
-        return False, None, f"{type(error).__name__}: {error}"[:300]
+        return False, None, f"connection: {type(error).__name__}: {error}"[:300]
     if 200 <= status < 300:
         return True, status, None
-    return False, status, f"HTTP {status}"
+    return False, status, None
 
 
 # --- streams -------------------------------------------------------------------------------
@@ -175,7 +183,7 @@ def _claim(delivery_id, now):
         endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
         if endpoint.disabled_at is not None:
             delivery.status, delivery.claimed_until = "failed", None
-            delivery.last_error = "the endpoint is switched off"
+            delivery.last_error = "switched_off"
             return None
         return Claim(delivery.id, endpoint.id, endpoint.url, unseal(endpoint.secret_encrypted),
                      delivery.message_id, _body(delivery), delivery.event_type == TEST_EVENT)
@@ -273,7 +281,7 @@ def switch_off(endpoint, now):
     endpoint.disabled_at = now
     db.session.execute(update(D).where(D.endpoint_id == endpoint.id, D.status == "pending")
                        .values(status="failed", claimed_until=None,
-                               last_error="the endpoint was switched off")
+                               last_error="switched_off")
                        .execution_options(synchronize_session=False))
     webhook_subscriptions.forget(endpoint.merchant_id)
     owners = db.session.scalars(

@@ -6,6 +6,7 @@ transaction so every worker sees the change at its next request for the merchant
 sent, and when, is ``webhook_events`` (written with each change) and ``webhook_sending``.
 """
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import delete, func, select
 
 from loyalty import clock
@@ -18,6 +19,7 @@ from loyalty.services.integrations import webhook_addresses, webhook_events, web
 from loyalty.services.integrations.webhook_subscriptions import forget
 
 EVENTS = webhook_events.EVENTS
+FAILURES = webhook_sending.FAILURES
 #: Endpoints one merchant may have (each change is sent to each of them).
 MAX_ENDPOINTS = 10
 #: Deliveries shown per endpoint on the owner's page.
@@ -44,8 +46,9 @@ def create_endpoint(merchant_id, *, url, events, actor=None):
         count = db.session.scalar(select(func.count(WebhookEndpoint.id)).where(
             WebhookEndpoint.merchant_id == merchant_id))
         if count >= MAX_ENDPOINTS:
-            raise Refused(_l("You have %(num)d endpoints already: remove one first.",
-                             num=MAX_ENDPOINTS))
+            raise Refused(lazy_ngettext("You have %(num)d endpoint already: remove one first.",
+                                        "You have %(num)d endpoints already: remove one first.",
+                                        MAX_ENDPOINTS))
         endpoint = WebhookEndpoint(merchant_id=merchant_id, url=url, events=" ".join(chosen),
                                    secret_encrypted=webhook_sending.seal(secret),
                                    secret_prefix=secret[:12],
