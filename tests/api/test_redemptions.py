@@ -85,7 +85,7 @@ def test_a_points_reward_spends_the_balance_and_is_refused_without_it(api, baker
     below = api.post(path, json={"reward_id": _reward("Croissant")})
     assert below.json["detail"] == "Rewards can be redeemed from 40 points; this card has 10."
     gone = api.post(path, json={"reward_id": 999999})
-    assert gone.status_code == 409
+    assert gone.status_code == 404
     assert gone.json["detail"] == "This reward is not available any more."
     assert ledger_drift() == []
 

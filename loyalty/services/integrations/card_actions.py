@@ -7,7 +7,7 @@ from loyalty.services.engine.cards import card_by_number
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.engine.points import redeem_reward
 from loyalty.services.engine.stamps import add_stamp, redeem_stamp_reward
-from loyalty.services.errors import InvalidInput
+from loyalty.services.errors import InvalidInput, NotFound
 from loyalty.services.integrations.card_views import card_view
 from loyalty.services.integrations.orders import api_context, store_for
 
@@ -33,6 +33,9 @@ def redeem(caller, number, *, reward_id=None, stamp_reward=False, store=None,
                            errors=[{"field": "reward_id",
                                     "message": str(_l("Exactly one of the two."))}])
     card = card_by_number(caller.merchant_id, number)
+    if reward_id is not None and reward_id not in {
+            reward.id for reward in merchant_rows(caller.merchant_id).rewards}:
+        raise NotFound(_l("This reward is not available any more."))  # another shop's: unknown
     context = api_context(caller, store_for(caller, store), ip_address, user_agent)
     if stamp_reward:
         result = redeem_stamp_reward(card, context=context, idempotency_key=idempotency_key)
