@@ -6,5 +6,7 @@ from loyalty.services.integrations import webhook_sending
 
 @job
 def send_due_webhooks():
-    """Send the webhook deliveries whose retry time has come, each card's in order."""
+    """Send the webhook deliveries whose retry time has come, each card's in order; forget
+    those older than a month that are done."""
+    webhook_sending.prune()
     return webhook_sending.send_due()

@@ -1,5 +1,6 @@
 """Webhooks as a receiver sees them: signed, once each, a card's in order, retried, and an
 endpoint that fails for days switched off (its owner emailed)."""
+import threading
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
 from loyalty.extensions import db
+from loyalty.jobs.webhooks import send_due_webhooks
 from loyalty.models import (
     LoyaltyProgram,
     OutboxMessage,
@@ -222,3 +224,37 @@ def test_deactivation_is_a_card_update(hook, receiver, points_shop):
     assert updated["type"] == "card.updated"
     assert updated["data"]["card"]["active"] is False
     assert updated["data"]["transaction"]["type"] == "card_deactivated"
+
+
+def test_senders_at_once_still_send_each_event_once_in_order(app, hook, receiver, points_shop,
+                                                            frozen_clock):
+    card = factories.card(points_shop.merchant)
+    receiver.stop()
+    for amount in range(100, 1100, 100):
+        _earn(card, amount)
+    frozen_clock.advance(hours=1)
+    receiver.start()
+    db.session.commit()
+
+    def sweep():
+        with app.app_context():
+            webhook_sending.send_due()
+
+    threads = [threading.Thread(target=sweep) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    earned = [event["data"]["transaction"]["points_delta"] for event in receiver.events()
+              if event["type"] == "points.earned"]
+    assert earned == list(range(10, 110, 10))
+
+
+def test_done_deliveries_are_forgotten_after_a_month(hook, receiver, points_shop, frozen_clock):
+    card = factories.card(points_shop.merchant)
+    frozen_clock.advance(days=29)
+    receiver.stop()
+    _earn(card, 100)  # waiting: kept however old
+    frozen_clock.advance(days=2)
+    assert send_due_webhooks() == 0
+    assert _statuses() == [("points.earned", "pending")]
