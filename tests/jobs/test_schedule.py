@@ -45,7 +45,8 @@ def test_the_schedule_registers_the_drain_the_mornings_and_the_wallet_sync(rq_ap
     assert jobs["drain-outbox"].job_options["ttl"] == 60  # drains never pile up behind a long job
     assert jobs["mornings"].cron == "7 * * * *" and jobs["mornings"].queue_name == "default"
     assert jobs["wallet-sync"].queue_name == "wallet"
-    assert set(QUEUES) == {"default", "email", "wallet"}
+    assert jobs["webhooks-due"].interval == 30 and jobs["webhooks-due"].queue_name == "webhooks"
+    assert set(QUEUES) == {"default", "email", "wallet", "webhooks"}
 
 
 def test_each_merchants_morning_run_starts_once_a_day_and_expires_and_warns(rq_app,
