@@ -252,3 +252,12 @@ def test_the_owners_card_page_names_the_key_as_the_actor(api, bakery, auth, clie
     page = client.get(f"/merchant/cards/{card.id}")
     assert page.status_code == 200
     assert "Till 1 (API key)" in page.get_data(as_text=True)
+
+
+def test_the_ledger_export_names_the_key_as_the_actor(api, bakery):
+    from loyalty.services.merchant.exports import transaction_rows
+
+    card = factories.card(bakery.merchant)
+    _buy(api, card, "T1-2")
+    rows = [row for row in transaction_rows(bakery.merchant) if row[1] == "points_earned"]
+    assert [(row[4], row[10]) for row in rows] == [("Till 1", "T1-2")]
