@@ -61,6 +61,9 @@ class ApiIdempotencyKey(db.Model):
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), nullable=False)
     key: Mapped[str] = mapped_column(String(255), nullable=False)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: Random per claim: the ledger key of the claim's work derives from it (a key used again
+    #: once expired is a new claim, never taken for the old one's retry).
+    claim_token: Mapped[str] = mapped_column(String(32), nullable=False)
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -168,3 +168,37 @@ def test_the_purge_forgets_answers_after_their_keeping_time_and_runs_hourly(api,
     function, every = schedule["idempotency-purge"]
     assert function is purge_idempotency_keys
     assert every.split()[1:] == ["*", "*", "*", "*"]  # once an hour
+
+
+def test_a_key_used_again_after_its_keeping_time_acts_anew(api, merchant, frozen_clock):
+    """An expired key is free: the same key, days later, for another stamp, adds it (it is
+    not taken for a retry of the first one and answered with the old stamp)."""
+    factories.stamp_program(merchant.merchant, cooldown_minutes=0, max_stamps_per_day=10)
+    card = factories.card(merchant.merchant)
+    path = f"/cards/{card.card_number}/stamps"
+    first = api.post(path, json={"quantity": 1}, key="till-reuses-keys")
+    assert first.status_code == 201 and first.json["card"]["stamp_count"] == 1
+    frozen_clock.advance(hours=49)
+    later = api.post(path, json={"quantity": 1}, key="till-reuses-keys")
+    assert later.status_code == 201
+    assert "Idempotent-Replayed" not in later.headers
+    assert later.json["card"]["stamp_count"] == 2
+
+
+def test_a_request_that_died_is_taken_over_by_its_retry_without_acting_twice(
+        api, bakery, frozen_clock):
+    """A claim left without an answer (the process died after the work committed) is taken
+    over after a minute by the same request: the ledger replays, nothing is credited again."""
+    card = factories.card(bakery.merchant)
+    path = f"/cards/{card.card_number}/purchases"
+    first = api.post(path, json=_purchase("I-9"), key="died")
+    assert first.status_code == 201
+    db.session.execute(ApiIdempotencyKey.__table__.update().values(
+        status_code=None, response_body=None, completed_at=None))  # as if it never answered
+    db.session.commit()
+    assert api.post(path, json=_purchase("I-9"), key="died").status_code == 409  # still "running"
+    frozen_clock.advance(minutes=2)
+    retry = api.post(path, json=_purchase("I-9"), key="died")
+    assert retry.status_code in (200, 201)
+    assert retry.json["card"]["points_balance"] == first.json["card"]["points_balance"]
+    assert _earned() == 1

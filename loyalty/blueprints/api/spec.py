@@ -126,17 +126,16 @@ def _idempotent(call):
     caller = g.caller
     body = request.get_json() if has_body() else None
     fingerprint = idempotency.request_hash(request.method, request.path, body)
-    stored = idempotency.claim(caller.merchant_id, caller.key_id, key, fingerprint)
-    if stored is not None:
-        return _replay(stored)
-    g.ledger_key = idempotency.ledger_key(caller.merchant_id, key)
+    claim = idempotency.claim(caller.merchant_id, caller.key_id, key, fingerprint)
+    if isinstance(claim, idempotency.Stored):
+        return _replay(claim)
+    g.ledger_key = idempotency.ledger_key(caller.merchant_id, claim)
     try:
         response = _as_response(call)
     except BaseException:
-        idempotency.store(caller.merchant_id, key, 500, None)
+        idempotency.store(claim, 500, None)
         raise
-    idempotency.store(caller.merchant_id, key, response.status_code,
-                      response.get_data(as_text=True))
+    idempotency.store(claim, response.status_code, response.get_data(as_text=True))
     return response
 
 

@@ -10,11 +10,12 @@ at least), then purged by the schedule; an expired key is free again.
 """
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import clock
@@ -40,16 +41,26 @@ class Stored:
     body: str
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """The key is this request's: ``id`` names the claim's row, ``token`` the claim (a key
+    used again once its answer expired is a new claim, with a new ledger key)."""
+
+    id: int
+    token: str
+
+
 def request_hash(method, path, body):
     """The fingerprint of a request: method, path and its JSON body in canonical form."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-def ledger_key(merchant_id, key):
-    """The ledger row's idempotency key for a request sent with ``key`` (64 characters at
-    most, never the same as a counter form's key)."""
-    return "api-" + hashlib.sha256(f"{merchant_id}:{key}".encode()).hexdigest()[:56]
+def ledger_key(merchant_id, claim):
+    """The ledger row's idempotency key for the work of ``claim`` (64 characters at most,
+    never the same as a counter form's key). A retry under the same claim (a takeover of an
+    abandoned one included) replays the ledger row; a new claim of an expired key acts anew."""
+    return "api-" + hashlib.sha256(f"{merchant_id}:{claim.token}".encode()).hexdigest()[:56]
 
 
 def check_key(key):
@@ -57,52 +68,56 @@ def check_key(key):
         raise InvalidInput(_l("The Idempotency-Key header must be 1 to 255 printable characters."))
 
 
+def _insert(merchant_id, api_key_id, key, fingerprint, now):
+    token = secrets.token_hex(16)
+    return Claimed(db.session.scalar(insert(ApiIdempotencyKey).values(
+        merchant_id=merchant_id, api_key_id=api_key_id, key=key, request_hash=fingerprint,
+        claim_token=token, created_at=now).returning(ApiIdempotencyKey.id)), token)
+
+
 def claim(merchant_id, api_key_id, key, fingerprint):
-    """Claim ``key`` for this request: None (go ahead, then ``store`` the answer), or the
-    ``Stored`` first answer. Raises Conflict (still running) or InvalidInput (another body)."""
+    """Claim ``key`` for this request: ``Claimed`` (go ahead, then ``store`` the answer), or
+    the ``Stored`` first answer. Raises Conflict (still running) or InvalidInput (another
+    body). The first claim of a key is one INSERT."""
     check_key(key)
     now = clock.now()
     try:
         with write_transaction():
-            db.session.add(ApiIdempotencyKey(merchant_id=merchant_id, api_key_id=api_key_id,
-                                             key=key, request_hash=fingerprint, created_at=now))
-        return None
+            return _insert(merchant_id, api_key_id, key, fingerprint, now)
     except IntegrityError:
         pass
     with write_transaction():
         row = db.session.scalar(select(ApiIdempotencyKey).where(
             ApiIdempotencyKey.merchant_id == merchant_id, ApiIdempotencyKey.key == key)
             .with_for_update())
-        if row is None:  # purged between the two statements: ours now
-            db.session.add(ApiIdempotencyKey(merchant_id=merchant_id, api_key_id=api_key_id,
-                                             key=key, request_hash=fingerprint, created_at=now))
-            return None
-        expired = now - row.created_at >= KEEP_FOR
-        abandoned = row.status_code is None and now - row.created_at >= ABANDONED_AFTER
-        if expired or (abandoned and row.request_hash == fingerprint):
-            row.request_hash, row.created_at, row.api_key_id = fingerprint, now, api_key_id
-            row.status_code = row.response_body = row.completed_at = None
-            return None
+        if row is not None and now - row.created_at >= KEEP_FOR:
+            db.session.delete(row)  # expired: the key is free, for a new claim
+            db.session.flush()
+            row = None
+        if row is None:  # expired, or purged between the two statements: ours now
+            return _insert(merchant_id, api_key_id, key, fingerprint, now)
         if row.request_hash != fingerprint:
             raise InvalidInput(OTHER_BODY)
         if row.status_code is None:
-            raise Conflict(STILL_RUNNING)
+            if now - row.created_at < ABANDONED_AFTER:
+                raise Conflict(STILL_RUNNING)
+            # The first request died without an answer: this retry takes its claim over,
+            # and with it its ledger key (what the first one wrote is replayed, not redone).
+            row.created_at, row.api_key_id = now, api_key_id
+            return Claimed(row.id, row.claim_token)
         return Stored(row.status_code, row.response_body)
 
 
-def store(merchant_id, key, status, body):
-    """Keep the answer to a claimed key. A server error frees the key instead (the retry
-    should run again, not be told the same failure)."""
+def store(claimed, status, body):
+    """Keep the answer to a claim (one UPDATE). A server error frees the key instead (the
+    retry should run again, not be told the same failure)."""
+    table = ApiIdempotencyKey.__table__
     with write_transaction():
-        row = db.session.scalar(select(ApiIdempotencyKey).where(
-            ApiIdempotencyKey.merchant_id == merchant_id, ApiIdempotencyKey.key == key)
-            .with_for_update())
-        if row is None:
-            return
         if status >= 500:
-            db.session.delete(row)
+            db.session.execute(delete(table).where(table.c.id == claimed.id))
             return
-        row.status_code, row.response_body, row.completed_at = status, body, clock.now()
+        db.session.execute(update(table).where(table.c.id == claimed.id).values(
+            status_code=status, response_body=body, completed_at=clock.now()))
 
 
 def purge(now=None):
