@@ -56,6 +56,16 @@ def test_the_stamp_reward_is_offered_once_the_card_is_full(api, merchant, counte
                                 "description": None, "points_cost": 0, "stamps_cost": 3}]
 
 
+def test_a_stamp_reward_without_its_text_is_still_named(make_api, merchant, counter):
+    """A program made without the reward's text (the services allow it; the owner's form
+    does not) still answers a full card, naming the reward in the caller's language."""
+    factories.hybrid_program(merchant.merchant, stamps_target=2)
+    card = factories.card(merchant.merchant)
+    stamps.add_stamp(card, quantity=2, context=counter)
+    body = make_api(merchant, language="de").get(f"/cards/{card.card_number}").json
+    assert [(r["kind"], r["name"]) for r in body["rewards"]] == [("stamps", "Stempelprämie")]
+
+
 def test_a_turned_off_card_is_inactive_and_offers_nothing(api, bakery, counter):
     card = factories.card(bakery.merchant)
     points.earn_points(card, 600, context=counter)

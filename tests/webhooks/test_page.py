@@ -148,3 +148,10 @@ def test_a_receiver_that_cannot_be_reached_is_said_so(auth, client, points_shop)
     auth.login_as(points_shop.owner)
     page = client.get(PAGE).text
     assert "Could not connect" in page and "Not delivered" in page
+
+
+def test_the_settings_menu_marks_integrations_on_the_webhooks_page(auth, client, points_shop):
+    auth.login_as(points_shop.owner)
+    page = client.get(PAGE).text
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', page)
+    assert current == ["/merchant/integrations"]

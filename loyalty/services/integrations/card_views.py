@@ -9,6 +9,8 @@ personal data: no name, no language.
 """
 from datetime import UTC
 
+from flask_babel import lazy_gettext as _l
+
 from loyalty.services.engine.localized import text_for
 from loyalty.services.engine.merchant_cache import merchant_rows
 
@@ -30,7 +32,8 @@ def available_rewards(card, program, rewards, locale):
     available = []
     if program.has_stamps and card.stamp_count >= program.stamps_target:
         available.append({"id": None, "kind": "stamps",
-                          "name": text_for(program, "stamp_reward_description", locale),
+                          "name": text_for(program, "stamp_reward_description", locale)
+                          or str(_l("Stamp reward")),  # a program made without its text
                           "description": None, "points_cost": 0,
                           "stamps_cost": program.stamps_target})
     if program.has_points and card.points_balance >= program.minimum_redemption_points:
