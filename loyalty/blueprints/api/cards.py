@@ -23,6 +23,17 @@ class QueryString(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+#: One card as every answer shows it (the reference's examples).
+CARD_EXAMPLE = {
+    "number": "1234-5678-9012", "status": "active", "points_balance": 135, "stamp_count": 4,
+    "stamps_target": 10,
+    "rewards": [{"id": 12, "kind": "points", "name": "Croissant", "description": None,
+                 "points_cost": 50, "stamps_cost": 0}],
+    "customer": {"name": "Anna Muller", "language": "fr"},
+    "last_activity_at": "2026-12-07T09:41:12Z",
+}
+
+
 class CardRewardOut(BaseModel):
     id: int | None = Field(description="The catalogue reward's id; null for the stamp reward.")
     kind: Literal["points", "stamps"]
@@ -38,6 +49,8 @@ class CardCustomerOut(BaseModel):
 
 
 class CardOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [CARD_EXAMPLE]})
+
     number: str = Field(examples=["1234-5678-9012"])
     status: Literal["active", "inactive", "closed"]
     points_balance: int
@@ -49,6 +62,8 @@ class CardOut(BaseModel):
 
 
 class CardsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cards": [CARD_EXAMPLE]}]})
+
     cards: list[CardOut]
 
 
@@ -64,6 +79,8 @@ class CardConsentIn(Strict):
 
 
 class CardEnrolmentIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Anna Muller", "email": "anna@example.com", "phone": "+352 621 123 456", "language": "fr", "consent": {"terms_version": "2026-01", "given": True}}]})
+
     name: str = Field(max_length=120, examples=["Anna Muller"])
     email: str | None = Field(default=None, max_length=254, examples=["anna@example.com"])
     phone: str | None = Field(default=None, max_length=40, examples=["+352 621 123 456"])
@@ -103,6 +120,13 @@ class CardTransactionOut(BaseModel):
 
 
 class CardTransactionsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"transactions": [{
+        "id": 4812, "type": "points_earned", "stamps_delta": 0, "points_delta": 125,
+        "stamps_balance_after": 4, "points_balance_after": 135, "amount": "12.50",
+        "order_reference": "T2-000481", "reward": None, "store": "GARE",
+        "actor": {"kind": "api", "name": "Till 2, Gare"}, "created_at": "2026-12-07T09:41:12Z"}],
+        "next_cursor": "4812"}]})
+
     transactions: list[CardTransactionOut]
     next_cursor: str | None = Field(description="Null on the last page.")
 

@@ -2,10 +2,10 @@
 the same cooldown, daily cap and balance rules, refused with the same words (409)."""
 from flask import g, request
 from flask_babel import get_locale
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty.blueprints.api.base import bp
-from loyalty.blueprints.api.cards import CardOut
+from loyalty.blueprints.api.cards import CARD_EXAMPLE, CardOut
 from loyalty.blueprints.api.spec import Strict, api_call, responses
 from loyalty.services.engine.stamps import MAX_STAMPS_AT_ONCE
 from loyalty.services.integrations import card_actions
@@ -15,17 +15,23 @@ STORE = Field(None, max_length=32, examples=["GARE"], description=(
 
 
 class StampsIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 1, "store": "GARE"}]})
+
     quantity: int = Field(1, ge=1, le=MAX_STAMPS_AT_ONCE, examples=[1])
     store: str | None = STORE
 
 
 class StampsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"transaction_id": 4813, "stamps_added": 1, "card": {**CARD_EXAMPLE, "stamp_count": 5}}]})
+
     transaction_id: int
     stamps_added: int
     card: CardOut
 
 
 class RedemptionIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reward_id": 12}]})
+
     reward_id: int | None = Field(None, ge=1, le=2**31 - 1, examples=[12],
                                   description="A reward of GET /program.")
     stamp_reward: bool = Field(False, description="true: the full stamp card's reward.")
@@ -39,6 +45,10 @@ class RedeemedRewardOut(BaseModel):
 
 
 class RedemptionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"transaction_id": 4814, "reward": {"id": 12, "kind": "points", "name": "Croissant"},
+        "points_spent": 50, "stamps_spent": 0,
+        "card": {**CARD_EXAMPLE, "points_balance": 85, "rewards": []}}]})
+
     transaction_id: int
     reward: RedeemedRewardOut
     points_spent: int

@@ -33,6 +33,14 @@ class Strict(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details (``application/problem+json``)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "urn:loyalty:problem:refused", "title": "Refused", "status": 409,
+        "detail": "Not enough points: Cake costs 200, this card has 135."}, {
+        "type": "urn:loyalty:problem:invalid-request", "title": "Invalid request", "status": 422,
+        "detail": "Some fields are not valid: see errors.",
+        "errors": [{"field": "amount",
+                    "message": "Send the amount as a decimal string such as \"12.50\"."}]}]})
+
     type: str
     title: str
     status: int
