@@ -49,6 +49,8 @@ class Caller:
     name: str
     #: The merchant's cache version (``engine.merchant_cache``) when the call began.
     merchant_version: int = 0
+    #: The merchant's currency (ISO 4217): amounts are in it.
+    currency: str = "EUR"
 
 
 def _hash(key):
@@ -122,7 +124,7 @@ def authenticate(key):
         return None
     row = db.session.execute(
         select(ApiKey.id, ApiKey.merchant_id, ApiKey.store_id, ApiKey.scopes, ApiKey.name,
-               ApiKey.last_used_at, Merchant.cache_version)
+               ApiKey.last_used_at, Merchant.cache_version, Merchant.currency)
         .join(Merchant, Merchant.id == ApiKey.merchant_id)
         .where(ApiKey.key_hash == _hash(key), ApiKey.revoked_at.is_(None),
                Merchant.deleted_at.is_(None))).one_or_none()
@@ -132,7 +134,7 @@ def authenticate(key):
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
         _touch(row.id, now)
     return Caller(row.id, row.merchant_id, row.store_id, frozenset(row.scopes.split()), row.name,
-                  row.cache_version)
+                  row.cache_version, row.currency)
 
 
 def _touch(key_id, now):

@@ -10,10 +10,6 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import select
-
-from loyalty.extensions import db
-from loyalty.models import Merchant
 from loyalty.services.engine.points import MAX_PURCHASE_CENTS
 from loyalty.services.errors import InvalidInput
 from loyalty.services.integrations.catalog import as_amount, minor_units
@@ -25,13 +21,9 @@ def _invalid(field, message):
     return InvalidInput(message, errors=[{"field": field, "message": str(message)}])
 
 
-def merchant_currency(merchant_id):
-    return db.session.scalar(select(Merchant.currency).where(Merchant.id == merchant_id))
-
-
-def check_currency(merchant_id, currency, field="currency"):
-    """The merchant's currency, when ``currency`` names it; else a 422 saying which it is."""
-    expected = merchant_currency(merchant_id)
+def check_currency(expected, currency, field="currency"):
+    """The merchant's currency ``expected``, when ``currency`` (if sent) names it; else a 422
+    saying which it is."""
     if currency is not None and currency.upper() != expected:
         raise _invalid(field, _l("This shop's currency is %(currency)s: send amounts in it.",
                                  currency=expected))

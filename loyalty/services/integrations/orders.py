@@ -113,12 +113,9 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
     a reference already credited to this card). Refusals are the engine's own."""
     merchant_id = caller.merchant_id
     reference = order_reference.strip()
-    currency = check_currency(merchant_id, currency)
+    currency = check_currency(caller.currency, currency)
     cents = to_cents(amount, currency)
     card = card_by_number(merchant_id, number)
-    existing = order_for(merchant_id, reference)
-    if existing is not None:
-        return _first_answer(existing, card.id)
     program = merchant_rows(merchant_id).program
     if stamps and not (program is not None and program.has_points and program.has_stamps):
         raise InvalidInput(_l("Only a program with points and stamps takes a stamps count."),
@@ -128,7 +125,9 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
     rows = {}
 
     def action(locked, program, staff_pin):
-        if order_for(merchant_id, reference) is not None:
+        # A reference credited before is refused here and its first answer given (below).
+        # With points, the earning's own check of the reference (the ledger's) says so.
+        if not program.has_points and order_for(merchant_id, reference) is not None:
             raise _AlreadyCredited(reference)
         if program.has_points:
             rows["points"] = earning_action(cents, context=context, order_reference=reference,

@@ -19,13 +19,13 @@ import json
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, Merchant, TransactionType
 from loyalty.services.engine.actions import CardRef, run_card_action
-from loyalty.services.engine.ledger import already_voided, append, find_replay
+from loyalty.services.engine.ledger import append, claimed_by_voids, find_replay
 from loyalty.services.engine.stamps import stamps_voided
 from loyalty.services.engine.voids import split_void
 from loyalty.services.errors import InvalidInput, NotFound, Refused
@@ -74,6 +74,22 @@ def refunded_cents(original_id, reference):
         T.related_transaction_id == original_id, T.order_reference == reference))
 
 
+def _voids_so_far(order, reference):
+    """Under the card's lock, in one statement: {row id: what voids of it claimed} for the
+    order's rows (a counter's void included), and what the order's refunds refunded."""
+    T = LoyaltyTransaction
+    refunded = func.coalesce(func.sum(case((T.order_reference == reference,
+                                            T.purchase_amount_cents), else_=0)), 0)
+    rows = db.session.execute(
+        select(T.related_transaction_id, claimed_by_voids(T), refunded)
+        .where(T.related_transaction_id.in_(order.row_ids))
+        .group_by(T.related_transaction_id)).all()
+    claimed = {row_id: 0 for row_id in order.row_ids}
+    claimed.update((row_id, voided) for row_id, voided, _cents in rows)
+    first = next((cents for row_id, _voided, cents in rows if row_id == order.row_ids[0]), 0)
+    return claimed, first
+
+
 def _kept(original, order, left_after):
     """What ``original`` still stands for once ``left_after`` of the order is not refunded."""
     gave = abs(original.points_delta or original.stamps_delta)
@@ -87,17 +103,19 @@ def refund(caller, reference, *, amount, currency=None, idempotency_key=None, ip
     """Refund ``amount`` of the order ``reference``: an ``Answer`` (201)."""
     merchant_id = caller.merchant_id
     reference = reference.strip()
-    currency = check_currency(merchant_id, currency)
+    currency = check_currency(caller.currency, currency)
     cents = to_cents(amount, currency)
     order = _order(merchant_id, reference)
     context = api_context(caller, caller.store_id, ip_address, user_agent)
     keys = (idempotency_key, second_key(idempotency_key))
-    written = []
+    written, refunded_before = [], []
 
     def action(card, program, staff_pin):
         originals = {row.id: row for row in db.session.scalars(select(LoyaltyTransaction).where(
             LoyaltyTransaction.id.in_(order.row_ids)))}
-        left = order.amount_cents - refunded_cents(order.row_ids[0], reference)
+        claimed, refunded = _voids_so_far(order, reference)
+        refunded_before.append(refunded)
+        left = order.amount_cents - refunded
         if left <= 0:
             raise Refused(_l("Order %(reference)s was already refunded in full.",
                              reference=reference))
@@ -110,7 +128,7 @@ def refund(caller, reference, *, amount, currency=None, idempotency_key=None, ip
             original = originals[row_id]
             stamps = original.transaction_type == TransactionType.STAMP_EARNED
             claim = max(0, abs(original.points_delta or original.stamps_delta)
-                        - _kept(original, order, left - cents) - already_voided(original.id))
+                        - _kept(original, order, left - cents) - claimed[row_id])
             taken, shortfall = split_void(claim, card.stamp_count if stamps else
                                           card.points_balance)
             change = {"stamps": -taken} if stamps else {"points": -taken}
@@ -125,7 +143,8 @@ def refund(caller, reference, *, amount, currency=None, idempotency_key=None, ip
         return written[0]
 
     def answer(card):
-        return _body(card, reference, order, cents, currency, written, locale)
+        return _body(card, reference, order, cents, currency, written, locale,
+                     refunded=refunded_before[0] + cents)
 
     result = run_card_action(CardRef(order.card_id, merchant_id), context, idempotency_key,
                              action, then=answer)
@@ -145,8 +164,11 @@ def _second(merchant_id, key, first):
     return [row] if row is not None and row.id != first.id else []
 
 
-def _body(card, reference, order, cents, currency, rows, locale):
-    refunded = refunded_cents(order.row_ids[0], reference)
+def _body(card, reference, order, cents, currency, rows, locale, refunded=None):
+    """The answer: ``refunded`` is the order's refunds so far with this one (read when not
+    known, as for a replay)."""
+    if refunded is None:
+        refunded = refunded_cents(order.row_ids[0], reference)
     points = [row for row in rows if row.transaction_type == TransactionType.POINTS_VOIDED]
     stamps = [row for row in rows if row.transaction_type == TransactionType.STAMP_VOIDED]
     return json.dumps({
