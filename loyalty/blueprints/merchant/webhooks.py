@@ -83,30 +83,27 @@ def remove_webhook(endpoint_id):
     return _back()
 
 
-@bp.route("/integrations/webhooks/<int:endpoint_id>/test", methods=["POST"])
-@roles_required(*OWNER)
-def test_webhook(endpoint_id):
+def _act(call, record_id, done):
+    """Run ``call(merchant id, record id)``; flash ``done`` or the refusal; back to the page."""
     try:
-        webhooks.send_test(current_merchant.id, _id_or_404(endpoint_id))
+        call(current_merchant.id, _id_or_404(record_id))
     except NotFound:
         abort(404)
     except DomainError as refusal:
         flash(str(refusal.message), "error")
         return _back()
-    flash(_("A test event is on its way: its result shows in the endpoint's deliveries."),
-          "success")
+    flash(done, "success")
     return _back()
+
+
+@bp.route("/integrations/webhooks/<int:endpoint_id>/test", methods=["POST"])
+@roles_required(*OWNER)
+def test_webhook(endpoint_id):
+    return _act(webhooks.send_test, endpoint_id,
+                _("A test event is on its way: its result shows in the endpoint's deliveries."))
 
 
 @bp.route("/integrations/webhooks/deliveries/<int:delivery_id>/again", methods=["POST"])
 @roles_required(*OWNER)
 def send_webhook_again(delivery_id):
-    try:
-        webhooks.send_again(current_merchant.id, _id_or_404(delivery_id))
-    except NotFound:
-        abort(404)
-    except DomainError as refusal:
-        flash(str(refusal.message), "error")
-        return _back()
-    flash(_("The event is sent again."), "success")
-    return _back()
+    return _act(webhooks.send_again, delivery_id, _("The event is sent again."))
