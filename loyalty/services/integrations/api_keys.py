@@ -9,11 +9,12 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from loyalty import clock
@@ -118,16 +119,21 @@ def keys_of(merchant_id):
     ).all()
 
 
+@cache
+def _key_statement():
+    """A live key of a live merchant, by its hash: built once (every API call runs it)."""
+    return (select(ApiKey.id, ApiKey.merchant_id, ApiKey.store_id, ApiKey.scopes, ApiKey.name,
+                   ApiKey.last_used_at, Merchant.cache_version, Merchant.currency)
+            .join(Merchant, Merchant.id == ApiKey.merchant_id)
+            .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None),
+                   Merchant.deleted_at.is_(None)))
+
+
 def authenticate(key):
     """The ``Caller`` holding this live key, or None (unknown, malformed or revoked)."""
     if not key or not KEY_SHAPE.match(key):
         return None
-    row = db.session.execute(
-        select(ApiKey.id, ApiKey.merchant_id, ApiKey.store_id, ApiKey.scopes, ApiKey.name,
-               ApiKey.last_used_at, Merchant.cache_version, Merchant.currency)
-        .join(Merchant, Merchant.id == ApiKey.merchant_id)
-        .where(ApiKey.key_hash == _hash(key), ApiKey.revoked_at.is_(None),
-               Merchant.deleted_at.is_(None))).one_or_none()
+    row = db.session.execute(_key_statement(), {"key_hash": _hash(key)}).one_or_none()
     if row is None:
         return None
     now = clock.now()
