@@ -80,11 +80,13 @@ class RefundOut(BaseModel):
 
 
 def _caller_details():
-    return {"idempotency_key": g.ledger_key, "ip_address": request.remote_addr,
-            "user_agent": request.user_agent.string, "locale": str(get_locale())}
+    return {"idempotency_key": g.ledger_key, "claim": g.idempotency_claim,
+            "ip_address": request.remote_addr, "user_agent": request.user_agent.string,
+            "locale": str(get_locale())}
 
 
 def _json(answer):
+    g.answer_kept = answer.kept  # kept with the work: the Idempotency-Key's answer is saved
     response = current_app.response_class(answer.body, status=answer.status,
                                           mimetype="application/json")
     if answer.replayed:

@@ -128,7 +128,7 @@ def _as_response(call):
 
 def _idempotent(call):
     key = request.headers.get("Idempotency-Key")
-    g.ledger_key = None
+    g.ledger_key = g.idempotency_claim = None
     if key is None:
         return call()
     caller = g.caller
@@ -138,12 +138,14 @@ def _idempotent(call):
     if isinstance(claim, idempotency.Stored):
         return _replay(claim)
     g.ledger_key = idempotency.ledger_key(caller.merchant_id, claim)
+    g.idempotency_claim = claim  # a view whose work builds its answer keeps it there
     try:
         response = _as_response(call)
     except BaseException:
         idempotency.store(claim, 500, None)
         raise
-    idempotency.store(claim, response.status_code, response.get_data(as_text=True))
+    if not g.pop("answer_kept", False):
+        idempotency.store(claim, response.status_code, response.get_data(as_text=True))
     return response
 
 

@@ -108,16 +108,25 @@ def claim(merchant_id, api_key_id, key, fingerprint):
         return Stored(row.status_code, row.response_body)
 
 
-def store(claimed, status, body):
-    """Keep the answer to a claim (one UPDATE). A server error frees the key instead (the
-    retry should run again, not be told the same failure)."""
+def keep(claimed, status, body):
+    """Inside the work's own transaction: keep its answer with it (one UPDATE, no commit of
+    its own). A purchase or a refund builds its answer under the card's lock and keeps it so:
+    the answer and the work commit together."""
     table = ApiIdempotencyKey.__table__
+    db.session.execute(update(table).where(table.c.id == claimed.id).values(
+        status_code=status, response_body=body, completed_at=clock.now()))
+
+
+def store(claimed, status, body):
+    """Keep the answer to a claim once the work is over (a refusal, a read, a replay). A
+    server error frees the key instead (the retry should run again, not be told the same
+    failure)."""
     with write_transaction():
         if status >= 500:
+            table = ApiIdempotencyKey.__table__
             db.session.execute(delete(table).where(table.c.id == claimed.id))
             return
-        db.session.execute(update(table).where(table.c.id == claimed.id).values(
-            status_code=status, response_body=body, completed_at=clock.now()))
+        keep(claimed, status, body)
 
 
 def purge(now=None):

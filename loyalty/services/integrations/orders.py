@@ -32,6 +32,7 @@ from loyalty.services.engine.points import earning_action
 from loyalty.services.engine.stamps import stamping_action
 from loyalty.services.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from loyalty.services.integrations.card_views import card_view, iso_utc
+from loyalty.services.integrations import idempotency
 from loyalty.services.integrations.catalog import as_amount
 from loyalty.services.integrations.money import check_currency, to_cents
 
@@ -47,6 +48,8 @@ class Answer:
     status: int
     body: str
     replayed: bool = False
+    #: Saved as its Idempotency-Key's answer in the work's own transaction.
+    kept: bool = False
 
 
 class _AlreadyCredited(DomainError):
@@ -108,9 +111,10 @@ def _answer_of(merchant_id, reference, card_id):
 
 
 def purchase(caller, number, *, order_reference, amount, currency, store=None, stamps=None,
-             idempotency_key=None, ip_address=None, user_agent=None, locale=None):
+             idempotency_key=None, claim=None, ip_address=None, user_agent=None, locale=None):
     """Credit one order to the card ``number``: an ``Answer`` (201, the first answer again for
-    a reference already credited to this card). Refusals are the engine's own."""
+    a reference already credited to this card). Refusals are the engine's own. ``claim``
+    (an Idempotency-Key's) keeps the answer in the order's own transaction."""
     merchant_id = caller.merchant_id
     reference = order_reference.strip()
     currency = check_currency(caller.currency, currency)
@@ -162,6 +166,8 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
             stamps_transaction_id=rows["stamps"].id if "stamps" in rows else None,
             visit_stamp=not program.has_points, response_body=body, created_at=clock.now()))
         db.session.flush()  # the unique reference: another card's credit of it fails here
+        if claim is not None:
+            idempotency.keep(claim, 201, body)
         return body
 
     try:
@@ -179,4 +185,4 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
             return answer
         raise Conflict(_l("This Idempotency-Key was already used for another request. Use a "
                           "new key for a new request."))
-    return Answer(201, result.extra["then"])
+    return Answer(201, result.extra["then"], kept=claim is not None)

@@ -29,6 +29,7 @@ from loyalty.services.engine.ledger import append, claimed_by_voids, find_replay
 from loyalty.services.engine.stamps import stamps_voided
 from loyalty.services.engine.voids import split_void
 from loyalty.services.errors import InvalidInput, NotFound, Refused
+from loyalty.services.integrations import idempotency
 from loyalty.services.integrations.card_views import card_view
 from loyalty.services.integrations.catalog import as_amount
 from loyalty.services.integrations.money import check_currency, to_cents
@@ -98,9 +99,10 @@ def _kept(original, order, left_after):
     return gave * left_after // order.amount_cents
 
 
-def refund(caller, reference, *, amount, currency=None, idempotency_key=None, ip_address=None,
-           user_agent=None, locale=None):
-    """Refund ``amount`` of the order ``reference``: an ``Answer`` (201)."""
+def refund(caller, reference, *, amount, currency=None, idempotency_key=None, claim=None,
+           ip_address=None, user_agent=None, locale=None):
+    """Refund ``amount`` of the order ``reference``: an ``Answer`` (201). ``claim`` (an
+    Idempotency-Key's) keeps the answer in the refund's own transaction."""
     merchant_id = caller.merchant_id
     reference = reference.strip()
     currency = check_currency(caller.currency, currency)
@@ -143,8 +145,11 @@ def refund(caller, reference, *, amount, currency=None, idempotency_key=None, ip
         return written[0]
 
     def answer(card):
-        return _body(card, reference, order, cents, currency, written, locale,
+        body = _body(card, reference, order, cents, currency, written, locale,
                      refunded=refunded_before[0] + cents)
+        if claim is not None:
+            idempotency.keep(claim, 201, body)
+        return body
 
     result = run_card_action(CardRef(order.card_id, merchant_id), context, idempotency_key,
                              action, then=answer)
@@ -153,7 +158,7 @@ def refund(caller, reference, *, amount, currency=None, idempotency_key=None, ip
         return Answer(201, _body(result.card, reference, order,
                                  result.transaction.purchase_amount_cents, currency, rows,
                                  locale), replayed=True)
-    return Answer(201, result.extra["then"])
+    return Answer(201, result.extra["then"], kept=claim is not None)
 
 
 def _second(merchant_id, key, first):
