@@ -5,8 +5,6 @@ tests/browser/test_api_docs_page.py.)"""
 import re
 from pathlib import Path
 
-import pytest
-
 from loyalty.blueprints.api.spec import openapi_document
 
 STATIC = Path(__file__).resolve().parents[2] / "loyalty" / "static"

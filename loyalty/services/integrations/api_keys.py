@@ -9,8 +9,8 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from functools import cache
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l

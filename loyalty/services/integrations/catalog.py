@@ -5,10 +5,10 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Merchant, Store
+from loyalty.services.customers.storefront import NO_PROGRAM
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.errors import NotFound
 from loyalty.services.merchant.texts import text_for
-from loyalty.services.customers.storefront import NO_PROGRAM
 
 
 def minor_units(currency):

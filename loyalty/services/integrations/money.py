@@ -10,6 +10,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
+
 from loyalty.services.engine.points import MAX_PURCHASE_CENTS
 from loyalty.services.errors import InvalidInput
 from loyalty.services.integrations.catalog import as_amount, minor_units

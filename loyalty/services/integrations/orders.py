@@ -31,8 +31,8 @@ from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.engine.points import earning_action
 from loyalty.services.engine.stamps import stamping_action
 from loyalty.services.errors import Conflict, DomainError, InvalidInput, PermissionDenied
-from loyalty.services.integrations.card_views import card_view, iso_utc
 from loyalty.services.integrations import idempotency
+from loyalty.services.integrations.card_views import card_view, iso_utc
 from loyalty.services.integrations.catalog import as_amount
 from loyalty.services.integrations.money import check_currency, to_cents
 

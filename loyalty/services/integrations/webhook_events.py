@@ -13,6 +13,7 @@ A delivery's payload carries no personal data: the customer's name, email, phone
 are added when it is sent, and only if they have not erased their data by then.
 """
 import uuid
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 

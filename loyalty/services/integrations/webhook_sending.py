@@ -35,6 +35,7 @@ from standardwebhooks.webhooks import Webhook
 from loyalty import clock
 from loyalty.database import write_transaction
 from loyalty.extensions import db
+from loyalty.links import external_url
 from loyalty.models import (
     Customer,
     LoyaltyCard,
@@ -46,7 +47,6 @@ from loyalty.models import (
     WebhookEndpoint,
 )
 from loyalty.services.delivery import mail
-from loyalty.links import external_url
 from loyalty.services.integrations import webhook_addresses, webhook_subscriptions
 
 log = logging.getLogger(__name__)
