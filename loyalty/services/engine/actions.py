@@ -27,11 +27,13 @@ from loyalty.services.errors import DomainError, PinRequired, Refused
 
 @dataclass(frozen=True)
 class CardRef:
-    """A card named by id within a merchant, not read yet: the action reads it under its lock
-    (a card of another merchant, or deleted, is "not found" there)."""
+    """A card named by id (or, with no id, by its normalised ``number``) within a merchant,
+    not read yet: the action reads it under its lock (a card of another merchant, or deleted,
+    is "not found" there)."""
 
-    id: int
+    id: int | None
     merchant_id: int
+    number: str | None = None
 
 
 def _replay(card_id, merchant_id, idempotency_key):
@@ -54,16 +56,18 @@ def run_card_action(card, context, idempotency_key, action, *, then=None):
     action and its answer is kept in the result's ``extra["then"]``.
     """
     card_id, merchant_id = card.id, card.merchant_id
+    number = card.number if isinstance(card, CardRef) and card_id is None else None
     staff_pin = None
     if _pin_given(context):
-        replay = _replay(card_id, merchant_id, idempotency_key)
+        replay = _replay(card_id, merchant_id, idempotency_key) if card_id else None
         if replay is not None:
             return replay  # a retried request does not cost another PIN check
         staff_pin = verify_staff_pin(merchant_id, context.store_id, context.pin,
                                      staff_pin_id=context.staff_pin_id)
     try:
         with write_transaction():
-            locked = lock_card(card_id, merchant_id)
+            locked = lock_card(card_id, merchant_id, number=number)
+            card_id = locked.id
             program = merchant_rows(merchant_id).program
             if program is None or not program.is_active or program.id != locked.program_id:
                 raise Refused(_l("The loyalty program is not active at the moment."))
@@ -75,12 +79,13 @@ def run_card_action(card, context, idempotency_key, action, *, then=None):
             if then is not None:
                 result.extra["then"] = then(locked)
     except IntegrityError:
-        replay = _replay(card_id, merchant_id, idempotency_key)
+        replay = _replay(card_id, merchant_id, idempotency_key) if card_id else None
         if replay is None:
             raise
         return replay
     except DomainError:
-        replay = _replay(card_id, merchant_id, idempotency_key) if idempotency_key else None
+        replay = (_replay(card_id, merchant_id, idempotency_key)
+                  if idempotency_key and card_id else None)
         if replay is None:
             raise
         return replay

@@ -65,11 +65,28 @@ def _lock_statement():
     )
 
 
-def lock_card(card_id, merchant_id):
+@cache
+def _lock_by_number_statement():
+    return (
+        select(LoyaltyCard)
+        .where(LoyaltyCard.card_number == bindparam("number"),
+               LoyaltyCard.merchant_id == bindparam("merchant_id"))
+        .options(joinedload(LoyaltyCard.customer))
+        .with_for_update(of=LoyaltyCard)
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_card(card_id, merchant_id, *, number=None):
     """Read the merchant's live card holding its row lock (``FOR UPDATE``; SQLite holds the
-    write lock), or raise CardNotFound."""
-    card = card_id is not None and 0 < card_id <= MAX_ID and db.session.scalars(
-        _lock_statement(), {"card_id": card_id, "merchant_id": merchant_id}).one_or_none()
+    write lock), or raise CardNotFound. Without ``card_id``, by its (normalised) ``number``:
+    a till names a card so, and the lock is then its first read."""
+    if card_id is None and number:
+        card = db.session.scalars(_lock_by_number_statement(),
+                                  {"number": number, "merchant_id": merchant_id}).one_or_none()
+    else:
+        card = card_id is not None and 0 < card_id <= MAX_ID and db.session.scalars(
+            _lock_statement(), {"card_id": card_id, "merchant_id": merchant_id}).one_or_none()
     if not card:
         raise CardNotFound(NO_CARD)
     return card

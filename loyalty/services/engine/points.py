@@ -54,14 +54,17 @@ def check_purchase_amount(amount_cents):
         raise InvalidInput(_l("This amount is too large for one purchase."))
 
 
-def _already_earned(reference):
+def already_earned(reference):
     return Refused(_l("Order %(reference)s already earned points. Nothing was added.",
                       reference=reference))
 
 
-def earning_action(amount_cents, *, context, order_reference=None, idempotency_key=None):
+def earning_action(amount_cents, *, context, order_reference=None, idempotency_key=None,
+                   check_reference=True):
     """The rules and ledger row of a purchase's points, as an action for ``run_card_action``
-    (``earn_points`` runs it alone; an API order runs it beside its stamps, under one lock)."""
+    (``earn_points`` runs it alone; an API order runs it beside its stamps, under one lock).
+    ``check_reference=False`` leaves a reference credited before to the unique index (the
+    insert fails, the caller says so: ``already_earned``), sparing a read on every order."""
     order_reference = _normalize_order_reference(order_reference)
     check_purchase_amount(amount_cents)
 
@@ -73,14 +76,14 @@ def earning_action(amount_cents, *, context, order_reference=None, idempotency_k
                    minimum=format_currency(Decimal(program.minimum_purchase_cents) / 100,
                                            db.session.get(Merchant, card.merchant_id).currency))
             )
-        if order_reference and db.session.scalar(
+        if order_reference and check_reference and db.session.scalar(
             select(LoyaltyTransaction.id).where(
                 LoyaltyTransaction.merchant_id == card.merchant_id,
                 LoyaltyTransaction.transaction_type == TransactionType.POINTS_EARNED,
                 LoyaltyTransaction.order_reference == order_reference,
             )
         ):
-            raise _already_earned(order_reference)
+            raise already_earned(order_reference)
         points = program.points_for(amount_cents)
         if points < 1:
             raise Refused(_l("This amount is too small to earn a point."))
@@ -106,7 +109,7 @@ def earn_points(card, amount_cents, *, context, order_reference=None, idempotenc
         # Another card credited this order between our check and our insert: the unique
         # index is the last word (an idempotency-key clash was already replayed).
         if order_reference:
-            raise _already_earned(order_reference) from error
+            raise already_earned(order_reference) from error
         raise
 
 

@@ -24,11 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import ApiOrder, Store
-from loyalty.services.engine.actions import run_card_action
-from loyalty.services.engine.cards import card_by_number
+from loyalty.services.engine.actions import CardRef, run_card_action
+from loyalty.services.engine.cards import normalize_card_number
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.merchant_cache import merchant_rows
-from loyalty.services.engine.points import earning_action
+from loyalty.services.engine.points import already_earned, earning_action
 from loyalty.services.engine.stamps import stamping_action
 from loyalty.services.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from loyalty.services.integrations import idempotency
@@ -119,7 +119,8 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
     reference = order_reference.strip()
     currency = check_currency(caller.currency, currency)
     cents = to_cents(amount, currency)
-    card = card_by_number(merchant_id, number)
+    card = CardRef(None, merchant_id, number=normalize_card_number(number))
+    locked_ids = []  # the card's id, once its lock has read it
     program = merchant_rows(merchant_id).program
     if stamps and not (program is not None and program.has_points and program.has_stamps):
         raise InvalidInput(_l("Only a program with points and stamps takes a stamps count."),
@@ -129,14 +130,16 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
     rows = {}
 
     def action(locked, program, staff_pin):
-        # A reference credited before is refused here and its first answer given (below).
-        # With points, the earning's own check of the reference (the ledger's) says so.
+        locked_ids.append(locked.id)
+        # A reference credited before is refused and its first answer given (below). With
+        # points, the ledger's unique index of order references says so when the row is
+        # written (no read first: most orders are new).
         if not program.has_points and order_for(merchant_id, reference) is not None:
             raise _AlreadyCredited(reference)
         if program.has_points:
             rows["points"] = earning_action(cents, context=context, order_reference=reference,
-                                            idempotency_key=idempotency_key)(
-                locked, program, staff_pin)
+                                            idempotency_key=idempotency_key,
+                                            check_reference=False)(locked, program, staff_pin)
         if program.has_stamps and (stamps or not program.has_points):
             details = {"order_reference": reference}
             if not program.has_points:
@@ -172,15 +175,18 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
 
     try:
         result = run_card_action(card, context, idempotency_key, action, then=record)
-    except (DomainError, IntegrityError):
-        # Refused because the order was credited meanwhile (on this card: its cooldown or its
-        # order check; on another card: the unique index)? Then that answer is the answer.
-        answer = _answer_of(merchant_id, reference, card.id)
-        if answer is None:
-            raise
-        return answer
+    except (DomainError, IntegrityError) as error:
+        # Refused because the order was credited before or meanwhile (on this card: its
+        # cooldown or its order check; on any card: the unique indexes)? Then that answer is
+        # the answer; a reference the counter credited is refused as the counter refuses it.
+        answer = _answer_of(merchant_id, reference, locked_ids[0]) if locked_ids else None
+        if answer is not None:
+            return answer
+        if isinstance(error, IntegrityError):
+            raise already_earned(reference) from error
+        raise
     if result.replayed:  # this Idempotency-Key's ledger row exists: its order is the answer
-        answer = _answer_of(merchant_id, reference, card.id)
+        answer = _answer_of(merchant_id, reference, result.card.id)
         if answer is not None:
             return answer
         raise Conflict(_l("This Idempotency-Key was already used for another request. Use a "
