@@ -79,7 +79,9 @@ class CardConsentIn(Strict):
 
 
 class CardEnrolmentIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Anna Muller", "email": "anna@example.com", "phone": "+352 621 123 456", "language": "fr", "consent": {"terms_version": "2026-01", "given": True}}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "Anna Muller", "email": "anna@example.com", "phone": "+352 621 123 456",
+        "language": "fr", "consent": {"terms_version": "2026-01", "given": True}}]})
 
     name: str = Field(max_length=120, examples=["Anna Muller"])
     email: str | None = Field(default=None, max_length=254, examples=["anna@example.com"])

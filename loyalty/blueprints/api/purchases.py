@@ -20,7 +20,8 @@ AMOUNT = Field(min_length=1, max_length=32, examples=["12.50"], description=(
 
 
 class PurchaseIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"order_reference": "T2-000481", "amount": "12.50", "currency": "EUR", "store": "GARE"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "order_reference": "T2-000481", "amount": "12.50", "currency": "EUR", "store": "GARE"}]})
 
     order_reference: str = Field(min_length=1, max_length=64, examples=["T2-000481"],
                                  description="Your order's reference: it earns once, ever.")
@@ -36,7 +37,8 @@ class PurchaseIn(Strict):
 
 
 class PurchaseOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"order_reference": "T2-000481", "amount": "12.50", "currency": "EUR", "store": "GARE",
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "order_reference": "T2-000481", "amount": "12.50", "currency": "EUR", "store": "GARE",
         "points_earned": 125, "stamps_added": 0, "transaction_ids": [4812], "card": CARD_EXAMPLE,
         "created_at": "2026-12-07T09:41:12Z"}]})
 
@@ -52,14 +54,16 @@ class PurchaseOut(BaseModel):
 
 
 class RefundIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "5.00", "currency": "EUR"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"amount": "5.00", "currency": "EUR"}]})
 
     amount: str = AMOUNT
     currency: str | None = Field(None, min_length=3, max_length=3, examples=["EUR"])
 
 
 class RefundOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"order_reference": "T2-000481", "amount": "5.00", "currency": "EUR",
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "order_reference": "T2-000481", "amount": "5.00", "currency": "EUR",
         "order_amount": "12.50", "refunded_total": "5.00", "refundable": "7.50",
         "points_taken": 50, "points_shortfall": 0, "stamps_taken": 0, "stamps_shortfall": 0,
         "transaction_ids": [4815], "card": {**CARD_EXAMPLE, "points_balance": 85}}]})

@@ -22,7 +22,8 @@ class StampsIn(Strict):
 
 
 class StampsOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"transaction_id": 4813, "stamps_added": 1, "card": {**CARD_EXAMPLE, "stamp_count": 5}}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "transaction_id": 4813, "stamps_added": 1, "card": {**CARD_EXAMPLE, "stamp_count": 5}}]})
 
     transaction_id: int
     stamps_added: int
@@ -45,7 +46,8 @@ class RedeemedRewardOut(BaseModel):
 
 
 class RedemptionOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"transaction_id": 4814, "reward": {"id": 12, "kind": "points", "name": "Croissant"},
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "transaction_id": 4814, "reward": {"id": 12, "kind": "points", "name": "Croissant"},
         "points_spent": 50, "stamps_spent": 0,
         "card": {**CARD_EXAMPLE, "points_balance": 85, "rewards": []}}]})
 

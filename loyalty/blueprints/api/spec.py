@@ -73,7 +73,8 @@ spec = SpecTree(
     validation_error_status=422,
     security_schemes=[SecurityScheme(name="apiKey", data=SecuritySchemeData(
         type=SecureType.HTTP, scheme="bearer",
-        description="An API key from Settings > Integrations: `Authorization: Bearer lk_live_...`"))],
+        description="An API key from Settings > Integrations: "
+                    "`Authorization: Bearer lk_live_...`"))],
     security={"apiKey": []},
     description=(
         "Connect a till or a web shop to the loyalty program: look up and enrol cards, credit "

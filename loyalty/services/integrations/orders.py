@@ -124,7 +124,8 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
     program = merchant_rows(merchant_id).program
     if stamps and not (program is not None and program.has_points and program.has_stamps):
         raise InvalidInput(_l("Only a program with points and stamps takes a stamps count."),
-                           errors=[{"field": "stamps", "message": str(_l("Not for this program."))}])
+                           errors=[{"field": "stamps",
+                                    "message": str(_l("Not for this program."))}])
     store_id = store_for(caller, store)
     context = api_context(caller, store_id, ip_address, user_agent)
     rows = {}

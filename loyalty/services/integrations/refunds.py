@@ -19,7 +19,8 @@ import json
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from loyalty import clock
 from loyalty.extensions import db
@@ -75,20 +76,21 @@ def refunded_cents(original_id, reference):
         T.related_transaction_id == original_id, T.order_reference == reference))
 
 
-def _voids_so_far(order, reference):
-    """Under the card's lock, in one statement: {row id: what voids of it claimed} for the
-    order's rows (a counter's void included), and what the order's refunds refunded."""
-    T = LoyaltyTransaction
-    refunded = func.coalesce(func.sum(case((T.order_reference == reference,
-                                            T.purchase_amount_cents), else_=0)), 0)
+def _rows_and_voids(order, reference):
+    """Under the card's lock, in one statement: the order's rows ({id: row}, each with what
+    voids of it claimed so far, a counter's void included) and what the order's refunds
+    (voids of its first row carrying its reference) refunded."""
+    T, V = LoyaltyTransaction, aliased(LoyaltyTransaction)
+    of_row = V.related_transaction_id == T.id
+    claimed = select(claimed_by_voids(V)).where(of_row).scalar_subquery()
+    refunded = select(func.coalesce(func.sum(V.purchase_amount_cents), 0)).where(
+        of_row, V.order_reference == reference).scalar_subquery()
     rows = db.session.execute(
-        select(T.related_transaction_id, claimed_by_voids(T), refunded)
-        .where(T.related_transaction_id.in_(order.row_ids))
-        .group_by(T.related_transaction_id)).all()
-    claimed = {row_id: 0 for row_id in order.row_ids}
-    claimed.update((row_id, voided) for row_id, voided, _cents in rows)
-    first = next((cents for row_id, _voided, cents in rows if row_id == order.row_ids[0]), 0)
-    return claimed, first
+        select(T.id, T.transaction_type, T.points_delta, T.stamps_delta, T.transaction_at,
+               claimed.label("claimed"), refunded.label("refunded"))
+        .where(T.id.in_(order.row_ids))).all()
+    by_id = {row.id: row for row in rows}
+    return by_id, by_id[order.row_ids[0]].refunded
 
 
 def _kept(original, order, left_after):
@@ -113,9 +115,7 @@ def refund(caller, reference, *, amount, currency=None, idempotency_key=None, cl
     written, refunded_before = [], []
 
     def action(card, program, staff_pin):
-        originals = {row.id: row for row in db.session.scalars(select(LoyaltyTransaction).where(
-            LoyaltyTransaction.id.in_(order.row_ids)))}
-        claimed, refunded = _voids_so_far(order, reference)
+        originals, refunded = _rows_and_voids(order, reference)
         refunded_before.append(refunded)
         left = order.amount_cents - refunded
         if left <= 0:
@@ -130,7 +130,7 @@ def refund(caller, reference, *, amount, currency=None, idempotency_key=None, cl
             original = originals[row_id]
             stamps = original.transaction_type == TransactionType.STAMP_EARNED
             claim = max(0, abs(original.points_delta or original.stamps_delta)
-                        - _kept(original, order, left - cents) - claimed[row_id])
+                        - _kept(original, order, left - cents) - original.claimed)
             taken, shortfall = split_void(claim, card.stamp_count if stamps else
                                           card.points_balance)
             change = {"stamps": -taken} if stamps else {"points": -taken}
