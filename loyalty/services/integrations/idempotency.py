@@ -12,10 +12,11 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import clock
@@ -68,11 +69,22 @@ def check_key(key):
         raise InvalidInput(_l("The Idempotency-Key header must be 1 to 255 printable characters."))
 
 
+@cache
+def _insert_statement():
+    """The claim's INSERT, built once (every POST with a key runs it)."""
+    table = ApiIdempotencyKey.__table__
+    return insert(table).values(
+        {name: bindparam(name) for name in ("merchant_id", "api_key_id", "key", "request_hash",
+                                            "claim_token", "created_at")}
+    ).returning(table.c.id)
+
+
 def _insert(merchant_id, api_key_id, key, fingerprint, now):
     token = secrets.token_hex(16)
-    return Claimed(db.session.scalar(insert(ApiIdempotencyKey).values(
-        merchant_id=merchant_id, api_key_id=api_key_id, key=key, request_hash=fingerprint,
-        claim_token=token, created_at=now).returning(ApiIdempotencyKey.id)), token)
+    return Claimed(db.session.execute(_insert_statement(), {
+        "merchant_id": merchant_id, "api_key_id": api_key_id, "key": key,
+        "request_hash": fingerprint, "claim_token": token, "created_at": now}).scalar_one(),
+        token)
 
 
 def claim(merchant_id, api_key_id, key, fingerprint):

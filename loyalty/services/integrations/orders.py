@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from loyalty import clock
@@ -163,13 +163,14 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
             "card": card_view(locked, program, locale),
             "created_at": iso_utc(clock.now()),
         }, ensure_ascii=False)
-        db.session.add(ApiOrder(
+        # One INSERT (no unit of work): the unique reference makes another card's credit of
+        # it fail here.
+        db.session.execute(insert(ApiOrder.__table__).values(
             merchant_id=merchant_id, card_id=locked.id, order_reference=reference,
             amount_cents=cents, currency=currency, api_key_id=caller.key_id, store_id=store_id,
             points_transaction_id=rows["points"].id if "points" in rows else None,
             stamps_transaction_id=rows["stamps"].id if "stamps" in rows else None,
             visit_stamp=not program.has_points, response_body=body, created_at=clock.now()))
-        db.session.flush()  # the unique reference: another card's credit of it fails here
         if claim is not None:
             idempotency.keep(claim, 201, body)
         return body
