@@ -3,12 +3,14 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     Enum,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -91,6 +93,11 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
     ip_address: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))
     transaction_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: Recorded by a tablet without connection and sent later (``services/engine/offline.py``):
+    #: ``counter_at`` is when it happened at the counter, ``transaction_at`` when it arrived.
+    offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                          nullable=False)
+    counter_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     card: Mapped["LoyaltyCard"] = relationship()  # noqa: F821
     store: Mapped["Store | None"] = relationship()  # noqa: F821

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,6 +71,14 @@ class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
     cooldown_minutes: Mapped[int] = mapped_column(Integer, default=15, nullable=False)
     max_stamps_per_day: Mapped[int] = mapped_column(Integer, default=5, nullable=False)
     require_staff_pin: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # The counter without connection: stamps and purchases a tablet keeps and sends later
+    offline_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(),
+                                                  nullable=False)
+    #: At most this many actions, and points for at most this many, wait on one tablet.
+    offline_max_actions: Mapped[int] = mapped_column(Integer, default=50, server_default="50",
+                                                     nullable=False)
+    offline_max_points: Mapped[int] = mapped_column(Integer, default=500, server_default="500",
+                                                    nullable=False)
     # Branding
     card_name: Mapped[str] = mapped_column(String(120), nullable=False)
     primary_color: Mapped[str] = mapped_column(String(7), default="#1d5c4d", nullable=False)
