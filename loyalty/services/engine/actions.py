@@ -27,13 +27,14 @@ from loyalty.services.errors import DomainError, PinRequired, Refused
 
 @dataclass(frozen=True)
 class CardRef:
-    """A card named by id (or, with no id, by its normalised ``number``) within a merchant,
-    not read yet: the action reads it under its lock (a card of another merchant, or deleted,
-    is "not found" there)."""
+    """A card named by id (or, with no id, by its normalised ``number`` or its QR ``token``)
+    within a merchant, not read yet: the action reads it under its lock (a card of another
+    merchant, or deleted, is "not found" there)."""
 
     id: int | None
     merchant_id: int
     number: str | None = None
+    token: str | None = None
 
 
 def _replay(card_id, merchant_id, idempotency_key):
@@ -47,17 +48,18 @@ def _pin_given(context):
     return bool(context.pin) or context.staff_pin_id is not None
 
 
-def run_card_action(card, context, idempotency_key, action, *, then=None):
+def run_card_action(card, context, idempotency_key, action, *, then=None, staff_pin=None):
     """Run ``action(card, program, staff_pin) -> LoyaltyTransaction`` under the card's lock.
 
     ``card`` is a LoyaltyCard or a CardRef. A PIN, when given, is checked (bcrypt) before the
     lock is taken, so the lock is held for milliseconds; a program that requires a PIN refuses
-    inside the lock when none came. ``then(card)``, if given, runs under the lock after the
-    action and its answer is kept in the result's ``extra["then"]``.
+    inside the lock when none came. ``staff_pin`` is one already checked for a whole batch (a
+    tablet back online): the context then carries no PIN. ``then(card)``, if given, runs under
+    the lock after the action and its answer is kept in the result's ``extra["then"]``.
     """
     card_id, merchant_id = card.id, card.merchant_id
-    number = card.number if isinstance(card, CardRef) and card_id is None else None
-    staff_pin = None
+    by_ref = isinstance(card, CardRef) and card_id is None
+    number, token = (card.number, card.token) if by_ref else (None, None)
     if _pin_given(context):
         replay = _replay(card_id, merchant_id, idempotency_key) if card_id else None
         if replay is not None:
@@ -66,7 +68,7 @@ def run_card_action(card, context, idempotency_key, action, *, then=None):
                                      staff_pin_id=context.staff_pin_id)
     try:
         with write_transaction():
-            locked = lock_card(card_id, merchant_id, number=number)
+            locked = lock_card(card_id, merchant_id, number=number, token=token)
             card_id = locked.id
             program = merchant_rows(merchant_id).program
             if program is None or not program.is_active or program.id != locked.program_id:

@@ -4,6 +4,7 @@ Every balance change goes through ``append`` on a card the caller has locked (``
 inside ``write_transaction``), so the card row and its ledger row are written together.
 """
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
@@ -41,6 +42,9 @@ class ActionContext:
     user_agent: str | None = None
     #: An API call: the key acting (no staff PIN applies; the key is the credential).
     api_key_id: int | None = None
+    #: An action a tablet kept without connection and sent later: when it happened at the
+    #: counter (its rules are judged then; the row is marked offline).
+    counter_at: datetime | None = None
 
 
 @dataclass
@@ -66,10 +70,10 @@ def _lock_statement():
 
 
 @cache
-def _lock_by_number_statement():
+def _lock_by_statement(column):
     return (
         select(LoyaltyCard)
-        .where(LoyaltyCard.card_number == bindparam("number"),
+        .where(getattr(LoyaltyCard, column) == bindparam("value"),
                LoyaltyCard.merchant_id == bindparam("merchant_id"))
         .options(joinedload(LoyaltyCard.customer))
         .with_for_update(of=LoyaltyCard)
@@ -77,13 +81,15 @@ def _lock_by_number_statement():
     )
 
 
-def lock_card(card_id, merchant_id, *, number=None):
+def lock_card(card_id, merchant_id, *, number=None, token=None):
     """Read the merchant's live card holding its row lock (``FOR UPDATE``; SQLite holds the
-    write lock), or raise CardNotFound. Without ``card_id``, by its (normalised) ``number``:
-    a till names a card so, and the lock is then its first read."""
-    if card_id is None and number:
-        card = db.session.scalars(_lock_by_number_statement(),
-                                  {"number": number, "merchant_id": merchant_id}).one_or_none()
+    write lock), or raise CardNotFound. Without ``card_id``, by its (normalised) ``number``
+    or its QR ``token``: a till or a tablet back online names a card so, and the lock is then
+    its first read."""
+    if card_id is None and (number or token):
+        column, value = ("card_number", number) if number else ("qr_token", token)
+        card = db.session.scalars(_lock_by_statement(column),
+                                  {"value": value, "merchant_id": merchant_id}).one_or_none()
     else:
         card = card_id is not None and 0 < card_id <= MAX_ID and db.session.scalars(
             _lock_statement(), {"card_id": card_id, "merchant_id": merchant_id}).one_or_none()
@@ -112,6 +118,15 @@ def find_replay(merchant_id, idempotency_key, card_id=None):
     if previous is not None and card_id is not None and previous.card_id != card_id:
         raise Conflict(_l("This form was already used for another card. Open the card again."))
     return previous
+
+
+def touch(card, context, at, *attributes):
+    """Set the card's "last ..." moments (``last_stamp_at`` ...) to ``at``; an action a tablet
+    kept offline and sends later only moves them on (something newer may be there already)."""
+    for name in attributes:
+        current = getattr(card, name)
+        if context.counter_at is None or current is None or at > current:
+            setattr(card, name, at)
 
 
 def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pin=None,
@@ -151,6 +166,8 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
         idempotency_key=idempotency_key,
         transaction_at=now,
         created_at=now,
+        offline=context.counter_at is not None,
+        counter_at=context.counter_at,
         **{"void_shortfall": 0, **details},
     )
     _save_card(card)

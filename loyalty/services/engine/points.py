@@ -21,7 +21,7 @@ from loyalty.models import (
 )
 from loyalty.services import events
 from loyalty.services.engine.actions import run_card_action
-from loyalty.services.engine.ledger import append
+from loyalty.services.engine.ledger import append, touch
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.engine.rules import (
     check_cross_location,
@@ -87,9 +87,8 @@ def earning_action(amount_cents, *, context, order_reference=None, idempotency_k
         points = program.points_for(amount_cents)
         if points < 1:
             raise Refused(_l("This amount is too small to earn a point."))
-        now = clock.now()
-        card.last_points_at = now
-        card.last_activity_at = now
+        at = context.counter_at or clock.now()  # a purchase a tablet kept: when it was made
+        touch(card, context, at, "last_points_at", "last_activity_at")
         return append(card, TransactionType.POINTS_EARNED, context, points=points,
                       staff_pin=staff_pin, idempotency_key=idempotency_key,
                       purchase_amount_cents=amount_cents, order_reference=order_reference)

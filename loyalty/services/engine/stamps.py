@@ -10,7 +10,7 @@ from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, Merchant, TransactionType
 from loyalty.services.engine.actions import run_card_action
-from loyalty.services.engine.ledger import append
+from loyalty.services.engine.ledger import append, touch
 from loyalty.services.engine.rules import (
     check_cross_location,
 )
@@ -26,19 +26,28 @@ def _require_stamps(program):
 MAX_STAMPS_AT_ONCE = 20
 
 
-def _standing_stamps(card, since=None):
-    """The card's ``stamp_earned`` rows (since ``since``) with what each still stands for (what
-    it gave minus what voids really took back: a shortfall took nothing, so it frees neither
-    the cap nor the cooldown), newest first."""
+def _stamp_time(rows):
+    """When a ledger row happened: at the counter, for a row a tablet sent later."""
+    return func.coalesce(rows.counter_at, rows.transaction_at)
+
+
+def _standing_stamps(card, since=None, until=None):
+    """The card's ``stamp_earned`` rows (from ``since``, before ``until``, by when they
+    happened) with what each still stands for (what it gave minus what voids really took
+    back: a shortfall took nothing, so it frees neither the cap nor the cooldown), newest
+    first."""
     T, V = LoyaltyTransaction, aliased(LoyaltyTransaction)
     claimed = (select(func.coalesce(func.sum(-V.stamps_delta), 0))
                .where(V.related_transaction_id == T.id)
                .correlate(T).scalar_subquery())
-    query = (select(T.transaction_at, T.stamps_delta - claimed)
+    at = _stamp_time(T)
+    query = (select(at, T.stamps_delta - claimed)
              .where(T.card_id == card.id, T.transaction_type == TransactionType.STAMP_EARNED)
-             .order_by(T.transaction_at.desc()))
+             .order_by(at.desc()))
     if since is not None:
-        query = query.where(T.transaction_at >= since)
+        query = query.where(at >= since)
+    if until is not None:
+        query = query.where(at < until)
     return db.session.execute(query).all()
 
 
@@ -104,7 +113,8 @@ def stamps_voided(card, original, taken, timezone):
     ``original`` back: the cap and the cooldown count only stamps that still stand."""
     if not taken:
         return
-    if card.stamps_day == clock.local_date(original.transaction_at, timezone):
+    happened = original.counter_at or original.transaction_at
+    if card.stamps_day == clock.local_date(happened, timezone):
         card.stamps_today = max(card.stamps_today - taken, 0)
     standing = next((at for at, left in _standing_stamps(card) if left > 0), None)
     card.last_stamp_at = standing
@@ -119,32 +129,82 @@ def stamping_action(quantity, *, context, idempotency_key=None, **details):
 
     def action(card, program, staff_pin):
         _require_stamps(program)
-        now = clock.now()
         timezone = db.session.get(Merchant, card.merchant_id).timezone
-        waiting = cooldown_notice(card, program, timezone, now)
-        if waiting is not None:
-            raise Refused(waiting, ready_at=_cooldown_ends(card, program))
-        given = stamps_given_today(card, timezone, now)
-        left = max(program.max_stamps_per_day - given, 0)
-        if left == 0:
-            raise Refused(
-                lazy_ngettext("This card already got %(num)d stamp today, the daily limit. "
-                              "More stamps are possible tomorrow from 00:00.",
-                              "This card already got %(num)d stamps today, the daily limit. "
-                              "More stamps are possible tomorrow from 00:00.",
-                              program.max_stamps_per_day),
-            )
-        if quantity > left:
-            raise Refused(lazy_ngettext("Only %(num)d more stamp is possible on this card today.",
-                                        "Only %(num)d more stamps are possible on this card today.",
-                                        left))
-        card.stamps_day, card.stamps_today = clock.local_date(now, timezone), given + quantity
-        card.last_stamp_at = now
-        card.last_activity_at = now
+        if context.counter_at is not None:
+            at = context.counter_at
+            given = _check_stamp_kept_offline(card, program, timezone, at, quantity)
+        else:
+            at = clock.now()
+            given = _check_stamp_now(card, program, timezone, at, quantity)
+        day = clock.local_date(at, timezone)
+        if card.stamps_day is None or day >= card.stamps_day:  # the day the card counts
+            card.stamps_day, card.stamps_today = day, given + quantity
+        touch(card, context, at, "last_stamp_at", "last_activity_at")
         return append(card, TransactionType.STAMP_EARNED, context, stamps=quantity,
                       staff_pin=staff_pin, idempotency_key=idempotency_key, **details)
 
     return action
+
+
+def _check_stamp_now(card, program, timezone, now, quantity):
+    """Refuse a stamp the cooldown or the daily cap stops now; returns the stamps the card
+    already got today."""
+    waiting = cooldown_notice(card, program, timezone, now)
+    if waiting is not None:
+        raise Refused(waiting, ready_at=_cooldown_ends(card, program))
+    given = stamps_given_today(card, timezone, now)
+    left = max(program.max_stamps_per_day - given, 0)
+    if left == 0:
+        raise Refused(
+            lazy_ngettext("This card already got %(num)d stamp today, the daily limit. "
+                          "More stamps are possible tomorrow from 00:00.",
+                          "This card already got %(num)d stamps today, the daily limit. "
+                          "More stamps are possible tomorrow from 00:00.",
+                          program.max_stamps_per_day),
+        )
+    if quantity > left:
+        raise Refused(lazy_ngettext("Only %(num)d more stamp is possible on this card today.",
+                                    "Only %(num)d more stamps are possible on this card today.",
+                                    left))
+    return given
+
+
+def _check_stamp_kept_offline(card, program, timezone, at, quantity):
+    """The rules for stamps a tablet gave at ``at`` without connection, judged then: no
+    standing stamp within the cooldown before or after it (the one after was given first, but
+    the two together are what the cooldown forbids), and the daily cap of ``at``'s local day.
+    Returns the stamps the card already had that day."""
+    when = clock.local_time_label(at, timezone)
+    window = timedelta(minutes=program.cooldown_minutes)
+    if window and card.last_stamp_at is not None and card.last_stamp_at > at - window:
+        near = [moment for moment, left in _standing_stamps(card, at - window, at + window)
+                if left > 0 and abs(moment - at) < window]
+        if near:
+            raise Refused(lazy_ngettext(
+                "This card got another stamp less than %(num)d minute from this one: "
+                "the stamp from %(time)s was not added.",
+                "This card got another stamp less than %(num)d minutes from this one: "
+                "the stamp from %(time)s was not added.",
+                program.cooldown_minutes, time=when))
+    day_start = clock.local_day_start(at, timezone)
+    if card.stamps_day == clock.local_date(at, timezone):
+        given = card.stamps_today
+    else:
+        next_day = clock.local_day_start(day_start + timedelta(hours=36), timezone)
+        given = sum(max(left, 0) for _at, left in _standing_stamps(card, day_start, next_day))
+    left = max(program.max_stamps_per_day - given, 0)
+    if quantity > left:
+        raise Refused(lazy_ngettext(
+            "This card had reached its daily limit of %(num)d stamp that day: "
+            "the stamps from %(time)s were not added.",
+            "This card had reached its daily limit of %(num)d stamps that day: "
+            "the stamps from %(time)s were not added.",
+            program.max_stamps_per_day, time=when) if left == 0 else lazy_ngettext(
+            "Only %(num)d more stamp was possible on this card that day: "
+            "the stamps from %(time)s were not added.",
+            "Only %(num)d more stamps were possible on this card that day: "
+            "the stamps from %(time)s were not added.", left, time=when))
+    return given
 
 
 def add_stamp(card, *, context, idempotency_key=None, quantity=1, then=None):
