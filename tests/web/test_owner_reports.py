@@ -143,8 +143,8 @@ def test_the_activity_names_roles_stores_and_kinds_of_program(auth, client, merc
 def test_the_activity_shows_only_changes_somebody_made(auth, client, merchant):
     program = factories.points_program(merchant.merchant)  # a point is worth 1 cent
     auth.login_as(merchant.owner)
-    shown = {name: value for name, value in program_form_data(program).items()
-             if value not in (None, False)}
+    shown = {name: "y" if value is True else value  # a ticked box sends "y"
+             for name, value in program_form_data(program).items() if value not in (None, False)}
     assert _post(client, "/merchant/program", {**shown, "card_name": "Bread points"}
                  ).status_code == 302
     assert _post(client, "/merchant/program", {**shown, "card_name": "Bread points"}

@@ -35,6 +35,9 @@ FIELD_LABELS = {
     "points_expiration_days": _l("Points expire after this many days without a visit"),
     "expiry_warning_days": _l("Warn customers this many days before"),
     "require_staff_pin": _l("Staff enter their PIN for every action"),
+    "offline_enabled": _l("Let the counter keep working without a connection"),
+    "offline_max_actions": _l("Actions a tablet may keep, at most"),
+    "offline_max_points": _l("Points a tablet may keep, at most"),
     "primary_color": _l("Card colour"), "secondary_color": _l("Text colour on the card"),
     "terms_text": _l("Terms customers agree to"), "privacy_url": _l("Link to your privacy notice"),
     "logo_url": _l("Logo (PNG, JPEG or WebP, up to 2 MB)"),
@@ -57,6 +60,9 @@ FIELD_LABELS = {
     "pin_lockout_attempts": _l("Wrong PINs before a PIN locks (empty: the platform's default)"),
     "pin_lockout_minutes": _l("Minutes a locked PIN stays locked (empty: the platform's default)"),
     "page": _l("Page"),
+    # What a tablet without connection sent later (``offline.*``).
+    "stamps": _l("Stamps"), "amount_cents": _l("Purchase amount"),
+    "counter_at": _l("At the counter"), "result": _l("Result"),
     # What a deletion carried along, counted per kind of record.
     "Merchant": _l("Shop"), "Store": _l("Stores"), "Membership": _l("Team"),
     "LoyaltyProgram": _l("Program"), "LoyaltyCard": _l("Cards"), "Customer": _l("Customers"),
@@ -65,11 +71,13 @@ FIELD_LABELS = {
 HIDDEN_FIELDS = frozenset({"before"})
 ROLE_LABELS = {choice.value: choice.label for choice in ROLE_CHOICES}
 PROGRAM_TYPE_LABELS = dict(PROGRAM_TYPES)
-MONEY_FIELDS = frozenset({"stamp_reward_value_cents", "minimum_purchase_cents"})
-MOMENT_FIELDS = frozenset({"erased_at", "deleted_at"})
+MONEY_FIELDS = frozenset({"stamp_reward_value_cents", "minimum_purchase_cents", "amount_cents"})
+MOMENT_FIELDS = frozenset({"erased_at", "deleted_at", "counter_at"})
+#: How a synced action turned out: "accepted", or the refusal's own words as recorded.
+RESULT_LABELS = {"accepted": _l("accepted")}
 SUPPORT_PAGES = {"cards": _l("Cards"), "card": _l("Card"), "statistics": _l("Statistics")}
 #: The kinds of change, as the filter offers them (the first part of an action's name).
-AREAS = ("program", "reward", "branding", "store", "pin", "team", "card", "customer")
+AREAS = ("program", "reward", "branding", "store", "pin", "team", "card", "customer", "offline")
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ def shown_value(name, value, store_names):
     if value is None or isinstance(value, bool):
         return value
     named = {"role": ROLE_LABELS, "program_type": PROGRAM_TYPE_LABELS, "page": SUPPORT_PAGES,
-             "store_id": store_names}.get(name)
+             "store_id": store_names, "result": RESULT_LABELS}.get(name)
     if named is not None:
         return named.get(value, value)
     if name in MONEY_FIELDS:

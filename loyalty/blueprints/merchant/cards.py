@@ -1,8 +1,10 @@
 """Cards: the list with search and filters, a card's history, deactivation and adjustments."""
 from flask import flash, redirect, request, url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from loyalty import clock
 from loyalty.blueprints.merchant.base import (
     OWNER,
     OWNER_OR_MANAGER,
@@ -29,6 +31,15 @@ def _card_or_404(card_id):
     return managed_or_404(LoyaltyCard, card_id, lambda card: card.enrolled_at_store_id)
 
 
+@bp.app_template_global()
+def counter_times(row):
+    """``("14:05", "14:40")``: when a row a tablet sent later happened at the counter, and
+    when it was recorded, on the merchant's clock (with the day when it is not today)."""
+    zone = str(get_timezone())
+    return (clock.local_time_label(row.counter_at, zone),
+            clock.local_time_label(row.transaction_at, zone))
+
+
 def _context():
     return ActionContext(user_id=current_user.id, ip_address=request.remote_addr,
                          user_agent=request.user_agent.string)
@@ -51,9 +62,10 @@ def cards_page():
 
 
 def _card_page(card, *, status_form=None, status=200):
-    history = card_directory.card_history(card, before_id=id_arg("before"))
+    history = card_directory.card_history(card, before_id=id_arg("before"),
+                                          offline_only=request.args.get("offline") == "1")
     return page("merchant/card.html", "merchant/_card_history.html", card=card, history=history,
-                program=live_program(current_merchant.id),
+                program=live_program(current_merchant.id), history_filter=True,
                 status_form=status_form or CardStatusForm(formdata=None), status=status)
 
 

@@ -20,6 +20,7 @@ from wtforms.validators import (
     Length,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
@@ -43,9 +44,17 @@ COLOR = re.compile(r"^#[0-9a-fA-F]{6}\Z")
 POINT_VALUE = re.compile(r"^[0-9]{1,4}([.,][0-9]{1,4})?\Z")
 
 
-def _number(label, low, high, message, *, required=True):
+def _number(label, low, high, message, *, required=True, since=None):
     first = InputRequired(message) if required else Optional()
-    return WholeNumberField(label, validators=[first], min=low, max=high, message=message)
+    validators = [first] if since is None else [since, first]
+    return WholeNumberField(label, validators=validators, min=low, max=high, message=message)
+
+
+def _newer_than_the_page(form, field):
+    """The counter-without-connection part came after some pages were shown (a tab left open
+    across an update): a post without it is not checked there, and the saved values stay."""
+    if not form.offline_part_sent():
+        raise StopValidation()
 
 
 class ProgramForm(Form):
@@ -88,6 +97,14 @@ class ProgramForm(Form):
     expiry_warning_days = _number(_l("Warn customers this many days before"), 0, 365,
                                   _l("Enter days from 0 to 365."), required=False)
     require_staff_pin = CheckboxField(_l("Staff enter their PIN for every action"))
+    # The counter without connection (shown for every kind of program)
+    offline_enabled = CheckboxField(_l("Let the counter keep working without a connection"))
+    offline_max_actions = _number(_l("Actions a tablet may keep, at most"), 1, 500,
+                                  _l("Enter a number of actions from 1 to 500."),
+                                  since=_newer_than_the_page)
+    offline_max_points = _number(_l("Points a tablet may keep, at most"), 0, 100_000,
+                                 _l("Enter a number of points from 0 to 100,000."),
+                                 since=_newer_than_the_page)
 
     def kind(self):
         return self.program_type.data if self.program_type.data in ("stamps", "points") else "hybrid"
@@ -112,10 +129,17 @@ class ProgramForm(Form):
                 field.errors = []
         return not any(field.errors for field in self._fields.values())
 
+    def offline_part_sent(self):
+        return bool(self.offline_max_actions.raw_data or self.offline_max_points.raw_data)
+
     def program_values(self):
         """The service's keyword arguments, for the fields of the chosen type."""
         values = {"program_type": self.kind(), "card_name": self.card_name.data.strip(),
                   "require_staff_pin": self.require_staff_pin.data}
+        if self.offline_part_sent():
+            values.update(offline_enabled=self.offline_enabled.data,
+                          offline_max_actions=self.offline_max_actions.data,
+                          offline_max_points=self.offline_max_points.data)
         if self.relevant("stamps_target"):
             values.update(
                 stamps_target=self.stamps_target.data,
@@ -155,6 +179,9 @@ def program_form_data(program):
         "points_expiration_days": program.points_expiration_days,
         "expiry_warning_days": program.expiry_warning_days,
         "require_staff_pin": program.require_staff_pin,
+        "offline_enabled": program.offline_enabled,
+        "offline_max_actions": program.offline_max_actions,
+        "offline_max_points": program.offline_max_points,
     }
 
 

@@ -22,7 +22,8 @@ def _starting_values(program):
         return program_form_data(program)
     return {"program_type": "stamps", "card_name": current_merchant.name, "stamps_target": 10,
             "cooldown_minutes": 15, "max_stamps_per_day": 5, "points_per_euro": 10,
-            "point_value": "1", "require_staff_pin": True}
+            "point_value": "1", "require_staff_pin": True, "offline_enabled": True,
+            "offline_max_actions": 50, "offline_max_points": 500}
 
 
 def _program_or_redirect():

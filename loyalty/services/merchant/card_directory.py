@@ -128,13 +128,15 @@ class HistoryPage:
     next_before: int | None
     #: The rewards the rows gave, named per language (``RewardNames.of_row``).
     reward_names: RewardNames
+    #: Only the rows a tablet without connection sent later.
+    offline_only: bool = False
 
 
-def card_history(card, *, before_id=None):
+def card_history(card, *, before_id=None, offline_only=False):
     """The card's ledger, newest first, with each row's store, staff member (or the API key
     that acted: a till's name) and the row a void
     refers to, and the names of the rewards it gave; ``before_id`` pages on (keyset over the
-    primary key)."""
+    primary key); ``offline_only`` keeps the rows a tablet without connection sent later."""
     query = (
         select(LoyaltyTransaction)
         .where(LoyaltyTransaction.card_id == card.id)
@@ -145,12 +147,14 @@ def card_history(card, *, before_id=None):
     )
     if before_id:
         query = query.where(LoyaltyTransaction.id < before_id)
+    if offline_only:
+        query = query.where(LoyaltyTransaction.offline)
     rows = db.session.scalars(query.execution_options(include_deleted=True)).all()
     more = len(rows) > HISTORY_PAGE_SIZE
     rows = rows[:HISTORY_PAGE_SIZE]
     cached = merchant_rows(card.merchant_id)
     names = reward_names_for_rows(rows, cached.program, known=cached.rewards)
-    return HistoryPage(rows, rows[-1].id if more else None, names)
+    return HistoryPage(rows, rows[-1].id if more else None, names, offline_only)
 
 
 def stores_for_filter(merchant_id, store_ids=None):

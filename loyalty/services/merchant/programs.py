@@ -24,7 +24,8 @@ EDITABLE_FIELDS = {
     "points_per_euro", "point_value_cents", "welcome_bonus_points", "minimum_redemption_points",
     "minimum_purchase_cents", "points_expiration_days", "expiry_warning_days", "cooldown_minutes",
     "max_stamps_per_day",
-    "require_staff_pin", "card_name", "primary_color", "secondary_color", "logo_url",
+    "require_staff_pin", "offline_enabled", "offline_max_actions", "offline_max_points",
+    "card_name", "primary_color", "secondary_color", "logo_url",
     "hero_image_url", "terms_text", "privacy_url", "apple_pass_type_id", "google_class_id",
 }
 MAX_REWARD_COST = 1_000_000
@@ -33,6 +34,12 @@ NON_NEGATIVE = (
     "minimum_redemption_points", "minimum_purchase_cents", "cooldown_minutes",
     "expiry_warning_days",
 )
+
+#: What a tablet without connection may keep (``services/engine/offline.py`` enforces them).
+OFFLINE_LIMITS = {
+    "offline_max_actions": (1, 500, _l("Enter a number of actions from 1 to 500.")),
+    "offline_max_points": (0, 100_000, _l("Enter a number of points from 0 to 100,000.")),
+}
 
 
 def _validate(fields):
@@ -53,6 +60,9 @@ def _validate(fields):
         raise InvalidInput(_l("Allow at least one stamp per day."))
     if fields.get("points_expiration_days") is not None and fields["points_expiration_days"] < 1:
         raise InvalidInput(_l("Points must stay valid for at least one day, or never expire."))
+    for name, (low, high, message) in OFFLINE_LIMITS.items():
+        if fields.get(name) is not None and not low <= fields[name] <= high:
+            raise InvalidInput(message)
     if fields.get("card_name") is not None and not fields["card_name"].strip():
         raise InvalidInput(_l("Give the card a name customers will recognise."))
     return fields

@@ -1,7 +1,8 @@
 """Every statistic of a merchant's program, from a fixed handful of grouped queries.
 
 ``merchant_stats`` runs six statements whatever the number of stores or days: the last 30
-days of the ledger grouped by store and kind, then by day and kind; the cards grouped by
+days of the ledger grouped by store and kind (with how many of its rows a tablet without
+connection sent later), then by day and kind; the cards grouped by
 enrolment store; new cards by day; and for all time the cards' lifetime counters plus the
 redemption and void rows (a manager's all-time figures come from their stores' ledger rows). Days are the merchant's local days: their boundaries are computed here (so daylight
 saving time is right) and the database sorts each row into its day with one ``CASE``.
@@ -87,6 +88,8 @@ class MerchantStats:
     liability_cents: Decimal
     stores: list = field(default_factory=list)
     days: list = field(default_factory=list)
+    #: Ledger rows of the last 30 days a tablet kept without connection and sent later.
+    offline_actions: int = 0
 
     def per_member(self, figure):
         return (Decimal(self.all_time[figure]) / self.members).quantize(Decimal("0.1")) \
@@ -138,7 +141,7 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
 
     recent_rows = db.session.execute(scoped(
         select(L.store_id, L.transaction_type, func.count(), func.sum(L.stamps_delta),
-               func.sum(L.points_delta))
+               func.sum(L.points_delta), func.sum(case((L.offline, 1), else_=0)))
         .where(L.merchant_id == merchant.id, L.transaction_at >= literal(since, UTCDateTime()))
         .group_by(L.store_id, L.transaction_type), L.store_id)).all()
     if store_ids is None:
@@ -212,7 +215,9 @@ def _all_time_from_cards(merchant_id):
 def _assemble(program, dates, recent_rows, all_time, daily_rows, card_rows, new_by_day):
     by_store_recent = defaultdict(dict)
     total_recent = defaultdict(lambda: (0, 0, 0))
-    for store_id, kind, rows, stamps, points in recent_rows:
+    offline_actions = 0
+    for store_id, kind, rows, stamps, points, offline in recent_rows:
+        offline_actions += offline or 0
         kind = T(kind)
         by_store_recent[store_id][kind] = (rows, stamps or 0, points or 0)
         total_recent[kind] = tuple(a + b for a, b in zip(total_recent[kind],
@@ -246,5 +251,5 @@ def _assemble(program, dates, recent_rows, all_time, daily_rows, card_rows, new_
         outstanding_points=outstanding, open_stamps=open_stamps,
         liability_cents=liability_cents(program, outstanding, open_stamps),
         stores=sorted(stores.values(), key=lambda row: (row.store_id is None, row.store_id or 0)),
-        days=days,
+        days=days, offline_actions=offline_actions,
     )
