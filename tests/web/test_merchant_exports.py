@@ -45,6 +45,22 @@ def test_transactions_export_in_the_users_language_with_safe_cells(auth, client,
     assert purchase[8] == "125" and purchase[9] == "12,50"  # as a French spreadsheet reads it
 
 
+def test_a_purchase_a_tablet_kept_offline_shows_when_it_happened_at_the_counter(
+        auth, client, merchant, frozen_clock):
+    factories.points_program(merchant.merchant)
+    card = factories.card(merchant.merchant, "Offline Olga", store=merchant.stores[0])
+    store = merchant.stores[0].id
+    points.earn_points(card, 500, context=ActionContext(store_id=store))
+    points.earn_points(card, 700, context=ActionContext(
+        store_id=store, counter_at=frozen_clock.now - timedelta(minutes=35)))
+    auth.login_as(merchant.owner)
+    rows = _rows(client.get("/merchant/exports/transactions.csv"))
+    assert rows[0][-1] == "At the counter, without connection"
+    purchases = [row for row in rows if row[1] == "Purchase"]
+    assert [row[-1] for row in purchases] == ["", "2026-06-15 11:25:00"]  # the shop's clock
+    assert purchases[1][0] == "2026-06-15 12:00:00"  # when it reached the server
+
+
 def test_the_date_range_and_store_narrow_the_export(auth, client, merchant, frozen_clock):
     factories.points_program(merchant.merchant)
     card = factories.card(merchant.merchant, "Range Rita", store=merchant.stores[0])

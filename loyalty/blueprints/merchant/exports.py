@@ -65,7 +65,7 @@ def export_transactions():
     header = [_("Date and time"), _("What"), _("Reward"), _("Store"), _("Staff"),
               _("Card number"), _("Customer"), _("Stamps"), _("Points"),
               _("Purchase amount (%(currency)s)", currency=current_merchant.currency),
-              _("Order reference"), _("Note")]
+              _("Order reference"), _("Note"), _("At the counter, without connection")]
     rows = exports.transaction_rows(current_merchant, first_day=form.first_day.day,
                                     last_day=form.last_day.day, store_ids=_scope(form),
                                     decimal=csv_separators()[1], locale=str(get_locale()),

@@ -108,7 +108,8 @@ def local_bounds(timezone, first_day, last_day):
 def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None, decimal=".",
                      reward_names=None, locale=None):
     """``(local time, kind, reward, store, staff, card number, customer, stamps, points,
-    amount in currency units, order reference, note)`` for every ledger row, oldest first,
+    amount in currency units, order reference, note, local time at the counter of a row a
+    tablet kept offline and sent later, else blank)`` for every ledger row, oldest first,
     streamed. The reward a row gave is named in ``locale`` when ``reward_names``
     (``merchant_texts.RewardNames``) has it so, else as the row recorded it."""
     L = LoyaltyTransaction
@@ -116,7 +117,7 @@ def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None,
         select(L.transaction_at, L.transaction_type, L.reward_id, L.reward_description,
                Store.name, func.coalesce(StaffPin.staff_name, ApiKey.name),
                LoyaltyCard.card_number, Customer.name, L.stamps_delta, L.points_delta,
-               L.purchase_amount_cents, L.order_reference, L.notes)
+               L.purchase_amount_cents, L.order_reference, L.notes, L.counter_at)
         .join(LoyaltyCard, LoyaltyCard.id == L.card_id)
         .join(Customer, Customer.id == LoyaltyCard.customer_id)
         .outerjoin(Store, Store.id == L.store_id)
@@ -139,13 +140,16 @@ def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None,
             return ""
         return reward_names.named(reward_id, recorded, locale) if reward_names else recorded
 
+    def local(moment):
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
     def written(moment, kind, reward_id, recorded, store, staff, number, customer, stamps,
-                points, cents, reference, notes):
-        return (moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), kind,
+                points, cents, reference, notes, counter_at):
+        return (local(moment), kind,
                 reward(reward_id, recorded), store or "", staff or "", number, customer,
                 stamps, points,
                 f"{cents / 100:.2f}".replace(".", decimal) if cents is not None else "",
-                reference or "", notes or "")
+                reference or "", notes or "", local(counter_at))
 
     return (written(*row) for row in read_in_pages(query, L.transaction_at, L.id, size=BATCH))
 
