@@ -82,6 +82,8 @@ def test_switching_the_kind_swaps_the_fields_and_keeps_what_was_typed(client, ow
     assert 'name="points_per_euro"' in swapped.text and 'name="stamps_target"' in swapped.text
     assert 'value="Typed name"' in swapped.text and 'value="7"' in swapped.text
     assert re.search(r'name="points_per_euro"[^>]*value="10"', swapped.text)  # a starting value
+    pin_box = re.search(r'<input[^>]*name="require_staff_pin"[^>]*>', swapped.text).group(0)
+    assert "checked" not in pin_box  # the box left unticked stays so (a checkbox sends nothing)
 
 
 def test_an_edit_records_old_and_new_values_and_the_actor(client, owner):

@@ -2,6 +2,7 @@
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField
 
 from loyalty.blueprints.merchant.base import OWNER, OWNER_OR_MANAGER, actor, bp, page
 from loyalty.blueprints.merchant.forms import (
@@ -74,7 +75,7 @@ def program_fields():
     start = ProgramForm(formdata=None, meta={"csrf": False},
                         data=_starting_values(programs.live_program(current_merchant.id)))
     values = MultiDict({name: field._value() for name, field in start._fields.items()
-                        if hasattr(field, "_value") and field.type != "BooleanField"})
+                        if hasattr(field, "_value") and not isinstance(field, BooleanField)})
     for name in request.args:
         values.setlist(name, request.args.getlist(name))
     form = ProgramForm(formdata=values, meta={"csrf": False})
