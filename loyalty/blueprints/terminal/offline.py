@@ -85,11 +85,12 @@ def _integer(item, name, low, high, *, required=True):
 def _moment(text):
     try:
         moment = datetime.fromisoformat(text) if isinstance(text, str) else None
-    except ValueError:
+        moment = moment.astimezone(UTC) if moment and moment.tzinfo else None
+    except (ValueError, OverflowError):  # OverflowError: past year 9999 or before 1 in UTC
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None:
         raise Malformed(_("An action's time is not a date and time with its time zone."))
-    return moment.astimezone(UTC)
+    return moment
 
 
 def _kept_action(item):

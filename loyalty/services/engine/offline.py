@@ -18,9 +18,13 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from loyalty import clock
 from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import LoyaltyCard, LoyaltyTransaction
 from loyalty.services import audit
 from loyalty.services.engine.actions import CardRef, run_card_action
 from loyalty.services.engine.cards import normalize_card_number
@@ -88,19 +92,41 @@ def sync_batch(merchant, store_id, actions, *, user_id, pin=None, staff_pin_id=N
     staff = {person.id: person for person in staff_pins_at(merchant.id, store_id)}
     mine, not_sent = _sendable(actions, sender)
     now = clock.now()
+    recorded = _recorded(merchant.id, [action.key for action in mine])
     outcomes, points_kept = [], 0
     for position, action in enumerate(mine):
-        refusal = _refusal(program, action, position, points_kept, now)
-        outcome = (Outcome(action, refusal=refusal) if refusal is not None else
-                   _record(merchant.id, store_id, action, staff.get(action.staff_pin_id) or sender,
-                           ActionContext(store_id=store_id, user_id=user_id, ip_address=ip_address,
-                                         user_agent=user_agent, counter_at=action.at),
-                           actor))
+        previous = recorded.get(action.key)
+        # Sent before and recorded: the first answer, whatever changed since (a day passed,
+        # offline mode switched off). "Not added" would have staff enter it a second time.
+        refusal = (None if previous is not None
+                   else _refusal(program, action, position, points_kept, now))
+        if previous is not None:
+            outcome = Outcome(action, result=ActionResult(previous, previous.card, replayed=True))
+        elif refusal is not None:
+            outcome = Outcome(action, refusal=refusal)
+        else:
+            outcome = _record(merchant.id, store_id, action,
+                              staff.get(action.staff_pin_id) or sender,
+                              ActionContext(store_id=store_id, user_id=user_id,
+                                            ip_address=ip_address, user_agent=user_agent,
+                                            counter_at=action.at),
+                              actor)
         if outcome.accepted:
             points_kept += outcome.result.transaction.points_delta
         outcomes.append(outcome)
     _log_refusals(merchant.id, [outcome for outcome in outcomes if not outcome.accepted], actor)
     return Batch(outcomes, not_sent)
+
+
+def _recorded(merchant_id, keys):
+    """The ledger rows already written for ``keys``, by key, with their cards (one query)."""
+    if not keys:
+        return {}
+    rows = db.session.scalars(select(LoyaltyTransaction).options(
+        joinedload(LoyaltyTransaction.card).joinedload(LoyaltyCard.customer)).where(
+        LoyaltyTransaction.merchant_id == merchant_id,
+        LoyaltyTransaction.idempotency_key.in_(keys)))
+    return {row.idempotency_key: row for row in rows}
 
 
 def _sendable(actions, sender):
