@@ -1,4 +1,9 @@
-from loyalty.blueprints.terminal import phone_link, unlock  # noqa: F401  (register their views)
+from loyalty.blueprints.terminal import (  # noqa: F401  (register their views)
+    offline,
+    phone_link,
+    service_worker,
+    unlock,
+)
 from loyalty.blueprints.terminal.views import bp
 
 __all__ = ["bp"]

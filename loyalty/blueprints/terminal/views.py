@@ -27,6 +27,7 @@ from loyalty.blueprints.terminal.messages import (
     result_message,
     transaction_label,
 )
+from loyalty.blueprints.terminal.offline_page import offline_config
 from loyalty.blueprints.terminal.sheets import sheet_or_page
 from loyalty.extensions import db
 from loyalty.forms import new_key
@@ -173,7 +174,7 @@ def _render(store, *, card=None, summary=None, results=None, query="", banner=No
         return render_template("terminal/_card_panel.html", **values), status
     if is_htmx() and results is not None:
         return render_template("terminal/_results.html", **values), status
-    return render_template("terminal/index.html", **values), status
+    return render_template("terminal/index.html", offline=offline_config(store), **values), status
 
 
 def _card_or_404(card_id):
