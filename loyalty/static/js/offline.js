@@ -121,6 +121,7 @@
   }
 
   var serial = 0;
+  var firstWorkspace = document.getElementById("workspace").innerHTML;
 
   // Adds the action unless the tablet's caps say no: resolves with null, or the refusal's words.
   function enqueue(action) {
@@ -206,6 +207,11 @@
     state.offline = false;
     state.signedOut = false;
     if (state.timer) { clearInterval(state.timer); state.timer = null; }
+    var panel = document.getElementById("offline-panel");
+    if (panel) {  // the server answers finds again: the next scan opens the real card
+      document.getElementById("workspace").innerHTML = firstWorkspace;
+      if (window.htmx) htmx.process(document.getElementById("workspace"));
+    }
     if (was) {
       state.justBack = true;
       setTimeout(function () { state.justBack = false; showCounts(); }, 8000);
@@ -611,7 +617,9 @@
             ["what", message], ["balance", message.indexOf(balance) === -1 ? balance : ""]]));
         });
         var others = summary.notSent.length;
-        sheet.querySelector("[data-offline-others]").textContent = others ? counted("others_waiting", others) : "";
+        var rest = sheet.querySelector("[data-offline-others]");
+        rest.textContent = others ? counted("others_waiting", others) : "";
+        rest.hidden = !others;
         if (!summary.results.length && !others) sheetMessage(sheet, words.nothing_sent, "success");
       }
       var refusedBox = sheet.querySelector("[data-offline-refused-list]");
