@@ -16,7 +16,7 @@ def stamp_program(merchant):
 
 def _config(page):
     found = re.search(r'<script type="application/json" id="offline-config"[^>]*>(.*?)</script>',
-                      page.text, re.S)
+                      page.text, re.DOTALL)
     return json.loads(found.group(1)) if found else None
 
 
