@@ -254,6 +254,30 @@ def test_a_stamp_beyond_the_daily_cap_comes_back_refused_until_dismissed(tablet,
     assert tablet.locator("[data-testid=refused-open]").is_hidden()
 
 
+def test_a_staff_pin_sends_its_own_actions_and_the_others_stay(tablet, live_server):
+    app = live_server.app
+    _cafe(app, cooldown_minutes=0)
+    (toms, one), (annas, two) = (_new_card(app, name) for name in ("Tia Own", "Uma Other"))
+    _kept_by_worker(tablet, CAFE_STAFF)
+    _go_offline(tablet)
+    _stamp(tablet, one, 1, who="Tom")
+    _stamp(tablet, two, 1, who="Anna")
+    tablet.context.set_offline(False)
+    _send_with_pin(tablet, "Tom", "1234")
+    tablet.wait_for_selector("[data-testid=offline-results]")
+    assert tablet.locator("[data-offline-accepted] li").count() == 1
+    assert "1 action of someone else is still waiting" in tablet.text_content(
+        "[data-offline-others]")
+    assert _waiting(tablet) == "1 action waiting on this tablet."
+    assert len(_rows(app, toms)) == 1 and _rows(app, annas) == []
+    tablet.click("[data-testid=offline-results] [data-close-sheet]")
+    tablet.click("#offline-status [data-offline-send]")
+    _send_with_pin(tablet, "Anna", "9876")
+    tablet.wait_for_selector("[data-testid=offline-results] [data-offline-accepted] li")
+    assert _waiting(tablet) == ""
+    assert len(_rows(app, toms)) == 1 and len(_rows(app, annas)) == 1
+
+
 def test_offline_what_spends_value_says_it_needs_the_connection(tablet, live_server):
     app = live_server.app
     card_id, number = _card_of(app, "nora@example.lu")
