@@ -47,6 +47,9 @@ class Config:
 
     def __init__(self, instance_path):
         self.ENV_NAME = os.environ.get("LOYALTY_ENV", "development")
+        #: The deployed release's name (a tag or commit): the terminal's service worker keeps
+        #: its files under it, so a new release replaces what tablets kept.
+        self.RELEASE = os.environ.get("LOYALTY_RELEASE") or ""
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or DEFAULT_SECRET_KEY
         # Keys the hash that keeps staff PINs unique per store; set it on its own so rotating
         # SECRET_KEY (sessions, CSRF) leaves stored PINs working.

@@ -38,7 +38,7 @@ def worker_version():
     app = current_app
     paths = [os.path.join(app.static_folder, name) for name in SHELL_FILES]
     paths.append(os.path.join(app.root_path, app.template_folder, TEMPLATE))
-    key = (app.config.get("RELEASE", ""), _fingerprint(paths))
+    key = (app.config["RELEASE"], _fingerprint(paths))
     memo = app.extensions.setdefault("terminal_worker_version", {})
     if key not in memo:
         digest = hashlib.sha256(str(key[0]).encode())
