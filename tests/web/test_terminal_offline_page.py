@@ -32,7 +32,7 @@ def test_the_terminal_page_carries_the_tablets_offline_settings(terminal, client
     assert (config["max_actions"], config["max_points"]) == (7, 90)
     assert config["max_stamps_at_once"] == 3  # more than a day's cap is refused anyway
     assert config["stamps"] and not config["points"]
-    assert config["staff"] == [{"id": tom.id, "name": "Tom", "manager": False}]
+    assert config["staff"] == [{"id": tom.id, "staff_name": "Tom", "manager": False}]
     assert config["ping_url"] == "/terminal/offline/ping"
     assert config["sync_url"] == "/terminal/offline/sync"
     assert config["words"]["waiting"] == ["%(num)d action waiting on this tablet.",

@@ -41,7 +41,8 @@ def offline_config(store):
         "max_stamps_at_once": most,
         "currency": current_merchant.currency,
         "timezone": current_merchant.timezone,
-        "staff": [{"id": person.id, "name": person.staff_name, "manager": bool(person.can_unlock)}
+        "staff": [{"id": person.id, "staff_name": person.staff_name,
+                   "manager": bool(person.can_unlock)}
                   for person in staff],
         "ping_url": base + "offline/ping",
         "sync_url": base + "offline/sync",

@@ -59,7 +59,7 @@
 
   function staffName(id) {
     var person = config.staff.filter(function (p) { return p.id === id; })[0];
-    return person ? person.name : "";
+    return person ? person.staff_name : "";
   }
 
   function isNumber(card) { return /^\d{4}-\d{4}-\d{4}$/.test(card); }
