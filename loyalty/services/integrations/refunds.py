@@ -87,7 +87,7 @@ def _rows_and_voids(order, reference):
         of_row, V.order_reference == reference).scalar_subquery()
     rows = db.session.execute(
         select(T.id, T.transaction_type, T.points_delta, T.stamps_delta, T.transaction_at,
-               claimed.label("claimed"), refunded.label("refunded"))
+               T.counter_at, claimed.label("claimed"), refunded.label("refunded"))
         .where(T.id.in_(order.row_ids))).all()
     by_id = {row.id: row for row in rows}
     return by_id, by_id[order.row_ids[0]].refunded
