@@ -60,7 +60,8 @@ def test_the_service_worker_is_served_to_anyone_and_changes_with_a_release(clien
     first = client.get("/terminal/sw.js")
     assert first.status_code == 200
     assert first.mimetype == "text/javascript"
-    assert "/static/js/offline.js" in first.text and "/static/js/terminal.js" in first.text
+    for name in ("offline-queue.js", "offline-sync.js", "offline.js", "terminal.js"):
+        assert f"/static/js/{name}" in first.text
     version = re.search(r'var VERSION = "([0-9a-f]+)"', first.text).group(1)
     assert client.get("/terminal/sw.js").text == first.text  # stable between deploys
     app.config["RELEASE"] = "2026.12.2"

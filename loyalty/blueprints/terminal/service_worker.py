@@ -17,6 +17,8 @@ SHELL_FILES = (
     "js/htmx-2.0.11.min.js",
     "js/app.js",
     "js/terminal.js",
+    "js/offline-queue.js",
+    "js/offline-sync.js",
     "js/offline.js",
     "js/jsqr-1.4.0.js",
     "css/app.css",
