@@ -50,6 +50,10 @@ class Config:
         #: The deployed release's name (a tag or commit): the terminal's service worker keeps
         #: its files under it, so a new release replaces what tablets kept.
         self.RELEASE = os.environ.get("LOYALTY_RELEASE") or ""
+        # Log lines (loyalty/logs.py): "json", one object per line (production's default), or
+        # "text", readable lines (development's).
+        self.LOG_FORMAT = (os.environ.get("LOG_FORMAT")
+                           or ("json" if self.ENV_NAME == "production" else "text")).lower()
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or DEFAULT_SECRET_KEY
         # Keys the hash that keeps staff PINs unique per store; set it on its own so rotating
         # SECRET_KEY (sessions, CSRF) leaves stored PINs working.
@@ -77,9 +81,6 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
         self.PROXY_FIX = _bool("PROXY_FIX", production)
-        # Uploaded logos and images (named by their content hash); any directory the app may
-        # write to, shared by every web process.
-        self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or os.path.join(instance_path, "uploads")
         # The largest request body (uploads included); larger ones answer 413 with a message.
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 8) * 1024 * 1024
         self.WTF_CSRF_TIME_LIMIT = None  # a terminal stays open all day; the session bounds it
@@ -139,12 +140,24 @@ class Config:
         self.WORKER_LOST_AFTER_SECONDS = _int("WORKER_LOST_AFTER_SECONDS", 45)
         self.WORKER_MAINTENANCE_SECONDS = _int("WORKER_MAINTENANCE_SECONDS", 30)
         self.SCHEDULE_STALE_SECONDS = _int("SCHEDULE_STALE_SECONDS", 60)
+        # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
         # Seconds a queue's jobs wait before they run: a burst of changes to one card gives one
         # wallet update.
         self.OUTBOX_DELAYS = {"wallet": _int("WALLET_PUSH_DELAY_SECONDS", 5)}
         # Points expiry and its warnings run once a day, from this hour of each merchant's
         # own morning (their time zone).
         self.MORNING_HOUR = _int("MORNING_HOUR", 4)
+        # Without Redis, `make run` (INLINE_SCHEDULE=1 on its `flask run`) runs the schedule in a
+        # thread of the web process: the drain, each merchant's morning, the pruning.
+        self.INLINE_SCHEDULE = _bool("INLINE_SCHEDULE", False)
+        # Pruning, once a day (days): delivered outbox rows, emails' texts (the record stays),
+        # ended or idle sign-in sessions and used or expired one-time links, webhook deliveries
+        # delivered or failed. The ledger and the audit log are never pruned.
+        self.PRUNE_OUTBOX_DAYS = _int("PRUNE_OUTBOX_DAYS", 7)
+        self.PRUNE_EMAIL_BODY_DAYS = _int("PRUNE_EMAIL_BODY_DAYS", 30)
+        self.PRUNE_SESSION_DAYS = _int("PRUNE_SESSION_DAYS", 30)
+        self.PRUNE_WEBHOOK_DELIVERY_DAYS = _int("PRUNE_WEBHOOK_DELIVERY_DAYS", 30)
 
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_DEFAULT_TIMEZONE = "Europe/Luxembourg"  # dates people read; stored in UTC

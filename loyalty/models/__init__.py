@@ -25,6 +25,7 @@ from loyalty.models.cards import (
     REWARD_UNDO_TYPES,
     LoyaltyCard,
 )
+from loyalty.models.files import StoredFile
 from loyalty.models.integrations import ApiIdempotencyKey, ApiKey
 from loyalty.models.ledger import (
     LedgerImmutable,
@@ -54,5 +55,5 @@ __all__ = [
     "LedgerDay", "Merchant", "MerchantLoyaltySettings", "OutboxMessage", "SentEmail", "ProgramType", "Reward", "Role", "SoftDeleteMixin",
     "PasswordToken", "StaffPin", "Store", "TransactionType", "User", "UserSession", "UTCDateTime", "check_secret", "hash_secret",
     "restore", "soft_delete", "soft_delete_cascade", "utcnow",
-    "WebhookDelivery", "WebhookEndpoint",
+    "WebhookDelivery", "WebhookEndpoint", "StoredFile",
 ]

@@ -27,7 +27,6 @@ FACE = """selector => {
 
 def test_the_card_page_shows_the_card_of_the_branding_preview(
         playwright_browser, live_server, request, tmp_path):
-    live_server.app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     logo = tmp_path / "logo.png"
     logo.write_bytes(images.encoded(160, 160, "PNG"))
     owner = open_page(playwright_browser, live_server.url, request,

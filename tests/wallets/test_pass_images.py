@@ -7,16 +7,17 @@ import zipfile
 
 import pytest
 
+from loyalty import storage
 from loyalty.extensions import db
 from loyalty.services.wallets.pass_images import pass_images
 from tests import factories, images
 
 
-def _stored(folder, data, kind="png"):
-    """Put ``data`` in the upload folder as an upload of old would have; returns its URL."""
-    folder.mkdir(exist_ok=True)
+def _stored(data, kind="png"):
+    """Put ``data`` in the file store as an upload of old (unchecked) would have been moved
+    there; returns its URL."""
     name = f"{hashlib.sha256(data).hexdigest()}.{kind}"
-    (folder / name).write_bytes(data)
+    storage.put(name, data, storage.CONTENT_TYPES[kind])
     return f"/media/{name}"
 
 
@@ -32,11 +33,9 @@ def _pass_files(client, card):
     (images.bomb_png(5000, 5000, whole=True), images.bomb_png(9000, 3000)),  # over ours
 ], ids=["over-pillow-limit", "over-upload-limit"])
 def test_a_stored_image_too_large_or_damaged_gives_the_default_not_an_error(
-        client, merchant, tmp_path, logo, hero):
-    folder = tmp_path / "uploads"
-    client.application.config["UPLOAD_FOLDER"] = str(folder)
+        client, merchant, logo, hero):
     program = factories.stamp_program(merchant.merchant)
-    program.logo_url, program.hero_image_url = _stored(folder, logo), _stored(folder, hero)
+    program.logo_url, program.hero_image_url = _stored(logo), _stored(hero)
     card = factories.card(merchant.merchant, "Bea Bomb")
     db.session.commit()
     files = _pass_files(client, card)
@@ -46,14 +45,23 @@ def test_a_stored_image_too_large_or_damaged_gives_the_default_not_an_error(
         assert files[name] == default[name]
 
 
-def test_a_stored_image_within_the_limits_is_used(client, merchant, tmp_path):
-    folder = tmp_path / "uploads"
-    client.application.config["UPLOAD_FOLDER"] = str(folder)
+def test_a_stored_image_within_the_limits_is_used(client, merchant):
     program = factories.stamp_program(merchant.merchant)
-    program.logo_url = _stored(folder, images.encoded(600, 200, "JPEG"), "jpg")
+    program.logo_url = _stored(images.encoded(600, 200, "JPEG"), "jpg")
     card = factories.card(merchant.merchant, "Lou Logo")
     db.session.commit()
     files = _pass_files(client, card)
     default = pass_images(shop=merchant.merchant.name, primary_color=program.primary_color,
                           secondary_color=program.secondary_color)
     assert files["logo@3x.png"] != default["logo@3x.png"]
+
+
+def test_a_logo_missing_from_the_store_gives_the_default(client, merchant):
+    program = factories.stamp_program(merchant.merchant)
+    program.logo_url = f"/media/{'b' * 64}.png"  # its file was lost before the move
+    card = factories.card(merchant.merchant, "Mia Missing")
+    db.session.commit()
+    files = _pass_files(client, card)
+    default = pass_images(shop=merchant.merchant.name, primary_color=program.primary_color,
+                          secondary_color=program.secondary_color)
+    assert files["logo@3x.png"] == default["logo@3x.png"]

@@ -21,10 +21,9 @@ def _head(page):
 
 
 def test_the_card_page_shows_the_card_face_of_the_branding_preview(
-        auth, client, merchant, tmp_path):
+        auth, client, merchant):
     factories.stamp_program(merchant.merchant)
     card = factories.card(merchant.merchant, "Carla Client", email="carla@example.com")
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     auth.login_as(merchant.owner)
     token = csrf_token_from(client.get("/merchant/branding"))
     saved = client.post("/merchant/branding", content_type="multipart/form-data", data={

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from loyalty import colours
 from loyalty.extensions import db
-from loyalty.models import AuditEntry, LoyaltyProgram
+from loyalty.models import AuditEntry, LoyaltyProgram, StoredFile
 from loyalty.services.merchant import branding
 from tests import factories, images
 from tests.conftest import csrf_token_from
@@ -28,6 +28,11 @@ def tiny_png():
             + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
 
 
+def _stored_names():
+    db.session.commit()
+    return db.session.scalars(select(StoredFile.name)).all()
+
+
 def _post(client, data, **files):
     token = csrf_token_from(client.get("/merchant/branding"))
     body = {**data, "csrf_token": token}
@@ -37,9 +42,8 @@ def _post(client, data, **files):
 
 
 def test_colours_and_a_logo_are_saved_and_the_logo_is_served_by_its_hash(
-        auth, client, merchant, tmp_path):
+        auth, client, merchant):
     factories.stamp_program(merchant.merchant)
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     auth.login_as(merchant.owner)
     saved = _post(client, {**VALID, "primary_color": "#5c3a2e"}, logo=(tiny_png(), "logo.txt"))
     assert saved.status_code == 302
@@ -49,22 +53,23 @@ def test_colours_and_a_logo_are_saved_and_the_logo_is_served_by_its_hash(
     image = client.get(program.logo_url)
     assert image.status_code == 200
     assert Image.open(io.BytesIO(image.data)).size == (1, 1)  # kept re-encoded, same picture
-    assert "immutable" in image.headers["Cache-Control"]
+    assert image.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert image.headers["Content-Type"] == "image/png"
+    assert _stored_names() == [program.logo_url.rsplit("/", 1)[1]]  # in the database
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "branding.update"))
     assert entry.changes["primary_color"] == ["#1d5c4d", "#5c3a2e"]
 
 
 def test_a_file_that_is_not_an_image_or_too_large_is_refused_and_nothing_saved(
-        auth, client, merchant, tmp_path):
+        auth, client, merchant):
     factories.stamp_program(merchant.merchant)
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     auth.login_as(merchant.owner)
     fake = _post(client, {**VALID, "card_name": "Changed"}, logo=(b"<svg onload=alert(1)>", "x.png"))
     assert fake.status_code == 422 and "Upload a PNG, JPEG or WebP image." in fake.text
     big = _post(client, VALID, hero_image=(tiny_png() + b"0" * branding.MAX_IMAGE_BYTES, "big.png"))
     assert big.status_code == 422 and "larger than 2 MB" in big.text
     assert db.session.scalar(select(LoyaltyProgram.card_name)) == "Coffee card"
-    assert not (tmp_path / "uploads").exists() or list((tmp_path / "uploads").iterdir()) == []
+    assert _stored_names() == []
 
 
 def test_bad_colours_and_links_are_refused_next_to_the_field(auth, client, merchant):
@@ -88,6 +93,40 @@ def test_hard_to_read_colours_get_a_warning(auth, client, merchant):
 def test_media_names_that_are_not_ours_are_not_found(client):
     assert client.get("/media/..%2Finstance.png").status_code == 404
     assert client.get("/media/" + "a" * 64 + ".png").status_code == 404
+    unknown = "a" * 64 + ".png"
+    assert client.get(f"/media/{unknown}", headers={"If-None-Match": f'"{unknown}"'}
+                      ).status_code == 404  # no 304 for a file that is not there
+
+
+def test_a_browser_asking_again_with_its_etag_gets_a_304_without_the_image(
+        auth, client, merchant):
+    factories.stamp_program(merchant.merchant)
+    auth.login_as(merchant.owner)
+    assert _post(client, VALID, hero_image=(images.encoded(40, 30, "JPEG"), "hero.jpg")
+                 ).status_code == 302
+    url = db.session.scalar(select(LoyaltyProgram.hero_image_url))
+    name = url.rsplit("/", 1)[1]
+    auth.logout()
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["Content-Type"] == "image/jpeg"
+    assert first.headers["ETag"] == f'"{name}"'
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    other = client.get(url, headers={"If-None-Match": '"' + "c" * 64 + '.jpg"'})
+    assert other.status_code == 200 and other.data == first.data
+
+
+def test_the_same_image_uploaded_twice_is_kept_once(auth, client, merchant):
+    factories.stamp_program(merchant.merchant)
+    auth.login_as(merchant.owner)
+    logo = images.encoded(50, 50)
+    assert _post(client, VALID, logo=(logo, "logo.png")).status_code == 302
+    assert _post(client, VALID, logo=(logo, "logo.png"), hero_image=(logo, "hero.png")
+                 ).status_code == 302
+    program = db.session.scalar(select(LoyaltyProgram))
+    assert program.logo_url == program.hero_image_url  # same box, same bytes, same name
+    assert _stored_names() == [program.logo_url.rsplit("/", 1)[1]]
 
 
 REFUSED_IMAGES = {
@@ -106,9 +145,8 @@ REFUSED_IMAGES = {
 @pytest.mark.parametrize("label", REFUSED_IMAGES)
 @pytest.mark.parametrize("field", ["logo", "hero_image"])
 def test_bombs_mismatched_and_cut_off_images_are_refused_saying_what_to_do(
-        auth, client, merchant, tmp_path, field, label):
+        auth, client, merchant, field, label):
     factories.stamp_program(merchant.merchant)
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     auth.login_as(merchant.owner)
     content, filename, content_type, message = REFUSED_IMAGES[label]
     refused = _post(client, {**VALID, "card_name": "Changed"},
@@ -117,23 +155,21 @@ def test_bombs_mismatched_and_cut_off_images_are_refused_saying_what_to_do(
     assert "At most 4096 × 4096 pixels." in refused.text  # the hint says the limit beforehand
     program = db.session.scalar(select(LoyaltyProgram))
     assert (program.card_name, program.logo_url, program.hero_image_url) == ("Coffee card", None, None)
-    assert not (tmp_path / "uploads").exists() or list((tmp_path / "uploads").iterdir()) == []
+    assert _stored_names() == []
 
 
-def test_a_valid_logo_is_not_kept_when_the_other_image_is_refused(auth, client, merchant, tmp_path):
+def test_a_valid_logo_is_not_kept_when_the_other_image_is_refused(auth, client, merchant):
     factories.stamp_program(merchant.merchant)
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     auth.login_as(merchant.owner)
     refused = _post(client, VALID, logo=(images.encoded(), "logo.png"),
                     hero_image=(images.truncated_png(), "hero.png"))
     assert refused.status_code == 422
-    assert not (tmp_path / "uploads").exists() or list((tmp_path / "uploads").iterdir()) == []
+    assert _stored_names() == []
 
 
 def test_large_photos_are_kept_at_the_size_they_are_shown_without_their_metadata(
-        auth, client, merchant, tmp_path):
+        auth, client, merchant):
     factories.stamp_program(merchant.merchant)
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     auth.login_as(merchant.owner)
     exif = Image.Exif()
     exif[0x0112] = 6  # taken with the phone turned: shown a quarter turn clockwise

@@ -1,18 +1,18 @@
 """How the card looks: name, colours, logo and hero image, terms and privacy link.
 
 Uploaded images are checked (``services.merchant.images``: PNG, JPEG or WebP by their bytes, a name that
-agrees, a bounded size, a whole file), kept re-encoded at the size of their largest use under
-``UPLOAD_FOLDER`` named by the SHA-256 of what is kept, and served at ``/media/<hash>.<ext>``:
-a changed image gets a new address, so browsers and wallets may keep one forever.
+agrees, a bounded size, a whole file), kept re-encoded at the size of their largest use in the
+file store (``loyalty.storage``: the database, so every web machine has them) named by the
+SHA-256 of what is kept, and served at ``/media/<hash>.<ext>``: a changed image gets a new
+address, so browsers and wallets may keep one forever.
 """
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from loyalty import storage
 from loyalty.database import write_transaction
 from loyalty.services import audit, events
 from loyalty.services.errors import InvalidInput
@@ -31,14 +31,10 @@ FIELDS = ("card_name", "primary_color", "secondary_color", "terms_text", "privac
 
 @dataclass(frozen=True)
 class CheckedImage:
-    """An accepted upload, re-encoded, not yet on disk."""
+    """An accepted upload, re-encoded, not yet stored."""
 
     name: str
     data: bytes
-
-
-def upload_folder():
-    return current_app.config["UPLOAD_FOLDER"]
 
 
 def checked_image(stream, column, *, filename=None, content_type=None):
@@ -53,34 +49,33 @@ def checked_image(stream, column, *, filename=None, content_type=None):
     return CheckedImage(f"{hashlib.sha256(kept).hexdigest()}.{kind}", kept)
 
 
-def _write_image(image):
-    """Put ``image`` in the upload folder (whole or not at all); returns its URL path."""
-    folder = upload_folder()
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, image.name)
-    if not os.path.exists(path):
-        temporary = f"{path}.{os.getpid()}.part"
-        with open(temporary, "wb") as file:
-            file.write(image.data)
-        os.replace(temporary, path)
+def _store_image(image):
+    """Put ``image`` in the file store (in the caller's transaction); returns its URL path."""
+    storage.put(image.name, image.data, storage.CONTENT_TYPES[image.name.rsplit(".", 1)[1]])
     return f"/media/{image.name}"
 
 
-def media_path(name):
-    """The file behind ``/media/<name>``, or None for a name that cannot be ours."""
+def stored_media(name):
+    """``(bytes, content type)`` behind ``/media/<name>``, or None (unknown, or a name that
+    cannot be ours: nothing is looked up for it)."""
     if not MEDIA_NAME.match(name or ""):
         return None
-    path = os.path.join(upload_folder(), name)
-    return path if os.path.isfile(path) else None
+    return storage.get(name)
+
+
+def media_exists(name):
+    """Whether ``/media/<name>`` has a file (a browser asking if its copy is still good)."""
+    return bool(MEDIA_NAME.match(name or "")) and storage.exists(name)
 
 
 def update_branding(program, *, actor=None, uploads=None, **values):
     """Save the card's look, with ``uploads`` ({column: CheckedImage}, from ``checked_image``)
-    written to the upload folder first; the audit trail keeps the old and new values."""
+    stored in the same transaction (the images and the addresses pointing at them are saved
+    together, or neither); the audit trail keeps the old and new values."""
     values = {name: value for name, value in values.items() if name in FIELDS}
-    for column, image in (uploads or {}).items():
-        values[column] = _write_image(image)
     with write_transaction():
+        for column, image in (uploads or {}).items():
+            values[column] = _store_image(image)
         changes = audit.apply_changes(actor, "branding.update", program, values,
                                       label=values.get("card_name") or program.card_name)
         if changes:

@@ -126,17 +126,15 @@ def reencoded(data, box, *, filename=None, content_type=None):
     return kind, buffer.getvalue()
 
 
-def stored_image(path, kind, box):
-    """The stored image at ``path`` decoded as RGBA, or None when it cannot be used safely
+def stored_image(data, kind, box, *, name=""):
+    """The stored image ``data`` decoded as RGBA, or None when it cannot be used safely
     (missing, damaged, or over the pixel limit: kept from before uploads were checked)."""
-    try:
-        file = open(path, "rb")  # noqa: SIM115 - closed below, whatever the decode says
-    except OSError:
+    if data is None:
         return None
     try:
-        with file, _opened(file, kind, box) as image:
+        with _opened(io.BytesIO(data), kind, box) as image:
             return image.convert("RGBA")
     except InvalidInput:
         log.warning("Stored image %s is refused (too large or unreadable); a default is used",
-                    path)
+                    name)
         return None

@@ -6,12 +6,11 @@ A stored image that cannot be used safely (damaged, or over the pixel limit: upl
 uploads were checked) counts as none: the pass gets the drawn default, never an error.
 """
 import io
-import os
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from loyalty.services.merchant.branding import MEDIA_NAME, upload_folder
+from loyalty.services.merchant.branding import MEDIA_NAME, stored_media
 from loyalty.services.merchant.images import stored_image
 
 #: (name, points width, points height) of Apple's storeCard images.
@@ -34,7 +33,8 @@ def _uploaded(url, box):
     match = MEDIA_NAME.match(name)
     if not url or not match:
         return None
-    return stored_image(os.path.join(upload_folder(), name), match.group(1), box)
+    stored = stored_media(name)
+    return stored_image(stored[0] if stored else None, match.group(1), box, name=name)
 
 
 def _png(image):
