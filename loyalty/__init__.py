@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from loyalty import access_log, cli, colours, dates, headers, links, request_guard
+from loyalty import access_log, cli, colours, dates, headers, links, logs, request_guard
 from loyalty.blueprints import (
     admin,
     api,
@@ -53,6 +53,7 @@ def create_app(overrides=None):
     check_production_settings(app)
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    logs.init_app(app)  # first: the clock starts before, and the line ends after, every hook
     request_guard.register(app)  # before the extensions' hooks: nothing reads a refused body
     register_extensions(app)
     register_blueprints(app)

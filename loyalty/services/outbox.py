@@ -26,7 +26,7 @@ from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from loyalty import clock
+from loyalty import clock, logs
 from loyalty.database import AFTER_COMMIT_HOOKS, write_transaction
 from loyalty.extensions import db, redis_client
 from loyalty.models import OutboxMessage
@@ -109,8 +109,8 @@ def dispatch_committed():
     if not rows:
         return
     if jobs_inline():
-        for outbox_id, _queue in rows:
-            run_inline(outbox_id)
+        for outbox_id, queue in rows:
+            run_inline(outbox_id, queue)
         return
     try:
         _enqueue(rows)
@@ -131,10 +131,12 @@ def jobs_inline():
     return current_app.config["JOBS_INLINE"] or redis_client.connection is None
 
 
-def run_inline(outbox_id):
-    """Deliver now, in this process; a failure is recorded on the row (admins retry it)."""
+def run_inline(outbox_id, queue):
+    """Deliver now, in this process, logged as its job would be; a failure is recorded on the
+    row (admins retry it)."""
     try:
-        deliver(outbox_id)
+        with logs.job_run(job_id(outbox_id), DELIVER_JOB, queue, logs.current_request_id()):
+            deliver(outbox_id)
     except Exception:  # noqa: BLE001 - recorded on the row; the caller's change stands
         log.exception("outbox row %s failed", outbox_id)
 
@@ -155,7 +157,8 @@ def _enqueue(rows):
     with connection.pipeline() as pipeline:
         for outbox_id, queue in rows:
             options = {"job_id": job_id(outbox_id), "retry": retry_policy(),
-                       "description": f"outbox {outbox_id}", "pipeline": pipeline}
+                       "description": f"outbox {outbox_id}", "pipeline": pipeline,
+                       "meta": logs.job_meta()}  # the request it comes from, for its log
             target = Queue(queue, connection=connection)
             if delays.get(queue):  # a burst of changes can finish: one job does them all
                 target.enqueue_in(timedelta(seconds=delays[queue]), DELIVER_JOB, outbox_id,
@@ -289,13 +292,13 @@ def _lost(rows):
 
 
 def _drain_inline(limit):
-    ids = db.session.scalars(select(OutboxMessage.id).where(
+    rows = db.session.execute(select(OutboxMessage.id, OutboxMessage.queue).where(
         OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None))
         .order_by(OutboxMessage.id).limit(limit)).all()
     db.session.commit()
-    for outbox_id in ids:
-        run_inline(outbox_id)
-    return len(ids)
+    for outbox_id, queue in rows:
+        run_inline(outbox_id, queue)
+    return len(rows)
 
 
 def retry(outbox_id):
@@ -308,13 +311,13 @@ def retry(outbox_id):
             .execution_options(synchronize_session=False)).rowcount
     if not opened:
         raise NotFound(NOT_FAILED)
-    if jobs_inline():
-        run_inline(outbox_id)
-        return
-    _forget_failed_job(outbox_id)
     row = db.session.execute(select(OutboxMessage.id, OutboxMessage.queue)
                              .where(OutboxMessage.id == outbox_id)).one()
     db.session.commit()
+    if jobs_inline():
+        run_inline(*row)
+        return
+    _forget_failed_job(outbox_id)
     try:
         _enqueue([tuple(row)])
     except RedisError:
