@@ -1,0 +1,126 @@
+"""The production files under ``deploy/`` are valid for the tools that read them.
+
+``systemd-analyze verify`` needs no running systemd (it works in a container): it parses each
+unit, refuses unknown settings and checks that ``ExecStart``'s program exists. The units name
+the installed layout (``/opt/loyalty``, ``/etc/loyalty/loyalty.env``), so copies are verified
+with those paths pointing at this checkout, its venv and an empty environment file. It reports
+an unknown or malformed setting on stderr yet still exits 0: stderr must be empty too.
+
+``nginx -t`` checks the site inside a minimal ``nginx.conf`` of the test's own (pid, logs and
+temporary files in a temp directory, so no root is needed), with a self-signed certificate in
+place of the Let's Encrypt paths.
+
+Both tools are Debian packages (systemd, nginx-light): without one the test is skipped, except
+in CI (``CI`` or ``REQUIRE_REDIS=1``), where ``.ci/run`` installs nginx and a missing tool fails.
+"""
+import os
+import re
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from loyalty.config import Config
+from loyalty.jobs import QUEUES
+from tests.deploy.units import DEPLOY, ROOT, SERVICES, UNITS, exec_start, in_checkout, require
+
+CERTIFICATE = "/etc/letsencrypt/live/loyalty.example.com/fullchain.pem"
+PRIVATE_KEY = "/etc/letsencrypt/live/loyalty.example.com/privkey.pem"
+
+
+def test_systemd_units_verify(tmp_path):
+    analyze = require("systemd-analyze")
+    env_file = tmp_path / "loyalty.env"
+    env_file.write_text((DEPLOY / "loyalty.env.example").read_text())
+    names = sorted(path.name for path in UNITS.iterdir())
+    assert names == sorted([f"{name}.service" for name in SERVICES] + ["loyalty.target"])
+    for name in names:
+        text = in_checkout((UNITS / name).read_text())
+        (tmp_path / name).write_text(text.replace("/etc/loyalty/loyalty.env", str(env_file)))
+    result = subprocess.run([analyze, "verify", "--man=no", *names], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr + result.stdout
+
+
+def test_the_workers_units_work_every_queue_and_the_schedule_runs_once():
+    queues = [exec_start(name)[2:] for name in ("loyalty-worker-jobs", "loyalty-worker-default")]
+    assert sorted(queue for names in queues for queue in names) == sorted(QUEUES)
+    assert exec_start("loyalty-scheduler")[1:] == ["worker.py", "cron"]
+    procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines())
+    assert procfile["worker"].endswith("python worker.py " + " ".join(queues[0]))
+    assert procfile["worker-default"].endswith("python worker.py " + " ".join(queues[1]))
+    assert procfile["release"] == "flask --app wsgi db upgrade"
+
+
+def test_the_environment_template_names_every_setting(monkeypatch):
+    """A setting added to config.py without a line in deploy/loyalty.env.example fails here."""
+    read = set()
+
+    class Recording(dict):
+        def get(self, key, default=None):
+            read.add(key)
+            return super().get(key, default)
+
+    monkeypatch.setattr(os, "environ", Recording(os.environ))
+    Config("/nonexistent")
+    template = (DEPLOY / "loyalty.env.example").read_text()
+    named = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", template, re.MULTILINE))
+    assert read - named - {"FLASK_RUN_HOST", "FLASK_RUN_PORT"} == set()
+
+
+def _self_signed(directory):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "loyalty.example.com")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(minutes=1))
+                   .not_valid_after(now + timedelta(days=1))
+                   .sign(key, hashes.SHA256()))
+    (directory / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+
+
+def nginx_site(directory):
+    """deploy/nginx/loyalty.conf with the test certificate and this checkout's files, inside a
+    minimal nginx.conf in ``directory``; returns that nginx.conf."""
+    _self_signed(directory)
+    site = in_checkout((DEPLOY / "nginx" / "loyalty.conf").read_text())
+    site = site.replace(CERTIFICATE, str(directory / "cert.pem"))
+    site = site.replace(PRIVATE_KEY, str(directory / "key.pem"))
+    (directory / "site.conf").write_text(site)
+    temp = "\n".join(f"    {kind}_temp_path {directory / kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    conf = directory / "nginx.conf"
+    conf.write_text(f"""pid {directory / 'nginx.pid'};
+error_log {directory / 'error.log'};
+events {{}}
+http {{
+    include /etc/nginx/mime.types;
+    access_log {directory / 'access.log'};
+{temp}
+    include {directory / 'site.conf'};
+}}
+""")
+    return conf
+
+
+def test_nginx_accepts_the_site(tmp_path):
+    nginx = require("nginx")
+    conf = nginx_site(tmp_path)
+    result = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_nginx_lets_the_app_answer_a_body_over_its_own_limit():
+    site = (DEPLOY / "nginx" / "loyalty.conf").read_text()
+    [megabytes] = re.findall(r"^\s*client_max_body_size (\d+)m;", site, re.MULTILINE)
+    app_limit = Config("/nonexistent").MAX_CONTENT_LENGTH
+    assert app_limit < int(megabytes) * 1024 * 1024 <= app_limit + 1024 * 1024
