@@ -6,6 +6,7 @@ from babel.messages.frontend import CommandLineInterface
 from flask import current_app
 from flask.cli import AppGroup
 
+from loyalty import clock
 from loyalty.models import MAX_ID
 from loyalty.services import outbox
 from loyalty.services.customers.storefront import merchant_for_slug
@@ -15,7 +16,7 @@ from loyalty.services.engine.points import expire_points
 from loyalty.services.errors import DomainError, NotFound
 from loyalty.services.integrations import api_keys
 from loyalty.services.merchant import stores
-from loyalty.services.platform import accounts, job_monitor, sessions
+from loyalty.services.platform import accounts, job_monitor, pruning
 from loyalty.services.platform.demo import DEMO_PASSWORD, demo_pins, load_demo_data
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty platform administration.")
@@ -106,7 +107,15 @@ def jobs_command():
 @click.option("--keep-days", default=30, show_default=True, help="Keep sessions this recent.")
 def prune_sessions_command(keep_days):
     """Delete sign-in sessions that ended or went idle long ago."""
-    click.echo(f"Deleted {sessions.prune_sessions(keep_days=keep_days)} old sessions.")
+    deleted, _links = pruning.prune_sessions(clock.now(), keep_days=keep_days)
+    click.echo(f"Deleted {deleted} old sessions.")
+
+
+@loyalty_cli.command("prune")
+def prune_command():
+    """Delete or empty now what the daily pruning would (the PRUNE_* settings)."""
+    for what, count in pruning.prune_all().items():
+        click.echo(f"{what}: {count}")
 
 
 @loyalty_cli.command("create-admin")

@@ -8,6 +8,7 @@ from loyalty.i18n import N_
 from loyalty.jobs.integrations import purge_idempotency_keys
 from loyalty.jobs.outbox import drain_outbox
 from loyalty.jobs.points import start_mornings
+from loyalty.jobs.pruning import prune_old_rows
 from loyalty.jobs.wallet import sync_wallet_passes
 from loyalty.jobs.webhooks import send_due_webhooks
 
@@ -25,6 +26,9 @@ SCHEDULE = (
      N_("forgets the API's Idempotency-Key answers older than two days")),
     ("webhooks-due", send_due_webhooks, "webhooks", 30,
      N_("sends again the webhook deliveries whose retry time has come")),
+    ("prune", prune_old_rows, "default", "53 2 * * *",
+     N_("deletes delivered outbox rows, old sessions and webhook deliveries, and empties old "
+        "emails' texts, after the days the PRUNE_* settings give")),
 )
 
 

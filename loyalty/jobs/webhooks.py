@@ -6,7 +6,6 @@ from loyalty.services.integrations import webhook_sending
 
 @job
 def send_due_webhooks():
-    """Send the webhook deliveries whose retry time has come, each card's in order; forget
-    those older than a month that are done."""
-    webhook_sending.prune()
+    """Send the webhook deliveries whose retry time has come, each card's in order (the old
+    ones that are done go with the daily pruning)."""
     return webhook_sending.send_due()

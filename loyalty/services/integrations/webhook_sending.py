@@ -28,11 +28,11 @@ import httpx
 from cryptography.fernet import Fernet
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from standardwebhooks.webhooks import Webhook
 
-from loyalty import clock
+from loyalty import clock, metrics
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.links import external_url
@@ -61,8 +61,6 @@ CLAIM = timedelta(seconds=60)
 #: A sweep stops starting new streams after this long (the next sweep goes on).
 SWEEP_SECONDS = 120
 SWEEP_BATCH = 500
-#: Delivered and failed deliveries are kept this long (the owner's log), then deleted.
-KEPT = timedelta(days=30)
 USER_AGENT = "Loyalty-Webhooks/1"
 TEST_EVENT = "webhook.test"
 #: Why an attempt failed without an HTTP answer: ``last_error`` starts with one of these
@@ -208,6 +206,7 @@ def send_stream(delivery_id):
         if claim is None:
             return delivered
         ok, status, error = _attempt(claim)
+        metrics.WEBHOOK_ATTEMPTS.labels("delivered" if ok else "failed").inc()
         card_id = _record(claim, ok, status, error)
         if not ok:
             return delivered
@@ -242,14 +241,6 @@ def send_due(limit=SWEEP_BATCH):
             break
         delivered += send_stream(delivery_id)
     return delivered
-
-
-def prune():
-    """Delete the delivered and failed deliveries older than ``KEPT``; returns how many."""
-    with write_transaction():
-        return db.session.execute(
-            delete(D).where(D.status != "pending", D.created_at < clock.now() - KEPT)
-            .execution_options(synchronize_session=False)).rowcount
 
 
 # --- what an attempt leaves --------------------------------------------------------------

@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from loyalty import clock
@@ -164,14 +164,3 @@ def live_sessions_of(user):
         .order_by(UserSession.last_seen_at.desc())
     ).all()
 
-
-def prune_sessions(*, keep_days=30):
-    """Delete sessions that ended, or went idle, more than ``keep_days`` ago (the account page
-    and support only look at recent ones). Returns how many went."""
-    cutoff = clock.now() - timedelta(days=keep_days)
-    with write_transaction():
-        return db.session.execute(
-            delete(UserSession)
-            .where(or_(UserSession.ended_at < cutoff, UserSession.last_seen_at < cutoff))
-            .execution_options(synchronize_session=False)
-        ).rowcount
