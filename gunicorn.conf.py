@@ -5,6 +5,7 @@ names routes, not the secrets in them.
 Nothing here imports the app: gunicorn's master process reads this file, and what it imports
 would stay in every worker forked later (a reload would keep running the old code)."""
 import gc
+import os
 
 from gunicorn.glogging import Logger
 
@@ -47,3 +48,13 @@ def post_worker_init(worker):
     gc.collect()
     gc.freeze()
     gc.set_threshold(5000, 20, 20)
+
+
+def child_exit(server, worker):
+    """A worker that ended (restarted, or killed by its timeout) leaves its metrics files
+    behind: its counts are still added up, its live gauges are dropped. Only
+    ``prometheus_client`` is imported here, in the master, never the app."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # noqa: PLC0415 - only when it is used
+
+        multiprocess.mark_process_dead(worker.pid)

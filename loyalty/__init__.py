@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from loyalty import access_log, cli, colours, dates, headers, links, logs, request_guard
+from loyalty import access_log, cli, colours, dates, headers, links, logs, metrics, request_guard
 from loyalty.blueprints import (
     admin,
     api,
@@ -16,6 +16,7 @@ from loyalty.blueprints import (
     auth,
     media,
     merchant,
+    ops,
     storefront,
     terminal,
     wallet,
@@ -54,6 +55,7 @@ def create_app(overrides=None):
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     logs.init_app(app)  # first: the clock starts before, and the line ends after, every hook
+    metrics.init_app(app)  # before the guard: its refusals are timed and counted too
     request_guard.register(app)  # before the extensions' hooks: nothing reads a refused body
     register_extensions(app)
     register_blueprints(app)
@@ -157,7 +159,7 @@ def load_user(session_token):
 
 def register_blueprints(app):
     for blueprint in (auth.bp, media.bp, terminal.bp, merchant.bp, admin.bp, storefront.bp,
-                      wallet.bp, api.bp, api_docs.bp):
+                      wallet.bp, api.bp, api_docs.bp, ops.bp):
         app.register_blueprint(blueprint)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from flask import current_app
 from limits import parse
 
+from loyalty import metrics
 from loyalty.extensions import attempt_counters
 
 
@@ -136,6 +137,7 @@ def spend(budgets):
     refused = [(budget, window) for budget, granted, window in taken if not granted]
     if refused:
         _give_back([(budget, window) for budget, granted, window in taken if granted])
+        metrics.ATTEMPTS_REFUSED.labels(refused[0][0].setting).inc()
         raise TooManyAttempts(max(budget.seconds_left(window) for budget, window in refused))
     return Attempt([(budget, window) for budget, _granted, window in taken])
 

@@ -20,7 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from loyalty import dates
+from loyalty import dates, metrics
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, SentEmail
 from loyalty.services import outbox
@@ -136,8 +136,10 @@ def _send_or_give_back(message, share):
     try:
         _send_smtp(message)
     except BaseException:
+        metrics.EMAILS.labels("failed").inc()
         give_back(share)
         raise
+    metrics.EMAILS.labels("sent").inc()
 
 
 def _skipped(row):

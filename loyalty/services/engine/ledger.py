@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, inspect, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from loyalty import clock
+from loyalty import clock, metrics
 from loyalty.extensions import db
 from loyalty.models import (
     LIFETIME_COUNTERS,
@@ -175,6 +175,7 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     with db.session.no_autoflush:
         new_id = db.session.execute(
             insert(table).values(**values).returning(table.c.id)).scalar_one()
+    metrics.count_ledger_rows(db.session, transaction_type)  # counted once it commits
     # What was written, as an object outside the session (a rollback leaves nothing behind;
     # a query of the row loads its own): the answer is built from it.
     events.card_changed(card)  # a card with a wallet pass: its passes follow

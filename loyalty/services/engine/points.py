@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from loyalty import clock
+from loyalty import clock, metrics
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
@@ -215,6 +215,7 @@ def _expire_batch(program_id, cutoff, now):
                                          else_=C.pass_updated_at))
             .execution_options(synchronize_session=False)
         )
+        metrics.count_ledger_rows(db.session, TransactionType.POINTS_EXPIRED, len(ids))
         events.cards_changed(ids)
         events.points_expired(program_id, ids, now)
     return len(ids)

@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
-from loyalty import clock
+from loyalty import clock, metrics
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
@@ -314,7 +314,8 @@ def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):
     if counted is None:  # the lookup and the hash disagree (a hash set by hand): still wrong
         counted = _count_failure(staff_pin, now, threshold, lock_until)
     failed, locked_until = counted
-    if locked_until is not None:
+    if locked_until is not None:  # this attempt locked it
+        metrics.PIN_LOCKOUTS.inc()
         raise PinLocked(_locked_message(staff_pin, locked_until))
     left = threshold - failed
     raise WrongPin(

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import httpx
 from flask import current_app
 
+from loyalty import metrics
+
 log = logging.getLogger(__name__)
 TIMEOUT = 10
 #: APNs reasons that mean the device will never take this token again.
@@ -60,6 +62,7 @@ def push(tokens):
         client = _client()
     except (OSError, ssl.SSLError, ValueError) as error:
         result.unavailable.append(f"pass certificate: {error}")
+        metrics.WALLET_FAILURES.labels("apple", "unavailable").inc(len(tokens))
         return result
     for registration_id, token in tokens:
         try:
@@ -67,6 +70,7 @@ def push(tokens):
                                    headers={"apns-topic": config["APPLE_PASS_TYPE_ID"]})
         except httpx.HTTPError as error:
             result.unavailable.append(f"APNs: {type(error).__name__}: {error}")
+            metrics.WALLET_FAILURES.labels("apple", "unavailable").inc()
             continue
         status, reason = response.status_code, _reason(response)
         if status == 200:
@@ -75,7 +79,9 @@ def push(tokens):
             result.gone.append(registration_id)
         elif status == 429 or status >= 500:
             result.unavailable.append(f"APNs {status} {reason}")
+            metrics.WALLET_FAILURES.labels("apple", "unavailable").inc()
         else:
             result.refused.append(f"APNs {status} {reason}")
+            metrics.WALLET_FAILURES.labels("apple", "refused").inc()
             log.warning("APNs refused a push: %s %s", status, reason)
     return result

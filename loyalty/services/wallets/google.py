@@ -16,6 +16,7 @@ from google.oauth2 import service_account
 from requests import RequestException
 from sqlalchemy import bindparam, func, or_, select, update
 
+from loyalty import metrics
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.links import card_url, external_url, public_base_url
@@ -123,8 +124,10 @@ def _call(session, method, path, *expected, **kwargs):
     try:
         response = session.request(method, _url(path), timeout=TIMEOUT, **kwargs)
     except (RequestException, GoogleAuthError) as error:
+        metrics.WALLET_FAILURES.labels("google", "unavailable").inc()
         raise WalletApiError(f"{method} {path}: {error}") from error
     if response.status_code not in expected:
+        metrics.WALLET_FAILURES.labels("google", "refused").inc()
         raise WalletApiError(f"{method} {path}: {response.status_code} {response.text[:300]}")
     return response
 
