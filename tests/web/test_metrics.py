@@ -80,10 +80,15 @@ def test_requests_and_ledger_rows_are_counted(token, client, merchant, terminal)
     assert value(after, duration, blueprint="terminal", method="POST") \
         == value(before, duration, blueprint="terminal", method="POST") + 2
     ledger = "loyalty_ledger_rows_total"
-    assert value(after, ledger, kind="stamp_earned") == value(before, ledger, kind="stamp_earned") + 1
+    assert value(after, ledger, kind="stamp_earned") \
+        == value(before, ledger, kind="stamp_earned") + 1
     assert value(after, "loyalty_dependency_up", dependency="database") == 1
     assert ("loyalty_outbox_pending", ()) in after
     assert ("loyalty_outbox_oldest_pending_age_seconds", ()) in after
+    if client.application.config["REDIS_URL"]:  # the PostgreSQL run: RQ's queues are read too
+        assert value(after, "loyalty_dependency_up", dependency="redis") == 1
+        assert ("loyalty_rq_queue_length", (("queue", "email"),)) in after
+        assert ("loyalty_rq_failed_jobs", (("queue", "webhooks"),)) in after
 
 
 def test_a_ledger_row_counts_only_once_its_transaction_commits(app):
@@ -202,3 +207,27 @@ def test_multiprocess_mode_adds_up_every_process(database_url, tmp_path):
     # two gunicorn-like workers and the parent: a file each; the horses of one worker: one
     assert len([name for name in counters if "horse-of-" in name]) == 1
     assert len(counters) == 4, result["files"]
+
+
+def test_email_and_webhook_failures_are_counted(make_app, merchant):
+    """Nothing listens on port 1: the SMTP server and the webhook receiver are down."""
+    from loyalty.services.engine import points  # noqa: PLC0415
+    from loyalty.services.engine.ledger import ActionContext  # noqa: PLC0415
+    from loyalty.services.integrations import webhooks  # noqa: PLC0415
+    from loyalty.services.merchant import team  # noqa: PLC0415
+
+    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=1, SMTP_SECURITY="none", METRICS_TOKEN=TOKEN)
+    client = app.test_client()
+    before = scrape(client)
+    with app.app_context():
+        shop = db.session.merge(merchant.merchant)
+        team.invite(shop, email="new@example.com", name="New", role="merchant_owner")
+        factories.points_program(shop)
+        webhooks.create_endpoint(shop.id, url="http://127.0.0.1:1/hook", events=["points.earned"])
+        points.earn_points(factories.card(shop), 500, context=ActionContext())
+    after = scrape(client)
+    for name, labels in (("loyalty_emails_total", {"result": "failed"}),
+                         ("loyalty_webhook_attempts_total", {"result": "failed"})):
+        assert value(after, name, **labels) == value(before, name, **labels) + 1, name
+    assert value(after, "loyalty_emails_total", result="sent") \
+        == value(before, "loyalty_emails_total", result="sent")
