@@ -1,6 +1,7 @@
 """The files under ``deploy/`` as a test reads them: the systemd units' settings, and their
 paths moved from the installed layout (``/opt/loyalty``) to this checkout."""
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -22,9 +23,11 @@ def in_checkout(text):
 
 
 def unit_settings(name):
-    """``{key: [values]}`` of a unit file (every section; comments left out)."""
+    """``{key: [values]}`` of a unit file (every section; comments left out, a line ending in
+    a backslash continued on the next)."""
     settings = {}
-    for line in (UNITS / name).read_text().splitlines():
+    text = re.sub(r"\\\n\s*", " ", (UNITS / name).read_text())
+    for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith(("#", ";", "[")):
             key, _, value = line.partition("=")
@@ -32,10 +35,14 @@ def unit_settings(name):
     return settings
 
 
-def exec_start(service):
-    """The service's command line, run from this checkout."""
+def exec_start(service, run_dir=None):
+    """The service's command line, run from this checkout (its ``/run`` paths under
+    ``run_dir``)."""
     [command] = unit_settings(f"{service}.service")["ExecStart"]
-    return shlex.split(in_checkout(command))
+    command = in_checkout(command)
+    if run_dir is not None:
+        command = command.replace("/run/", f"{run_dir}/")
+    return shlex.split(command)
 
 
 def require(tool):
