@@ -112,9 +112,11 @@ def _merchant_id():
 
 
 @contextmanager
-def job_run(job_id, function, queue, request_id):
+def job_run(job_id, function, queue, request_id, *, routine=False):
     """Log one line for a job once it ends: run in the job's own app context, it also makes
-    ``request_id`` the context's, so what the job enqueues carries it on."""
+    ``request_id`` the context's, so what the job enqueues carries it on. A ``routine`` run
+    (the schedule's, in the web process without Redis: a drain every few seconds) that
+    finishes is logged at DEBUG, so development's console keeps to what people do."""
     g.request_id = request_id
     started = time.perf_counter()
     error = None
@@ -130,7 +132,8 @@ def job_run(job_id, function, queue, request_id):
                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
         if error:
             fields["error"] = error  # its type only: a message may quote an address or a body
-        job_log.log(logging.WARNING if error else logging.INFO, "job %s %s %s %s ms",
+        level = logging.WARNING if error else logging.DEBUG if routine else logging.INFO
+        job_log.log(level, "job %s %s %s %s ms",
                     function, job_id or "inline", status, fields["duration_ms"],
                     extra={"fields": fields})
 

@@ -26,7 +26,7 @@ def _worker_app():
 
 def job(function):
     """Decorate an RQ job function: it runs in a fresh app context, and its run is logged
-    (called directly, as jobs run without Redis, under the caller's request id)."""
+    (called directly, as jobs run without Redis, under the caller's request id if any)."""
     name = f"{function.__module__}.{function.__qualname__}"
 
     @functools.wraps(function)
@@ -38,6 +38,7 @@ def job(function):
         else:
             where = (None, None, logs.current_request_id())
         job_id, queue, request_id = where
-        with app.app_context(), logs.job_run(job_id, name, queue, request_id):
+        routine = queued is None and request_id is None  # the schedule's, without Redis
+        with app.app_context(), logs.job_run(job_id, name, queue, request_id, routine=routine):
             return function(*args, **kwargs)
     return run
