@@ -16,19 +16,19 @@ in CI (``CI`` or ``REQUIRE_REDIS=1``), where ``.ci/run`` installs nginx and a mi
 import os
 import re
 import subprocess
-from datetime import UTC, datetime, timedelta
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from loyalty.config import Config
 from loyalty.jobs import QUEUES
-from tests.deploy.units import DEPLOY, ROOT, SERVICES, UNITS, exec_start, in_checkout, require
-
-CERTIFICATE = "/etc/letsencrypt/live/loyalty.example.com/fullchain.pem"
-PRIVATE_KEY = "/etc/letsencrypt/live/loyalty.example.com/privkey.pem"
+from tests.deploy.units import (
+    DEPLOY,
+    ROOT,
+    SERVICES,
+    UNITS,
+    exec_start,
+    in_checkout,
+    nginx_site,
+    require,
+)
 
 
 def test_systemd_units_verify(tmp_path):
@@ -85,45 +85,6 @@ def test_the_environment_template_reads_the_same_in_systemd_and_a_shell(tmp_path
     assert result.returncode == 0, result.stderr
     read = dict(entry.split("=", 1) for entry in result.stdout.split("\0") if "=" in entry)
     assert {name: read.get(name) for name in expected} == expected
-
-
-def _self_signed(directory):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "loyalty.example.com")])
-    now = datetime.now(UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - timedelta(minutes=1))
-                   .not_valid_after(now + timedelta(days=1))
-                   .sign(key, hashes.SHA256()))
-    (directory / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-
-
-def nginx_site(directory):
-    """deploy/nginx/loyalty.conf with the test certificate and this checkout's files, inside a
-    minimal nginx.conf in ``directory``; returns that nginx.conf."""
-    _self_signed(directory)
-    site = in_checkout((DEPLOY / "nginx" / "loyalty.conf").read_text())
-    site = site.replace(CERTIFICATE, str(directory / "cert.pem"))
-    site = site.replace(PRIVATE_KEY, str(directory / "key.pem"))
-    (directory / "site.conf").write_text(site)
-    temp = "\n".join(f"    {kind}_temp_path {directory / kind};"
-                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    conf = directory / "nginx.conf"
-    conf.write_text(f"""pid {directory / 'nginx.pid'};
-error_log {directory / 'error.log'};
-events {{}}
-http {{
-    include /etc/nginx/mime.types;
-    access_log {directory / 'access.log'};
-{temp}
-    include {directory / 'site.conf'};
-}}
-""")
-    return conf
 
 
 def test_nginx_accepts_the_site(tmp_path):

@@ -5,14 +5,21 @@ import re
 import shlex
 import shutil
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = DEPLOY / "systemd"
 INSTALLED = "/opt/loyalty"
+CERTIFICATE = "/etc/letsencrypt/live/loyalty.example.com/fullchain.pem"
+PRIVATE_KEY = "/etc/letsencrypt/live/loyalty.example.com/privkey.pem"
 SERVICES = ("loyalty-web", "loyalty-worker-jobs", "loyalty-worker-default", "loyalty-scheduler")
 
 
@@ -54,3 +61,46 @@ def require(tool):
             pytest.fail(f"{tool} is not installed (.ci/run installs it)")
         pytest.skip(f"{tool} is not installed")
     return path
+
+
+def _self_signed(directory):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "loyalty.example.com")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(minutes=1))
+                   .not_valid_after(now + timedelta(days=1))
+                   .sign(key, hashes.SHA256()))
+    (directory / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+
+
+def nginx_site(directory, edit=None):
+    """deploy/nginx/loyalty.conf with the test certificate and this checkout's files (and
+    ``edit(site)`` applied), inside a minimal nginx.conf in ``directory``; returns that
+    nginx.conf. Run by root, its workers stay root: the temp directory is root's alone."""
+    _self_signed(directory)
+    site = in_checkout((DEPLOY / "nginx" / "loyalty.conf").read_text())
+    if edit is not None:
+        site = edit(site)
+    site = site.replace(CERTIFICATE, str(directory / "cert.pem"))
+    site = site.replace(PRIVATE_KEY, str(directory / "key.pem"))
+    (directory / "site.conf").write_text(site)
+    temp = "\n".join(f"    {kind}_temp_path {directory / kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    conf = directory / "nginx.conf"
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf.write_text(f"""{user}pid {directory / 'nginx.pid'};
+error_log {directory / 'error.log'};
+events {{}}
+http {{
+    include /etc/nginx/mime.types;
+    access_log {directory / 'access.log'};
+{temp}
+    include {directory / 'site.conf'};
+}}
+""")
+    return conf
