@@ -57,7 +57,8 @@ def _answers(url):
 def _get(url, method="GET", **kwargs):
     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     kwargs.setdefault("timeout", 5)
-    return requests.request(method, url, verify=False, **kwargs)  # the test certificate is self-signed
+    # the test certificate is self-signed
+    return requests.request(method, url, verify=False, **kwargs)
 
 
 def test_plain_http_redirects_to_https(through_nginx):
