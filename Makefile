@@ -27,6 +27,7 @@ translations: $(VENV)/.installed
 	@$(FLASK) translate compile > /dev/null
 
 ## make run: install, migrate the SQLite default, load demo data and serve on http://127.0.0.1:5000
+## (without REDIS_URL the schedule runs in the server's own thread: INLINE_SCHEDULE=1)
 ## (PORT=8000, HOST=0.0.0.0 to serve elsewhere: links in emails and posters follow, unless
 ## PUBLIC_BASE_URL says otherwise)
 run: translations
@@ -35,7 +36,7 @@ run: translations
 	@echo
 	@echo "  Loyalty is running on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	@echo
-	FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(FLASK) run
+	INLINE_SCHEDULE=1 FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(FLASK) run
 
 ## make test: install the dev dependencies and run the whole suite (PYTEST_ARGS to narrow it)
 test: $(VENV)/.installed-dev translations

@@ -23,6 +23,8 @@ def drain_outbox():
     """Every few seconds: put back on their queues the jobs of dead workers and the retries
     that are due, then hand RQ what is pending (Redis was down) or lost. A recovery that
     fails (a job RQ cannot read back, say) is logged and never stops the drain itself."""
+    if outbox.jobs_inline():  # no RQ: no dead worker's job, no retry waiting on a queue
+        return outbox.drain()
     try:
         job_recovery.recover()
     except Exception:  # noqa: BLE001 - the drain must go on whatever recovery met
