@@ -1,7 +1,5 @@
 """Pruning: what is old enough goes (or is emptied), what is recent or still open stays, and the
 ledger and the audit log are never touched; in batches."""
-from datetime import timedelta
-
 from sqlalchemy import event, func, select
 
 from loyalty import clock
@@ -112,9 +110,10 @@ def test_old_rows_go_recent_and_open_ones_stay_and_the_record_is_never_touched(
     assert old_email.body_text is None and old_email.body_html is None
     assert [user_id for (user_id,) in db.session.execute(select(UserSession.user_id))] == [
         merchant.staff.id]
+    assert old_wallet not in ids(OutboxMessage)
     assert ids(WebhookDelivery) == {old_pending, recent_delivery}
     assert (count(LoyaltyTransaction), count(AuditEntry)) == (ledger_rows, audit_rows)
-    assert old_delivered and old_failed_delivery
+    assert {old_delivered, old_failed_delivery}.isdisjoint(ids(WebhookDelivery))
 
     # Run again: nothing more to do. The admin reading the old email is told why it is empty.
     assert set(pruning.prune_all().values()) == {0}
