@@ -6,8 +6,9 @@ the settings ``/etc/loyalty/loyalty.env`` would hold: the test database, the job
 (``TEST_REDIS_URL``), an SMTP server of the test's own, gunicorn bound by ``GUNICORN_CMD_ARGS``
 to a free port. The release step (``flask --app wsgi db upgrade``) runs first. Then a customer
 joins on the public page and the welcome email reaches the SMTP server; staff sign in and add a
-stamp at the counter; the shop's morning comes and an expiry warning goes out; every process
-stops on SIGTERM with status 0.
+stamp at the counter; the shop's morning comes and an expiry warning goes out; the web's
+``/metrics`` counts both emails, which the worker sent (the units share their metrics
+directory); every process stops on SIGTERM with status 0.
 
 The morning: the schedule enqueues ``mornings`` hourly at :07 on the real clock (RQ's cron), so
 the test enqueues that same job, as the schedule would, for a shop whose time zone puts it at
@@ -27,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 from sqlalchemy import select
 
@@ -45,6 +47,7 @@ pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL + Redis only
 
 CUSTOMER = "chloe.muller@loyalty.test"
 HTMX = {"HX-Request": "true"}
+METRICS_TOKEN = "production-test-metrics"
 
 
 def zone_at_hour(hour):
@@ -89,7 +92,7 @@ def production(tmp_path, database_url, redis_url, inbox):
            "SMTP_SECURITY": "none", "MAIL_FROM": "Loyalty <no-reply@loyalty.test>",
            "GUNICORN_CMD_ARGS": f"--bind=127.0.0.1:{port} --workers=1",
            "RATELIMIT_KEY_PREFIX": f"loyalty-{uuid.uuid4().hex[:8]}",
-           "BCRYPT_ROUNDS": "4", "PIN_BCRYPT_ROUNDS": "4"}
+           "BCRYPT_ROUNDS": "4", "PIN_BCRYPT_ROUNDS": "4", "METRICS_TOKEN": METRICS_TOKEN}
     for name in ("TEST_DATABASE_URL", "FLASK_APP", "INLINE_SCHEDULE", "JOBS_INLINE"):
         env.pop(name, None)
     processes = Processes(tmp_path, env)
@@ -127,6 +130,16 @@ def answers(url):
 def mail_to(inbox, subject):
     return [message for message in inbox.messages
             if message["To"].endswith(CUSTOMER) and message["Subject"] == subject]
+
+
+def emails_sent(url):
+    """The web's /metrics count of emails sent: the workers write it, in the units' shared
+    metrics directory."""
+    text = requests.get(f"{url}/metrics", timeout=10,
+                        headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               for sample in family.samples
+               if sample.name == "loyalty_emails_total" and sample.labels == {"result": "sent"})
 
 
 def last_drain(app):
@@ -187,6 +200,8 @@ def test_a_shops_day_on_the_production_processes(shop, production, inbox, tmp_pa
     warning = "Your Café Matin points expire soon"
     production.wait_until(lambda: mail_to(inbox, warning), 20, "the expiry warning")
     assert "50" in mail_to(inbox, warning)[0].get_body(("plain",)).get_content()
+
+    production.wait_until(lambda: emails_sent(production.url) == 2, 10, "/metrics counting both")
 
     # The schedule ticks, and what it enqueues (the outbox drain, every 5 s) the default worker
     # runs.
