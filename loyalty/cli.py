@@ -17,7 +17,12 @@ from loyalty.services.errors import DomainError, NotFound
 from loyalty.services.integrations import api_keys
 from loyalty.services.merchant import stores
 from loyalty.services.platform import accounts, job_monitor, pruning
-from loyalty.services.platform.demo import DEMO_PASSWORD, demo_pins, load_demo_data
+from loyalty.services.platform.demo import (
+    DEMO_PASSWORD,
+    HISTORY_DAYS,
+    demo_pins,
+    load_demo_data,
+)
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty platform administration.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
@@ -33,9 +38,11 @@ POT_FILE = os.path.join(ROOT, "translations", "messages.pot")
 
 
 @loyalty_cli.command("demo")
-def demo_command():
+@click.option("--history-days", default=HISTORY_DAYS, show_default=True, type=click.IntRange(0),
+              help="Days of past counter activity to make up.")
+def demo_command(history_days):
     """Load demo data (idempotent) and print the demo logins."""
-    logins = load_demo_data()
+    logins = load_demo_data(history_days=history_days)
     click.echo("Demo data ready. Sign in with password " + click.style(DEMO_PASSWORD, bold=True))
     for role, email in logins:
         click.echo(f"  {role:<40} {email}")
