@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
 from loyalty.extensions import db
+from loyalty.jobs.pruning import prune_old_rows
 from loyalty.jobs.webhooks import send_due_webhooks
 from loyalty.models import (
     LoyaltyProgram,
@@ -257,4 +258,5 @@ def test_done_deliveries_are_forgotten_after_a_month(hook, receiver, points_shop
     _earn(card, 100)  # waiting: kept however old
     frozen_clock.advance(days=2)
     assert send_due_webhooks() == 0
+    prune_old_rows()  # the daily pruning (PRUNE_WEBHOOK_DELIVERY_DAYS, 30)
     assert _statuses() == [("points.earned", "pending")]
