@@ -23,6 +23,8 @@ def _other_value(column, current):
     kind = getattr(column.type, "impl", column.type).python_type
     if kind is datetime:
         return datetime(2001, 2, 3, tzinfo=UTC)
+    if kind is bool:  # the offline flag
+        return not current
     if kind is int:
         return (current or 0) + 1000
     if kind is str or issubclass(kind, str):  # text, and the kinds of transaction
