@@ -51,6 +51,8 @@ def test_a_new_owner_sets_up_a_points_program_branding_a_pin_and_sees_the_stats(
     page.shot("checklist")
 
     page.click("text=Create your loyalty program")
+    page.wait_for_url("**/merchant/program")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens for the change by then
     page.select_option("#program_type", "points")  # htmx swaps the fields in
     page.wait_for_selector("#points_per_euro")
     assert page.locator("#stamps_target").count() == 0
