@@ -14,7 +14,6 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
 
 from loyalty import typed_input
 from loyalty.blueprints.auth.forms import (
@@ -24,13 +23,12 @@ from loyalty.blueprints.auth.forms import (
     SetPasswordForm,
 )
 from loyalty.errors import csrf_error
-from loyalty.extensions import db, redis_client
 from loyalty.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
 from loyalty.redirects import safe_next
 from loyalty.services import outbox
 from loyalty.services.errors import DomainError
 from loyalty.services.merchant import team
-from loyalty.services.platform import accounts, job_monitor, password_links, sessions
+from loyalty.services.platform import accounts, health, job_monitor, password_links, sessions
 from loyalty.tenancy import home_endpoint
 from loyalty.throttle import TooManyAttempts, attempt, reset_budgets, sign_in_budgets, spend
 
@@ -241,22 +239,7 @@ def set_language(code):
 def healthz():
     """200 only when the database and (if configured) Redis answer; with the schedule's health
     and the outbox backlog."""
-    checks = {}
-    try:
-        db.session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception:  # noqa: BLE001 - any failure means unhealthy
-        db.session.rollback()
-        checks["database"] = "unreachable"
-    redis = redis_client.connection
-    if redis is None:
-        checks["redis"] = "not configured"
-    else:
-        try:
-            redis.ping()
-            checks["redis"] = "ok"
-        except Exception:  # noqa: BLE001
-            checks["redis"] = "unreachable"
+    checks = health.readiness()  # what /readyz reads, and more below
     healthy = all(value in ("ok", "not configured") for value in checks.values())
     # Reported, not failing the check: restarting a web process does not restart the schedule.
     checks["scheduler"] = ("unknown" if checks["redis"] == "unreachable"
