@@ -1,4 +1,4 @@
-"""Birthdays, offers-by-email consent and unsubscribes, birthday and win-back bonuses
+"""Offers-by-email consent and unsubscribes, and the win-back email and bonus
 
 Revision ID: 27b1b2c3d4e8
 Revises: 27a1b2c3d4e7
