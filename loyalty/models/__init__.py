@@ -26,6 +26,7 @@ from loyalty.models.cards import (
     LoyaltyCard,
 )
 from loyalty.models.files import StoredFile
+from loyalty.models.happy_hours import ALL_WEEKDAYS, HAPPY_HOUR_KINDS, HappyHour
 from loyalty.models.integrations import ApiIdempotencyKey, ApiKey
 from loyalty.models.ledger import (
     LedgerImmutable,
@@ -56,4 +57,5 @@ __all__ = [
     "PasswordToken", "StaffPin", "Store", "TransactionType", "User", "UserSession", "UTCDateTime", "check_secret", "hash_secret",
     "restore", "soft_delete", "soft_delete_cascade", "utcnow",
     "WebhookDelivery", "WebhookEndpoint", "StoredFile",
+    "ALL_WEEKDAYS", "HAPPY_HOUR_KINDS", "HappyHour",
 ]

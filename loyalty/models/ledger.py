@@ -35,6 +35,10 @@ class TransactionType(enum.StrEnum):
     #: A given reward undone: the stamps or points it used come back.
     STAMP_REWARD_VOIDED = "stamp_reward_voided"
     POINTS_REWARD_VOIDED = "points_reward_voided"
+    #: The win-back email's bonus (``services/delivery/win_back.py``), and what of it was
+    #: taken back when it lapsed unused (``related_transaction_id`` names the bonus).
+    WINBACK_BONUS = "winback_bonus"
+    WINBACK_LAPSED = "winback_lapsed"
 
 
 class LedgerImmutable(Exception):
@@ -98,6 +102,10 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
     offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
                                           nullable=False)
     counter_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A happy hour applied (``models/happy_hours.py``): what the action gave without it
+    #: (``points_delta`` = base x factor; ``stamps_delta`` = base + extra stamps), and which.
+    base_delta: Mapped[int | None] = mapped_column(Integer)
+    happy_hour_id: Mapped[int | None] = mapped_column(ForeignKey("happy_hours.id"))
 
     card: Mapped["LoyaltyCard"] = relationship()  # noqa: F821
     store: Mapped["Store | None"] = relationship()  # noqa: F821
