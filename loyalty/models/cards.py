@@ -27,8 +27,9 @@ from loyalty.models.base import (
 #: (card attribute, ledger types whose deltas it sums, which delta, sign) - one definition
 #: used by the services that update counters and by the ledger check that verifies them.
 LIFETIME_COUNTERS = {
-    "stamps_earned_total": (("stamp_earned",), "stamps_delta", 1),
-    "points_earned_total": (("points_earned", "welcome_bonus"), "points_delta", 1),
+    "stamps_earned_total": (("stamp_earned", "birthday_bonus"), "stamps_delta", 1),
+    "points_earned_total": (("points_earned", "welcome_bonus", "birthday_bonus"), "points_delta",
+                            1),
     # net of undone rewards: an undo's positive delta takes its cost back off the total
     "points_redeemed_total": (("points_redeemed", "points_reward_voided"), "points_delta", -1),
     "points_voided_total": (("points_voided",), "points_delta", -1),
@@ -101,6 +102,9 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     #: one warning per period of inactivity.
     expiry_warned_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enrolled_at_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    #: The year of the last birthday whose bonus this card got (the ledger's idempotency key
+    #: ``birthday-<card>-<year>`` backs it): one birthday bonus per card per year.
+    birthday_granted_year: Mapped[int | None] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 
     #: When what a wallet pass shows of the card last changed (any ledger row, the customer's

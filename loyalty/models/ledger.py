@@ -35,6 +35,9 @@ class TransactionType(enum.StrEnum):
     #: A given reward undone: the stamps or points it used come back.
     STAMP_REWARD_VOIDED = "stamp_reward_voided"
     POINTS_REWARD_VOIDED = "points_reward_voided"
+    #: The program's birthday gift (points and/or stamps), once per card per year
+    #: (``services/engine/bonuses.py``).
+    BIRTHDAY_BONUS = "birthday_bonus"
     #: The win-back email's bonus (``services/delivery/win_back.py``), and what of it was
     #: taken back when it lapsed unused (``related_transaction_id`` names the bonus).
     WINBACK_BONUS = "winback_bonus"

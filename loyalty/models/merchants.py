@@ -97,6 +97,10 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Which terms the customer agreed to (a digest of the terms text they were shown).
     terms_version: Mapped[str | None] = mapped_column(String(16))
+    #: The birthday the customer chose to give (day and month, never the year), for the
+    #: program's birthday bonus; both or neither (``services/customers/birthdays.py``).
+    birth_day: Mapped[int | None] = mapped_column(Integer)
+    birth_month: Mapped[int | None] = mapped_column(Integer)
     #: When the customer had their data erased (name, email and phone wiped; the card closed).
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

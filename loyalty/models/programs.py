@@ -67,6 +67,14 @@ class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
     #: Customers with an email are warned this many days before their points expire (0: never).
     expiry_warning_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14",
                                                      nullable=False)
+    #: The birthday bonus (0: none), given ``birthday_days_ahead`` days (0-30) before the
+    #: customer's birthday by the merchant's morning run (``services/delivery/birthdays.py``).
+    birthday_bonus_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                                       nullable=False)
+    birthday_bonus_stamps: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                                       nullable=False)
+    birthday_days_ahead: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                                     nullable=False)
     # Anti-fraud
     cooldown_minutes: Mapped[int] = mapped_column(Integer, default=15, nullable=False)
     max_stamps_per_day: Mapped[int] = mapped_column(Integer, default=5, nullable=False)
