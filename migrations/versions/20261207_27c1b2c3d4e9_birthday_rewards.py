@@ -17,8 +17,27 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Nullable columns, added in place (no batch copy of the cards table on SQLite).
+    op.add_column('customers', sa.Column('birth_day', sa.Integer(), nullable=True))
+    op.add_column('customers', sa.Column('birth_month', sa.Integer(), nullable=True))
+    op.add_column('loyalty_cards', sa.Column('birthday_granted_year', sa.Integer(),
+                                             nullable=True))
+    with op.batch_alter_table('loyalty_programs') as batch_op:
+        batch_op.add_column(sa.Column('birthday_bonus_points', sa.Integer(), server_default='0',
+                                      nullable=False))
+        batch_op.add_column(sa.Column('birthday_bonus_stamps', sa.Integer(), server_default='0',
+                                      nullable=False))
+        batch_op.add_column(sa.Column('birthday_days_ahead', sa.Integer(), server_default='0',
+                                      nullable=False))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('loyalty_programs') as batch_op:
+        batch_op.drop_column('birthday_days_ahead')
+        batch_op.drop_column('birthday_bonus_stamps')
+        batch_op.drop_column('birthday_bonus_points')
+    with op.batch_alter_table('loyalty_cards') as batch_op:
+        batch_op.drop_column('birthday_granted_year')
+    with op.batch_alter_table('customers') as batch_op:
+        batch_op.drop_column('birth_month')
+        batch_op.drop_column('birth_day')
