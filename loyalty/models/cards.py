@@ -101,6 +101,9 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     #: The ``last_activity_at`` the customer was last warned about (points about to expire):
     #: one warning per period of inactivity.
     expiry_warned_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The ``last_activity_at`` the win-back email was last sent for: one per period of
+    #: inactivity (``services/delivery/win_back.py``).
+    winback_sent_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enrolled_at_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     #: The year of the last birthday whose bonus this card got (the ledger's idempotency key
     #: ``birthday-<card>-<year>`` backs it): one birthday bonus per card per year.

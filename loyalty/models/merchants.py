@@ -103,6 +103,13 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
     birth_month: Mapped[int | None] = mapped_column(Integer)
     #: When the customer had their data erased (name, email and phone wiped; the card closed).
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Offers by email (``services/delivery/marketing.py``): when the customer last said yes,
+    #: and when they last said no or unsubscribed; they consent while the yes is the later.
+    #: Each change is also an audit entry (``customer.marketing_consent``).
+    marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    marketing_unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Where the last yes or no was given: "join", "card_page", "unsubscribe".
+    marketing_consent_source: Mapped[str | None] = mapped_column(String(16))
 
     merchant: Mapped[Merchant] = relationship()
 
@@ -110,6 +117,13 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
     def _fold_name(self, key, value):
         self.search_name = fold(value)[:120]
         return value
+
+    @property
+    def marketing_consent(self):
+        """Whether the customer takes offers by email: a yes later than any no, not erased."""
+        return (self.marketing_consent_at is not None and self.erased_at is None
+                and (self.marketing_unsubscribed_at is None
+                     or self.marketing_consent_at > self.marketing_unsubscribed_at))
 
     def __repr__(self):
         return f"<Customer {self.id}>"

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -67,6 +68,19 @@ class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
     #: Customers with an email are warned this many days before their points expire (0: never).
     expiry_warning_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14",
                                                      nullable=False)
+    # Win-back (``services/delivery/win_back.py``): members who consented to offers by email
+    # and have not come for ``winback_inactive_days`` get a "we miss you" email, once per
+    # period of inactivity, with an optional bonus that lapses after ``winback_bonus_days``.
+    winback_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                                  nullable=False)
+    winback_inactive_days: Mapped[int] = mapped_column(Integer, default=60, server_default="60",
+                                                       nullable=False)
+    winback_bonus_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                                      nullable=False)
+    winback_bonus_stamps: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                                      nullable=False)
+    winback_bonus_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30",
+                                                    nullable=False)
     #: The birthday bonus (0: none), given ``birthday_days_ahead`` days (0-30) before the
     #: customer's birthday by the merchant's morning run (``services/delivery/birthdays.py``).
     birthday_bonus_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0",

@@ -17,8 +17,37 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('customers') as batch_op:
+        batch_op.add_column(sa.Column('marketing_consent_at', sa.DateTime(timezone=True),
+                                      nullable=True))
+        batch_op.add_column(sa.Column('marketing_unsubscribed_at', sa.DateTime(timezone=True),
+                                      nullable=True))
+        batch_op.add_column(sa.Column('marketing_consent_source', sa.String(length=16),
+                                      nullable=True))
+    with op.batch_alter_table('loyalty_cards') as batch_op:
+        batch_op.add_column(sa.Column('winback_sent_for', sa.DateTime(timezone=True),
+                                      nullable=True))
+    with op.batch_alter_table('loyalty_programs') as batch_op:
+        batch_op.add_column(sa.Column('winback_enabled', sa.Boolean(), server_default=sa.false(),
+                                      nullable=False))
+        batch_op.add_column(sa.Column('winback_inactive_days', sa.Integer(), server_default='60',
+                                      nullable=False))
+        batch_op.add_column(sa.Column('winback_bonus_points', sa.Integer(), server_default='0',
+                                      nullable=False))
+        batch_op.add_column(sa.Column('winback_bonus_stamps', sa.Integer(), server_default='0',
+                                      nullable=False))
+        batch_op.add_column(sa.Column('winback_bonus_days', sa.Integer(), server_default='30',
+                                      nullable=False))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('loyalty_programs') as batch_op:
+        for name in ('winback_bonus_days', 'winback_bonus_stamps', 'winback_bonus_points',
+                     'winback_inactive_days', 'winback_enabled'):
+            batch_op.drop_column(name)
+    with op.batch_alter_table('loyalty_cards') as batch_op:
+        batch_op.drop_column('winback_sent_for')
+    with op.batch_alter_table('customers') as batch_op:
+        batch_op.drop_column('marketing_consent_source')
+        batch_op.drop_column('marketing_unsubscribed_at')
+        batch_op.drop_column('marketing_consent_at')
