@@ -14,15 +14,17 @@ their own rows to edit).
 """
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
+from loyalty import clock
 from loyalty.extensions import db
-from loyalty.models import LoyaltyProgram, Merchant, MerchantLoyaltySettings, Reward
+from loyalty.models import HappyHour, LoyaltyProgram, Merchant, MerchantLoyaltySettings, Reward
 
-CACHED_MODELS = (LoyaltyProgram, Reward, MerchantLoyaltySettings)
+CACHED_MODELS = (LoyaltyProgram, Reward, MerchantLoyaltySettings, HappyHour)
 
 
 #: name -> loader(merchant_id): what other areas keep per merchant beside these rows, read and
@@ -38,6 +40,8 @@ class MerchantRows:
     rewards: list  # active rewards, cheapest first
     settings: object  # MerchantLoyaltySettings
     extras: dict = field(default_factory=dict)  # name in EXTRAS -> what its loader gave
+    #: The live happy hours not ended yet (``happy_hours.HappyHourWindow``), oldest first.
+    happy_hours: tuple = ()
 
 
 _lock = threading.Lock()
@@ -68,12 +72,16 @@ def known_version(merchant_id):
 
 
 def _load(merchant_id, version):
+    from loyalty.services.engine.happy_hours import load_windows  # noqa: PLC0415
     from loyalty.services.engine.program_rows import loyalty_settings, program_with_rewards  # noqa: PLC0415
 
     program, rewards = program_with_rewards(merchant_id)
     settings = loyalty_settings(merchant_id)
     extras = {} if version is None else {name: load(merchant_id) for name, load in EXTRAS.items()}
-    return MerchantRows(version, program, rewards, settings, extras)
+    # Those ended before yesterday (UTC) are left out: a copy kept past midnight still holds
+    # every one running on the merchant's clock.
+    happy_hours = load_windows(merchant_id, today=clock.now().date() - timedelta(days=1))
+    return MerchantRows(version, program, rewards, settings, extras, happy_hours)
 
 
 def merchant_rows(merchant_id):

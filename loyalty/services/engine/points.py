@@ -20,6 +20,7 @@ from loyalty.models import (
     UTCDateTime,
 )
 from loyalty.services import events
+from loyalty.services.engine import happy_hours
 from loyalty.services.engine.actions import run_card_action
 from loyalty.services.engine.ledger import append, touch
 from loyalty.services.engine.merchant_cache import merchant_rows
@@ -88,10 +89,18 @@ def earning_action(amount_cents, *, context, order_reference=None, idempotency_k
         if points < 1:
             raise Refused(_l("This amount is too small to earn a point."))
         at = context.counter_at or clock.now()  # a purchase a tablet kept: when it was made
+        happy = happy_hours.for_action(
+            merchant_rows(card.merchant_id), "points", context.store_id, at,
+            lambda: db.session.get(Merchant, card.merchant_id).timezone)
+        multiplied = {}
+        if happy is not None:  # the row keeps the base and names the happy hour
+            multiplied = {"base_delta": points, "happy_hour_id": happy.id}
+            points *= happy.factor
         touch(card, context, at, "last_points_at", "last_activity_at")
         return append(card, TransactionType.POINTS_EARNED, context, points=points,
                       staff_pin=staff_pin, idempotency_key=idempotency_key,
-                      purchase_amount_cents=amount_cents, order_reference=order_reference)
+                      purchase_amount_cents=amount_cents, order_reference=order_reference,
+                      **multiplied)
 
     return action
 

@@ -9,8 +9,10 @@ from sqlalchemy.orm import aliased
 from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import LoyaltyTransaction, Merchant, TransactionType
+from loyalty.services.engine import happy_hours
 from loyalty.services.engine.actions import run_card_action
 from loyalty.services.engine.ledger import append, touch
+from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.engine.rules import (
     check_cross_location,
 )
@@ -136,14 +138,32 @@ def stamping_action(quantity, *, context, idempotency_key=None, **details):
         else:
             at = clock.now()
             given = _check_stamp_now(card, program, timezone, at, quantity)
+        extra, multiplied = _happy_hour_extra(card, program, context, at, timezone,
+                                              quantity, given)
         day = clock.local_date(at, timezone)
         if card.stamps_day is None or day >= card.stamps_day:  # the day the card counts
-            card.stamps_day, card.stamps_today = day, given + quantity
+            card.stamps_day, card.stamps_today = day, given + quantity + extra
         touch(card, context, at, "last_stamp_at", "last_activity_at")
-        return append(card, TransactionType.STAMP_EARNED, context, stamps=quantity,
-                      staff_pin=staff_pin, idempotency_key=idempotency_key, **details)
+        return append(card, TransactionType.STAMP_EARNED, context, stamps=quantity + extra,
+                      staff_pin=staff_pin, idempotency_key=idempotency_key,
+                      **multiplied, **details)
 
     return action
+
+
+def _happy_hour_extra(card, program, context, at, timezone, quantity, given):
+    """The extra stamps a happy hour running at ``at`` adds to this visit, and what the ledger
+    row records of it. They count toward the daily cap: the visit's own stamps were checked
+    against it, the extra ones fill what room is left that day (none left: the visit gets its
+    own stamps only, and the row records no happy hour)."""
+    happy = happy_hours.for_action(merchant_rows(card.merchant_id), "stamps", context.store_id,
+                                   at, lambda: timezone)
+    if happy is None:
+        return 0, {}
+    extra = min(happy.extra_stamps, max(program.max_stamps_per_day - given - quantity, 0))
+    if extra < 1:
+        return 0, {}
+    return extra, {"base_delta": quantity, "happy_hour_id": happy.id}
 
 
 def _check_stamp_now(card, program, timezone, now, quantity):
