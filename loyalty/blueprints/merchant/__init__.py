@@ -9,6 +9,7 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     poster,
     program,
     reports,
+    retention,
     stores,
     team,
     team_resets,
