@@ -33,7 +33,7 @@ from loyalty.extensions import db
 from loyalty.forms import new_key
 from loyalty.models import Role, Store
 from loyalty.redirects import is_htmx, safe_next
-from loyalty.services.engine import cards, staff_pins
+from loyalty.services.engine import cards, happy_hours, staff_pins
 from loyalty.services.engine.actions import CardRef
 from loyalty.services.engine.card_summary import summarize_card
 from loyalty.services.engine.ledger import ActionContext
@@ -169,6 +169,9 @@ def _render(store, *, card=None, summary=None, results=None, query="", banner=No
     values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
                   timezone=current_merchant.timezone,
+                  happy_now=happy_hours.running_now(
+                      merchant_rows(current_merchant.id).happy_hours, store.id, clock.now(),
+                      current_merchant.timezone) if summary is not None else (),
                   can_manage=_can_manage(), manages_store=_manages(store.id))
     if is_htmx() and summary is not None:
         return render_template("terminal/_card_panel.html", **values), status
