@@ -65,6 +65,7 @@ TRANSACTION_LABELS = {
     TransactionType.STAMP_VOIDED: N_("Stamp voided"),
     TransactionType.STAMP_ADJUSTED: N_("Stamps adjusted"),
     TransactionType.WELCOME_BONUS: N_("Welcome bonus"),
+    TransactionType.BIRTHDAY_BONUS: N_("Birthday bonus"),
     TransactionType.POINTS_EARNED: N_("Purchase"),
     TransactionType.POINTS_REDEEMED: N_("Reward"),
     TransactionType.POINTS_VOIDED: N_("Return"),

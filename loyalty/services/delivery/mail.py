@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 EMAILS = {
     "team_invitation": "loyalty.services.merchant.team:invitation_letter",
     "expiry_warning": "loyalty.services.delivery.expiry_warnings:warning_letter",
+    "birthday": "loyalty.services.delivery.birthdays:birthday_letter",
     "welcome": "loyalty.services.customers.enrollment:welcome_letter",
     "card_link": "loyalty.services.customers.enrollment:card_link_letter",
     "password_reset": "loyalty.services.platform.password_links:reset_letter",

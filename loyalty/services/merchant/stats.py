@@ -27,8 +27,8 @@ WINDOW_DAYS = 30
 #: Stamps and points given are net of voids (a void's negative delta takes back what it
 #: voided; what was voided has a figure of its own); redemptions are net of undone rewards
 #: (whose positive delta takes their cost back off).
-GIVEN = {"stamps": (T.STAMP_EARNED, T.STAMP_VOIDED),
-         "points": (T.POINTS_EARNED, T.WELCOME_BONUS, T.POINTS_VOIDED)}
+GIVEN = {"stamps": (T.STAMP_EARNED, T.BIRTHDAY_BONUS, T.STAMP_VOIDED),
+         "points": (T.POINTS_EARNED, T.WELCOME_BONUS, T.BIRTHDAY_BONUS, T.POINTS_VOIDED)}
 LEDGER_FIGURES = {
     "stamps_issued": (GIVEN["stamps"], "stamps", 1),
     "stamps_redeemed": ((T.STAMP_REDEEMED, T.STAMP_REWARD_VOIDED), "stamps", -1),
