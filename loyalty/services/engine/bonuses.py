@@ -1,0 +1,127 @@
+"""Gifts the program gives on its own: the birthday bonus.
+
+A customer may give their birthday (day and month, never the year). When the program has a
+birthday bonus (``birthday_bonus_points`` / ``birthday_bonus_stamps``, 0 = none), each active
+card whose birthday falls within the next ``birthday_days_ahead`` days of the merchant's local
+date (or passed at most ``CATCH_UP_DAYS`` ago: mornings that did not run) gets it once for that
+birthday's year: one ``birthday_bonus`` ledger row under the card's lock, keyed
+``birthday-<card>-<year>`` (the ledger's unique index backs it), and the card's
+``birthday_granted_year`` set, so a morning run again, or two at once, gives nothing more.
+
+A 29 February birthday is celebrated on 28 February in the years without one.
+
+The bonus is given to every customer who gave a birthday, consent to offers or not; the email
+that says so is the delivery area's (``services/delivery/birthdays.py``), sent only to those who
+agreed to offers by email. An erased customer's card is closed and their birthday wiped: it
+gets nothing. The gift moves ``last_activity_at`` on, so points given today are not taken by
+tomorrow's expiry of an otherwise quiet card.
+"""
+import calendar
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from loyalty import clock
+from loyalty.database import write_transaction
+from loyalty.extensions import db
+from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, TransactionType
+from loyalty.services.engine.ledger import ActionContext, append
+
+#: A birthday whose morning did not run (the worker was down) is still celebrated this many
+#: days after it.
+CATCH_UP_DAYS = 3
+MAX_DAYS_AHEAD = 30
+#: Cards granted per transaction.
+BATCH = 500
+
+
+def birthday_date(year, month, day):
+    """The day a (``month``, ``day``) birthday falls on in ``year``: 29 February is 28 February
+    in a year without it. None for a day no year has."""
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def is_valid_birthday(day, month):
+    """Whether (``day``, ``month``) is a day some year has (29 February included)."""
+    if not (isinstance(day, int) and isinstance(month, int) and 1 <= month <= 12):
+        return False
+    return birthday_date(2024, month, day) is not None  # a leap year: 29 February is one
+
+
+def due_birthdays(today, days_ahead, catch_up=CATCH_UP_DAYS):
+    """``{(month, day): year}`` of the birthdays whose bonus is due on ``today`` (the merchant's
+    local date): from ``catch_up`` days ago to ``days_ahead`` days ahead; the year is that of
+    the birthday (a bonus given on 28 December for 2 January is the next year's)."""
+    due = {}
+    for offset in range(-catch_up, days_ahead + 1):
+        when = today + timedelta(days=offset)
+        due[(when.month, when.day)] = when.year
+        if when.month == 2 and when.day == 28 and not calendar.isleap(when.year):
+            due[(2, 29)] = when.year
+    return due
+
+
+def bonus_of(program):
+    """(points, stamps) the program gives for a birthday; (0, 0) when it gives nothing."""
+    if program is None:
+        return 0, 0
+    points = program.birthday_bonus_points if program.has_points else 0
+    stamps = program.birthday_bonus_stamps if program.has_stamps else 0
+    return max(points or 0, 0), max(stamps or 0, 0)
+
+
+def _due_cards(program, due):
+    """The program's cards due a bonus, locked, in one statement (a batch of them)."""
+    C = LoyaltyCard
+    birthdays = [and_(Customer.birth_month == month, Customer.birth_day == day,
+                      func.coalesce(C.birthday_granted_year, 0) < year)
+                 for (month, day), year in due.items()]
+    return db.session.scalars(
+        select(C).join(Customer, Customer.id == C.customer_id)
+        .where(C.program_id == program.id, C.merchant_id == program.merchant_id,
+               C.is_active.is_(True), Customer.erased_at.is_(None), or_(*birthdays))
+        .options(joinedload(C.customer))
+        .order_by(C.id).limit(BATCH)
+        .with_for_update(of=C)
+        .execution_options(populate_existing=True)
+    ).unique().all()
+
+
+def grant_birthday_bonuses(merchant_id, today, *, then=None):
+    """Give the birthday bonus to the merchant's cards due it on ``today`` (their local date).
+
+    Returns the cards granted, as ``(card id, birthday year)``. ``then(cards)`` runs in each
+    batch's transaction with the cards just granted (their customers loaded): what should
+    follow a grant (its email) commits with it, or not at all.
+    """
+    program = db.session.scalar(select(LoyaltyProgram).where(
+        LoyaltyProgram.merchant_id == merchant_id, LoyaltyProgram.is_active.is_(True)))
+    points, stamps = bonus_of(program)
+    if not (points or stamps):
+        return []
+    days_ahead = min(max(program.birthday_days_ahead or 0, 0), MAX_DAYS_AHEAD)
+    due = due_birthdays(today, days_ahead)
+    granted = []
+    while True:
+        with write_transaction():
+            cards = _due_cards(program, due)
+            if not cards:
+                break
+            now = clock.now()
+            for card in cards:
+                year = due[(card.customer.birth_month, card.customer.birth_day)]
+                card.birthday_granted_year = year
+                card.last_activity_at = max(now, card.last_activity_at or now)
+                append(card, TransactionType.BIRTHDAY_BONUS, ActionContext(), points=points,
+                       stamps=stamps, idempotency_key=f"birthday-{card.id}-{year}")
+                granted.append((card.id, year))
+            if then is not None:
+                then(cards)
+        db.session.expire_all()
+    return granted
