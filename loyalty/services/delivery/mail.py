@@ -53,6 +53,9 @@ class Letter:
     subject: object  # a lazy string: translated in the recipient's language
     sender_name: str | None = None
     context: dict = field(default_factory=dict)
+    #: More header fields of the message (a marketing email's ``List-Unsubscribe``:
+    #: ``services/delivery/marketing.py``).
+    headers: dict = field(default_factory=dict)
 
 
 def queue_email(template, *, merchant_id=None, **payload):
@@ -178,6 +181,8 @@ def _message(row, letter, subject, text, html):
     # The same id every attempt: a receiver that saw the message already may drop a repeat.
     domain = address.rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<outbox.{row.id}.{int(row.created_at.timestamp())}@{domain}>"
+    for name, value in letter.headers.items():
+        message[name] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
