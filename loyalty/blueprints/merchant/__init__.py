@@ -2,6 +2,7 @@
 area; each registers its routes on the blueprint defined in ``base``."""
 from loyalty.blueprints.merchant import (  # noqa: F401 - they register their routes
     activity,
+    birthday,
     branding,
     cards,
     exports,
