@@ -1,6 +1,7 @@
 """Points expiry and its warnings, once a day in each merchant's early morning."""
 from loyalty.jobs.context import job
 from loyalty.services.delivery import mornings
+from loyalty.services.delivery.birthdays import celebrate_birthdays
 from loyalty.services.delivery.expiry_warnings import warn_expiring_points
 from loyalty.services.engine.points import expire_points
 
@@ -16,4 +17,5 @@ def merchant_morning(merchant_id):
     """One merchant's daily run: expire what is due, then warn who is close to it."""
     expired = expire_points(merchant_id=merchant_id)
     warned = warn_expiring_points(merchant_id=merchant_id)
-    return {"expired": expired, "warned": warned}
+    birthdays = celebrate_birthdays(merchant_id)
+    return {"expired": expired, "warned": warned, "birthdays": birthdays}
