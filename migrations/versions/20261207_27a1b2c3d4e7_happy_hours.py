@@ -93,14 +93,16 @@ def upgrade():
                     unique=False)
     # In place on both databases (a batch would copy the ledger on SQLite and drop its
     # append-only triggers); SQLite's update trigger lists the columns, so it is written again.
-    # No foreign key constraint is added on SQLite (ALTER TABLE cannot); the model has it.
-    sqlite = op.get_bind().dialect.name == "sqlite"
     op.add_column('loyalty_transactions', sa.Column('base_delta', sa.Integer(), nullable=True))
-    op.add_column('loyalty_transactions', sa.Column('happy_hour_id', sa.Integer(), nullable=True))
-    if sqlite:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE loyalty_transactions ADD COLUMN happy_hour_id INTEGER "
+                   "CONSTRAINT fk_loyalty_transactions_happy_hour_id_happy_hours "
+                   "REFERENCES happy_hours (id)")
         for statement in _sqlite_update_trigger((*LEDGER_COLUMNS, *HAPPY_HOUR_COLUMNS)):
             op.execute(statement)
     else:
+        op.add_column('loyalty_transactions',
+                      sa.Column('happy_hour_id', sa.Integer(), nullable=True))
         op.create_foreign_key(op.f('fk_loyalty_transactions_happy_hour_id_happy_hours'),
                               'loyalty_transactions', 'happy_hours', ['happy_hour_id'], ['id'])
 
@@ -109,10 +111,11 @@ def downgrade():
     if op.get_bind().dialect.name == "sqlite":
         for statement in _sqlite_update_trigger(LEDGER_COLUMNS):
             op.execute(statement)
+        op.execute("ALTER TABLE loyalty_transactions DROP COLUMN happy_hour_id")
     else:
         op.drop_constraint(op.f('fk_loyalty_transactions_happy_hour_id_happy_hours'),
                            'loyalty_transactions', type_='foreignkey')
-    op.drop_column('loyalty_transactions', 'happy_hour_id')
+        op.drop_column('loyalty_transactions', 'happy_hour_id')
     op.drop_column('loyalty_transactions', 'base_delta')
     op.drop_index(op.f('ix_happy_hour_stores_store_id'), table_name='happy_hour_stores')
     op.drop_table('happy_hour_stores')
