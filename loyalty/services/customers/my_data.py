@@ -60,6 +60,8 @@ def export(card):
             "name": customer.name, "email": customer.email, "phone": customer.phone,
             "language": customer.preferred_locale, "joined_at": _when(customer.created_at),
             "consent_at": _when(customer.consent_at), "terms_version": customer.terms_version,
+            "birthday": ({"day": customer.birth_day, "month": customer.birth_month}
+                         if customer.birth_day is not None else None),
         },
         "card": {
             "card_number": card.card_number, "active": card.is_active,
@@ -133,6 +135,7 @@ def erase(card):
             .values(last_error=None))
         now = clock.now()
         customer.name, customer.email, customer.phone = "", None, None
+        customer.birth_day = customer.birth_month = None
         customer.erased_at = now
         # The customer's own address is theirs too: not recorded.
         audit.record(audit.Actor(user_id=None, merchant_id=card.merchant_id),
