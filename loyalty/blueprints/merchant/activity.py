@@ -53,6 +53,7 @@ FIELD_LABELS = {
     "unlocked_by": _l("Unlocked by"), "role": _l("Role"), "store_id": _l("Store"),
     "reason": _l("Reason"), "points_balance": _l("Points"), "stamp_count": _l("Stamps"),
     "erased_at": _l("Deleted on"), "deleted_at": _l("Deleted on"),
+    "marketing_consent": _l("Offers by email"),
     # The platform's changes to the shop (its identity and loyalty settings, support visits).
     "slug": _l("Web address"), "timezone": _l("Time zone"), "currency": _l("Currency"),
     "default_locale": _l("Main language"), "country": _l("Country (default phone prefix)"),

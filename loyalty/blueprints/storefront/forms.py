@@ -32,6 +32,8 @@ class JoinForm(Form):
     language = SelectField(_l("Language"), validate_choice=False)
     consent = CheckboxField(_l("I accept the program's terms and the processing of my data "
                                "for this loyalty card."))
+    #: Offers by email: asked apart from the terms, never ticked for them.
+    marketing_consent = CheckboxField(_l("Send me offers by email"))
     #: Left empty by people (it is hidden); bots fill it in.
     website = StringField(_l("Leave this field empty"))
 
@@ -56,6 +58,12 @@ class CardLinkForm(Form):
         DataRequired(_l("Enter the email address your card is under.")), Length(max=254),
         DeliverableEmail(_l("Enter a valid email address, like name@example.com."))],
         render_kw={"autocomplete": "email", "inputmode": "email"})
+
+
+class MarketingConsentForm(Form):
+    """The card page's "offers by email" switch."""
+
+    marketing_consent = CheckboxField(_l("Send me offers by email"))
 
 
 class EraseForm(Form):

@@ -17,7 +17,12 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from loyalty.blueprints.storefront.forms import CardLinkForm, EraseForm, JoinForm
+from loyalty.blueprints.storefront.forms import (
+    CardLinkForm,
+    EraseForm,
+    JoinForm,
+    MarketingConsentForm,
+)
 from loyalty.i18n import LANGUAGE_COOKIE
 from loyalty.services.customers import (
     card_handoffs,
@@ -30,6 +35,7 @@ from loyalty.services.customers import (
 from loyalty.services.customers import (
     my_data as customer_data,
 )
+from loyalty.services.delivery import marketing
 from loyalty.services.errors import DomainError, NotFound
 from loyalty.services.wallets import apple_pass
 from loyalty.services.wallets import google as google_wallet_service
@@ -96,7 +102,9 @@ def join(slug):
                                    last_name=form.last_name.data, email=form.email.data,
                                    phone=form.phone.data, locale=form.language.data,
                                    terms_locale=str(get_locale()),
-                                   store_code=request.args.get("store"))
+                                   store_code=request.args.get("store"),
+                                   marketing_consent=form.marketing_consent.data,
+                                   ip_address=request.remote_addr)
         except TooManyAttempts as limit:
             return render_template("storefront/join.html", program=public, form=form,
                                    retry_minutes=limit.minutes), 429
@@ -136,8 +144,24 @@ def card(secret):
     found = _card(secret)
     page = request.args.get("page", 1, type=int)
     view = customer_card.card_page(found, str(get_locale()), page if 0 < page < 10_000 else 1)
-    return render_template("storefront/card.html", view=view, card=found,
+    consent_form = MarketingConsentForm(
+        formdata=None, marketing_consent=found.customer.marketing_consent)
+    return render_template("storefront/card.html", view=view, card=found, consent_form=consent_form,
                            wallets=wallets.configured()), 200, PRIVATE_PAGE
+
+
+@bp.post("/card/<secret>/offers")
+def offers(secret):
+    """The card page's "send me offers by email" switch."""
+    found = _card(secret)
+    form = MarketingConsentForm()
+    if not form.validate_on_submit():
+        return render_template("storefront/not_found.html", title=_("This form has expired"),
+                               message=_("The page was open too long or sent from somewhere "
+                                         "else. Reload the page and try again.")), 400, PRIVATE_PAGE
+    marketing.change_consent(found, form.marketing_consent.data, ip_address=request.remote_addr)
+    return redirect(url_for("storefront.card", secret=found.page_secret, offers="saved",
+                            _anchor="offers"), 303)
 
 
 @bp.route("/c/<token>")

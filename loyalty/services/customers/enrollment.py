@@ -17,7 +17,7 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.links import card_url
 from loyalty.models import Customer, LoyaltyCard, Merchant, Store
-from loyalty.services.delivery import mail
+from loyalty.services.delivery import mail, marketing
 from loyalty.services.engine import cards
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.localized import language_of
@@ -45,15 +45,19 @@ def open_store_id(merchant_id, code):
 
 
 def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=None,
-                terms_locale=None, store_code=None):
+                terms_locale=None, store_code=None, marketing_consent=False, ip_address=None):
     """Enroll, or email the existing card's link. Returns the new card, or None. The terms
     agreed to are those shown in ``terms_locale`` (the page's language). A new card is the
-    open store's of ``store_code`` (the store's join link): its managers see it."""
+    open store's of ``store_code`` (the store's join link): its managers see it.
+    ``marketing_consent`` (the separate, unticked box) records a yes to offers by email for a
+    new card only: someone else typing a known address never changes its owner's choice."""
     program = merchant_rows(merchant.id).program
     name = f"{first_name.strip()} {last_name.strip()}".strip()
     context = ActionContext(store_id=open_store_id(merchant.id, store_code))
 
     def welcome(card):
+        if marketing_consent and email:
+            marketing.record_consent(card.customer, True, source="join", ip_address=ip_address)
         mail.queue_email("welcome", merchant_id=merchant.id, card_id=card.id)
 
     try:
