@@ -70,6 +70,14 @@ def datetime_label(value):
         format_date(local, "medium", locale=locale))
 
 
+def time_label(value):
+    """A time of day (``datetime.time``, on the merchant's clock) in the reader's short style:
+    "14:00", or "2:00 PM" in English in the US."""
+    if value is None:
+        return ""
+    return format_time(value, "short", locale=reading_locale())
+
+
 @contextmanager
 def written_for(country):
     """Dates in the block are written as people write them in ``country`` (an email being

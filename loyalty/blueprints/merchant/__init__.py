@@ -6,6 +6,7 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     branding,
     cards,
     exports,
+    happy_hours,
     integrations,
     poster,
     program,
