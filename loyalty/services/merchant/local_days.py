@@ -59,4 +59,4 @@ def local_day(column, timezone, start, end):
     offset = case(*[(column >= literal(moment, UTCDateTime()), seconds)
                     for moment, seconds in reversed(changes[1:])], else_=changes[0][1]) \
         if len(changes) > 1 else literal_column(str(changes[0][1]))
-    return (cast(func.strftime("%s", column), Integer) + offset) / DAY_SECONDS
+    return (cast(func.strftime("%s", column), Integer) + offset) // DAY_SECONDS

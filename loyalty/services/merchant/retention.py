@@ -79,7 +79,7 @@ class Retention:
 
     def repeat_rate(self, days):
         back, eligible = self.repeat[days]
-        return _ratio(100 * back, eligible, "1") if eligible else None
+        return _ratio(100 * back, eligible) if eligible else None
 
     @property
     def rewards_per_100_visits(self):
