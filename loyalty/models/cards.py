@@ -104,6 +104,9 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     #: The ``last_activity_at`` the win-back email was last sent for: one per period of
     #: inactivity (``services/delivery/win_back.py``).
     winback_sent_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the open win-back bonus lapses (taken back, if the card had no visit since it
+    #: was given); None when there is none.
+    winback_bonus_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enrolled_at_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     #: The year of the last birthday whose bonus this card got (the ledger's idempotency key
     #: ``birthday-<card>-<year>`` backs it): one birthday bonus per card per year.

@@ -27,6 +27,8 @@ def upgrade():
     with op.batch_alter_table('loyalty_cards') as batch_op:
         batch_op.add_column(sa.Column('winback_sent_for', sa.DateTime(timezone=True),
                                       nullable=True))
+        batch_op.add_column(sa.Column('winback_bonus_until', sa.DateTime(timezone=True),
+                                      nullable=True))
     with op.batch_alter_table('loyalty_programs') as batch_op:
         batch_op.add_column(sa.Column('winback_enabled', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
@@ -46,6 +48,7 @@ def downgrade():
                      'winback_inactive_days', 'winback_enabled'):
             batch_op.drop_column(name)
     with op.batch_alter_table('loyalty_cards') as batch_op:
+        batch_op.drop_column('winback_bonus_until')
         batch_op.drop_column('winback_sent_for')
     with op.batch_alter_table('customers') as batch_op:
         batch_op.drop_column('marketing_consent_source')
