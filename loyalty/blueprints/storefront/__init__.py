@@ -1,4 +1,4 @@
-from loyalty.blueprints.storefront import unsubscribe  # noqa: F401 - its routes
+from loyalty.blueprints.storefront import birthday, unsubscribe  # noqa: F401 - their routes
 from loyalty.blueprints.storefront.views import bp
 
 __all__ = ["bp"]

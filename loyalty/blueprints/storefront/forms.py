@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from loyalty.blueprints.storefront.birthday_forms import BirthdayFields
 from loyalty.email_addresses import DeliverableEmail
 from loyalty.forms import CheckboxField, Form
 
@@ -16,7 +17,7 @@ def _language_choices():
     return list(current_app.config["LANGUAGES"].items())
 
 
-class JoinForm(Form):
+class JoinForm(BirthdayFields):
     first_name = StringField(_l("First name"), validators=[
         DataRequired(_l("Enter your first name.")), Length(max=58)],
         render_kw={"autocomplete": "given-name"})

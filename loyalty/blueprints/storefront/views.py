@@ -102,6 +102,7 @@ def join(slug):
                                    last_name=form.last_name.data, email=form.email.data,
                                    phone=form.phone.data, locale=form.language.data,
                                    terms_locale=str(get_locale()),
+                                   birthday=form.birthday if public.birthday_bonus else None,
                                    store_code=request.args.get("store"),
                                    marketing_consent=form.marketing_consent.data,
                                    ip_address=request.remote_addr)

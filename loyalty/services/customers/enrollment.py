@@ -18,6 +18,7 @@ from loyalty.extensions import db
 from loyalty.links import card_url
 from loyalty.models import Customer, LoyaltyCard, Merchant, Store
 from loyalty.services.delivery import mail, marketing
+from loyalty.services.customers import birthdays
 from loyalty.services.engine import cards
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.localized import language_of
@@ -45,6 +46,7 @@ def open_store_id(merchant_id, code):
 
 
 def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=None,
+                birthday=None,
                 terms_locale=None, store_code=None, marketing_consent=False, ip_address=None):
     """Enroll, or email the existing card's link. Returns the new card, or None. The terms
     agreed to are those shown in ``terms_locale`` (the page's language). A new card is the
@@ -56,6 +58,8 @@ def self_enroll(merchant, *, first_name, last_name, email, phone=None, locale=No
     context = ActionContext(store_id=open_store_id(merchant.id, store_code))
 
     def welcome(card):
+        if birthday:  # (day, month), checked by the form
+            birthdays.set_on(card.customer, *birthday)
         if marketing_consent and email:
             marketing.record_consent(card.customer, True, source="join", ip_address=ip_address)
         mail.queue_email("welcome", merchant_id=merchant.id, card_id=card.id)

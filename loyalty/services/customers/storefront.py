@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Merchant, Store
+from loyalty.services.engine.bonuses import bonus_of
 from loyalty.services.engine.localized import language_of
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.errors import NotFound
@@ -59,6 +60,8 @@ class PublicProgram:
     #: the language each program text above is in: {"card_name": "fr", ...}.
     language: str
     text_lang: dict
+    #: The program gives a birthday bonus: the join form asks for the birthday.
+    birthday_bonus: bool = False
 
 
 def as_sentence(text):
@@ -89,6 +92,13 @@ def offer_lines(program, locale):
             lines.append(ngettext("Welcome bonus: %(num)d point when you join.",
                                   "Welcome bonus: %(num)d points when you join.",
                                   program.welcome_bonus_points))
+    points, stamps = bonus_of(program)
+    if points:
+        lines.append(ngettext("Birthday bonus: %(num)d point for your birthday.",
+                              "Birthday bonus: %(num)d points for your birthday.", points))
+    if stamps:
+        lines.append(ngettext("Birthday bonus: %(num)d stamp for your birthday.",
+                              "Birthday bonus: %(num)d stamps for your birthday.", stamps))
     return tuple(lines)
 
 
@@ -125,4 +135,5 @@ def public_program(merchant, locale):
         self_enrollment=rows.settings.allow_self_enrollment if rows.settings else True,
         language=default, text_lang={name: language_of(program, name, locale, default) for name in (
             "card_name", "stamp_reward_description", "terms_text")},
+        birthday_bonus=any(bonus_of(program)),
     )
