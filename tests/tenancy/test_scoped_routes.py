@@ -1,5 +1,7 @@
 """Every merchant-scoped route: another merchant's id is "not found", never "forbidden", and
 nothing changes. The /merchant routes come from the URL map, so a new one is checked too."""
+from datetime import date, time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -7,13 +9,13 @@ from loyalty.extensions import db
 from loyalty.models import AuditEntry, LoyaltyTransaction, Reward
 from loyalty.services.engine import staff_pins
 from loyalty.services.integrations import api_keys, webhooks
-from loyalty.services.merchant import programs
+from loyalty.services.merchant import happy_hours, programs
 from tests import factories
 from tests.conftest import csrf_token_from
 
 RECORD_ARGUMENTS = {"reward_id", "store_id", "card_id", "customer_id", "staff_pin_id",
                     "transaction_id", "membership_id", "user_id", "api_key_id", "endpoint_id",
-                    "delivery_id"}
+                    "delivery_id", "happy_hour_id"}
 
 
 class Records:
@@ -31,6 +33,9 @@ class Records:
         endpoint, _secret = webhooks.create_endpoint(team.merchant.id, url="http://127.0.0.1:9/h",
                                                      events=["card.enrolled"])
         delivery_id = webhooks.send_test(team.merchant.id, endpoint.id)
+        happy_hour = happy_hours.create_happy_hour(
+            team.merchant, name="Happy", kind="points", factor=2, weekdays=[0],
+            start_time=time(14), end_time=time(17), starts_on=date(2026, 1, 1), all_stores=True)
         transaction = db.session.scalar(select(LoyaltyTransaction).where(
             LoyaltyTransaction.card_id == card.id))
         self.ids = {
@@ -38,7 +43,7 @@ class Records:
             "customer_id": team.customers[0].id, "staff_pin_id": pin.id,
             "transaction_id": transaction.id, "membership_id": team.staff.memberships[0].id,
             "user_id": team.staff.id, "api_key_id": key.id, "endpoint_id": endpoint.id,
-            "delivery_id": delivery_id,
+            "delivery_id": delivery_id, "happy_hour_id": happy_hour.id,
         }
         assert set(self.ids) == RECORD_ARGUMENTS
 

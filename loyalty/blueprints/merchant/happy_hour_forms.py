@@ -42,7 +42,8 @@ class HappyHourForm(Form):
         DataRequired(_l("Give the happy hour a name, such as “Double points on Tuesday "
                         "afternoons”.")),
         Length(max=80, message=_l("The name is too long (80 characters at most)."))])
-    kind = SelectField(_l("What it gives"), choices=KINDS, validate_choice=False)
+    kind = SelectField(_l("What it gives"), validate_choice=False,
+                       choices=[SelectChoice(value, label) for value, label in KINDS])
     factor = SelectField(_l("Points multiplied by"), coerce=str, validate_choice=False,
                          choices=[SelectChoice(str(n), f"×{n}") for n in range(2, 11)],
                          default="2")
@@ -69,11 +70,11 @@ class HappyHourForm(Form):
         kinds = [(value, label) for value, label in KINDS
                  if program is None or (program.has_points if value == "points"
                                         else program.has_stamps)]
-        self.kind.choices = kinds or list(KINDS)
+        self.kind.choices = [SelectChoice(value, label) for value, label in kinds or KINDS]
         self.stores = {str(store.id): store for store in stores}
 
     def validate_kind(self, field):
-        if field.data not in {value for value, _label in self.kind.choices}:
+        if field.data not in self.kind_values:
             raise ValidationError(OUTDATED)
 
     def validate_factor(self, field):
@@ -105,6 +106,10 @@ class HappyHourForm(Form):
             raise ValidationError(OUTDATED)
         if not self.all_stores.data and not field.data:
             raise ValidationError(_l("Tick the stores where it applies, or choose all stores."))
+
+    @property
+    def kind_values(self):
+        return [choice.value for choice in self.kind.choices]
 
     @property
     def day_choices(self):

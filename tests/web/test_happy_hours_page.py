@@ -1,0 +1,135 @@
+"""The owner's happy hours page: schedule, change and delete one (audited), refusals said at
+their field with what was typed kept, owners only, another merchant's happy hour not found."""
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from loyalty.extensions import db
+from loyalty.models import AuditEntry, HappyHour
+from loyalty.services.merchant import happy_hours
+from tests import factories
+from tests.conftest import csrf_token_from
+
+URL = "/merchant/happy-hours"
+
+
+@pytest.fixture
+def owner(auth, client, merchant):
+    factories.hybrid_program(merchant.merchant)
+    auth.login_as(merchant.owner)
+    return client
+
+
+def _form(client, url=URL, **values):
+    data = {"name": "Double Tuesday", "kind": "points", "factor": "2", "extra_stamps": "1",
+            "weekdays": ["1"], "start_time": "14:00", "end_time": "17:00",
+            "starts_on": "2026-06-01", "ends_on": "", "all_stores": "y", "is_active": "y",
+            "csrf_token": csrf_token_from(client.get(URL))}
+    data.update(values)
+    return client.post(url, data={k: v for k, v in data.items() if v is not None})
+
+
+def _hours(merchant):
+    db.session.expire_all()
+    return db.session.scalars(select(HappyHour).where(
+        HappyHour.merchant_id == merchant.merchant.id)).all()
+
+
+def test_the_owner_schedules_one_at_a_store_and_sees_it_listed(owner, merchant, frozen_clock):
+    gare = merchant.stores[0]
+    page = owner.get(URL)
+    assert page.status_code == 200 and "Schedule a happy hour" in page.text
+    assert 'href="/merchant/happy-hours"' in page.text  # in the owner's navigation
+    saved = _form(owner, all_stores=None, store_ids=[str(gare.id)])
+    assert saved.status_code == 302
+    (hour,) = _hours(merchant)
+    assert (hour.kind, hour.factor, hour.weekdays, hour.all_stores) == ("points", 2, 2, False)
+    assert [store.id for store in hour.stores] == [gare.id]
+    listed = owner.get(URL).text
+    assert "Double Tuesday" in listed and "Double points" in listed and gare.name in listed
+    assert 'data-testid="happy-hours-upcoming"' in listed  # 15 June 2026 is a Monday
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "happy_hour.create")).one()
+    assert entry.changes["start_time"] == [None, "14:00"]
+
+
+def test_a_running_one_is_listed_as_running_now(owner, merchant, frozen_clock):
+    frozen_clock.set(datetime(2026, 6, 16, 13, 0, tzinfo=UTC))  # Tuesday 15:00 in Luxembourg
+    _form(owner)
+    assert 'data-testid="happy-hours-running"' in owner.get(URL).text
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"name": ""}, "Give the happy hour a name"),
+    ({"factor": "11"}, "Choose a multiplier between 2 and 10."),
+    ({"kind": "stamps", "extra_stamps": "0"}, "Choose between 1 and 10 extra stamps per visit."),
+    ({"weekdays": None}, "Tick at least one day of the week."),
+    ({"start_time": "25:00"}, "Enter the start time, like 14:00."),
+    ({"start_time": "22:00", "end_time": "02:00"}, "schedule a second happy hour from 00:00"),
+    ({"start_time": "14:00", "end_time": "14:00"}, "The end must be after the start"),
+    ({"starts_on": "2026-06-10", "ends_on": "2026-06-01"},
+     "The last day cannot be before the first day."),
+    ({"starts_on": "tomorrow"}, "Enter a date like 2026-11-21."),
+    ({"all_stores": None}, "Tick the stores where it applies, or choose all stores."),
+])
+def test_refusals_are_said_at_their_field_and_keep_what_was_typed(owner, merchant, values,
+                                                                    message):
+    refused = _form(owner, **{"name": "Kept name", **values})
+    assert refused.status_code == 422
+    assert message in refused.text
+    assert 'data-testid="error-summary"' in refused.text
+    if values.get("name", "Kept name"):
+        assert 'value="Kept name"' in refused.text
+    assert _hours(merchant) == []
+
+
+def test_altered_forms_are_refused_not_crashed(owner, merchant, other_merchant):
+    theirs = other_merchant.stores[0]
+    for values in ({"kind": "tea"}, {"weekdays": ["9"]}, {"store_ids": [str(theirs.id)],
+                                                           "all_stores": None},
+                   {"factor": "x" * 500}, {"start_time": "1" * 400}):
+        assert _form(owner, **values).status_code == 422, values
+    assert _hours(merchant) == []
+
+
+def test_the_owner_changes_and_deletes_one(owner, merchant):
+    _form(owner)
+    (hour,) = _hours(merchant)
+    edit = owner.get(f"{URL}/{hour.id}")
+    assert edit.status_code == 200 and 'value="14:00"' in edit.text and 'value="Double Tuesday"' in edit.text
+    saved = _form(owner, url=f"{URL}/{hour.id}", kind="stamps", extra_stamps="2",
+                  end_time="18:30", weekdays=["5", "6"])
+    assert saved.status_code == 302
+    (hour,) = _hours(merchant)
+    assert (hour.kind, hour.factor, hour.extra_stamps, hour.weekdays) == ("stamps", None, 2, 96)
+    assert "+2 stamps per visit" in owner.get(URL).text
+    token = csrf_token_from(owner.get(URL))
+    assert owner.post(f"{URL}/{hour.id}/delete", data={"csrf_token": token}).status_code == 302
+    assert _hours(merchant) == []
+    actions = db.session.scalars(select(AuditEntry.action).where(
+        AuditEntry.action.like("happy_hour.%")).order_by(AuditEntry.id)).all()
+    assert actions == ["happy_hour.create", "happy_hour.update", "happy_hour.delete"]
+
+
+def test_another_merchants_happy_hour_is_not_found(owner, merchant, other_merchant):
+    factories.stamp_program(other_merchant.merchant)
+    theirs = happy_hours.create_happy_hour(
+        other_merchant.merchant, name="Theirs", kind="stamps", extra_stamps=1, weekdays=[0],
+        start_time=datetime(2026, 1, 1, 9).time(), end_time=datetime(2026, 1, 1, 10).time(),
+        starts_on=datetime(2026, 1, 1).date(), all_stores=True)
+    token = csrf_token_from(owner.get(URL))
+    assert owner.get(f"{URL}/{theirs.id}").status_code == 404
+    assert owner.post(f"{URL}/{theirs.id}", data={"csrf_token": token}).status_code == 404
+    assert owner.post(f"{URL}/{theirs.id}/delete",
+                      data={"csrf_token": token}).status_code == 404
+    assert "Theirs" not in owner.get(URL).text
+    db.session.expire_all()
+    assert db.session.get(HappyHour, theirs.id) is not None
+
+
+def test_managers_and_staff_cannot_open_it(auth, client, merchant):
+    for person in (merchant.manager, merchant.staff):
+        auth.login_as(person)
+        assert client.get(URL).status_code in (403, 404)
+        auth.logout()
