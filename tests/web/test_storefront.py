@@ -17,7 +17,7 @@ from tests.conftest import choose_language, csrf_token_from
 PUBLIC_FIELDS = {
     "slug", "shop", "card_name", "primary_color", "secondary_color", "logo_url",
     "hero_image_url", "has_stamps", "has_points", "offer", "rewards", "stores", "terms_text",
-    "privacy_url", "self_enrollment", "language", "text_lang",
+    "privacy_url", "self_enrollment", "language", "text_lang", "birthday_bonus",
 }
 
 
