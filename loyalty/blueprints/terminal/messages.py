@@ -73,6 +73,8 @@ TRANSACTION_LABELS = {
     TransactionType.POINTS_EXPIRED: N_("Points expired"),
     TransactionType.STAMP_REWARD_VOIDED: N_("Stamp reward undone"),
     TransactionType.POINTS_REWARD_VOIDED: N_("Reward undone"),
+    TransactionType.WINBACK_BONUS: N_("Welcome-back gift"),
+    TransactionType.WINBACK_LAPSED: N_("Welcome-back gift lapsed"),
 }
 
 
