@@ -24,6 +24,8 @@ EDITABLE_FIELDS = {
     "points_per_euro", "point_value_cents", "welcome_bonus_points", "minimum_redemption_points",
     "minimum_purchase_cents", "points_expiration_days", "expiry_warning_days", "cooldown_minutes",
     "max_stamps_per_day", "birthday_bonus_points", "birthday_bonus_stamps", "birthday_days_ahead",
+    "winback_enabled", "winback_inactive_days", "winback_bonus_points", "winback_bonus_stamps",
+    "winback_bonus_days",
     "require_staff_pin", "offline_enabled", "offline_max_actions", "offline_max_points",
     "card_name", "primary_color", "secondary_color", "logo_url",
     "hero_image_url", "terms_text", "privacy_url", "apple_pass_type_id", "google_class_id",
