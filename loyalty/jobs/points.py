@@ -3,6 +3,7 @@ from loyalty.jobs.context import job
 from loyalty.services.delivery import mornings
 from loyalty.services.delivery.birthdays import celebrate_birthdays
 from loyalty.services.delivery.expiry_warnings import warn_expiring_points
+from loyalty.services.delivery.win_back import win_back_morning
 from loyalty.services.engine.points import expire_points
 
 
@@ -18,4 +19,5 @@ def merchant_morning(merchant_id):
     expired = expire_points(merchant_id=merchant_id)
     warned = warn_expiring_points(merchant_id=merchant_id)
     birthdays = celebrate_birthdays(merchant_id)
-    return {"expired": expired, "warned": warned, "birthdays": birthdays}
+    win_back = win_back_morning(merchant_id)
+    return {"expired": expired, "warned": warned, "birthdays": birthdays, "win_back": win_back}

@@ -39,6 +39,7 @@ EMAILS = {
     "card_link": "loyalty.services.customers.enrollment:card_link_letter",
     "password_reset": "loyalty.services.platform.password_links:reset_letter",
     "webhook_disabled": "loyalty.services.integrations.webhook_sending:disabled_letter",
+    "win_back": "loyalty.services.delivery.win_back:win_back_letter",
 }
 #: template -> the setting ("3 per hour") of how many of it one recipient gets, whoever asked
 #: for them and whatever they typed: what one more is asked for beyond it is not sent.

@@ -1,0 +1,175 @@
+"""The win-back step of each merchant's morning, run by the real RQ worker against Redis:
+"we miss you" once per period of inactivity, only with consent, never to an erased customer,
+the bonus given once and taken back when it lapses unused."""
+from datetime import UTC, datetime, timedelta
+
+from rq import Queue
+from sqlalchemy import func, select
+
+from loyalty.database import write_transaction
+from loyalty.extensions import db, redis_client
+from loyalty.jobs.points import merchant_morning
+from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, SentEmail, TransactionType
+from loyalty.services.customers import my_data
+from loyalty.services.delivery import marketing
+from loyalty.services.engine import points
+from loyalty.services.engine.ledger import ActionContext, ledger_drift
+from loyalty.services.merchant import programs
+from tests import factories
+from tests.jobs.conftest import work
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def morning(app, shop):
+    """Today's morning run of ``shop``, through the default queue and a worker (the emails it
+    asks for go through the email queue)."""
+    db.session.commit()
+    Queue("default", connection=redis_client.connection).enqueue(merchant_morning, shop.id)
+    work(app)
+    db.session.commit()
+
+
+def consent(card, given=True):
+    with write_transaction():
+        customer = db.session.get(Customer, card.customer_id)
+        marketing.record_consent(customer, given, source="card_page")
+
+
+def win_backs():
+    db.session.commit()
+    return [email.to_address for email in db.session.scalars(
+        select(SentEmail).where(SentEmail.template == "win_back").order_by(SentEmail.id))]
+
+
+def ledger(card, kind):
+    return db.session.scalars(select(LoyaltyTransaction).where(
+        LoyaltyTransaction.card_id == card.id, LoyaltyTransaction.transaction_type == kind)
+        .order_by(LoyaltyTransaction.id)).all()
+
+
+def balance(card):
+    db.session.commit()
+    return db.session.scalar(select(LoyaltyCard.points_balance).where(LoyaltyCard.id == card.id))
+
+
+def purchase(card, cents=500):
+    points.earn_points(db.session.get(LoyaltyCard, card.id), cents, context=ActionContext())
+
+
+def shop_with_win_back(frozen_clock, **settings):
+    frozen_clock.set(START)
+    shop = factories.merchant_with_team("Café Retour", "cafe-retour").merchant
+    program = factories.points_program(shop)
+    programs.update_program(program, **{"winback_enabled": True, "winback_inactive_days": 30,
+                                        "winback_bonus_points": 50, "winback_bonus_days": 10,
+                                        **settings})
+    return shop
+
+
+def test_sent_once_per_period_only_with_consent_and_never_to_the_erased(rq_app, frozen_clock):
+    shop = shop_with_win_back(frozen_clock)
+    nora = factories.card(shop, "Nora Offers", email="nora@example.com")
+    olga = factories.card(shop, "Olga Nothanks", email="olga@example.com")
+    erin = factories.card(shop, "Erin Erased", email="erin@example.com")
+    ugo = factories.card(shop, "Ugo Unsubscribed", email="ugo@example.com")
+    for card in (nora, erin, ugo):
+        consent(card)
+    consent(ugo, False)
+    my_data.erase(erin)
+
+    frozen_clock.set(START + timedelta(days=29))
+    morning(rq_app, shop)
+    assert win_backs() == []  # not inactive long enough
+
+    frozen_clock.set(START + timedelta(days=31))
+    morning(rq_app, shop)
+    assert win_backs() == ["nora@example.com"]
+    morning(rq_app, shop)  # the same morning again
+    frozen_clock.advance(days=1)
+    morning(rq_app, shop)  # and the next one
+    assert win_backs() == ["nora@example.com"]
+    assert balance(olga) == 0 and balance(nora) == 50
+
+    # A visit starts a new period: another email after another 30 quiet days, not before.
+    purchase(nora)
+    frozen_clock.advance(days=20)
+    morning(rq_app, shop)
+    assert win_backs() == ["nora@example.com"]
+    frozen_clock.advance(days=11)
+    morning(rq_app, shop)
+    assert win_backs() == ["nora@example.com", "nora@example.com"]
+    assert len(ledger(nora, TransactionType.WINBACK_BONUS)) == 2
+    assert ledger(olga, TransactionType.WINBACK_BONUS) == []
+    assert ledger_drift() == []
+
+
+def test_the_bonus_is_given_once_and_lapses_unused_after_n_days(rq_app, frozen_clock):
+    shop = shop_with_win_back(frozen_clock)
+    card = factories.card(shop, "Nora Offers", email="nora@example.com")
+    kept = factories.card(shop, "Kim Comesback", email="kim@example.com")
+    consent(card)
+    consent(kept)
+
+    frozen_clock.set(START + timedelta(days=31))
+    morning(rq_app, shop)
+    morning(rq_app, shop)
+    [bonus] = ledger(card, TransactionType.WINBACK_BONUS)
+    assert (bonus.points_delta, bonus.points_balance_after) == (50, 50)
+    assert balance(card) == 50 and balance(kept) == 50
+
+    frozen_clock.advance(days=3)
+    purchase(kept)  # Kim came back: the gift is hers to keep
+    kept_balance = balance(kept)
+
+    frozen_clock.advance(days=6)  # 9 days after the gift: not lapsed yet
+    morning(rq_app, shop)
+    assert balance(card) == 50
+
+    frozen_clock.advance(days=2)  # 11 days after
+    morning(rq_app, shop)
+    morning(rq_app, shop)
+    assert balance(card) == 0
+    [lapse] = ledger(card, TransactionType.WINBACK_LAPSED)
+    assert (lapse.points_delta, lapse.related_transaction_id, lapse.void_shortfall) == (
+        -50, bonus.id, 0)
+    assert balance(kept) == kept_balance and ledger(kept, TransactionType.WINBACK_LAPSED) == []
+    assert ledger_drift() == []
+
+
+def test_a_lapse_never_takes_more_than_the_card_holds(rq_app, frozen_clock):
+    shop = shop_with_win_back(frozen_clock, winback_bonus_days=60)
+    programs.update_program(programs.live_program(shop.id), points_expiration_days=40)
+    card = factories.card(shop, "Nora Offers", email="nora@example.com")
+    consent(card)
+    frozen_clock.set(START + timedelta(days=31))
+    morning(rq_app, shop)
+    assert balance(card) == 50
+    frozen_clock.advance(days=10)  # 41 days without a visit: the points expire, gift included
+    morning(rq_app, shop)
+    assert balance(card) == 0
+    frozen_clock.advance(days=51)
+    morning(rq_app, shop)
+    [lapse] = ledger(card, TransactionType.WINBACK_LAPSED)
+    assert (lapse.points_delta, lapse.void_shortfall) == (0, 50)
+    assert ledger_drift() == []
+
+
+def test_switched_off_or_without_bonus(rq_app, frozen_clock):
+    shop = shop_with_win_back(frozen_clock, winback_enabled=False)
+    card = factories.card(shop, "Nora Offers", email="nora@example.com")
+    consent(card)
+    frozen_clock.set(START + timedelta(days=31))
+    morning(rq_app, shop)
+    assert win_backs() == []
+
+    programs.update_program(programs.live_program(shop.id), winback_enabled=True,
+                            winback_bonus_points=0)
+    morning(rq_app, shop)
+    assert win_backs() == ["nora@example.com"]
+    assert balance(card) == 0 and ledger(card, TransactionType.WINBACK_BONUS) == []
+    [email] = db.session.scalars(select(SentEmail).where(SentEmail.template == "win_back"))
+    assert "We miss you at Café Retour" == email.subject
+    assert "Your card is waiting for you" in email.body_text
+    assert "/unsubscribe/" in email.body_text and "/unsubscribe/" in email.body_html
+    assert db.session.scalar(select(func.count(SentEmail.id))) >= 1
