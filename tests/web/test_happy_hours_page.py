@@ -133,3 +133,31 @@ def test_managers_and_staff_cannot_open_it(auth, client, merchant):
         auth.login_as(person)
         assert client.get(URL).status_code in (403, 404)
         auth.logout()
+
+
+def test_the_program_page_shows_running_and_upcoming_ones_in_the_customers_language(
+        client, merchant, frozen_clock):
+    factories.hybrid_program(merchant.merchant)
+    from datetime import date, time  # noqa: PLC0415
+    gare = merchant.stores[0]
+    common = dict(start_time=time(14), end_time=time(17), starts_on=date(2026, 6, 1))
+    happy_hours.create_happy_hour(merchant.merchant, name="Owner's words", kind="points",
+                                  factor=2, weekdays=[0], all_stores=True, **common)
+    happy_hours.create_happy_hour(merchant.merchant, name="Weekend", kind="stamps",
+                                  extra_stamps=1, weekdays=[5], all_stores=False,
+                                  store_ids=[gare.id], **common)
+    happy_hours.create_happy_hour(merchant.merchant, name="Paused", kind="points", factor=5,
+                                  weekdays=[0], all_stores=True, is_active=False, **common)
+    happy_hours.create_happy_hour(merchant.merchant, name="Later", kind="points", factor=4,
+                                  weekdays=[0], all_stores=True, **{**common,
+                                  "starts_on": date(2026, 7, 1)})
+    frozen_clock.set(datetime(2026, 6, 15, 13, 0, tzinfo=UTC))  # Monday 15:00 in Luxembourg
+    page = client.get("/m/cafe-test/")
+    section = page.text.split('data-testid="happy-hours"')[1].split("</section>")[0]
+    assert "Double points" in section and "Now, until 17:00" in section
+    assert "+1 stamp per visit" in section and "20 Jun 2026, 14:00–17:00" in section
+    assert f"At {gare.name}" in section
+    assert "Owner&#39;s words" not in section and "×5" not in section and "×4" not in section
+    french = client.get("/m/cafe-test/", headers={"Accept-Language": "fr"}).text
+    assert "Points doublés" in french and "Maintenant, jusqu’à 17:00" in french
+    assert "+1 tampon par visite" in french

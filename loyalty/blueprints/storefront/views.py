@@ -35,6 +35,7 @@ from loyalty.services.customers import (
 from loyalty.services.customers import (
     my_data as customer_data,
 )
+from loyalty.services.customers.happy_hours import public_happy_hours
 from loyalty.services.delivery import marketing
 from loyalty.services.errors import DomainError, NotFound
 from loyalty.services.wallets import apple_pass
@@ -80,8 +81,9 @@ def _card(secret):
 
 @bp.route("/m/<slug>/")
 def program(slug):
-    _merchant, public = _shop(slug)
-    return render_template("storefront/program.html", program=public, link_form=CardLinkForm())
+    merchant, public = _shop(slug)
+    return render_template("storefront/program.html", program=public, link_form=CardLinkForm(),
+                           happy_hours=public_happy_hours(merchant))
 
 
 @bp.route("/m/<slug>/join", methods=["GET", "POST"])
@@ -124,11 +126,13 @@ def card_link(slug):
     merchant, public = _shop(slug)
     form = CardLinkForm()
     if not form.validate_on_submit():
-        return render_template("storefront/program.html", program=public, link_form=form), 422
+        return render_template("storefront/program.html", program=public, link_form=form,
+                               happy_hours=public_happy_hours(merchant)), 422
     try:
         spend(join_budgets(request.remote_addr, form.email.data))
     except TooManyAttempts as limit:
         return render_template("storefront/program.html", program=public, link_form=form,
+                               happy_hours=public_happy_hours(merchant),
                                retry_minutes=limit.minutes), 429
     enrollment.resend_card_link(merchant, form.email.data)
     return redirect(url_for("storefront.joined", slug=slug, asked="link"))
