@@ -45,6 +45,7 @@ POINTS_PAGES = {"merchant.reward"}
 NOT_PAGES = {
     "merchant.export_cards": "a CSV download",
     "merchant.export_transactions": "a CSV download",
+    "merchant.retention_csv": "a CSV download",
     "merchant.program_fields": "an htmx fragment of the program form, checked inside it",
     "admin.audit_csv": "a CSV download",
     "admin.email_html": "the email as sent, shown sandboxed in an iframe (emails are #23's "
