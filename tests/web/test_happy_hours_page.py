@@ -161,3 +161,22 @@ def test_the_program_page_shows_running_and_upcoming_ones_in_the_customers_langu
     french = client.get("/m/cafe-test/", headers={"Accept-Language": "fr"}).text
     assert "Points doublés" in french and "Maintenant, jusqu’à 17:00" in french
     assert "+1 tampon par visite" in french
+
+
+def test_the_cards_history_shows_the_base_and_the_multiplier(owner, merchant, frozen_clock):
+    from datetime import date, time  # noqa: PLC0415
+
+    from loyalty.services.engine.ledger import ActionContext  # noqa: PLC0415
+    from loyalty.services.engine.points import earn_points  # noqa: PLC0415
+    from loyalty.services.engine.stamps import add_stamp  # noqa: PLC0415
+    for kind, size in (("points", {"factor": 3}), ("stamps", {"extra_stamps": 2})):
+        happy_hours.create_happy_hour(merchant.merchant, name=kind, kind=kind, weekdays=[0],
+                                      start_time=time(14), end_time=time(17),
+                                      starts_on=date(2026, 6, 1), all_stores=True, **size)
+    card = factories.card(merchant.merchant)
+    frozen_clock.set(datetime(2026, 6, 15, 13, 0, tzinfo=UTC))
+    context = ActionContext(store_id=merchant.stores[0].id)
+    earn_points(card, 500, context=context)
+    add_stamp(card, context=context)
+    page = owner.get(f"/merchant/cards/{card.id}").text
+    assert "happy hour: 50 × 3" in page and "happy hour: 1 + 2" in page
