@@ -51,6 +51,8 @@ NOT_PAGES = {
     "admin.email_html": "the email as sent, shown sandboxed in an iframe (emails are #23's "
                         "brand-contrast item)",
     "auth.healthz": "a health check for the load balancer",
+    "merchant.birthday_preview": "the birthday email as sent, sandboxed in a frame of the birthday "
+                                  "bonus page (checked there; emails are #23's brand-contrast item)",
     "auth.index": "redirects to the person's home page",
 }
 
@@ -197,7 +199,8 @@ def test_the_back_office_passes_axe_on_a_laptop(playwright_browser, live_server,
     _visit_all(page, lang, paths, ("merchant", "auth"), found)
     for label, path in [("stores", "/merchant/stores"),
                         ("pins", "/merchant/pins"), ("program", "/merchant/program"),
-                        ("adjust", f"/merchant/cards/{ids['card_id']}/adjust")]:
+                        ("adjust", f"/merchant/cards/{ids['card_id']}/adjust"),
+                        ("birthday", "/merchant/birthday")]:
         _refuse(page, path)
         _check(page, f"{label}-refused", found, lang)
     _refuse(page, "/merchant/integrations/webhooks")
