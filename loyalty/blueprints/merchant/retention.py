@@ -47,7 +47,7 @@ def retention_page():
     form, figures = _figures()
     chart = bar_chart(_("Visits per active member, per month"),
                       [month.per_active for month in figures.months],
-                      [_month(month.start) for month in figures.months])
+                      [format_date(month.start, "MMM yy") for month in figures.months])
     return page("merchant/retention.html", form=form, figures=figures, chart=chart, month=_month,
                 status=422 if form.errors else 200)
 
