@@ -17,6 +17,7 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     team_resets,
     texts,
     webhooks,
+    win_back,
 )
 from loyalty.blueprints.merchant.base import bp
 
