@@ -53,6 +53,8 @@ NOT_PAGES = {
     "auth.healthz": "a health check for the load balancer",
     "merchant.birthday_preview": "the birthday email as sent, sandboxed in a frame of the birthday "
                                   "bonus page (checked there; emails are #23's brand-contrast item)",
+    "merchant.win_back_preview": "the win-back email as sent, sandboxed in a frame of the "
+                                  "win-back page (checked there)",
     "auth.index": "redirects to the person's home page",
 }
 
@@ -200,7 +202,7 @@ def test_the_back_office_passes_axe_on_a_laptop(playwright_browser, live_server,
     for label, path in [("stores", "/merchant/stores"),
                         ("pins", "/merchant/pins"), ("program", "/merchant/program"),
                         ("adjust", f"/merchant/cards/{ids['card_id']}/adjust"),
-                        ("birthday", "/merchant/birthday")]:
+                        ("birthday", "/merchant/birthday"), ("win-back", "/merchant/win-back")]:
         _refuse(page, path)
         _check(page, f"{label}-refused", found, lang)
     _refuse(page, "/merchant/integrations/webhooks")

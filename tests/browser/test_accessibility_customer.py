@@ -4,8 +4,10 @@ finds nothing on each page and state (a refused form included), every tappable t
 import pytest
 from sqlalchemy import select
 
+from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import LoyaltyCard, LoyaltyProgram, Merchant
+from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, Merchant
+from loyalty.services.delivery import marketing
 from loyalty.services.merchant import programs
 from tests.browser.axe import violations
 from tests.browser.conftest import open_page
@@ -16,17 +18,23 @@ SHOP = "kaffisbuttek"
 
 
 def _a_card(live_server):
+    """The card's secret, and its customer's unsubscribe token (they take offers by email)."""
     with live_server.app.app_context():
         card = db.session.scalar(select(LoyaltyCard).join(Merchant).where(
             Merchant.slug == SHOP, LoyaltyCard.is_active.is_(True)).order_by(LoyaltyCard.id))
         secret = card.page_secret
+        with write_transaction():
+            marketing.record_consent(db.session.get(Customer, card.customer_id), True,
+                                     source="card_page")
+        token = marketing.unsubscribe_token(card.customer_id)
         db.session.remove()
-    return secret
+    return secret, token
 
 
-def _customer_pages(page, secret):
+def _customer_pages(page, card):
     """Each customer page and state as (label, how to get there), in the page's language."""
     base = page.base
+    secret, token = card
     yield "program", lambda: page.goto(f"{base}/m/{SHOP}/")
     yield "join", lambda: page.goto(f"{base}/m/{SHOP}/join")
 
@@ -57,6 +65,16 @@ def _customer_pages(page, secret):
     yield "card-not-found", lambda: page.goto(f"{base}/card/no-such-card")
     yield "handoff-refused", lambda: page.goto(f"{base}/c/no-such-token")
     yield "accessibility", lambda: page.goto(f"{base}/accessibility")
+    yield "unsubscribe", lambda: page.goto(f"{base}/unsubscribe/{token}")
+
+    def unsubscribed():
+        page.goto(f"{base}/unsubscribe/{token}")
+        button = page.locator("main form button[type=submit]")
+        if button.count():  # not yet unsubscribed in this test
+            button.click()
+            page.wait_for_load_state()
+    yield "unsubscribed", unsubscribed
+    yield "unsubscribe-not-found", lambda: page.goto(f"{base}/unsubscribe/no-such-token")
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
@@ -64,11 +82,11 @@ def test_customer_pages_pass_axe_on_a_phone(playwright_browser, live_server, req
     page = open_page(playwright_browser, live_server.url, request, locale=locale,
                      viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                      bypass_csp=True)  # axe is added to the page as a script
-    secret = _a_card(live_server)
+    card = _a_card(live_server)
     # the language picked, as the menu leaves it (else a card opens in its customer's language)
     page.context.add_cookies([{"name": "lang", "value": locale[:2], "url": live_server.url}])
     found = []
-    for label, visit in _customer_pages(page, secret):
+    for label, visit in _customer_pages(page, card):
         visit()
         assert page.locator("html").get_attribute("lang") == locale[:2], label
         page.shot(label)
