@@ -51,7 +51,8 @@ def history(merchant):
     factories.hybrid_program(merchant.merchant)
     cards = {
         "anna": member(merchant, "Anna", at(date(2026, 1, 10), 9), home, [
-            (T.STAMP_EARNED, at(date(2026, 1, 10), 9)), (T.POINTS_EARNED, at(date(2026, 1, 10), 18)),
+            (T.STAMP_EARNED, at(date(2026, 1, 10), 9)),
+            (T.POINTS_EARNED, at(date(2026, 1, 10), 18)),
             (T.STAMP_EARNED, at(date(2026, 1, 20))), (T.POINTS_EARNED, at(date(2026, 2, 15))),
             (T.STAMP_REDEEMED, at(date(2026, 2, 15))), (T.STAMP_EARNED, at(date(2026, 3, 1)))]),
         "ben": member(merchant, "Ben", at(date(2026, 1, 25)), home, [
@@ -139,8 +140,10 @@ def test_a_visit_is_a_day_on_the_merchant_clock_across_summer_time(merchant):
     factories.stamp_program(merchant.merchant)
     home = merchant.stores[0]
     member(merchant, "Nora Night", at(date(2026, 3, 1)), home, [
-        (T.STAMP_EARNED, at(date(2026, 3, 10), 23, 30)), (T.STAMP_EARNED, at(date(2026, 3, 11), 0, 30)),
-        (T.STAMP_EARNED, at(date(2026, 4, 10), 23, 30)), (T.STAMP_EARNED, at(date(2026, 4, 11), 0, 30))])
+        (T.STAMP_EARNED, at(date(2026, 3, 10), 23, 30)),
+        (T.STAMP_EARNED, at(date(2026, 3, 11), 0, 30)),
+        (T.STAMP_EARNED, at(date(2026, 4, 10), 23, 30)),
+        (T.STAMP_EARNED, at(date(2026, 4, 11), 0, 30))])
     found = figures(merchant)
     assert [(m.visits, m.active) for m in found.months if m.visits] == [(2, 1), (2, 1)]
     assert found.median_gap_days == Decimal("1.0")  # gaps 1, 30, 1

@@ -6,9 +6,17 @@ or ``points_earned`` row; a row voided later still made its day a visit (the cus
 Everything is read over a window of 13 local months: the current month and the 12 before it
 (``MONTHS``). A manager sees the visits made at their stores and the members enrolled there.
 
-Two statements whatever the number of stores, members or months: one that reads the window's
-visits once (a ``visits`` common table, grouped by card and day) and returns every figure
-as tagged rows of a ``UNION ALL``, and one that names the regulars of the list.
+- repeat rate: of the members who joined (card created) in the window at least 30 (90) days
+  ago, the share with two visit days or more in the 30 (90) days from their join day;
+- visits per active member: a month's visits over the members with a visit that month;
+- median days between a card's consecutive visits in the window;
+- cohorts: for each join month, the share of its members with a visit in each month after;
+- rewards per 100 visits: stamp and catalogue rewards given, less those undone;
+- regulars who stopped coming: at least N visits in the window, none in the last M days.
+
+Two statements whatever the number of stores, members or months: one reads the window's visit
+and reward rows once (sorted by card and day, each row knowing the day of the visit before it)
+and returns every figure as tagged rows of a ``UNION ALL``; one names the regulars listed.
 """
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,7 +37,7 @@ REWARD_KINDS, REWARD_UNDO_KINDS = (T.STAMP_REDEEMED, T.POINTS_REDEEMED), \
     (T.STAMP_REWARD_VOIDED, T.POINTS_REWARD_VOIDED)
 REPEAT_DAYS = (30, 90)
 LIST_LIMIT = 100
-SERIES, GAPS, COHORTS, JOINED, REPEAT, STOPPED, REWARDS = range(7)
+MONTHLY, GAPS, JOINED, REPEAT, STOPPED, REWARDS = range(6)
 
 
 @dataclass
@@ -122,19 +130,32 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None)
     def in_scope(query, column):
         return query if store_ids is None else query.where(column.in_(store_ids))
 
-    day = local_day(L.transaction_at, merchant.timezone, since, now).label("day")
-    visits = in_scope(
-        select(L.card_id, day)
-        .where(L.merchant_id == merchant.id, L.transaction_type.in_(VISIT_KINDS),
-               L.transaction_at >= since)
-        .group_by(L.card_id, day), L.store_id).cte("visits")
-    joined = in_scope(
-        select(C.id.label("card_id"),
-               local_day(C.created_at, merchant.timezone, since, now).label("day"))
-        .where(C.merchant_id == merchant.id, C.created_at >= since),
-        C.enrolled_at_store_id).cte("joined")
-    v, j = visits.c, joined.c
-    month, join_month = _month_of(v.day, numbers), _month_of(j.day, numbers)
+    # The window's visit and reward rows, read once. Each visit row carries the day of the
+    # card's visit row before it (one sort by card and day): a row on the same day as the one
+    # before it is no new visit, and the day before is what the gap and "first visit of the
+    # month" need.
+    is_visit = L.transaction_type.in_(VISIT_KINDS)
+    day = local_day(L.transaction_at, merchant.timezone, since, now)
+    joined_day = local_day(C.created_at, merchant.timezone, since, now)
+    member_in_scope = in_scope(select(C.id, joined_day.label("day")).where(
+        C.merchant_id == merchant.id, C.created_at >= since), C.enrolled_at_store_id)
+    joined = member_in_scope.cte("joined")
+    j = joined.c
+    ledger = in_scope(
+        select(L.card_id, day.label("day"), case((is_visit, 1), else_=0).label("visit"),
+               case((L.transaction_type.in_(REWARD_KINDS), 1),
+                    (L.transaction_type.in_(REWARD_UNDO_KINDS), -1), else_=0).label("reward"),
+               func.lag(day).over(partition_by=(L.card_id, is_visit), order_by=day).label("prev"),
+               j.day.label("joined"))
+        .select_from(L.__table__.outerjoin(joined, j.id == L.card_id))
+        .where(L.merchant_id == merchant.id, L.transaction_at >= since,
+               L.transaction_type.in_(VISIT_KINDS + REWARD_KINDS + REWARD_UNDO_KINDS)),
+        L.store_id).cte("ledger_rows")
+    r = ledger.c
+    visits = select(r.card_id, r.day, r.prev, r.joined) \
+        .where(r.visit == 1, or_(r.prev.is_(None), r.prev != r.day)).cte("visits")
+    v = visits.c
+    month, join_month = _month_of(v.day, numbers), _month_of(v.joined, numbers)
     zero = literal_column("0")
 
     def tagged(tag, *columns):
@@ -142,30 +163,29 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None)
         return select(literal_column(str(tag)).label("tag"),
                       *[column.label(name) for column, name in zip(padded, "abcd")])
 
-    series = tagged(SERIES, month, func.count(), func.count(v.card_id.distinct())) \
-        .group_by(month)
-    gap = (v.day - func.lag(v.day).over(partition_by=v.card_id, order_by=v.day)).label("gap")
-    gaps = select(gap).subquery()
-    gap_counts = tagged(GAPS, gaps.c.gap, func.count()).where(gaps.c.gap.isnot(None)) \
-        .group_by(gaps.c.gap)
-    cohorts = tagged(COHORTS, join_month, month, func.count(v.card_id.distinct())) \
-        .select_from(joined.join(visits, v.card_id == j.card_id)).group_by(join_month, month)
-    joined_counts = tagged(JOINED, join_month, func.count()).group_by(join_month)
-
-    per_member = select(j.card_id, j.day, *[
-        func.sum(case((and_(v.day >= j.day, v.day <= j.day + days), 1), else_=0)).label(f"n{days}")
-        for days in REPEAT_DAYS]).select_from(joined.outerjoin(visits, v.card_id == j.card_id)) \
-        .group_by(j.card_id, j.day).subquery()
+    first_in_month = case((or_(v.prev.is_(None), _month_of(v.prev, numbers) != month), 1),
+                          else_=0)
+    by_month = tagged(MONTHLY, month, join_month, func.count(), func.sum(first_in_month)) \
+        .group_by(month, join_month)
+    gap = v.day - v.prev
+    gaps = tagged(GAPS, gap, func.count()).where(v.prev.isnot(None)).group_by(gap)
+    days_after = {days: func.sum(case((v.day <= v.joined + days, 1), else_=0)).label(f"n{days}")
+                  for days in REPEAT_DAYS}
+    per_card = select(v.card_id, v.joined, func.count().label("visits"),
+                      func.max(v.day).label("last"), *days_after.values()) \
+        .group_by(v.card_id, v.joined).cte("per_card")
+    p = per_card.c
     repeat = tagged(REPEAT, *[
-        func.sum(case((and_(per_member.c.day + days <= today,
-                            *([per_member.c[f"n{days}"] >= 2] if back else [])), 1), else_=0))
-        for days in REPEAT_DAYS for back in (True, False)])
-
-    last = func.max(v.day)
-    regulars = select(v.card_id, func.count().label("visits"), last.label("last")) \
-        .group_by(v.card_id).having(func.count() >= min_visits, last < today - away_days)
+        func.sum(case((and_(p.joined + days <= today, p[f"n{days}"] >= 2), 1), else_=0))
+        for days in REPEAT_DAYS])
+    joined_month = _month_of(j.day, numbers)
+    joined_counts = tagged(JOINED, joined_month, func.count(), *[
+        func.sum(case((j.day + days <= today, 1), else_=0)) for days in REPEAT_DAYS]) \
+        .group_by(joined_month)
+    regulars = select(p.card_id, p.visits, p.last) \
+        .where(p.visits >= min_visits, p.last < today - away_days)
     if store_ids is not None:  # the members a manager may open
-        regulars = regulars.where(v.card_id.in_(
+        regulars = regulars.where(p.card_id.in_(
             select(C.id).where(C.merchant_id == merchant.id,
                                C.enrolled_at_store_id.in_(store_ids))))
     regulars = regulars.subquery()
@@ -173,40 +193,39 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None)
                  func.count().over()) \
         .order_by(regulars.c.visits.desc(), regulars.c.last.desc(), regulars.c.card_id) \
         .limit(LIST_LIMIT).subquery()
-    rewards = in_scope(tagged(
-        REWARDS, func.coalesce(func.sum(case((L.transaction_type.in_(REWARD_KINDS), 1),
-                                              else_=-1)), 0))
-        .where(L.merchant_id == merchant.id, L.transaction_at >= since,
-               or_(L.transaction_type.in_(REWARD_KINDS),
-                   L.transaction_type.in_(REWARD_UNDO_KINDS))), L.store_id)
+    rewards = tagged(REWARDS, func.coalesce(func.sum(r.reward), 0)).where(r.visit == 0)
 
     rows = db.session.execute(union_all(
-        series, gap_counts, cohorts, joined_counts, repeat, select(top), rewards)).all()
-    return _assemble(rows, starts, today)
+        by_month, gaps, repeat, joined_counts, select(top), rewards)).all()
+    return _assemble(rows, starts)
 
 
-def _assemble(rows, starts, today):
+def _assemble(rows, starts):
     months = [Month(start) for start in starts]
     cohorts = [Cohort(start, months=len(starts) - index) for index, start in enumerate(starts)]
-    gaps, regulars, repeat, rewards, total = {}, [], {d: (0, 0) for d in REPEAT_DAYS}, 0, 0
+    gaps, regulars, back, eligible = {}, [], (0, 0), {days: 0 for days in REPEAT_DAYS}
+    rewards = total = 0
     for tag, a, b, c, d in rows:
-        if tag == SERIES and a >= 0:
-            months[a].visits, months[a].active = b, c
+        if tag == MONTHLY and a >= 0:  # (month, join month, visits, members active)
+            months[a].visits += c
+            months[a].active += d
+            if 0 <= b <= a:
+                cohorts[b].active[a - b] = d
         elif tag == GAPS:
             gaps[a] = b
-        elif tag == COHORTS and a >= 0 and b >= a:
-            cohorts[a].active[b - a] = c
-        elif tag == JOINED and a >= 0:
+        elif tag == JOINED and a >= 0:  # (join month, joined, of them 30 and 90 days ago)
             cohorts[a].joined = b
+            eligible = {30: eligible[30] + c, 90: eligible[90] + d}
         elif tag == REPEAT:
-            repeat = {30: (a or 0, b or 0), 90: (c or 0, d or 0)}
+            back = (a or 0, b or 0)
         elif tag == STOPPED:
             regulars.append(Regular(a, b, day_of(c)))
             total = d
         elif tag == REWARDS:
             rewards = a or 0
     _name(regulars)
-    return Retention(months=months, cohorts=cohorts, repeat=repeat,
+    return Retention(months=months, cohorts=cohorts,
+                     repeat={days: (came, eligible[days]) for days, came in zip(REPEAT_DAYS, back)},
                      median_gap_days=_median(gaps), visits=sum(m.visits for m in months),
                      rewards=rewards, regulars=regulars, regulars_total=total)
 
