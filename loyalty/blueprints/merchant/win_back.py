@@ -4,16 +4,12 @@ from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
+from loyalty.blueprints.merchant.birthday import PREVIEW_POLICY  # the same sandboxed frame
 from loyalty.blueprints.merchant.win_back_forms import WinBackForm
 from loyalty.services.delivery import win_back as win_back_emails
 from loyalty.services.errors import DomainError
 from loyalty.services.merchant import programs, win_back_settings
 from loyalty.tenancy import current_merchant, roles_required
-
-#: The preview is the email as sent, in a sandboxed frame of this page only: its inline styles
-#: apply, nothing in it runs.
-PREVIEW_POLICY = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                  "frame-ancestors 'self'")
 
 
 @bp.route("/win-back", methods=["GET", "POST"])
