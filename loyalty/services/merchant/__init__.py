@@ -1,6 +1,7 @@
 """The merchant's side: what an owner sets up, edits and reads.
 
-Owns the program and reward catalogue (``programs``), the texts per language (``texts``),
+Owns the program and reward catalogue (``programs``; its birthday bonus: ``birthday_bonus``),
+the texts per language (``texts``),
 branding and uploaded images, stores, the team and its invitations, statistics, exports,
 the card directory, the getting-started checklist (``onboarding``) and the counter poster.
 
