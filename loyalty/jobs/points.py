@@ -1,4 +1,5 @@
-"""Points expiry and its warnings, once a day in each merchant's early morning."""
+"""Points expiry and its warnings, the birthday bonuses and the win-back emails, once a day in
+each merchant's early morning."""
 from loyalty.jobs.context import job
 from loyalty.services.delivery import mornings
 from loyalty.services.delivery.birthdays import celebrate_birthdays
@@ -15,7 +16,8 @@ def start_mornings():
 
 @job
 def merchant_morning(merchant_id):
-    """One merchant's daily run: expire what is due, then warn who is close to it."""
+    """One merchant's daily run: expire what is due, warn who is close to it, give the
+    birthday bonuses due (their emails to those who consented), then the win-back emails."""
     expired = expire_points(merchant_id=merchant_id)
     warned = warn_expiring_points(merchant_id=merchant_id)
     birthdays = celebrate_birthdays(merchant_id)
