@@ -1,4 +1,5 @@
-"""Each merchant's daily run (points expiry, then expiry warnings) in their early morning.
+"""Each merchant's daily run (points expiry, expiry warnings, birthday bonuses, win-back emails)
+in their early morning.
 
 An hourly job looks at every merchant's wall clock (their time zone): from ``MORNING_HOUR``
 (04:00 by default) until six hours later, the merchant's run is enqueued under the job id
