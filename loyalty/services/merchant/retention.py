@@ -130,10 +130,9 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None)
     def in_scope(query, column):
         return query if store_ids is None else query.where(column.in_(store_ids))
 
-    # The window's visit and reward rows, read once. Each visit row carries the day of the
-    # card's visit row before it (one sort by card and day): a row on the same day as the one
-    # before it is no new visit, and the day before is what the gap and "first visit of the
-    # month" need.
+    # The window's visit and reward rows, read once in the order of the card and time. Each
+    # row carries the day of the card's visit row before it: a visit row on that same day is no
+    # new visit, and that day is what the gap and "first visit of the month" need.
     is_visit = L.transaction_type.in_(VISIT_KINDS)
     day = local_day(L.transaction_at, merchant.timezone, since, now)
     joined_day = local_day(C.created_at, merchant.timezone, since, now)
@@ -145,7 +144,9 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None)
         select(L.card_id, day.label("day"), case((is_visit, 1), else_=0).label("visit"),
                case((L.transaction_type.in_(REWARD_KINDS), 1),
                     (L.transaction_type.in_(REWARD_UNDO_KINDS), -1), else_=0).label("reward"),
-               func.lag(day).over(partition_by=(L.card_id, is_visit), order_by=day).label("prev"),
+               func.max(case((is_visit, day))).over(  # the card's last visit day before
+                   partition_by=L.card_id, order_by=L.transaction_at, rows=(None, -1))
+               .label("prev"),
                j.day.label("joined"))
         .select_from(L.__table__.outerjoin(joined, j.id == L.card_id))
         .where(L.merchant_id == merchant.id, L.transaction_at >= since,
