@@ -22,8 +22,10 @@ from loyalty.services.delivery import mail, marketing
 from loyalty.services.engine import bonuses
 
 TEMPLATE = "birthday"
-#: A name and birthday for the owner's preview of the email.
+#: The owner's preview of the email: a customer's name, and what it shows while the bonus is
+#: off (points, else stamps).
 PREVIEW_NAME = "Alex"
+PREVIEW_POINTS, PREVIEW_STAMPS = 50, 1
 
 
 def merchant_today(merchant, now=None):
@@ -55,12 +57,10 @@ def _queue_emails(cards):
 
 def _gift(card_id, year):
     """(points, stamps) the card was given for ``year``'s birthday (the ledger row's)."""
-    row = db.session.execute(select(LoyaltyTransaction.points_delta, LoyaltyTransaction.stamps_delta)
-                             .where(LoyaltyTransaction.card_id == card_id,
-                                    LoyaltyTransaction.transaction_type
-                                    == TransactionType.BIRTHDAY_BONUS,
-                                    LoyaltyTransaction.idempotency_key
-                                    == f"birthday-{card_id}-{year}")).first()
+    T = LoyaltyTransaction
+    row = db.session.execute(select(T.points_delta, T.stamps_delta).where(
+        T.card_id == card_id, T.transaction_type == TransactionType.BIRTHDAY_BONUS,
+        T.idempotency_key == f"birthday-{card_id}-{year}")).first()
     return (row.points_delta, row.stamps_delta) if row is not None else (0, 0)
 
 
@@ -86,8 +86,12 @@ def birthday_letter(payload):
 
 def preview(merchant, program, locale):
     """The birthday email as a customer reading ``locale`` would get it (subject, text, HTML),
-    with the program's bonus and a sample name, for the owner's page."""
+    with the program's bonus (an example while it is off) and a sample name, for the owner's
+    page."""
     points, stamps = bonuses.bonus_of(program)
+    if not (points or stamps):
+        points = PREVIEW_POINTS if program.has_points else 0
+        stamps = 0 if points else PREVIEW_STAMPS
     letter = mail.Letter(
         to="", locale=locale, subject=_l("A birthday gift from %(shop)s", shop=merchant.name),
         sender_name=merchant.name,
