@@ -180,3 +180,17 @@ def test_the_cards_history_shows_the_base_and_the_multiplier(owner, merchant, fr
     add_stamp(card, context=context)
     page = owner.get(f"/merchant/cards/{card.id}").text
     assert "happy hour: 50 × 3" in page and "happy hour: 1 + 2" in page
+
+
+def test_the_program_page_lists_each_happy_hour_once_at_its_next_window(client, merchant,
+                                                                        frozen_clock):
+    from datetime import date, time  # noqa: PLC0415
+    factories.stamp_program(merchant.merchant)
+    happy_hours.create_happy_hour(merchant.merchant, name="Daily", kind="stamps",
+                                  extra_stamps=2, weekdays=list(range(7)), all_stores=True,
+                                  start_time=time(8), end_time=time(9),
+                                  starts_on=date(2026, 6, 1))
+    frozen_clock.set(datetime(2026, 6, 15, 13, 0, tzinfo=UTC))  # 15:00: today's is over
+    section = client.get("/m/cafe-test/").text.split('data-testid="happy-hours"')[1]
+    assert section.count("+2 stamps per visit") == 1
+    assert "16 Jun 2026, 08:00–09:00" in section

@@ -12,7 +12,7 @@ from loyalty.models import Store
 from loyalty.services.engine.happy_hours import UPCOMING_DAYS, schedule
 from loyalty.services.engine.merchant_cache import merchant_rows
 
-#: At most this many windows are listed (a daily happy hour would fill the page).
+#: At most this many happy hours are listed.
 MOST_SHOWN = 6
 
 
@@ -29,12 +29,18 @@ class PublicHappyHour:
 
 
 def public_happy_hours(merchant, now=None):
-    """Running and upcoming happy hours (the next ``UPCOMING_DAYS`` days), soonest first."""
+    """Running and upcoming happy hours (the next ``UPCOMING_DAYS`` days), soonest first,
+    each once: while it runs, with its end; else its next window."""
     windows = merchant_rows(merchant.id).happy_hours
     if not windows:
         return []
     now = now or clock.now()
-    found = schedule(windows, now, merchant.timezone, days=UPCOMING_DAYS)[:MOST_SHOWN]
+    found, seen = [], set()
+    for window, start, end in schedule(windows, now, merchant.timezone, days=UPCOMING_DAYS):
+        if window.id not in seen:  # each happy hour once: running now, else its next window
+            seen.add(window.id)
+            found.append((window, start, end))
+    found = found[:MOST_SHOWN]
     store_ids = {store for window, _s, _e in found for store in window.store_ids or ()}
     names = dict(db.session.execute(select(Store.id, Store.name).where(
         Store.merchant_id == merchant.id, Store.id.in_(store_ids),
