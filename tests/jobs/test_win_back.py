@@ -4,19 +4,19 @@ the bonus given once and taken back when it lapses unused."""
 from datetime import UTC, datetime, timedelta
 
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db, redis_client
 from loyalty.jobs.points import merchant_morning
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, SentEmail, TransactionType
 from loyalty.services.customers import my_data
-from loyalty.services.delivery import marketing
+from loyalty.services.delivery import marketing, win_back
 from loyalty.services.engine import points
 from loyalty.services.engine.ledger import ActionContext, ledger_drift
 from loyalty.services.merchant import programs
 from tests import factories
-from tests.jobs.conftest import work
+from tests.jobs.conftest import CLOSED_PORT_URL, work
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -57,9 +57,9 @@ def purchase(card, cents=500):
     points.earn_points(db.session.get(LoyaltyCard, card.id), cents, context=ActionContext())
 
 
-def shop_with_win_back(frozen_clock, **settings):
+def shop_with_win_back(frozen_clock, name="Café Retour", slug="cafe-retour", **settings):
     frozen_clock.set(START)
-    shop = factories.merchant_with_team("Café Retour", "cafe-retour").merchant
+    shop = factories.merchant_with_team(name, slug).merchant
     program = factories.points_program(shop)
     programs.update_program(program, **{"winback_enabled": True, "winback_inactive_days": 30,
                                         "winback_bonus_points": 50, "winback_bonus_days": 10,
@@ -173,3 +173,36 @@ def test_switched_off_or_without_bonus(rq_app, frozen_clock):
     assert "Your card is waiting for you" in email.body_text
     assert "/unsubscribe/" in email.body_text and "/unsubscribe/" in email.body_html
     assert db.session.scalar(select(func.count(SentEmail.id))) >= 1
+
+
+class Statements:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args):
+        self.count += 1
+
+
+def _statements_for(frozen_clock, cards):
+    shop = shop_with_win_back(frozen_clock, f"Shop {cards}", f"shop-{cards}")
+    for n in range(cards):
+        consent(factories.card(shop, f"Member {n}", email=f"member{n}@example.com"))
+    frozen_clock.set(START + timedelta(days=31))
+    db.session.commit()
+    counter = Statements()
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        result = win_back.win_back_morning(shop.id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    assert result["sent"] == cards
+    return counter.count
+
+
+def test_the_step_costs_the_same_statements_for_1_and_30_members(make_app, frozen_clock):
+    """One grouped query per batch, never one per member (the emails are sent later, by their
+    own jobs: here they stay in the outbox)."""
+    app = make_app(JOBS_INLINE=False, REDIS_URL=CLOSED_PORT_URL)  # the emails wait
+    with app.app_context():
+        counts = [_statements_for(frozen_clock, cards) for cards in (1, 30)]
+    assert counts[0] == counts[1]

@@ -65,3 +65,12 @@ def test_the_default_is_no_and_an_erased_or_addressless_customer_never_consents(
     my_data.erase(card)
     customer = db.session.get(Customer, card.customer_id, populate_existing=True)
     assert not customer.marketing_consent and _consenting_ids() == set()
+
+
+def test_the_export_of_my_data_says_my_choice_and_when(app, merchant, frozen_clock):
+    factories.stamp_program(merchant.merchant)
+    card = factories.card(merchant.merchant)
+    _say(db.session.get(Customer, card.customer_id), True)
+    offers = my_data.export(card)["customer"]["offers_by_email"]
+    assert offers == {"consent": True, "consent_at": frozen_clock.now.isoformat(),
+                      "unsubscribed_at": None}

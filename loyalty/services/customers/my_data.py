@@ -60,6 +60,9 @@ def export(card):
             "name": customer.name, "email": customer.email, "phone": customer.phone,
             "language": customer.preferred_locale, "joined_at": _when(customer.created_at),
             "consent_at": _when(customer.consent_at), "terms_version": customer.terms_version,
+            "offers_by_email": {"consent": customer.marketing_consent,
+                                "consent_at": _when(customer.marketing_consent_at),
+                                "unsubscribed_at": _when(customer.marketing_unsubscribed_at)},
             "birthday": ({"day": customer.birth_day, "month": customer.birth_month}
                          if customer.birth_day is not None else None),
         },

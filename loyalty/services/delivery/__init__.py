@@ -2,8 +2,10 @@
 
 Owns email (``mail``: templates, the outbox kind ``email``, SMTP), the merchants' mornings
 (points expiry, expiry warnings, then the birthday bonuses due and their emails:
-``birthdays``), the expiry warnings themselves and the recovery of
-jobs a dead worker left behind (``job_recovery``). The outbox itself is shared
+``birthdays``, then the win-back emails and bonuses: ``win_back``), the expiry warnings
+themselves, marketing email (``marketing``: consent to offers by email, the one-click
+unsubscribe and its headers) and the recovery of jobs a dead worker left behind
+(``job_recovery``). The outbox itself is shared
 (``services.outbox``): every area records work in it.
 
 May import: the engine and the shared services. The letters ``mail`` sends are found by
