@@ -266,3 +266,11 @@ def test_offline_stamps_get_the_extra_stamp_of_their_time(coffee, frozen_clock):
     frozen_clock.set(local(LUXEMBOURG, 2026, 6, 15, 18, 0))
     row = _sync(coffee, card, local(LUXEMBOURG, 2026, 6, 15, 16, 45), kind="stamp")
     assert (row.stamps_delta, row.base_delta) == (2, 1)
+
+
+def test_the_panel_shows_only_the_kinds_the_program_uses(coffee, terminal, frozen_clock):
+    card = factories.card(coffee.merchant)
+    schedule(coffee, "points", factor=2)  # a stamp card: points are not given at all
+    frozen_clock.set(local(LUXEMBOURG, 2026, 6, 15, 15, 0))
+    terminal.sign_in(coffee.staff)
+    assert 'data-testid="happy-hour"' not in terminal.find(card.card_number).text

@@ -170,7 +170,7 @@ def _render(store, *, card=None, summary=None, results=None, query="", banner=No
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
                   timezone=current_merchant.timezone,
                   happy_now=happy_hours.running_now(
-                      merchant_rows(current_merchant.id).happy_hours, store.id, clock.now(),
+                      merchant_rows(current_merchant.id), store.id, clock.now(),
                       current_merchant.timezone) if summary is not None else (),
                   can_manage=_can_manage(), manages_store=_manages(store.id))
     if is_htmx() and summary is not None:

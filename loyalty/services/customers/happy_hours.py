@@ -9,7 +9,7 @@ from sqlalchemy import select
 from loyalty import clock
 from loyalty.extensions import db
 from loyalty.models import Store
-from loyalty.services.engine.happy_hours import UPCOMING_DAYS, schedule
+from loyalty.services.engine.happy_hours import UPCOMING_DAYS, kinds_of, schedule
 from loyalty.services.engine.merchant_cache import merchant_rows
 
 #: At most this many happy hours are listed.
@@ -31,7 +31,9 @@ class PublicHappyHour:
 def public_happy_hours(merchant, now=None):
     """Running and upcoming happy hours (the next ``UPCOMING_DAYS`` days), soonest first,
     each once: while it runs, with its end; else its next window."""
-    windows = merchant_rows(merchant.id).happy_hours
+    rows = merchant_rows(merchant.id)
+    kinds = kinds_of(rows.program)
+    windows = [window for window in rows.happy_hours if window.kind in kinds]
     if not windows:
         return []
     now = now or clock.now()

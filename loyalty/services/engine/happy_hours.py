@@ -134,10 +134,21 @@ def for_action(rows, kind, store_id, at, timezone_of):
     return running_happy_hour(rows.happy_hours, kind, store_id, at, timezone_of())
 
 
-def running_now(windows, store_id, at, timezone):
-    """The happy hours of each kind running at ``at`` at ``store_id`` (for the card panel)."""
-    found = (running_happy_hour(windows, kind, store_id, at, timezone)
-             for kind in ("points", "stamps"))
+def kinds_of(program):
+    """The kinds of happy hour ``program`` can apply (none without a program)."""
+    if program is None:
+        return ()
+    return tuple(kind for kind, used in (("points", program.has_points),
+                                         ("stamps", program.has_stamps)) if used)
+
+
+def running_now(rows, store_id, at, timezone):
+    """The happy hours running at ``at`` at ``store_id``, one per kind the merchant's program
+    uses (``rows``: its ``MerchantRows``), for the card panel."""
+    if not rows.happy_hours:
+        return []
+    found = (running_happy_hour(rows.happy_hours, kind, store_id, at, timezone)
+             for kind in kinds_of(rows.program))
     return [hour for hour in found if hour is not None]
 
 
