@@ -11,7 +11,7 @@ from loyalty.services.engine import points
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.merchant import programs
 from tests import factories
-from tests.jobs.conftest import inbox  # noqa: F401 - a real SMTP server (fixture)
+from tests.jobs.conftest import inbox  # noqa: F401, F811 - a real SMTP server (fixture)
 
 
 def consenting_card(merchant, locale=None):
@@ -78,7 +78,7 @@ def _win_back_shop(merchant):
 
 
 def test_the_sent_message_carries_both_headers_and_the_link_works_without_signing_in(
-        make_app, inbox, frozen_clock):
+        make_app, inbox, frozen_clock):  # noqa: F811 - the fixture imported above
     app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=inbox.port, SMTP_SECURITY="none",
                    PUBLIC_BASE_URL="https://loyalty.example")
     with app.app_context():

@@ -17,8 +17,8 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.links import card_url
 from loyalty.models import Customer, LoyaltyCard, Merchant, Store
-from loyalty.services.delivery import mail, marketing
 from loyalty.services.customers import birthdays
+from loyalty.services.delivery import mail, marketing
 from loyalty.services.engine import cards
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.localized import language_of
