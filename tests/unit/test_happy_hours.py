@@ -237,6 +237,28 @@ def test_the_api_applies_it_at_the_keys_store(app, client, bakery, card, frozen_
     assert answers == [100, 50]
 
 
+def test_an_api_refund_of_a_doubled_order_takes_back_what_it_gave(app, client, bakery, card,
+                                                                  frozen_clock):
+    app.config["API_RATE_LIMIT"] = "100000 per second"
+    schedule(bakery)
+    _row, key = api_keys.create_key(bakery.merchant.id, name="Till", store_id=None,
+                                    scopes=("cards:read", "purchases"))
+    headers = {"Authorization": f"Bearer {key}"}
+    frozen_clock.set(local(LUXEMBOURG, 2026, 6, 15, 15, 0))
+    bought = client.post(f"/api/v1/cards/{card.card_number}/purchases", headers=headers,
+                         json={"order_reference": "R-1", "amount": "10.00", "currency": "EUR"})
+    assert bought.json["points_earned"] == 200
+    frozen_clock.set(local(LUXEMBOURG, 2026, 6, 15, 18, 0))  # refunded after the happy hour
+    half = client.post("/api/v1/orders/R-1/refunds", headers=headers, json={"amount": "5.00"})
+    assert half.status_code in (200, 201), half.json
+    assert db.session.get(LoyaltyCard, card.id).points_balance == 100
+    rest = client.post("/api/v1/orders/R-1/refunds", headers=headers, json={"amount": "5.00"})
+    assert rest.status_code in (200, 201), rest.json
+    db.session.expire_all()
+    assert db.session.get(LoyaltyCard, card.id).points_balance == 0
+    assert ledger_drift() == []
+
+
 def _sync(team, card, at, **fields):
     action = offline.KeptAction(key=uuid.uuid4().hex, card=card.card_number, at=at, **fields)
     owner = team.owner
