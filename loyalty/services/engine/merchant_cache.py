@@ -1,5 +1,5 @@
 """A worker's copies of each merchant's slow-changing rows: the program with its active rewards,
-and the loyalty settings (and what other areas keep beside them: ``EXTRAS``).
+the loyalty settings and the happy hours (and what other areas keep beside them: ``EXTRAS``).
 
 The counter reads them on every request but owners change them rarely. Any flush that adds,
 changes or deletes a program, reward or settings row bumps ``merchants.cache_version`` in the
