@@ -59,6 +59,9 @@ def test_the_owner_sets_a_birthday_bonus_and_previews_its_email(playwright_brows
         assert greeting in body.inner_text()
         assert "2 stamps" in body.inner_text() or code != "en"
     laptop.shot("2-saved-with-previews")
+    preview = laptop.locator("[data-testid=preview-lb]")
+    preview.scroll_into_view_if_needed()
+    preview.screenshot(path=str(OUTPUT / "birthday-owner-3-preview-lb.png"))
 
 
 @pytest.fixture
