@@ -35,7 +35,7 @@ KIND = "webhook"
 #: event type -> what it means, as the owner picks them.
 EVENTS = {
     "card.enrolled": _l("A customer got a card"),
-    "points.earned": _l("Points were earned (a purchase or a welcome bonus)"),
+    "points.earned": _l("Points were earned (a purchase, a welcome or a birthday bonus)"),
     "stamps.added": _l("A stamp was added"),
     "reward.redeemed": _l("A reward was redeemed"),
     "transaction.voided": _l("A transaction was voided"),
@@ -48,6 +48,7 @@ TYPE_EVENTS = {
     T.CARD_CREATED: "card.enrolled",
     T.STAMP_EARNED: "stamps.added",
     T.POINTS_EARNED: "points.earned", T.WELCOME_BONUS: "points.earned",
+    T.BIRTHDAY_BONUS: "points.earned",  # its stamps too, if any: ``stamps_delta``
     T.STAMP_REDEEMED: "reward.redeemed", T.POINTS_REDEEMED: "reward.redeemed",
     T.STAMP_VOIDED: "transaction.voided", T.POINTS_VOIDED: "transaction.voided",
     T.STAMP_REWARD_VOIDED: "transaction.voided", T.POINTS_REWARD_VOIDED: "transaction.voided",
