@@ -4,7 +4,7 @@ sign-in and account pages, nor on the error pages, nor on a form refused for emp
 pages are the blueprints' GET routes in the URL map, their ids filled from the demo data; a new
 route without a page here fails the test."""
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from flask import url_for
@@ -26,6 +26,7 @@ from loyalty.models import (
 )
 from loyalty.services import outbox
 from loyalty.services.integrations import webhooks
+from loyalty.services.merchant import happy_hours
 from loyalty.services.platform import password_links
 from tests.browser.axe import violations
 from tests.browser.conftest import open_page
@@ -77,6 +78,10 @@ def _ids(app):
         endpoint, _secret = webhooks.create_endpoint(merchant.id, url="http://127.0.0.1:9/h",
                                                      events=["card.enrolled", "points.earned"])
         webhooks.send_test(merchant.id, endpoint.id)
+        hour = happy_hours.create_happy_hour(
+            merchant, name="Extra stamp on Saturdays", kind="stamps", extra_stamps=1,
+            weekdays=[5], start_time=time(9), end_time=time(12),
+            starts_on=clock.now().date(), all_stores=True)
         ids = {
             "merchant_id": merchant.id,
             "record_id": merchant.id,
@@ -94,6 +99,7 @@ def _ids(app):
             "user_id": staff.user_id,
             "email_id": db.session.scalar(select(SentEmail.id).order_by(SentEmail.id)),
             "token": secret,
+            "happy_hour_id": hour.id,
         }
         db.session.remove()
     return ids
