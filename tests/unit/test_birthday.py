@@ -8,7 +8,13 @@ from sqlalchemy import func, select
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import Customer, LoyaltyTransaction, SentEmail, TransactionType
+from loyalty.models import (
+    Customer,
+    LoyaltyTransaction,
+    SentEmail,
+    TransactionType,
+    WebhookDelivery,
+)
 from loyalty.services.customers import birthdays as customer_birthdays
 from loyalty.services.customers import my_data
 from loyalty.services.delivery import marketing
@@ -18,6 +24,7 @@ from loyalty.services.engine.bonuses import due_birthdays, is_valid_birthday
 from loyalty.services.engine.cards import deactivate_card
 from loyalty.services.engine.ledger import ledger_drift
 from loyalty.services.errors import InvalidInput
+from loyalty.services.integrations import webhooks
 from loyalty.services.merchant import programs
 from tests import factories
 
@@ -207,3 +214,18 @@ def test_a_batch_is_one_statement_for_the_selection(merchant, frozen_clock, monk
     assert db.session.scalar(select(func.count()).select_from(LoyaltyTransaction).where(
         LoyaltyTransaction.transaction_type == TransactionType.BIRTHDAY_BONUS)) == 5
     assert ledger_drift() == []
+
+
+def test_a_till_listening_to_points_earned_hears_of_the_birthday_bonus(merchant, frozen_clock):
+    frozen_clock.set(datetime(2026, 8, 1, 10, 0, tzinfo=UTC))
+    factories.points_program(merchant.merchant, birthday_bonus_points=15)
+    card = _born(factories.card(merchant.merchant, "Hooked Hugo"), 9, 8)
+    # Port 9 (discard): nothing listens; the delivery is written and waits.
+    webhooks.create_endpoint(merchant.id, url="http://127.0.0.1:9/h", events=["points.earned"])
+    assert _morning(frozen_clock, datetime(2026, 8, 9, 4, 0, tzinfo=UTC), merchant.merchant) == 1
+    db.session.commit()
+    [delivery] = db.session.scalars(select(WebhookDelivery).where(
+        WebhookDelivery.card_id == card.id)).all()
+    assert delivery.event_type == "points.earned"
+    transaction = delivery.payload["data"]["transaction"]
+    assert (transaction["type"], transaction["points_delta"]) == ("birthday_bonus", 15)
