@@ -206,3 +206,27 @@ def test_the_step_costs_the_same_statements_for_1_and_30_members(make_app, froze
     with app.app_context():
         counts = [_statements_for(frozen_clock, cards) for cards in (1, 30)]
     assert counts[0] == counts[1]
+
+
+def test_a_stamp_card_gets_stamps_and_loses_them_unused(rq_app, frozen_clock):
+    frozen_clock.set(START)
+    shop = factories.merchant_with_team("Café Stempel", "cafe-stempel").merchant
+    program = factories.stamp_program(shop)
+    programs.update_program(program, winback_enabled=True, winback_inactive_days=30,
+                            winback_bonus_stamps=2, winback_bonus_points=0, winback_bonus_days=7)
+    card = factories.card(shop, "Nora Offers", email="nora@example.com")
+    consent(card)
+    frozen_clock.set(START + timedelta(days=31))
+    morning(rq_app, shop)
+    [email] = db.session.scalars(select(SentEmail).where(SentEmail.template == "win_back"))
+    assert "added 2 stamps to your card" in email.body_text
+    assert "Come by before" in email.body_text
+    db.session.refresh(db.session.get(LoyaltyCard, card.id))
+    assert db.session.get(LoyaltyCard, card.id).stamp_count == 2
+    frozen_clock.advance(days=8)
+    morning(rq_app, shop)
+    fresh = db.session.get(LoyaltyCard, card.id, populate_existing=True)
+    assert fresh.stamp_count == 0 and fresh.winback_bonus_until is None
+    [lapse] = ledger(card, TransactionType.WINBACK_LAPSED)
+    assert lapse.stamps_delta == -2
+    assert ledger_drift() == []
