@@ -62,7 +62,8 @@ class HappyHourForm(Form):
     ends_on = DayField(_l("Last day (leave empty to keep it running)"),
                        validators=[Optional()])
     all_stores = CheckboxField(_l("At all stores"), default=True)
-    store_ids = SelectMultipleField(_l("Stores"), coerce=str, validate_choice=False)
+    store_ids = SelectMultipleField(_l("Or only at these stores"), coerce=str,
+                                    validate_choice=False)
     is_active = CheckboxField(_l("On (untick to pause it)"), default=True)
 
     def set_choices(self, program, stores):
