@@ -3,8 +3,10 @@ languages, refused input kept as typed, and only the owner's own program."""
 import pytest
 from sqlalchemy import select
 
+from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import AuditEntry, LoyaltyProgram
+from loyalty.models import AuditEntry, Customer, LoyaltyProgram
+from loyalty.services.delivery import marketing
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -113,3 +115,20 @@ def test_only_owners_and_only_their_own_program(client, auth, merchant, other_me
 def test_without_a_program_the_owner_is_sent_to_create_it(client, owner):
     response = client.get("/merchant/win-back")
     assert response.status_code == 302 and response.location.endswith("/merchant/program")
+
+
+def test_the_page_says_who_takes_offers_and_who_gets_the_next_email(client, owner,
+                                                                    frozen_clock):
+    factories.points_program(owner.merchant)
+    quiet = factories.card(owner.merchant, "Quiet Quinn")
+    frozen_clock.advance(days=40)
+    recent = factories.card(owner.merchant, "Recent Rita")
+    factories.card(owner.merchant, "No Offers Nina")
+    for card in (quiet, recent):
+        with write_transaction():
+            marketing.record_consent(db.session.get(Customer, card.customer_id), True,
+                                     source="join")
+    _post(client, {**SETTINGS, "winback_inactive_days": "30"})
+    audience = client.get("/merchant/win-back").get_data(as_text=True)
+    assert "2 members take offers by email." in audience
+    assert "1 of them gets the email at the next morning run." in audience

@@ -35,8 +35,9 @@ def win_back():
         status = 422
     previews = {code: win_back_emails.preview(current_merchant, program, code)
                 for code in current_app.config["LANGUAGES"]}
+    consenting, due = win_back_emails.audience(program)
     return page("merchant/win_back.html", form=form, program=program, previews=previews,
-                status=status)
+                consenting=consenting, due=due, status=status)
 
 
 @bp.route("/win-back/preview/<lang>")

@@ -20,7 +20,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from loyalty import clock
 from loyalty.database import write_transaction
@@ -91,6 +91,22 @@ def _send_batch(program, now):
         mail.queue_emails(TEMPLATE, [{"card_id": card_id} for card_id in ids],
                           merchant_id=program.merchant_id)
     return len(ids)
+
+
+def audience(program, now=None):
+    """``(consenting, due)`` for the owner's page: the program's active members who take
+    offers by email, and how many of them the next morning would write to (quiet for
+    ``winback_inactive_days``, not yet written to for this quiet spell). One query."""
+    C = LoyaltyCard
+    cutoff = (now or clock.now()) - timedelta(days=program.winback_inactive_days)
+    due = and_(C.last_activity_at < cutoff,
+               or_(C.winback_sent_for.is_(None), C.winback_sent_for != C.last_activity_at))
+    row = db.session.execute(
+        select(func.count(C.id), func.count(case((due, C.id))))
+        .join(Customer, Customer.id == C.customer_id)
+        .where(C.program_id == program.id, C.is_active.is_(True),
+               marketing.consenting(Customer))).one()
+    return row[0], row[1]
 
 
 def _bonus_given(card):
