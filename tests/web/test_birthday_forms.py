@@ -119,6 +119,7 @@ def test_a_bad_birthday_on_the_card_page_is_said_and_kept(client, merchant, birt
     assert "This day does not exist in that month" in page
     assert '<option selected value="30">' in page and '<option selected value="2">' in page
     assert card.card_number in page  # the card page itself, not an error page
+    assert "Send me offers by email" in page  # the rest of the page is all there
     half = _card_page_post(client, card, birth_day="", birth_month="5")
     assert half.status_code == 422 and "Choose both the day and the month" in half.text
     no_token = client.post(f"/card/{card.page_secret}/birthday",

@@ -6,6 +6,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import get_locale
 
 from loyalty.blueprints.storefront.birthday_forms import BirthdayForm
+from loyalty.blueprints.storefront.forms import MarketingConsentForm
 from loyalty.blueprints.storefront.views import PRIVATE_PAGE, _card, bp
 from loyalty.services.customers import birthdays
 from loyalty.services.customers import card_page as customer_card
@@ -44,5 +45,8 @@ def birthday(secret):
                                     birthday="removed" if day is None else "saved",
                                     _anchor="birthday"), 303)
     view = customer_card.card_page(found, str(get_locale()))
+    consent_form = MarketingConsentForm(formdata=None,
+                                        marketing_consent=found.customer.marketing_consent)
     return render_template("storefront/card.html", view=view, card=found, birthday_form=form,
-                           wallets=wallets.configured()), 422, PRIVATE_PAGE
+                           consent_form=consent_form, wallets=wallets.configured()), \
+        422, PRIVATE_PAGE
