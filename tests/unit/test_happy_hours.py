@@ -296,3 +296,20 @@ def test_the_panel_shows_only_the_kinds_the_program_uses(coffee, terminal, froze
     frozen_clock.set(local(LUXEMBOURG, 2026, 6, 15, 15, 0))
     terminal.sign_in(coffee.staff)
     assert 'data-testid="happy-hour"' not in terminal.find(card.card_number).text
+
+
+def test_the_counter_sees_a_change_at_once_though_it_keeps_the_merchants_rows(
+        bakery, card, terminal, frozen_clock):
+    gare, other = bakery.stores
+    frozen_clock.set(local(LUXEMBOURG, 2026, 6, 15, 15, 0))
+    terminal.sign_in(bakery.staff)
+    assert 'data-testid="happy-hour"' not in terminal.find(card.card_number).text  # kept now
+    hour = schedule(bakery, stores=[gare])
+    assert "Double points until 17:00" in terminal.find(card.card_number).text
+    values = dict(name=hour.name, kind="points", factor=3, weekdays=[0],
+                  start_time=hour.start_time, end_time=hour.end_time, starts_on=hour.starts_on,
+                  all_stores=False, store_ids=[gare.id])
+    happy_hours.update_happy_hour(hour, **values)
+    assert "Triple points until 17:00" in terminal.find(card.card_number).text
+    happy_hours.update_happy_hour(hour, **{**values, "store_ids": [other.id]})  # stores only
+    assert 'data-testid="happy-hour"' not in terminal.find(card.card_number).text
