@@ -233,8 +233,21 @@ def test_the_api_applies_it_at_the_keys_store(app, client, bakery, card, frozen_
                                      "currency": "EUR"},
                                headers={"Authorization": f"Bearer {key}"})
         assert response.status_code == 201, response.json
-        answers.append(response.json["points_earned"])
-    assert answers == [100, 50]
+        answers.append((response.json["points_earned"], response.json["points_multiplier"]))
+    assert answers == [(100, 2), (50, 1)]
+
+
+def test_the_api_stamps_get_the_extra_stamp_within_the_cap(app, client, coffee, frozen_clock):
+    app.config["API_RATE_LIMIT"] = "100000 per second"
+    card = factories.card(coffee.merchant)
+    schedule(coffee, "stamps", extra=1)
+    _row, key = api_keys.create_key(coffee.merchant.id, name="Till", scopes=("cards:read",
+                                    "purchases"), store_id=coffee.stores[0].id)
+    frozen_clock.set(local(LUXEMBOURG, 2026, 6, 15, 15, 0))
+    added = [client.post(f"/api/v1/cards/{card.card_number}/stamps", json={"quantity": 1},
+                         headers={"Authorization": f"Bearer {key}"}).json["stamps_added"]
+             for _visit in range(2)]
+    assert added == [2, 1]  # the daily cap of 3 leaves no room for the second visit's extra
 
 
 def test_an_api_refund_of_a_doubled_order_takes_back_what_it_gave(app, client, bakery, card,

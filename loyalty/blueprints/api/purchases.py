@@ -39,7 +39,8 @@ class PurchaseIn(Strict):
 class PurchaseOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "order_reference": "T2-000481", "amount": "12.50", "currency": "EUR", "store": "GARE",
-        "points_earned": 125, "stamps_added": 0, "transaction_ids": [4812], "card": CARD_EXAMPLE,
+        "points_earned": 125, "stamps_added": 0, "points_multiplier": 1, "happy_hour_stamps": 0,
+        "transaction_ids": [4812], "card": CARD_EXAMPLE,
         "created_at": "2026-12-07T09:41:12Z"}]})
 
     order_reference: str
@@ -48,6 +49,10 @@ class PurchaseOut(BaseModel):
     store: str | None
     points_earned: int
     stamps_added: int
+    #: A happy hour running at the order's time and store: the points' multiplier (1 without
+    #: one) and the stamps it added to the visit's (0 without one), both in the counts above.
+    points_multiplier: int = 1
+    happy_hour_stamps: int = 0
     transaction_ids: list[int]
     card: CardOut
     created_at: str

@@ -86,6 +86,18 @@ def store_for(caller, code, field="store"):
     return store_id
 
 
+def happy_hour_answer(rows):
+    """What a happy hour did to the order's rows (``{"points": row, "stamps": row}``): the
+    points' multiplier (1 without one) and the stamps it added (0 without one)."""
+    points, stamps = rows.get("points"), rows.get("stamps")
+    return {
+        "points_multiplier": (points.points_delta // points.base_delta
+                              if points is not None and points.base_delta else 1),
+        "happy_hour_stamps": (stamps.stamps_delta - stamps.base_delta
+                              if stamps is not None and stamps.base_delta else 0),
+    }
+
+
 def store_code(store_id):
     if store_id is None:
         return None
@@ -159,6 +171,7 @@ def purchase(caller, number, *, order_reference, amount, currency, store=None, s
             "store": store_code(store_id),
             "points_earned": rows["points"].points_delta if "points" in rows else 0,
             "stamps_added": rows["stamps"].stamps_delta if "stamps" in rows else 0,
+            **happy_hour_answer(rows),
             "transaction_ids": [row.id for row in rows.values()],
             "card": card_view(locked, program, locale),
             "created_at": iso_utc(clock.now()),
