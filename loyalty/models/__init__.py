@@ -37,6 +37,7 @@ from loyalty.models.merchants import Customer, Merchant, Store
 from loyalty.models.ledger_days import LedgerDay
 from loyalty.models.orders import ApiOrder
 from loyalty.models.outbox import OutboxMessage, SentEmail
+from loyalty.models.retention_snapshots import RetentionSnapshot
 from loyalty.models.programs import (
     LoyaltyProgram,
     MerchantLoyaltySettings,
@@ -58,4 +59,5 @@ __all__ = [
     "restore", "soft_delete", "soft_delete_cascade", "utcnow",
     "WebhookDelivery", "WebhookEndpoint", "StoredFile",
     "ALL_WEEKDAYS", "HAPPY_HOUR_KINDS", "HappyHour",
+    "RetentionSnapshot",
 ]

@@ -17,8 +17,25 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        'retention_snapshots',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('merchant_id', sa.Integer(), nullable=False),
+        sa.Column('scope', sa.String(length=400), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('timezone', sa.String(length=64), nullable=False),
+        sa.Column('min_visits', sa.Integer(), nullable=False),
+        sa.Column('away_days', sa.Integer(), nullable=False),
+        sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('data', sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'],
+                                name=op.f('fk_retention_snapshots_merchant_id_merchants'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_retention_snapshots')),
+        sa.UniqueConstraint('merchant_id', 'scope', 'day', 'timezone', 'min_visits', 'away_days',
+                            name='uq_retention_snapshots_key'),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('retention_snapshots')
