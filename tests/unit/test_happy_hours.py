@@ -326,3 +326,20 @@ def test_the_counter_sees_a_change_at_once_though_it_keeps_the_merchants_rows(
     assert "Triple points until 17:00" in terminal.find(card.card_number).text
     happy_hours.update_happy_hour(hour, **{**values, "store_ids": [other.id]})  # stores only
     assert 'data-testid="happy-hour"' not in terminal.find(card.card_number).text
+
+
+def test_the_tablets_points_cap_counts_the_doubled_points(bakery, card, frozen_clock):
+    schedule(bakery)  # the program keeps at most 500 points offline
+    frozen_clock.set(local(LUXEMBOURG, 2026, 6, 15, 18, 0))
+    before = offline.KeptAction(key=uuid.uuid4().hex, card=card.card_number, kind="earn",
+                                at=local(LUXEMBOURG, 2026, 6, 15, 13, 0), amount_cents=1000)
+    # 250 points, 350 in all: under the cap, but doubled they make 600.
+    during = offline.KeptAction(key=uuid.uuid4().hex, card=card.card_number, kind="earn",
+                                at=local(LUXEMBOURG, 2026, 6, 15, 15, 0), amount_cents=2500)
+    owner = bakery.owner
+    result = offline.sync_batch(bakery.merchant, bakery.stores[0].id, [before, during],
+                                user_id=owner.id,
+                                actor=Actor(user_id=owner.id, merchant_id=bakery.merchant.id))
+    first, second = result.outcomes
+    assert first.accepted and first.result.transaction.points_delta == 100
+    assert not second.accepted and "more than 500 points" in str(second.refusal)

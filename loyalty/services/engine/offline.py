@@ -26,6 +26,7 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, LoyaltyTransaction
 from loyalty.services import audit
+from loyalty.services.engine import happy_hours
 from loyalty.services.engine.actions import CardRef, run_card_action
 from loyalty.services.engine.cards import normalize_card_number
 from loyalty.services.engine.ledger import ActionContext, ActionResult, find_replay
@@ -83,7 +84,8 @@ def sync_batch(merchant, store_id, actions, *, user_id, pin=None, staff_pin_id=N
     """Record what a tablet of ``store_id`` kept offline. Raises the PIN's refusals
     (PinRequired, WrongPin, PinLocked) before anything is recorded; otherwise every action
     has its outcome, or is listed as not sent."""
-    program = merchant_rows(merchant.id).program
+    rows = merchant_rows(merchant.id)
+    program = rows.program
     sender = None
     if pin or staff_pin_id is not None:
         sender = verify_staff_pin(merchant.id, store_id, pin, staff_pin_id=staff_pin_id)
@@ -99,7 +101,8 @@ def sync_batch(merchant, store_id, actions, *, user_id, pin=None, staff_pin_id=N
         # Sent before and recorded: the first answer, whatever changed since (a day passed,
         # offline mode switched off). "Not added" would have staff enter it a second time.
         refusal = (None if previous is not None
-                   else _refusal(program, action, position, points_kept, now))
+                   else _refusal(program, action, position, points_kept, now,
+                                 _factor_at(rows, merchant, store_id)))
         if previous is not None:
             outcome = Outcome(action, result=ActionResult(previous, previous.card, replayed=True))
         elif refusal is not None:
@@ -138,8 +141,17 @@ def _sendable(actions, sender):
     return mine, [action.key for action in actions if action.staff_pin_id != sender.id]
 
 
-def _refusal(program, action, position, points_kept, now):
-    """Why ``action`` is not recorded before its card is even read, or None."""
+def _factor_at(rows, merchant, store_id):
+    """``at -> the points multiplier of a happy hour running then at the store`` (1 if none)."""
+    def factor(at):
+        happy = happy_hours.for_action(rows, "points", store_id, at, lambda: merchant.timezone)
+        return happy.factor if happy is not None else 1
+    return factor
+
+
+def _refusal(program, action, position, points_kept, now, factor_at):
+    """Why ``action`` is not recorded before its card is even read, or None. The tablet's
+    points cap counts what a purchase credits, a happy hour's multiplier included."""
     if program is None or not program.is_active:
         return _l("The loyalty program is not active at the moment.")
     if not program.offline_enabled:
@@ -157,7 +169,8 @@ def _refusal(program, action, position, points_kept, now):
             "added.",
             "The tablet kept more than %(num)d actions without connection: this one was not "
             "added.", program.offline_max_actions)
-    earned = program.points_for(action.amount_cents or 0) if action.kind == "earn" else 0
+    earned = (program.points_for(action.amount_cents or 0) * factor_at(action.at)
+              if action.kind == "earn" else 0)
     if earned and points_kept + earned > program.offline_max_points:
         return lazy_ngettext(
             "The tablet kept more than %(num)d point without connection: this purchase was "
