@@ -1,11 +1,12 @@
-"""Points expiry and its warnings, the birthday bonuses and the win-back emails, once a day in
-each merchant's early morning."""
+"""Points expiry and its warnings, the birthday bonuses, the win-back emails and the owner's
+retention figures, once a day in each merchant's early morning."""
 from loyalty.jobs.context import job
 from loyalty.services.delivery import mornings
 from loyalty.services.delivery.birthdays import celebrate_birthdays
 from loyalty.services.delivery.expiry_warnings import warn_expiring_points
 from loyalty.services.delivery.win_back import win_back_morning
 from loyalty.services.engine.points import expire_points
+from loyalty.services.merchant import retention_snapshots
 
 
 @job
@@ -17,9 +18,12 @@ def start_mornings():
 @job
 def merchant_morning(merchant_id):
     """One merchant's daily run: expire what is due, warn who is close to it, give the
-    birthday bonuses due (their emails to those who consented), then the win-back emails."""
+    birthday bonuses due (their emails to those who consented), then the win-back emails,
+    then the owner's retention figures up to the end of yesterday (so their page is fast)."""
     expired = expire_points(merchant_id=merchant_id)
     warned = warn_expiring_points(merchant_id=merchant_id)
     birthdays = celebrate_birthdays(merchant_id)
     win_back = win_back_morning(merchant_id)
-    return {"expired": expired, "warned": warned, "birthdays": birthdays, "win_back": win_back}
+    retention = retention_snapshots.morning(merchant_id)
+    return {"expired": expired, "warned": warned, "birthdays": birthdays, "win_back": win_back,
+            "retention": retention}

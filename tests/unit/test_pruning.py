@@ -94,7 +94,8 @@ def test_old_rows_go_recent_and_open_ones_stay_and_the_record_is_never_touched(
     result = pruning.prune_all()
 
     assert result == {"outbox_deleted": 1, "outbox_emptied": 1, "email_bodies": 1,
-                      "sessions": 1, "links": 1, "webhook_deliveries": 2}
+                      "sessions": 1, "links": 1, "webhook_deliveries": 2,
+                      "retention_snapshots": 0}
     assert ids(OutboxMessage) == {old_email.outbox_id, old_failed, old_open, recent_wallet,
                                   recent_email.outbox_id}
     assert db.session.get(OutboxMessage, recent_email.outbox_id).payload["template"]

@@ -87,13 +87,17 @@ def test_bad_numbers_get_a_message_and_keep_what_was_typed(
 
 class Statements:
     def __init__(self):
-        self.count = 0
+        self.texts = []
 
-    def __call__(self, *args):
-        self.count += 1
+    def __call__(self, _connection, _cursor, statement, *args):
+        self.texts.append(statement)
+
+    @property
+    def count(self):
+        return len(self.texts)
 
 
-def _statements(auth, client, merchant):
+def _statements(auth, client, merchant, *, texts=False):
     auth.login_as(merchant.owner)
     counter = Statements()
     event.listen(db.engine, "before_cursor_execute", counter)
@@ -102,7 +106,38 @@ def _statements(auth, client, merchant):
     finally:
         event.remove(db.engine, "before_cursor_execute", counter)
     auth.logout()
-    return counter.count
+    return counter.texts if texts else counter.count
+
+
+def test_the_page_says_up_to_when_and_a_second_view_reads_the_snapshot_only(
+        auth, client, merchant, history, now):
+    first = _statements(auth, client, merchant, texts=True)
+    assert any("loyalty_transactions" in text for text in first)
+    second = _statements(auth, client, merchant, texts=True)
+    assert len(second) < len(first) - 2  # no ledger read, no insert
+    reads = [text for text in second if text != "BEGIN" and "FROM users" not in text]
+    assert len(reads) == 2  # the snapshot, then the regulars' names as they are now
+    assert "FROM retention_snapshots" in reads[0] and "customers.name" in reads[1]
+    assert not any("loyalty_transactions" in text for text in second)
+    auth.login_as(merchant.owner)
+    text = " ".join(client.get("/merchant/retention").get_data(as_text=True).split())
+    assert "Figures up to the end of yesterday (June 14, 2026), computed at 12:00" in text
+    rows = list(csv.reader(io.StringIO(
+        client.get("/merchant/retention.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[1][0].startswith("Figures up to the end of yesterday (June 14, 2026)")
+
+
+def test_a_visit_today_shows_on_the_page_tomorrow(auth, client, merchant, history, now):
+    auth.login_as(merchant.owner)
+    assert 'data-testid="median-gap">8.0<' in client.get("/merchant/retention").text
+    member(merchant, "Gil", at(date(2026, 6, 14)), merchant.stores[0], [
+        (T.STAMP_EARNED, at(date(2026, 6, 14))), (T.STAMP_EARNED, at(date(2026, 6, 15), 9))])
+    assert 'data-testid="median-gap">8.0<' in client.get("/merchant/retention").text
+    now.set(NOW + timedelta(days=1))
+    auth.login_as(merchant.owner)
+    page = client.get("/merchant/retention").text
+    assert 'data-testid="median-gap">7.0<' in page  # Gil's gap of 1 day
+    assert "Figures up to the end of yesterday (June 15, 2026)" in page
 
 
 def test_the_same_statements_for_1_or_30_stores_and_1_or_24_months(auth, client, merchant, now):
@@ -110,7 +145,8 @@ def test_the_same_statements_for_1_or_30_stores_and_1_or_24_months(auth, client,
     home = merchant.stores[0]
     member(merchant, "Only", at(date(2026, 6, 1)), home, [
         (T.STAMP_EARNED, at(date(2026, 6, 1))), (T.STAMP_EARNED, at(date(2026, 6, 2)))])
-    small = _statements(auth, client, merchant)
+    small, small_kept = (_statements(auth, client, merchant) for _ in range(2))
+    assert small_kept < small
     for n in range(28):
         store = accounts.create_store(merchant.merchant, f"Extra {n}", f"X{n}")
         member(merchant, f"Extra {n}", at(date(2026, 5, 1)), store, [
@@ -119,4 +155,5 @@ def test_the_same_statements_for_1_or_30_stores_and_1_or_24_months(auth, client,
     member(merchant, "Two Years", at(first), home, [
         (T.STAMP_EARNED, at(first + timedelta(days=31 * month))) for month in range(24)])
     db.session.commit()
-    assert _statements(auth, client, merchant) == small
+    now.set(NOW + timedelta(days=1))  # a new day: computed again, then read
+    assert [_statements(auth, client, merchant) for _ in range(2)] == [small, small_kept]

@@ -1,7 +1,7 @@
 """Retention: whether members come back, as a page and as CSV (owners; managers for their
 stores, as the statistics)."""
 from flask import request
-from flask_babel import format_date
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -10,7 +10,7 @@ from loyalty.blueprints.merchant.base import OWNER_OR_MANAGER, bp, managed_store
 from loyalty.blueprints.merchant.charts import bar_chart
 from loyalty.blueprints.merchant.exports import _csv, csv_separators
 from loyalty.forms import Form, WholeNumberField
-from loyalty.services.merchant import retention
+from loyalty.services.merchant import retention, retention_snapshots
 from loyalty.tenancy import current_merchant, roles_required
 
 
@@ -32,9 +32,15 @@ def _figures():
     min_visits = form.min_visits.data if form.min_visits.data and not form.min_visits.errors else 5
     away_days = form.away_days.data if form.away_days.data and not form.away_days.errors else 60
     form.min_visits.data, form.away_days.data = min_visits, away_days
-    figures = retention.retention(current_merchant, store_ids=managed_store_ids(),
-                                  min_visits=min_visits, away_days=away_days)
+    figures = retention_snapshots.figures_for(current_merchant, managed_store_ids(),
+                                              min_visits, away_days)
     return form, figures
+
+
+def as_of(figures):
+    """What the figures are up to and when they were computed, on the page and in the CSV."""
+    return _("Figures up to the end of yesterday (%(day)s), computed at %(time)s.",
+             day=format_date(figures.up_to, "long"), time=format_time(figures.computed_at, "short"))
 
 
 def _month(start):
@@ -49,6 +55,7 @@ def retention_page():
                       [month.per_active for month in figures.months],
                       [format_date(month.start, "MMM yy") for month in figures.months])
     return page("merchant/retention.html", form=form, figures=figures, chart=chart, month=_month,
+                as_of=as_of(figures),
                 status=422 if form.errors else 200)
 
 
@@ -64,6 +71,8 @@ def retention_csv():
     after = retention.MONTHS + 1
     header = [_("Figure"), _("Value"), *[""] * after]
     rows = [
+        (as_of(figures),),
+        (),
         (_("Second visit within 30 days of joining (%)"), number(figures.repeat_rate(30))),
         (_("Second visit within 90 days of joining (%)"), number(figures.repeat_rate(90))),
         (_("Median days between visits"), number(figures.median_gap_days)),

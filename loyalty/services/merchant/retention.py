@@ -84,6 +84,8 @@ class Retention:
     rewards: int
     regulars: list
     regulars_total: int
+    up_to: object = None  # a snapshot's: the figures are up to the end of this local day
+    computed_at: object = None
 
     def repeat_rate(self, days):
         back, eligible = self.repeat[days]
@@ -118,8 +120,10 @@ def _month_of(day, starts):
                 else_=-1)
 
 
-def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None):
-    """The figures for ``merchant`` (only ``store_ids``' visits and members when given)."""
+def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None, named=True):
+    """The figures for ``merchant`` (only ``store_ids``' visits and members when given), from
+    the ledger rows and cards before ``now``; the regulars are named unless ``named`` is
+    false. The page reads them through ``retention_snapshots.figures_for``."""
     now = now or clock.now()
     starts = month_starts(merchant.timezone, now)
     since = local_midnight(merchant.timezone, starts[0])
@@ -137,7 +141,8 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None)
     day = local_day(L.transaction_at, merchant.timezone, since, now)
     joined_day = local_day(C.created_at, merchant.timezone, since, now)
     member_in_scope = in_scope(select(C.id, joined_day.label("day")).where(
-        C.merchant_id == merchant.id, C.created_at >= since), C.enrolled_at_store_id)
+        C.merchant_id == merchant.id, C.created_at >= since, C.created_at < now),
+        C.enrolled_at_store_id)
     joined = member_in_scope.cte("joined")
     j = joined.c
     ledger = in_scope(
@@ -149,7 +154,7 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None)
                .label("prev"),
                j.day.label("joined"))
         .select_from(L.__table__.outerjoin(joined, j.id == L.card_id))
-        .where(L.merchant_id == merchant.id, L.transaction_at >= since,
+        .where(L.merchant_id == merchant.id, L.transaction_at >= since, L.transaction_at < now,
                L.transaction_type.in_(VISIT_KINDS + REWARD_KINDS + REWARD_UNDO_KINDS)),
         L.store_id).cte("ledger_rows")
     r = ledger.c
@@ -198,10 +203,10 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None)
 
     rows = db.session.execute(union_all(
         by_month, gaps, repeat, joined_counts, select(top), rewards)).all()
-    return _assemble(rows, starts)
+    return _assemble(rows, starts, named)
 
 
-def _assemble(rows, starts):
+def _assemble(rows, starts, named=True):
     months = [Month(start) for start in starts]
     cohorts = [Cohort(start, months=len(starts) - index) for index, start in enumerate(starts)]
     gaps, regulars, back, eligible = {}, [], (0, 0), {days: 0 for days in REPEAT_DAYS}
@@ -224,7 +229,8 @@ def _assemble(rows, starts):
             total = d
         elif tag == REWARDS:
             rewards = a or 0
-    _name(regulars)
+    if named:
+        total -= name(regulars)
     return Retention(months=months, cohorts=cohorts,
                      repeat={days: (came, eligible[days]) for days, came in zip(REPEAT_DAYS, back)},
                      median_gap_days=_median(gaps), visits=sum(m.visits for m in months),
@@ -243,12 +249,18 @@ def _median(counts):
     return _ratio(sum(picked), len(picked))
 
 
-def _name(regulars):
+def name(regulars):
+    """Give ``regulars`` (a list, changed in place) their customer's name and card number as
+    they are now; those whose card is gone (deleted) are dropped. Returns how many were."""
     if not regulars:
-        return
+        return 0
     found = {card_id: (name, number) for card_id, name, number in db.session.execute(
         select(LoyaltyCard.id, Customer.name, LoyaltyCard.card_number)
         .join(Customer, Customer.id == LoyaltyCard.customer_id)
         .where(LoyaltyCard.id.in_([regular.card_id for regular in regulars])))}
-    for regular in regulars:
-        regular.name, regular.card_number = found.get(regular.card_id, ("", ""))
+    kept = [regular for regular in regulars if regular.card_id in found]
+    for regular in kept:
+        regular.name, regular.card_number = found[regular.card_id]
+    dropped = len(regulars) - len(kept)
+    regulars[:] = kept
+    return dropped

@@ -8,7 +8,9 @@ the rows older than its ``PRUNE_*`` setting (days):
 - the texts of old emails (``sent_emails``: who, what and when stay);
 - sign-in sessions that ended or went idle long ago, and one-time links (password links, card
   hand-offs) long expired or used;
-- webhook deliveries delivered or failed long ago (pending ones wait for their retries).
+- webhook deliveries delivered or failed long ago (pending ones wait for their retries);
+- retention snapshots (``services/merchant/retention_snapshots``) computed over
+  ``RETENTION_SNAPSHOT_DAYS`` ago: a page only reads today's.
 
 Each rule works in batches of ``batch_size`` rows, one set-based statement and one short
 transaction per batch, so a first run on a large table neither holds a lock for long nor
@@ -27,12 +29,14 @@ from loyalty.models import (
     CardHandoff,
     OutboxMessage,
     PasswordToken,
+    RetentionSnapshot,
     SentEmail,
     UserSession,
     WebhookDelivery,
 )
 
 BATCH_SIZE = 1000
+RETENTION_SNAPSHOT_DAYS = 2
 #: The settings (days), with what they keep; README's configuration table says the same.
 SETTINGS = ("PRUNE_OUTBOX_DAYS", "PRUNE_EMAIL_BODY_DAYS", "PRUNE_SESSION_DAYS",
             "PRUNE_WEBHOOK_DELIVERY_DAYS")
@@ -103,6 +107,13 @@ def prune_webhook_deliveries(now, batch_size=BATCH_SIZE):
                     & (D.created_at < _cutoff("PRUNE_WEBHOOK_DELIVERY_DAYS", now)), batch_size)
 
 
+def prune_retention_snapshots(now, batch_size=BATCH_SIZE):
+    """Retention snapshots computed more than ``RETENTION_SNAPSHOT_DAYS`` ago."""
+    R = RetentionSnapshot
+    return _deleted(R, R.computed_at < now - timedelta(days=RETENTION_SNAPSHOT_DAYS),
+                    batch_size)
+
+
 def prune_all(now=None, batch_size=BATCH_SIZE):
     """Every rule above; returns how many rows each deleted or emptied."""
     now = now or clock.now()
@@ -115,4 +126,5 @@ def prune_all(now=None, batch_size=BATCH_SIZE):
         "sessions": sessions,
         "links": links,
         "webhook_deliveries": prune_webhook_deliveries(now, batch_size),
+        "retention_snapshots": prune_retention_snapshots(now, batch_size),
     }
