@@ -42,7 +42,7 @@ def test_a_customer_joins_in_french_and_opens_their_card(phone, live_server):
 
     phone.get_by_label("Prénom").fill("Chloé")
     phone.get_by_label("Nom", exact=True).fill("Muller")
-    phone.get_by_label("E-mail").fill("chloe.phone@example.com")
+    phone.get_by_label("E-mail", exact=True).fill("chloe.phone@example.com")
     assert phone.locator("select#language").input_value() == "fr"
     phone.locator("input[name=consent]").check()
     phone.shot("2-join-fr")
