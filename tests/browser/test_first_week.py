@@ -172,7 +172,7 @@ def test_a_shop_goes_from_nothing_to_its_first_stamps(playwright_browser, empty_
     phone.goto(join_url)
     phone.get_by_label("First name").fill("Chloé")
     phone.get_by_label("Last name").fill("Muller")
-    phone.get_by_label("Email").fill(CUSTOMER)
+    phone.get_by_label("Email", exact=True).fill(CUSTOMER)
     phone.locator("input[name=consent]").check()
     shot(phone, "phone-join")
     phone.get_by_role("button", name="Get my card").click()

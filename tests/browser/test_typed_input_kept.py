@@ -35,7 +35,7 @@ def test_switching_language_on_the_join_form_keeps_what_was_typed(phone):
     phone.goto(f"{phone.base}/m/kaffisbuttek/join")
     phone.get_by_label("First name").fill("Chloé")
     phone.get_by_label("Last name").fill("Muller")
-    phone.get_by_label("Email").fill("chloe@example.com")
+    phone.get_by_label("Email", exact=True).fill("chloe@example.com")
     phone.get_by_label("Phone (optional)").fill("621 123 456")
     phone.locator("input[name=consent]").check()
     phone.click(".lang-switch summary")
@@ -44,7 +44,7 @@ def test_switching_language_on_the_join_form_keeps_what_was_typed(phone):
     phone.shot("join-in-french")
     assert phone.get_by_label("Prénom").input_value() == "Chloé"
     assert phone.get_by_label("Nom", exact=True).input_value() == "Muller"
-    assert phone.get_by_label("E-mail").input_value() == "chloe@example.com"
+    assert phone.get_by_label("E-mail", exact=True).input_value() == "chloe@example.com"
     assert phone.locator("input[name=phone]").input_value() == "621 123 456"
     assert phone.locator("input[name=consent]").is_checked()
     assert phone.locator("select#language").input_value() == "fr"  # emails follow the page
