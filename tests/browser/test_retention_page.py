@@ -54,6 +54,8 @@ def test_the_retention_page_on_a_laptop(playwright_browser, live_server, request
     page.wait_for_load_state()
     page.goto(f"{page.base}/merchant/retention?min_visits=3&away_days=30")
     assert page.locator("svg.bars rect").count() == 13
+    assert page.locator("[data-testid=as-of]").inner_text().startswith(
+        "Figures up to the end of yesterday (")
     assert page.locator("table[data-testid=cohorts] td.heat-5").count() >= 13  # every month 0
     assert page.locator("table[data-testid=regulars] tbody tr").count() > 0
     page.screenshot(path=str(OUTPUT / "retention-page.png"), full_page=True)
