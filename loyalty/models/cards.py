@@ -63,6 +63,10 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
         Index("ix_loyalty_cards_expiry_due", "program_id", "last_activity_at",
               postgresql_where=text("points_balance > 0"),
               sqlite_where=text("points_balance > 0")),
+        # The win-back lapse step: the few cards with an open win-back bonus, by program.
+        Index("ix_loyalty_cards_winback_bonus_until", "program_id", "winback_bonus_until",
+              postgresql_where=text("winback_bonus_until IS NOT NULL"),
+              sqlite_where=text("winback_bonus_until IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,9 +112,10 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
     #: was given); None when there is none.
     winback_bonus_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enrolled_at_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
-    #: The year of the last birthday whose bonus this card got (the ledger's idempotency key
-    #: ``birthday-<card>-<year>`` backs it): one birthday bonus per card per year.
-    birthday_granted_year: Mapped[int | None] = mapped_column(Integer)
+    #: When this card last got its birthday bonus (``services/engine/bonuses.py``): the next
+    #: one only ``MIN_DAYS_BETWEEN`` days later; points expiry leaves the card alone for
+    #: ``GIFT_KEPT_DAYS`` after it.
+    birthday_granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 
     #: When what a wallet pass shows of the card last changed (any ledger row, the customer's

@@ -29,6 +29,10 @@ def upgrade():
                                       nullable=True))
         batch_op.add_column(sa.Column('winback_bonus_until', sa.DateTime(timezone=True),
                                       nullable=True))
+    op.create_index('ix_loyalty_cards_winback_bonus_until', 'loyalty_cards',
+                    ['program_id', 'winback_bonus_until'], unique=False,
+                    postgresql_where=sa.text('winback_bonus_until IS NOT NULL'),
+                    sqlite_where=sa.text('winback_bonus_until IS NOT NULL'))
     with op.batch_alter_table('loyalty_programs') as batch_op:
         batch_op.add_column(sa.Column('winback_enabled', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
@@ -47,6 +51,7 @@ def downgrade():
         for name in ('winback_bonus_days', 'winback_bonus_stamps', 'winback_bonus_points',
                      'winback_inactive_days', 'winback_enabled'):
             batch_op.drop_column(name)
+    op.drop_index('ix_loyalty_cards_winback_bonus_until', table_name='loyalty_cards')
     with op.batch_alter_table('loyalty_cards') as batch_op:
         batch_op.drop_column('winback_bonus_until')
         batch_op.drop_column('winback_sent_for')

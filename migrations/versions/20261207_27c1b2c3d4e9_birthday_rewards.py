@@ -20,7 +20,7 @@ def upgrade():
     # Nullable columns, added in place (no batch copy of the cards table on SQLite).
     op.add_column('customers', sa.Column('birth_day', sa.Integer(), nullable=True))
     op.add_column('customers', sa.Column('birth_month', sa.Integer(), nullable=True))
-    op.add_column('loyalty_cards', sa.Column('birthday_granted_year', sa.Integer(),
+    op.add_column('loyalty_cards', sa.Column('birthday_granted_at', sa.DateTime(timezone=True),
                                              nullable=True))
     with op.batch_alter_table('loyalty_programs') as batch_op:
         batch_op.add_column(sa.Column('birthday_bonus_points', sa.Integer(), server_default='0',
@@ -37,7 +37,7 @@ def downgrade():
         batch_op.drop_column('birthday_bonus_stamps')
         batch_op.drop_column('birthday_bonus_points')
     with op.batch_alter_table('loyalty_cards') as batch_op:
-        batch_op.drop_column('birthday_granted_year')
+        batch_op.drop_column('birthday_granted_at')
     with op.batch_alter_table('customers') as batch_op:
         batch_op.drop_column('birth_month')
         batch_op.drop_column('birth_day')

@@ -10,6 +10,7 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db, redis_client
 from loyalty.jobs.points import merchant_morning
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, SentEmail, TransactionType
+from loyalty.services.customers import birthdays as customer_birthdays
 from loyalty.services.customers import my_data
 from loyalty.services.delivery import marketing, win_back
 from loyalty.services.engine import points
@@ -137,21 +138,82 @@ def test_the_bonus_is_given_once_and_lapses_unused_after_n_days(rq_app, frozen_c
     assert ledger_drift() == []
 
 
-def test_a_lapse_never_takes_more_than_the_card_holds(rq_app, frozen_clock):
-    shop = shop_with_win_back(frozen_clock, winback_bonus_days=60)
+def test_expiry_leaves_the_gift_until_it_lapses_then_takes_it_back_first(rq_app, frozen_clock):
+    """Points expire after 30 quiet days, the email goes after 60: the gift the email promises
+    "until" its date stays on the card until then, though the card is long due to expire."""
+    shop = shop_with_win_back(frozen_clock, winback_inactive_days=60, winback_bonus_days=10)
+    programs.update_program(programs.live_program(shop.id), points_expiration_days=30)
+    card = factories.card(shop, "Nora Offers", email="nora@example.com")
+    consent(card)
+    purchase(card)  # 50 points, then nothing
+    frozen_clock.set(START + timedelta(days=31))
+    morning(rq_app, shop)
+    assert balance(card) == 0  # expired as usual
+    frozen_clock.set(START + timedelta(days=61))
+    morning(rq_app, shop)
+    [bonus] = ledger(card, TransactionType.WINBACK_BONUS)
+    assert balance(card) == 50 and win_backs() == ["nora@example.com"]
+    for day in range(1, 10):  # every morning up to the date the email gives
+        frozen_clock.set(START + timedelta(days=61 + day))
+        morning(rq_app, shop)
+        assert balance(card) == 50, day
+    assert len(ledger(card, TransactionType.POINTS_EXPIRED)) == 1
+    frozen_clock.set(START + timedelta(days=72))  # lapsed unused: taken back, not "expired"
+    morning(rq_app, shop)
+    assert balance(card) == 0
+    [lapse] = ledger(card, TransactionType.WINBACK_LAPSED)
+    assert (lapse.points_delta, lapse.related_transaction_id, lapse.void_shortfall) == (
+        -50, bonus.id, 0)
+    assert len(ledger(card, TransactionType.POINTS_EXPIRED)) == 1
+    assert ledger_drift() == []
+
+
+def test_after_the_lapse_the_same_morning_expires_the_rest_as_usual(rq_app, frozen_clock):
+    shop = shop_with_win_back(frozen_clock, winback_bonus_days=20)  # the email after 30 days
     programs.update_program(programs.live_program(shop.id), points_expiration_days=40)
     card = factories.card(shop, "Nora Offers", email="nora@example.com")
     consent(card)
+    purchase(card, 300)  # 30 points of her own
+    frozen_clock.set(START + timedelta(days=31))
+    morning(rq_app, shop)
+    assert balance(card) == 80
+    frozen_clock.set(START + timedelta(days=45))  # 45 quiet days: due, but the gift is open
+    morning(rq_app, shop)
+    assert balance(card) == 80 and ledger(card, TransactionType.POINTS_EXPIRED) == []
+    frozen_clock.set(START + timedelta(days=52))  # the gift lapsed: back first, then expiry
+    morning(rq_app, shop)
+    assert balance(card) == 0
+    [lapse] = ledger(card, TransactionType.WINBACK_LAPSED)
+    [expired] = ledger(card, TransactionType.POINTS_EXPIRED)
+    assert (lapse.points_delta, lapse.void_shortfall, expired.points_delta) == (-50, 0, -30)
+    assert ledger_drift() == []
+
+
+def test_a_birthday_inside_an_open_win_back_is_not_a_visit(rq_app, frozen_clock):
+    """The birthday bonus neither keeps an unused win-back bonus nor starts a new period of
+    inactivity (no second "we miss you" to someone who never came back)."""
+    shop = shop_with_win_back(frozen_clock)
+    programs.update_program(programs.live_program(shop.id), birthday_bonus_points=20)
+    card = factories.card(shop, "Nora Offers", email="nora@example.com")
+    consent(card)
+    birthday = (START + timedelta(days=35)).date()
+    customer_birthdays.change_birthday(card, birthday.day, birthday.month)
+    last_visit = db.session.get(LoyaltyCard, card.id).last_activity_at
     frozen_clock.set(START + timedelta(days=31))
     morning(rq_app, shop)
     assert balance(card) == 50
-    frozen_clock.advance(days=10)  # 41 days without a visit: the points expire, gift included
+    frozen_clock.set(START + timedelta(days=35))  # her birthday, the win-back gift still open
     morning(rq_app, shop)
-    assert balance(card) == 0
-    frozen_clock.advance(days=51)
+    assert balance(card) == 70 and len(ledger(card, TransactionType.BIRTHDAY_BONUS)) == 1
+    frozen_clock.set(START + timedelta(days=42))  # the win-back gift lapsed: it goes back
     morning(rq_app, shop)
-    [lapse] = ledger(card, TransactionType.WINBACK_LAPSED)
-    assert (lapse.points_delta, lapse.void_shortfall) == (0, 50)
+    assert balance(card) == 20
+    assert ledger(card, TransactionType.WINBACK_LAPSED)[0].points_delta == -50
+    frozen_clock.set(START + timedelta(days=70))  # 35 days after the birthday
+    morning(rq_app, shop)
+    assert win_backs() == ["nora@example.com"]
+    fresh = db.session.get(LoyaltyCard, card.id, populate_existing=True)
+    assert fresh.last_activity_at == last_visit
     assert ledger_drift() == []
 
 

@@ -1,7 +1,7 @@
 """The birthday bonus: which day it comes (days ahead, across months and years, 29 February,
 the merchant's time zone), once per card and year however often the morning runs, nothing when
 off or for a closed or erased card, and the ledger still adds up."""
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +10,7 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
     Customer,
+    LoyaltyCard,
     LoyaltyTransaction,
     SentEmail,
     TransactionType,
@@ -19,10 +20,10 @@ from loyalty.services.customers import birthdays as customer_birthdays
 from loyalty.services.customers import my_data
 from loyalty.services.delivery import marketing
 from loyalty.services.delivery.birthdays import celebrate_birthdays
-from loyalty.services.engine import bonuses
+from loyalty.services.engine import bonuses, points
 from loyalty.services.engine.bonuses import due_birthdays, is_valid_birthday
 from loyalty.services.engine.cards import deactivate_card
-from loyalty.services.engine.ledger import ledger_drift
+from loyalty.services.engine.ledger import ActionContext, ledger_drift
 from loyalty.services.errors import InvalidInput
 from loyalty.services.integrations import webhooks
 from loyalty.services.merchant import programs
@@ -102,9 +103,10 @@ def test_the_bonus_comes_days_ahead_once_per_year_however_often_the_morning_runs
     assert _morning(frozen_clock, datetime(2026, 12, 28, 5, 0, tzinfo=UTC), merchant.merchant) == 0
     [row] = _bonus_rows(nora)
     assert (row.points_delta, row.stamps_delta) == (50, 2)
-    assert row.idempotency_key == f"birthday-{nora.id}-2027"
+    assert row.idempotency_key == f"birthday-{nora.id}-2026-12-28"
     db.session.refresh(nora)
-    assert (nora.points_balance, nora.stamp_count, nora.birthday_granted_year) == (50, 2, 2027)
+    assert (nora.points_balance, nora.stamp_count) == (50, 2)
+    assert nora.birthday_granted_at == datetime(2026, 12, 28, 4, 0, tzinfo=UTC)
     # the birthday itself and the days after: nothing more that year
     for day in (29, 30, 31):
         assert _morning(frozen_clock, datetime(2026, 12, day, 4, 0, tzinfo=UTC),
@@ -133,6 +135,47 @@ def test_a_missed_morning_is_caught_up_and_the_local_date_decides(merchant, froz
     assert _bonus_rows(early) == []
 
 
+def test_a_birthday_moved_across_new_year_gives_one_bonus_a_year_neither_two_nor_none(
+        merchant, frozen_clock):
+    frozen_clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    factories.points_program(merchant.merchant, birthday_bonus_points=10)
+    dora = _born(factories.card(merchant.merchant, "December Dora"), 30, 12)
+    jan = _born(factories.card(merchant.merchant, "January Jan"), 2, 1)
+    assert _morning(frozen_clock, datetime(2026, 12, 30, 4, 0, tzinfo=UTC), merchant.merchant) == 1
+    customer_birthdays.change_birthday(dora, 2, 1)  # moved to 2 January, three days on
+    assert _morning(frozen_clock, datetime(2027, 1, 2, 4, 0, tzinfo=UTC), merchant.merchant) == 1
+    assert len(_bonus_rows(dora)) == 1 and len(_bonus_rows(jan)) == 1  # not a second one
+    customer_birthdays.change_birthday(jan, 30, 12)  # moved back to the end of the same year
+    assert _morning(frozen_clock, datetime(2027, 12, 30, 4, 0, tzinfo=UTC), merchant.merchant) == 1
+    assert _morning(frozen_clock, datetime(2028, 1, 2, 4, 0, tzinfo=UTC), merchant.merchant) == 1
+    assert len(_bonus_rows(jan)) == 2 and len(_bonus_rows(dora)) == 2  # one a year, not none
+    assert ledger_drift() == []
+
+
+def test_the_gift_is_not_a_visit_and_expiry_leaves_it_for_a_while(merchant, frozen_clock):
+    """A birthday bonus does not move the card's last visit, but points expiry leaves the card
+    alone for ``GIFT_KEPT_DAYS`` after it: the gift does not vanish the next morning."""
+    start = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)
+    frozen_clock.set(start)
+    factories.points_program(merchant.merchant, birthday_bonus_points=20,
+                             points_expiration_days=30)
+    quiet = _born(factories.card(merchant.merchant, "Quiet Quinn"), 20, 4)
+    points.earn_points(quiet, 500, context=ActionContext())  # 50 points, the last visit
+    last_visit = db.session.get(LoyaltyCard, quiet.id).last_activity_at
+    assert _morning(frozen_clock, datetime(2026, 4, 20, 4, 0, tzinfo=UTC), merchant.merchant) == 1
+    card = db.session.get(LoyaltyCard, quiet.id, populate_existing=True)
+    assert (card.points_balance, card.last_activity_at) == (70, last_visit)
+
+    frozen_clock.set(start + timedelta(days=31))  # 30 days without a visit: due, but the gift
+    assert points.expire_points() == 0
+    frozen_clock.set(datetime(2026, 4, 20, 4, 0, tzinfo=UTC)
+                     + timedelta(days=bonuses.GIFT_KEPT_DAYS, hours=1))
+    assert points.expire_points() == 1  # then the quiet card's points expire as usual
+    card = db.session.get(LoyaltyCard, quiet.id, populate_existing=True)
+    assert card.points_balance == 0 and card.points_expired_total == 70
+    assert ledger_drift() == []
+
+
 def test_in_new_york_the_bonus_waits_for_their_own_date(merchant, frozen_clock):
     frozen_clock.set(datetime(2026, 3, 1, 10, 0, tzinfo=UTC))
     merchant.merchant.timezone = "America/New_York"
@@ -156,7 +199,7 @@ def test_a_29_february_birthday_gets_the_bonus_on_28_february_once(merchant, fro
     assert _morning(frozen_clock, datetime(2028, 2, 28, 4, 0, tzinfo=UTC), merchant.merchant) == 0
     assert _morning(frozen_clock, datetime(2028, 2, 29, 4, 0, tzinfo=UTC), merchant.merchant) == 1
     assert [row.idempotency_key for row in _bonus_rows(leap)] == [
-        f"birthday-{leap.id}-2027", f"birthday-{leap.id}-2028"]
+        f"birthday-{leap.id}-2027-02-28", f"birthday-{leap.id}-2028-02-29"]
 
 
 def test_no_bonus_when_it_is_off_or_of_a_kind_the_program_does_not_use(merchant, frozen_clock):

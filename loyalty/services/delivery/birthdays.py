@@ -40,27 +40,27 @@ def celebrate_birthdays(merchant_id, now=None):
     merchant = db.session.get(Merchant, merchant_id)
     if merchant is None:
         return 0
-    granted = bonuses.grant_birthday_bonuses(merchant_id, merchant_today(merchant, now),
-                                             then=_queue_emails)
+    today = merchant_today(merchant, now)
+
+    def queue_emails(cards):
+        """In the grant's transaction: one email per granted card whose customer may be sent
+        offers (the customers were loaded with the cards: no query per card)."""
+        payloads = [{"card_id": card.id, "key": bonuses.grant_key(card.id, today)}
+                    for card in cards if card.customer is not None and card.customer.email
+                    and card.customer.marketing_consent]
+        if payloads:
+            mail.queue_emails(TEMPLATE, payloads, merchant_id=cards[0].merchant_id)
+
+    granted = bonuses.grant_birthday_bonuses(merchant_id, today, then=queue_emails)
     return len(granted)
 
 
-def _queue_emails(cards):
-    """In the grant's transaction: one email per granted card whose customer may be sent
-    offers (the customers were loaded with the cards: no query per card)."""
-    payloads = [{"card_id": card.id, "year": card.birthday_granted_year} for card in cards
-                if card.customer is not None and card.customer.email
-                and card.customer.marketing_consent]
-    if payloads:
-        mail.queue_emails(TEMPLATE, payloads, merchant_id=cards[0].merchant_id)
-
-
-def _gift(card_id, year):
-    """(points, stamps) the card was given for ``year``'s birthday (the ledger row's)."""
+def _gift(card_id, key):
+    """(points, stamps) the card was given by the birthday bonus ``key`` (the ledger row's)."""
     T = LoyaltyTransaction
     row = db.session.execute(select(T.points_delta, T.stamps_delta).where(
         T.card_id == card_id, T.transaction_type == TransactionType.BIRTHDAY_BONUS,
-        T.idempotency_key == f"birthday-{card_id}-{year}")).first()
+        T.idempotency_key == key)).first()
     return (row.points_delta, row.stamps_delta) if row is not None else (0, 0)
 
 
@@ -74,7 +74,7 @@ def birthday_letter(payload):
     card = db.session.get(LoyaltyCard, payload["card_id"], populate_existing=True)
     if card is None or not card.is_active:
         return None
-    points, stamps = _gift(card.id, payload.get("year"))
+    points, stamps = _gift(card.id, payload.get("key"))
     if not (points or stamps):
         return None
     merchant = db.session.get(Merchant, card.merchant_id)

@@ -54,16 +54,31 @@ def win_back_morning(merchant_id, now=None):
         LoyaltyProgram.merchant_id == merchant_id)).all()
     lapsed = sent = 0
     for program in programs:
-        while True:
-            with write_transaction():
-                batch = win_back_bonus.lapse_due(program.id, now)
-            if not batch:
-                break
-            lapsed += batch
+        lapsed += _lapse(program.id, now)
         if program.winback_enabled and program.is_active:
             while batch := _send_batch(program, now):
                 sent += batch
     return {"lapsed": lapsed, "sent": sent}
+
+
+def _lapse(program_id, now):
+    lapsed = 0
+    while True:
+        with write_transaction():
+            batch = win_back_bonus.lapse_due(program_id, now)
+        if not batch:
+            return lapsed
+        lapsed += batch
+
+
+def lapse_bonuses(merchant_id, now=None):
+    """Take back the merchant's win-back bonuses that lapsed unused. The morning runs it
+    before points expiry (which leaves a card with an open bonus alone): the gift goes back
+    as a ``winback_lapsed`` row, then the rest of a quiet card's points expire as usual.
+    Returns how many cards were looked at."""
+    now = now or clock.now()
+    return sum(_lapse(program_id, now) for program_id in db.session.scalars(
+        select(LoyaltyProgram.id).where(LoyaltyProgram.merchant_id == merchant_id)))
 
 
 def _send_batch(program, now):

@@ -3,23 +3,28 @@
 A customer may give their birthday (day and month, never the year). When the program has a
 birthday bonus (``birthday_bonus_points`` / ``birthday_bonus_stamps``, 0 = none), each active
 card whose birthday falls within the next ``birthday_days_ahead`` days of the merchant's local
-date (or passed at most ``CATCH_UP_DAYS`` ago: mornings that did not run) gets it once for that
-birthday's year: one ``birthday_bonus`` ledger row under the card's lock, keyed
-``birthday-<card>-<year>`` (the ledger's unique index backs it), and the card's
-``birthday_granted_year`` set, so a morning run again, or two at once, gives nothing more.
+date (or passed at most ``CATCH_UP_DAYS`` ago: mornings that did not run) gets it once a
+year: one ``birthday_bonus`` ledger row under the card's lock, keyed
+``birthday-<card>-<local date of the grant>`` (the ledger's unique index backs it), and the
+card's ``birthday_granted_at`` set; a card is due again only ``MIN_DAYS_BETWEEN`` days after
+its last grant, so a morning run again, or two at once, gives nothing more, and a birthday
+moved across New Year (2 January to 30 December, or back) gives neither two bonuses days
+apart nor none in a year but one: the next after ``MIN_DAYS_BETWEEN`` days.
 
 A 29 February birthday is celebrated on 28 February in the years without one.
 
 The bonus is given to every customer who gave a birthday, consent to offers or not; the email
 that says so is the delivery area's (``services/delivery/birthdays.py``), sent only to those who
 agreed to offers by email. An erased customer's card is closed and their birthday wiped: it
-gets nothing. The gift moves ``last_activity_at`` on, so points given today are not taken by
-tomorrow's expiry of an otherwise quiet card.
+gets nothing. The gift is not a visit: ``last_activity_at`` stays (a win-back bonus still
+open is not kept by it, no new period of inactivity starts, the old points' expiry is not put
+off). Instead points expiry leaves the card alone for ``GIFT_KEPT_DAYS`` after the gift
+(``engine/points.expire_points``): a gift just given never vanishes the next morning.
 """
 import calendar
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from loyalty import clock
@@ -32,6 +37,12 @@ from loyalty.services.engine.ledger import ActionContext, append
 #: days after it.
 CATCH_UP_DAYS = 3
 MAX_DAYS_AHEAD = 30
+#: Days after a birthday bonus before the card may get the next one (a year, less the moves
+#: of its day: days ahead changed, a birthday moved).
+MIN_DAYS_BETWEEN = 300
+#: Days after a birthday bonus during which points expiry leaves the card alone: the days
+#: ahead it may be given (at most ``MAX_DAYS_AHEAD``) and a month after the birthday.
+GIFT_KEPT_DAYS = 60
 #: Cards granted per transaction.
 BATCH = 500
 
@@ -67,6 +78,11 @@ def due_birthdays(today, days_ahead, catch_up=CATCH_UP_DAYS):
     return due
 
 
+def grant_key(card_id, today):
+    """The ledger's idempotency key of the card's birthday bonus given on ``today``."""
+    return f"birthday-{card_id}-{today.isoformat()}"
+
+
 def bonus_of(program):
     """(points, stamps) the program gives for a birthday; (0, 0) when it gives nothing."""
     if program is None:
@@ -76,16 +92,17 @@ def bonus_of(program):
     return max(points or 0, 0), max(stamps or 0, 0)
 
 
-def _due_cards(program, due):
+def _due_cards(program, due, now):
     """The program's cards due a bonus, locked, in one statement (a batch of them)."""
     C = LoyaltyCard
-    birthdays = [and_(Customer.birth_month == month, Customer.birth_day == day,
-                      func.coalesce(C.birthday_granted_year, 0) < year)
-                 for (month, day), year in due.items()]
+    birthdays = [and_(Customer.birth_month == month, Customer.birth_day == day)
+                 for month, day in due]
     return db.session.scalars(
         select(C).join(Customer, Customer.id == C.customer_id)
         .where(C.program_id == program.id, C.merchant_id == program.merchant_id,
-               C.is_active.is_(True), Customer.erased_at.is_(None), or_(*birthdays))
+               C.is_active.is_(True), Customer.erased_at.is_(None), or_(*birthdays),
+               or_(C.birthday_granted_at.is_(None),
+                   C.birthday_granted_at <= now - timedelta(days=MIN_DAYS_BETWEEN)))
         .options(joinedload(C.customer))
         .order_by(C.id).limit(BATCH)
         .with_for_update(of=C)
@@ -110,16 +127,15 @@ def grant_birthday_bonuses(merchant_id, today, *, then=None):
     granted = []
     while True:
         with write_transaction():
-            cards = _due_cards(program, due)
+            now = clock.now()
+            cards = _due_cards(program, due, now)
             if not cards:
                 break
-            now = clock.now()
             for card in cards:
                 year = due[(card.customer.birth_month, card.customer.birth_day)]
-                card.birthday_granted_year = year
-                card.last_activity_at = max(now, card.last_activity_at or now)
+                card.birthday_granted_at = now  # not a visit: last_activity_at stays
                 append(card, TransactionType.BIRTHDAY_BONUS, ActionContext(), points=points,
-                       stamps=stamps, idempotency_key=f"birthday-{card.id}-{year}")
+                       stamps=stamps, idempotency_key=grant_key(card.id, today))
                 granted.append((card.id, year))
             if then is not None:
                 then(cards)

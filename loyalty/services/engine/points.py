@@ -20,7 +20,7 @@ from loyalty.models import (
     UTCDateTime,
 )
 from loyalty.services import events
-from loyalty.services.engine import happy_hours
+from loyalty.services.engine import bonuses, happy_hours
 from loyalty.services.engine.actions import run_card_action
 from loyalty.services.engine.ledger import append, touch
 from loyalty.services.engine.merchant_cache import merchant_rows
@@ -175,6 +175,12 @@ def expire_points(now=None, *, merchant_id=None):
     activity keeps its points. Running it again expires nothing more (the balances are already
     zero). ``merchant_id`` limits it to one merchant (merchants can then run side by side).
     Returns the number of cards expired.
+
+    A gift just given is not taken by the next morning: a card whose win-back bonus is still
+    open (``winback_bonus_until`` not passed: the email promised it until then) or whose
+    birthday bonus is younger than ``bonuses.GIFT_KEPT_DAYS`` keeps its whole balance until
+    then; neither gift counts as a visit, so once it is over (an unused win-back bonus is
+    first taken back by that morning's lapse step) the points expire as they would have.
     """
     now = now or clock.now()
     programs = db.session.scalars(programs_with_expiry(merchant_id)).all()
@@ -196,7 +202,10 @@ def _expire_batch(program_id, cutoff, now):
         ids = db.session.scalars(
             select(C.id)
             .where(C.program_id == program_id, C.points_balance > 0,
-                   C.last_activity_at < cutoff)
+                   C.last_activity_at < cutoff,
+                   or_(C.winback_bonus_until.is_(None), C.winback_bonus_until <= now),
+                   or_(C.birthday_granted_at.is_(None),
+                       C.birthday_granted_at <= now - timedelta(days=bonuses.GIFT_KEPT_DAYS)))
             .order_by(C.last_activity_at)
             .limit(EXPIRY_BATCH)
             .with_for_update()

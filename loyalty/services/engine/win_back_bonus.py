@@ -14,6 +14,12 @@ the card still holds, never more than its balance (what could not be taken back,
 points expired or were adjusted meanwhile, is ``void_shortfall``); the card's
 ``winback_bonus_until`` is cleared, so the next morning finds nothing. Both steps are
 set-based: a few statements per batch of cards, never one per card.
+
+While the bonus is open, points expiry leaves the card alone (``engine/points``): the email
+promised the gift until ``winback_bonus_until``, so the whole balance waits for it. The
+morning takes lapsed bonuses back before it expires points (``jobs/points``), so an unused
+gift goes back as ``winback_lapsed`` and the card's own points then expire as usual. A
+birthday bonus is not a visit either: it keeps no win-back bonus.
 """
 from sqlalchemy import case, func, insert, or_, select, update
 
