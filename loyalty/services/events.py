@@ -88,7 +88,7 @@ def program_changed(program):
 
 #: what -> listeners: "transaction" (card, values of the ledger row written, its id
 #: included), "expired" (program id, card ids, when: points expiry, set-based), "erased" (card).
-LISTENERS = {"transaction": [], "expired": [], "erased": []}
+LISTENERS = {"transaction": [], "transactions": [], "expired": [], "erased": []}
 
 
 def listen(what):
@@ -103,6 +103,13 @@ def transaction_recorded(card, values):
     """Inside the change's transaction: a ledger row was written for ``card``."""
     for listener in LISTENERS["transaction"]:
         listener(card, values)
+
+
+def transactions_recorded(merchant_id, rows):
+    """Inside a set-based change's transaction: ledger rows were written for a batch of the
+    merchant's cards; ``rows`` are ``(card, values)`` pairs (the listeners work per batch)."""
+    for listener in LISTENERS["transactions"]:
+        listener(merchant_id, rows)
 
 
 def points_expired(program_id, card_ids, at):

@@ -4,7 +4,7 @@ off or for a closed or erased card, and the ledger still adds up."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, select
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
@@ -28,6 +28,7 @@ from loyalty.services.errors import InvalidInput
 from loyalty.services.integrations import webhooks
 from loyalty.services.merchant import programs
 from tests import factories
+from tests.jobs.conftest import CLOSED_PORT_URL
 
 
 def _bonus_rows(card=None):
@@ -247,15 +248,51 @@ def test_the_email_goes_only_to_those_who_consented_to_offers(merchant, frozen_c
     assert no.points_balance == 25 and yes.id  # the bonus is everyone's
 
 
-def test_a_batch_is_one_statement_for_the_selection(merchant, frozen_clock, monkeypatch):
+def _statements_for_birthdays(frozen_clock, cards):
+    """Statements of one morning's birthday step for ``cards`` birthdays (half of them with
+    consent to offers: their emails are queued too)."""
+    frozen_clock.set(datetime(2026, 8, 1, 10, 0, tzinfo=UTC))
+    shop = factories.merchant_with_team(f"Shop {cards}", f"shop-{cards}").merchant
+    factories.points_program(shop, birthday_bonus_points=5)
+    for n in range(cards):
+        _born(factories.card(shop, f"Born {n}", email=f"born{n}@example.com"), 8, 8,
+              offers=n % 2 == 0)
+    frozen_clock.set(datetime(2026, 8, 8, 4, 0, tzinfo=UTC))
+    db.session.commit()
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert celebrate_birthdays(shop.id) == cards
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return statements
+
+
+def test_a_batch_of_cards_costs_the_same_statements_for_2_and_6_cards(make_app, frozen_clock):
+    """Set-based: a batch's cards are chosen by one query and granted by one INSERT of the
+    ledger rows and one UPDATE of the cards, whatever their number (no statement per card;
+    the emails are sent later, by their own jobs: here they stay in the outbox)."""
+    app = make_app(JOBS_INLINE=False, REDIS_URL=CLOSED_PORT_URL)
+    with app.app_context():
+        few, more = (_statements_for_birthdays(frozen_clock, cards) for cards in (2, 6))
+        assert len(few) == len(more)
+        assert len(_bonus_rows()) == 8 and ledger_drift() == []
+    inserts = [sql for sql in more if sql.lstrip().upper().startswith("INSERT INTO LOYALTY_TR")]
+    updates = [sql for sql in more if sql.lstrip().upper().startswith("UPDATE LOYALTY_CARDS")]
+    assert (len(inserts), len(updates)) == (1, 1)
+
+
+def test_batches_follow_each_other_until_none_is_due(merchant, frozen_clock, monkeypatch):
     frozen_clock.set(datetime(2026, 8, 1, 10, 0, tzinfo=UTC))
     factories.points_program(merchant.merchant, birthday_bonus_points=5)
-    for n in range(5):
-        _born(factories.card(merchant.merchant, f"Born {n}"), 8, 8)
-    monkeypatch.setattr(bonuses, "BATCH", 2)  # three batches, each chosen by one query
+    born = [_born(factories.card(merchant.merchant, f"Born {n}"), 8, 8) for n in range(5)]
+    monkeypatch.setattr(bonuses, "BATCH", 2)  # three batches
     assert _morning(frozen_clock, datetime(2026, 8, 8, 4, 0, tzinfo=UTC), merchant.merchant) == 5
-    assert db.session.scalar(select(func.count()).select_from(LoyaltyTransaction).where(
-        LoyaltyTransaction.transaction_type == TransactionType.BIRTHDAY_BONUS)) == 5
+    assert sorted(row.card_id for row in _bonus_rows()) == sorted(card.id for card in born)
+    for card in born:
+        db.session.refresh(card)
+        assert (card.points_balance, card.points_earned_total) == (5, 5)
     assert ledger_drift() == []
 
 
@@ -272,3 +309,19 @@ def test_a_till_listening_to_points_earned_hears_of_the_birthday_bonus(merchant,
     assert delivery.event_type == "points.earned"
     transaction = delivery.payload["data"]["transaction"]
     assert (transaction["type"], transaction["points_delta"]) == ("birthday_bonus", 15)
+
+
+def test_a_till_hears_a_stamps_only_birthday_bonus_as_stamps_added(merchant, frozen_clock):
+    frozen_clock.set(datetime(2026, 8, 1, 10, 0, tzinfo=UTC))
+    factories.stamp_program(merchant.merchant, birthday_bonus_stamps=2)
+    card = _born(factories.card(merchant.merchant, "Stamped Stan"), 9, 8)
+    webhooks.create_endpoint(merchant.id, url="http://127.0.0.1:9/h",
+                             events=["points.earned", "stamps.added"])
+    assert _morning(frozen_clock, datetime(2026, 8, 9, 4, 0, tzinfo=UTC), merchant.merchant) == 1
+    db.session.commit()
+    [delivery] = db.session.scalars(select(WebhookDelivery).where(
+        WebhookDelivery.card_id == card.id)).all()
+    assert delivery.event_type == "stamps.added"
+    data = delivery.payload["data"]
+    assert (data["transaction"]["stamps_delta"], data["transaction"]["points_delta"]) == (2, 0)
+    assert data["card"]["stamp_count"] == 2

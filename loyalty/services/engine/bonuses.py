@@ -4,7 +4,8 @@ A customer may give their birthday (day and month, never the year). When the pro
 birthday bonus (``birthday_bonus_points`` / ``birthday_bonus_stamps``, 0 = none), each active
 card whose birthday falls within the next ``birthday_days_ahead`` days of the merchant's local
 date (or passed at most ``CATCH_UP_DAYS`` ago: mornings that did not run) gets it once a
-year: one ``birthday_bonus`` ledger row under the card's lock, keyed
+year: one ``birthday_bonus`` ledger row under the card's lock (a batch of cards in two
+statements: one ``INSERT``, one ``UPDATE``), keyed
 ``birthday-<card>-<local date of the grant>`` (the ledger's unique index backs it), and the
 card's ``birthday_granted_at`` set; a card is due again only ``MIN_DAYS_BETWEEN`` days after
 its last grant, so a morning run again, or two at once, gives nothing more, and a birthday
@@ -24,14 +25,22 @@ off). Instead points expiry leaves the card alone for ``GIFT_KEPT_DAYS`` after t
 import calendar
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, insert, or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from loyalty import clock
+from loyalty import clock, metrics
 from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, TransactionType
-from loyalty.services.engine.ledger import ActionContext, append
+from loyalty.models import (
+    LIFETIME_COUNTERS,
+    Customer,
+    LoyaltyCard,
+    LoyaltyProgram,
+    LoyaltyTransaction,
+    TransactionType,
+)
+from loyalty.services import events
 
 #: A birthday whose morning did not run (the worker was down) is still celebrated this many
 #: days after it.
@@ -131,13 +140,46 @@ def grant_birthday_bonuses(merchant_id, today, *, then=None):
             cards = _due_cards(program, due, now)
             if not cards:
                 break
-            for card in cards:
-                year = due[(card.customer.birth_month, card.customer.birth_day)]
-                card.birthday_granted_at = now  # not a visit: last_activity_at stays
-                append(card, TransactionType.BIRTHDAY_BONUS, ActionContext(), points=points,
-                       stamps=stamps, idempotency_key=grant_key(card.id, today))
-                granted.append((card.id, year))
+            _grant(cards, today, now, points, stamps)
+            granted.extend((card.id, due[(card.customer.birth_month, card.customer.birth_day)])
+                           for card in cards)
             if then is not None:
                 then(cards)
         db.session.expire_all()
     return granted
+
+
+def _grant(cards, today, now, points, stamps):
+    """The bonus of a batch of locked cards, set-based: one ``INSERT`` of their ledger rows,
+    one ``UPDATE`` of the cards (not a visit: ``last_activity_at`` stays), whatever their
+    number. The loaded cards are brought up to what was written (the webhooks' payload)."""
+    C, T = LoyaltyCard, LoyaltyTransaction.__table__
+    rows = [dict(merchant_id=card.merchant_id, card_id=card.id,
+                 transaction_type=TransactionType.BIRTHDAY_BONUS, stamps_delta=stamps,
+                 points_delta=points, stamps_balance_after=card.stamp_count + stamps,
+                 points_balance_after=card.points_balance + points, void_shortfall=0,
+                 offline=False, idempotency_key=grant_key(card.id, today), transaction_at=now,
+                 created_at=now)
+            for card in cards]
+    ids = dict(db.session.execute(insert(T).values(rows).returning(T.c.card_id, T.c.id)).all())
+    counters = {attribute: getattr(C, attribute) + sign * (
+                    stamps if delta_name == "stamps_delta" else points)
+                for attribute, (types, delta_name, sign) in LIFETIME_COUNTERS.items()
+                if TransactionType.BIRTHDAY_BONUS in types}
+    db.session.execute(
+        update(C).where(C.id.in_([card.id for card in cards]))
+        .values(stamp_count=C.stamp_count + stamps, points_balance=C.points_balance + points,
+                birthday_granted_at=now,
+                pass_updated_at=case((or_(C.apple_serial_number.is_not(None),
+                                          C.google_object_id.is_not(None)), now),
+                                     else_=C.pass_updated_at),
+                **counters)
+        .execution_options(synchronize_session=False))
+    metrics.count_ledger_rows(db.session, TransactionType.BIRTHDAY_BONUS, len(rows))
+    events.cards_changed([card.id for card in cards])
+    for card, row in zip(cards, rows, strict=True):
+        set_committed_value(card, "stamp_count", row["stamps_balance_after"])
+        set_committed_value(card, "points_balance", row["points_balance_after"])
+        set_committed_value(card, "birthday_granted_at", now)
+    events.transactions_recorded(cards[0].merchant_id, [  # webhooks, if any
+        (card, {**row, "id": ids[card.id]}) for card, row in zip(cards, rows, strict=True)])

@@ -48,7 +48,7 @@ TYPE_EVENTS = {
     T.CARD_CREATED: "card.enrolled",
     T.STAMP_EARNED: "stamps.added",
     T.POINTS_EARNED: "points.earned", T.WELCOME_BONUS: "points.earned",
-    T.BIRTHDAY_BONUS: "points.earned",  # its stamps too, if any: ``stamps_delta``
+    T.BIRTHDAY_BONUS: "points.earned",  # its stamps too, if any; stamps only: stamps.added
     T.STAMP_REDEEMED: "reward.redeemed", T.POINTS_REDEEMED: "reward.redeemed",
     T.STAMP_VOIDED: "transaction.voided", T.POINTS_VOIDED: "transaction.voided",
     T.STAMP_REWARD_VOIDED: "transaction.voided", T.POINTS_REWARD_VOIDED: "transaction.voided",
@@ -101,13 +101,14 @@ def hand_over(merchant_id, delivery_ids):
                     merchant_id=merchant_id)
 
 
-@events.listen("transaction")
-def _transaction_recorded(card, values):
-    event = TYPE_EVENTS.get(TransactionType(values["transaction_type"]))
-    wanted = subscriptions(card.merchant_id)
-    endpoint_ids = wanted.endpoints.get(event)
-    if not endpoint_ids:
-        return
+def _event_of(values):
+    kind = TransactionType(values["transaction_type"])
+    if kind == T.BIRTHDAY_BONUS and not values.get("points_delta") and values.get("stamps_delta"):
+        return "stamps.added"  # a stamp card's birthday gift: no points were earned
+    return TYPE_EVENTS.get(kind)
+
+
+def _transaction_event(wanted, card, values, event):
     transaction = {"id": values["id"], "type": str(TransactionType(values["transaction_type"])),
                    **{name: values.get(name) for name in TRANSACTION_FIELDS},
                    "at": envelope(event, values["transaction_at"], {})["timestamp"]}
@@ -115,8 +116,28 @@ def _transaction_recorded(card, values):
             "card": card_data(card.card_number, card.is_active, card.stamp_count,
                               card.points_balance),
             "transaction": transaction}
-    write(card.merchant_id, endpoint_ids,
-          [(card.id, envelope(event, values["transaction_at"], data))])
+    return envelope(event, values["transaction_at"], data)
+
+
+@events.listen("transaction")
+def _transaction_recorded(card, values):
+    _transactions_recorded(card.merchant_id, [(card, values)])
+
+
+@events.listen("transactions")
+def _transactions_recorded(merchant_id, rows):
+    """Deliveries of a batch of ledger rows: one look at the subscriptions, one insert (per
+    endpoint set: an event's endpoints)."""
+    wanted = subscriptions(merchant_id)
+    by_endpoints = {}
+    for card, values in rows:
+        event = _event_of(values)
+        endpoint_ids = wanted.endpoints.get(event)
+        if endpoint_ids:
+            by_endpoints.setdefault(endpoint_ids, []).append(
+                (card.id, _transaction_event(wanted, card, values, event)))
+    for endpoint_ids, events_ in by_endpoints.items():
+        write(merchant_id, endpoint_ids, events_)
 
 
 @events.listen("expired")
