@@ -5,7 +5,6 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from loyalty.contacts import fold
-
 from loyalty.extensions import db
 from loyalty.models.base import (
     SoftDeleteMixin,
@@ -120,8 +119,10 @@ class Customer(SoftDeleteMixin, TimestampMixin, db.Model):
 
     @property
     def marketing_consent(self):
-        """Whether the customer takes offers by email: a yes later than any no, not erased."""
+        """Whether the customer takes offers by email: a yes later than any no, not erased,
+        not deleted (as ``marketing.consenting``, which also needs an email to write to)."""
         return (self.marketing_consent_at is not None and self.erased_at is None
+                and self.deleted_at is None
                 and (self.marketing_unsubscribed_at is None
                      or self.marketing_consent_at > self.marketing_unsubscribed_at))
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import AuditEntry, Customer
+from loyalty.models.base import soft_delete
 from loyalty.services.customers import my_data
 from loyalty.services.delivery import marketing
 from tests import factories
@@ -65,6 +66,21 @@ def test_the_default_is_no_and_an_erased_or_addressless_customer_never_consents(
     my_data.erase(card)
     customer = db.session.get(Customer, card.customer_id, populate_existing=True)
     assert not customer.marketing_consent and _consenting_ids() == set()
+
+
+def test_a_deleted_customer_consents_neither_by_the_property_nor_by_the_sql(app, merchant):
+    factories.stamp_program(merchant.merchant)
+    card = factories.card(merchant.merchant)
+    _say(db.session.get(Customer, card.customer_id), True)
+    with write_transaction():
+        customer = db.session.get(Customer, card.customer_id)
+        assert customer.marketing_consent
+        soft_delete(customer)
+    customer = db.session.scalar(select(Customer).where(Customer.id == card.customer_id)
+                                 .execution_options(include_deleted=True))
+    assert customer.deleted_at is not None and not customer.marketing_consent
+    assert db.session.scalars(select(Customer.id).where(marketing.consenting()).execution_options(
+        include_deleted=True)).all() == []
 
 
 def test_the_export_of_my_data_says_my_choice_and_when(app, merchant, frozen_clock):

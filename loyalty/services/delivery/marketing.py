@@ -45,7 +45,8 @@ SOURCES = ("join", "card_page", "unsubscribe")
 
 
 def consenting(customer=Customer):
-    """The SQL condition "may be sent offers by email" on ``customer`` (the class or an alias)."""
+    """The SQL condition "may be sent offers by email" on ``customer`` (the class or an alias):
+    ``Customer.marketing_consent``, and an email to write to."""
     return and_(customer.marketing_consent_at.is_not(None),
                 or_(customer.marketing_unsubscribed_at.is_(None),
                     customer.marketing_consent_at > customer.marketing_unsubscribed_at),
