@@ -50,6 +50,16 @@ def test_the_link_unsubscribes_once_and_says_so_again(app, merchant):
                                                                         [True, False]]
 
 
+def test_a_language_the_reader_picked_wins_over_the_customers_own(app, merchant):
+    factories.stamp_program(merchant.merchant)
+    card = consenting_card(merchant, locale="fr")
+    url = f"/unsubscribe/{marketing.unsubscribe_token(card.customer_id)}"
+    client = app.test_client()
+    client.set_cookie("lang", "de")  # they chose German on the site before
+    page = client.get(url).get_data(as_text=True)
+    assert "Abmelden" in page and "Se désabonner" not in page
+
+
 def test_one_click_post_needs_no_cookie_nor_csrf_token(make_app, merchant):
     app = make_app(WTF_CSRF_ENABLED=True)
     factories.stamp_program(merchant.merchant)

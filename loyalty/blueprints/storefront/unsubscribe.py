@@ -5,10 +5,11 @@ program's one click (RFC 8058: ``List-Unsubscribe=One-Click`` in the body, no co
 CSRF token; the route does nothing else than unsubscribing the token's customer). A second
 time says so; a bad or unknown token is "not found".
 """
-from flask import g, render_template, request
+from flask import g, render_template, request, session
 
 from loyalty.blueprints.storefront.views import PRIVATE_PAGE, _on_shops_page, bp
 from loyalty.extensions import csrf
+from loyalty.i18n import LANGUAGE_COOKIE
 from loyalty.services.delivery import marketing
 
 
@@ -17,7 +18,8 @@ from loyalty.services.delivery import marketing
 def unsubscribe(token):
     customer = marketing.customer_for_token(token)
     _on_shops_page(customer.merchant)
-    g.page_locale = customer.preferred_locale
+    if "lang" not in session and request.cookies.get(LANGUAGE_COOKIE) is None:
+        g.page_locale = customer.preferred_locale  # as the card page: unless they picked one
     if request.method == "POST":
         customer, already = marketing.unsubscribe(token, ip_address=request.remote_addr)
         state = "already" if already else "done"
