@@ -234,6 +234,10 @@ def test_switched_off_or_without_bonus(rq_app, frozen_clock):
     assert "We miss you at Café Retour" == email.subject
     assert "Your card is waiting for you" in email.body_text
     assert "/unsubscribe/" in email.body_text and "/unsubscribe/" in email.body_html
+    for body in (email.body_text, email.body_html):  # one reason for the email: the offers
+        assert "because you hold a loyalty card" not in body
+        assert body.count("You receive offers by email because you asked for them") == 1
+    assert "<br>You receive offers" not in email.body_html  # the footer's first line
     assert db.session.scalar(select(func.count(SentEmail.id))) >= 1
 
 
