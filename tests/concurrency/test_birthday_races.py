@@ -1,6 +1,6 @@
 """Two mornings at once (a retried job beside a slow first run, two workers): each birthday
 card gets its bonus once. The guard is the cards' row locks with the card's
-``birthday_granted_year`` read again under them (PostgreSQL re-checks a locked row that changed;
+``birthday_granted_at`` read again under them (PostgreSQL re-checks a locked row that changed;
 SQLite's write transactions take turns), and the ledger's unique idempotency key behind it."""
 from datetime import UTC, datetime
 
