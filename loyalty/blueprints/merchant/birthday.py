@@ -1,19 +1,15 @@
 """The birthday bonus: what customers get for their birthday and when, with the email they
 are sent, previewed in each language."""
-from flask import abort, current_app, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
 from loyalty.blueprints.merchant.birthday_forms import BirthdayBonusForm
+from loyalty.blueprints.merchant.email_previews import preview_response, previews
 from loyalty.services.delivery import birthdays
 from loyalty.services.errors import DomainError
 from loyalty.services.merchant import birthday_bonus, programs
 from loyalty.tenancy import current_merchant, roles_required
-
-#: The preview is the email as sent, in a sandboxed frame: its inline styles apply, nothing in
-#: it runs. Only this site's pages may frame it (``X-Frame-Options``: CSP's ``frame-ancestors
-#: 'self'`` would never match the sandbox's opaque origin).
-PREVIEW_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def _program_or_none():
@@ -44,9 +40,8 @@ def birthday():
             return redirect(url_for("merchant.birthday"))
     elif form.is_submitted():
         status = 422
-    previews = {code: birthdays.preview(current_merchant, program, code)
-                for code in current_app.config["LANGUAGES"]}
-    return page("merchant/birthday.html", form=form, program=program, previews=previews,
+    return page("merchant/birthday.html", form=form, program=program,
+                previews=previews(birthdays.preview, program),
                 status=status)
 
 
@@ -54,9 +49,4 @@ def birthday():
 @roles_required(*OWNER)
 def birthday_preview(lang):
     """The birthday email's HTML in ``lang``, as the customer's mail client shows it."""
-    program = programs.live_program(current_merchant.id)
-    if program is None or lang not in current_app.config["LANGUAGES"]:
-        abort(404)
-    html = birthdays.preview(current_merchant, program, lang)["html"]
-    return html, 200, {"Content-Type": "text/html; charset=utf-8",
-                       "Content-Security-Policy": PREVIEW_POLICY, "X-Frame-Options": "SAMEORIGIN"}
+    return preview_response(birthdays.preview, lang)

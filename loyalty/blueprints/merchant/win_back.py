@@ -1,10 +1,10 @@
 """Win-back: the "we miss you" email to members who stopped coming, its optional gift, and
 the email previewed in each language."""
-from flask import abort, current_app, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
 from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
-from loyalty.blueprints.merchant.birthday import PREVIEW_POLICY  # the same sandboxed frame
+from loyalty.blueprints.merchant.email_previews import preview_response, previews
 from loyalty.blueprints.merchant.win_back_forms import WinBackForm
 from loyalty.services.delivery import win_back as win_back_emails
 from loyalty.services.errors import DomainError
@@ -33,10 +33,9 @@ def win_back():
             return redirect(url_for("merchant.win_back"))
     elif form.is_submitted():
         status = 422
-    previews = {code: win_back_emails.preview(current_merchant, program, code)
-                for code in current_app.config["LANGUAGES"]}
     consenting, due = win_back_emails.audience(program)
-    return page("merchant/win_back.html", form=form, program=program, previews=previews,
+    return page("merchant/win_back.html", form=form, program=program,
+                previews=previews(win_back_emails.preview, program),
                 consenting=consenting, due=due, status=status)
 
 
@@ -44,9 +43,4 @@ def win_back():
 @roles_required(*OWNER)
 def win_back_preview(lang):
     """The win-back email's HTML in ``lang``, as the customer's mail client shows it."""
-    program = programs.live_program(current_merchant.id)
-    if program is None or lang not in current_app.config["LANGUAGES"]:
-        abort(404)
-    html = win_back_emails.preview(current_merchant, program, lang)["html"]
-    return html, 200, {"Content-Type": "text/html; charset=utf-8",
-                       "Content-Security-Policy": PREVIEW_POLICY, "X-Frame-Options": "SAMEORIGIN"}
+    return preview_response(win_back_emails.preview, lang)
