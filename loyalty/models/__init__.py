@@ -18,11 +18,11 @@ from loyalty.models.base import (
     utcnow,
 )
 from loyalty.models.cards import (
-    AppleRegistration,
-    CardHandoff,
     LIFETIME_COUNTERS,
     REWARD_REDEMPTION_TYPES,
     REWARD_UNDO_TYPES,
+    AppleRegistration,
+    CardHandoff,
     LoyaltyCard,
 )
 from loyalty.models.files import StoredFile
@@ -33,17 +33,17 @@ from loyalty.models.ledger import (
     LoyaltyTransaction,
     TransactionType,
 )
-from loyalty.models.merchants import Customer, Merchant, Store
 from loyalty.models.ledger_days import LedgerDay
+from loyalty.models.merchants import Customer, Merchant, Store
 from loyalty.models.orders import ApiOrder
 from loyalty.models.outbox import OutboxMessage, SentEmail
-from loyalty.models.retention_snapshots import RetentionSnapshot
 from loyalty.models.programs import (
     LoyaltyProgram,
     MerchantLoyaltySettings,
     ProgramType,
     Reward,
 )
+from loyalty.models.retention_snapshots import RetentionSnapshot
 from loyalty.models.sessions import PasswordToken, UserSession
 from loyalty.models.staff import StaffPin
 from loyalty.models.webhooks import WebhookDelivery, WebhookEndpoint

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, Merchant
-from tests.browser.axe import violations
 from loyalty.services.merchant import programs
+from tests.browser.axe import violations
 from tests.browser.conftest import OUTPUT, open_page
 
 pytestmark = pytest.mark.browser
