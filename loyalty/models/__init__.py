@@ -26,6 +26,7 @@ from loyalty.models.cards import (
     LoyaltyCard,
 )
 from loyalty.models.files import StoredFile
+from loyalty.models.fraud import FraudAlert, FraudRuleSetting
 from loyalty.models.happy_hours import ALL_WEEKDAYS, HAPPY_HOUR_KINDS, HappyHour
 from loyalty.models.integrations import ApiIdempotencyKey, ApiKey
 from loyalty.models.ledger import (
@@ -60,4 +61,5 @@ __all__ = [
     "WebhookDelivery", "WebhookEndpoint", "StoredFile",
     "ALL_WEEKDAYS", "HAPPY_HOUR_KINDS", "HappyHour",
     "RetentionSnapshot",
+    "FraudAlert", "FraudRuleSetting",
 ]

@@ -67,6 +67,8 @@ class LoyaltyTransaction(TimestampMixin, db.Model):
         Index("ix_loyalty_transactions_merchant_type", "merchant_id", "transaction_type"),
         # The platform dashboard reads the rows of the days not yet summed (ledger_days).
         Index("ix_loyalty_transactions_time", "transaction_at"),
+        # The fraud rules count a staff member's rows in an hour, a day, a week.
+        Index("ix_loyalty_transactions_staff_time", "staff_pin_id", "transaction_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
