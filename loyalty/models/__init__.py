@@ -38,6 +38,7 @@ from loyalty.models.ledger_days import LedgerDay
 from loyalty.models.merchants import Customer, Merchant, Store
 from loyalty.models.orders import ApiOrder
 from loyalty.models.outbox import OutboxMessage, SentEmail
+from loyalty.models.point_lots import PointLot, PointLotMove
 from loyalty.models.programs import (
     LoyaltyProgram,
     MerchantLoyaltySettings,
@@ -61,5 +62,6 @@ __all__ = [
     "WebhookDelivery", "WebhookEndpoint", "StoredFile",
     "ALL_WEEKDAYS", "HAPPY_HOUR_KINDS", "HappyHour",
     "RetentionSnapshot",
+    "PointLot", "PointLotMove",
     "FraudAlert", "FraudRuleSetting",
 ]

@@ -65,6 +65,12 @@ class LoyaltyProgram(SoftDeleteMixin, TimestampMixin, db.Model):
     minimum_redemption_points: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     minimum_purchase_cents: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     points_expiration_days: Mapped[int | None] = mapped_column(Integer)
+    #: How points expire: ``"inactivity"`` (all of them, ``points_expiration_days`` after the
+    #: last activity) or ``"earning_month"`` (each month's points ``points_expiry_months`` after
+    #: the month they were earned ends: ``models/point_lots.py``).
+    points_expiry_rule: Mapped[str] = mapped_column(String(20), default="inactivity",
+                                                    server_default="inactivity", nullable=False)
+    points_expiry_months: Mapped[int | None] = mapped_column(Integer)
     #: Customers with an email are warned this many days before their points expire (0: never).
     expiry_warning_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14",
                                                      nullable=False)
