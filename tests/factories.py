@@ -2,7 +2,11 @@
 from dataclasses import dataclass, field
 from itertools import count
 
-from loyalty.models import Customer, Merchant, Role, Store, User
+from sqlalchemy import select
+
+from loyalty import clock
+from loyalty.extensions import db
+from loyalty.models import Customer, FraudAlert, LoyaltyTransaction, Merchant, Role, Store, User
 from loyalty.services.engine import cards
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.merchant import programs
@@ -85,3 +89,25 @@ def card(merchant, name="Carla Card", *, email=None, phone=None, store=None):
     return cards.enroll_customer(
         merchant, name=name, email=email, phone=phone, context=ActionContext(store_id=store.id if store else None)
     )
+
+
+def fraud_alert(merchant, *, store=None, rule="staff_hour", cards=(), transaction_ids=None,
+                staff_pin=None, user=None, observed=31, threshold=30, created_at=None,
+                reviewed=False, key=None):
+    """A fraud alert as a rule check would raise it, written directly (the checks are
+    tested on their own)."""
+    now = created_at or clock.now()
+    card_ids = [card.id for card in cards]
+    if transaction_ids is None:
+        transaction_ids = list(db.session.scalars(select(LoyaltyTransaction.id).where(
+            LoyaltyTransaction.card_id.in_(card_ids)).order_by(LoyaltyTransaction.id)))
+    alert = FraudAlert(
+        merchant_id=merchant.id, store_id=store.id if store else None, rule=rule,
+        staff_pin_id=staff_pin.id if staff_pin else None, user_id=user.id if user else None,
+        card_ids=card_ids, transaction_ids=transaction_ids, observed=observed,
+        threshold=threshold, window_start=now, window_end=now, created_at=now,
+        dedupe_key=key or f"{rule}:test:{next(_sequence)}",
+        reviewed_at=now if reviewed else None)
+    db.session.add(alert)
+    db.session.commit()
+    return alert

@@ -2,6 +2,7 @@
 retention figures, once a day in each merchant's early morning."""
 from loyalty.jobs.context import job
 from loyalty.services.delivery import mornings
+from loyalty.services.delivery.alert_digest import digest_morning
 from loyalty.services.delivery.birthdays import celebrate_birthdays
 from loyalty.services.delivery.expiry_warnings import warn_expiring_points
 from loyalty.services.delivery.win_back import lapse_bonuses, win_back_morning
@@ -19,7 +20,8 @@ def start_mornings():
 def merchant_morning(merchant_id):
     """One merchant's daily run: expire what is due, warn who is close to it, give the
     birthday bonuses due (their emails to those who consented), then the win-back emails,
-    then the owner's retention figures up to the end of yesterday (so their page is fast).
+    then the owner's retention figures up to the end of yesterday (so their page is fast),
+    then the fraud alert digest to owners and managers when there are new alerts.
     Lapsed win-back bonuses are taken back first: expiry leaves a card with an open one alone."""
     lapsed = lapse_bonuses(merchant_id)
     expired = expire_points(merchant_id=merchant_id)
@@ -28,5 +30,6 @@ def merchant_morning(merchant_id):
     win_back = win_back_morning(merchant_id)
     win_back["lapsed"] += lapsed
     retention = retention_snapshots.morning(merchant_id)
+    alerts = digest_morning(merchant_id)
     return {"expired": expired, "warned": warned, "birthdays": birthdays, "win_back": win_back,
-            "retention": retention}
+            "retention": retention, "alert_digests": alerts}

@@ -2,6 +2,7 @@
 area; each registers its routes on the blueprint defined in ``base``."""
 from loyalty.blueprints.merchant import (  # noqa: F401 - they register their routes
     activity,
+    alerts,
     birthday,
     branding,
     cards,
@@ -12,6 +13,7 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     program,
     reports,
     retention,
+    statement,
     stores,
     team,
     team_resets,

@@ -40,6 +40,7 @@ EMAILS = {
     "password_reset": "loyalty.services.platform.password_links:reset_letter",
     "webhook_disabled": "loyalty.services.integrations.webhook_sending:disabled_letter",
     "win_back": "loyalty.services.delivery.win_back:win_back_letter",
+    "alert_digest": "loyalty.services.delivery.alert_digest:digest_letter",
 }
 #: template -> the setting ("3 per hour") of how many of it one recipient gets, whoever asked
 #: for them and whatever they typed: what one more is asked for beyond it is not sent.
