@@ -41,6 +41,7 @@ from loyalty.models import (
     TransactionType,
 )
 from loyalty.services import events
+from loyalty.services.engine import point_lots
 
 #: A birthday whose morning did not run (the worker was down) is still celebrated this many
 #: days after it.
@@ -175,6 +176,8 @@ def _grant(cards, today, now, points, stamps):
                                      else_=C.pass_updated_at),
                 **counters)
         .execution_options(synchronize_session=False))
+    point_lots.credit_cards(db.session.get(LoyaltyProgram, cards[0].program_id),
+                            [(card.id, points, ids[card.id]) for card in cards], now)
     metrics.count_ledger_rows(db.session, TransactionType.BIRTHDAY_BONUS, len(rows))
     events.cards_changed([card.id for card in cards])
     for card, row in zip(cards, rows, strict=True):

@@ -24,6 +24,7 @@ from loyalty.models import (
     TransactionType,
 )
 from loyalty.services import events
+from loyalty.services.engine import point_lots
 from loyalty.services.errors import NO_CARD, CardNotFound, Conflict
 
 
@@ -175,6 +176,8 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     with db.session.no_autoflush:
         new_id = db.session.execute(
             insert(table).values(**values).returning(table.c.id)).scalar_one()
+    if points:
+        point_lots.follow(card, transaction_type, points, new_id, values)  # expiry by month
     metrics.count_ledger_rows(db.session, transaction_type)  # counted once it commits
     # What was written, as an object outside the session (a rollback leaves nothing behind;
     # a query of the row loads its own): the answer is built from it.

@@ -20,10 +20,11 @@ from loyalty.models import (
     UTCDateTime,
 )
 from loyalty.services import events
-from loyalty.services.engine import bonuses, happy_hours
+from loyalty.services.engine import bonuses, happy_hours, lot_expiry
 from loyalty.services.engine.actions import run_card_action
 from loyalty.services.engine.ledger import append, touch
 from loyalty.services.engine.merchant_cache import merchant_rows
+from loyalty.services.engine.point_lots import INACTIVITY
 from loyalty.services.engine.rules import (
     check_cross_location,
 )
@@ -155,10 +156,12 @@ def redeem_reward(card, reward_id, *, context, idempotency_key=None, then=None):
 
 
 def programs_with_expiry(merchant_id=None):
-    """The points programs whose points expire (one merchant's, or all)."""
+    """The points programs whose points expire after inactivity (one merchant's, or all;
+    those expiring by earning date: ``lot_expiry.programs_with_lots``)."""
     query = select(LoyaltyProgram).where(
         LoyaltyProgram.points_expiration_days.is_not(None),
         LoyaltyProgram.program_type != ProgramType.STAMPS,
+        LoyaltyProgram.points_expiry_rule == INACTIVITY,
     )
     if merchant_id is not None:
         query = query.where(LoyaltyProgram.merchant_id == merchant_id)
@@ -174,7 +177,8 @@ def expire_points(now=None, *, merchant_id=None):
     one card update, committed as it goes. A card a counter action holds is waited for and read again: the action's
     activity keeps its points. Running it again expires nothing more (the balances are already
     zero). ``merchant_id`` limits it to one merchant (merchants can then run side by side).
-    Returns the number of cards expired.
+    Returns the number of cards expired. Programs whose points expire by earning date expire
+    their due lots instead (``lot_expiry.expire_lots``).
 
     A gift just given is not taken by the next morning: a card whose win-back bonus is still
     open (``winback_bonus_until`` not passed: the email promised it until then) or whose
@@ -189,7 +193,7 @@ def expire_points(now=None, *, merchant_id=None):
         cutoff = now - timedelta(days=program.points_expiration_days)
         while batch := _expire_batch(program.id, cutoff, now):
             expired += batch
-    return expired
+    return expired + lot_expiry.expire_lots(now, merchant_id=merchant_id)
 
 
 def _expire_batch(program_id, cutoff, now):

@@ -25,8 +25,9 @@ from sqlalchemy import case, func, insert, or_, select, update
 
 from loyalty import metrics
 from loyalty.extensions import db
-from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType
+from loyalty.models import LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, TransactionType
 from loyalty.services import events
+from loyalty.services.engine import point_lots
 
 LAPSE_BATCH = 1000
 
@@ -65,6 +66,7 @@ def grant(program, cards, now, until):
         .values(stamp_count=C.stamp_count + stamps, points_balance=C.points_balance + points,
                 winback_bonus_until=until, pass_updated_at=_pass_touched(now))
         .execution_options(synchronize_session=False))
+    point_lots.credit_cards(program, [(card_id, points, None) for card_id in ids], now)
     metrics.count_ledger_rows(db.session, TransactionType.WINBACK_BONUS, len(rows))
     events.cards_changed(ids)
     return len(rows)
@@ -107,6 +109,8 @@ def lapse_due(program_id, now):
                          created_at=now))
     if rows:
         db.session.execute(insert(T.__table__).values(rows))
+        point_lots.debit_cards(db.session.get(LoyaltyProgram, program_id),
+                               {row["card_id"]: -row["points_delta"] for row in rows})
         metrics.count_ledger_rows(db.session, TransactionType.WINBACK_LAPSED, len(rows))
     values = {"winback_bonus_until": None}
     if balances:

@@ -8,6 +8,8 @@ from loyalty.database import write_transaction
 from loyalty.extensions import db
 from loyalty.models import LoyaltyProgram, Merchant, ProgramType, Reward, soft_delete_cascade
 from loyalty.services import audit, events
+from loyalty.services.engine import lot_expiry
+from loyalty.services.engine.point_lots import RULES
 from loyalty.services.engine.program_rows import (  # noqa: F401 - the read side, kept here too
     active_rewards,
     catalogue,
@@ -23,6 +25,7 @@ EDITABLE_FIELDS = {
     "program_type", "stamps_target", "stamp_reward_description", "stamp_reward_value_cents",
     "points_per_euro", "point_value_cents", "welcome_bonus_points", "minimum_redemption_points",
     "minimum_purchase_cents", "points_expiration_days", "expiry_warning_days", "cooldown_minutes",
+    "points_expiry_rule", "points_expiry_months",
     "max_stamps_per_day", "birthday_bonus_points", "birthday_bonus_stamps", "birthday_days_ahead",
     "winback_enabled", "winback_inactive_days", "winback_bonus_points", "winback_bonus_stamps",
     "winback_bonus_days",
@@ -62,6 +65,10 @@ def _validate(fields):
         raise InvalidInput(_l("Allow at least one stamp per day."))
     if fields.get("points_expiration_days") is not None and fields["points_expiration_days"] < 1:
         raise InvalidInput(_l("Points must stay valid for at least one day, or never expire."))
+    if fields.get("points_expiry_rule") is not None and fields["points_expiry_rule"] not in RULES:
+        raise InvalidInput(_l("Choose how points expire: after inactivity or by earning month."))
+    if fields.get("points_expiry_months") is not None and not 1 <= fields["points_expiry_months"] <= 60:
+        raise InvalidInput(_l("Points earned in a month expire 1 to 60 months after it."))
     for name, (low, high, message) in OFFLINE_LIMITS.items():
         if fields.get(name) is not None and not low <= fields[name] <= high:
             raise InvalidInput(message)
@@ -99,8 +106,11 @@ def update_program(program, *, actor=None, **fields):
     """Change the program's settings; the audit trail keeps the old and new values."""
     fields = _validate(fields)
     with write_transaction():
+        rule, months = program.points_expiry_rule, program.points_expiry_months
         changes = audit.apply_changes(actor, "program.update", program, fields,
                                       label=fields.get("card_name") or program.card_name)
+        if {"points_expiry_rule", "points_expiry_months"} & set(changes):
+            lot_expiry.rule_changed(program, rule, months)  # the lots follow the rule
         if set(changes) & events.PASS_FIELDS:
             events.program_changed(program)
     return program
