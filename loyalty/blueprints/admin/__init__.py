@@ -4,6 +4,7 @@ from loyalty.blueprints.admin import (  # noqa: F401 - they register their route
     jobs,
     records,
     settings,
+    statement,
     support,
     wallets,
 )
