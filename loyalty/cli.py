@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from loyalty import clock
+from loyalty.cli_statement import statement_command
 from loyalty.models import MAX_ID
 from loyalty.services import outbox
 from loyalty.services.customers.storefront import merchant_for_slug
@@ -29,6 +30,7 @@ translate_cli = AppGroup("translate", help="Extract, update and compile translat
 api_key_cli = AppGroup("api-key", help="API keys for tills and web shops (owners also manage "
                                         "them under Settings > Integrations).")
 loyalty_cli.add_command(api_key_cli)
+loyalty_cli.add_command(statement_command)
 #: A key made without --scope may look cards up and credit purchases: what a till needs.
 #: Enrolling customers and redeeming rewards are given on purpose (as on the owner's page).
 DEFAULT_SCOPES = ("cards:read", "purchases")
