@@ -37,6 +37,7 @@ from loyalty.i18n import LANGUAGE_COOKIE, install_template_gettext
 from loyalty.services import outbox  # noqa: F401 - mail and wallet_sync register outbox handlers
 from loyalty.services.delivery import mail  # noqa: F401
 from loyalty.services.integrations import webhook_events  # noqa: F401 - registers listeners
+from loyalty.services.merchant import fraud_checks  # noqa: F401 - registers listeners
 from loyalty.services.platform import sessions  # noqa: F401
 from loyalty.services.wallets import sync as wallet_sync  # noqa: F401
 from loyalty.tenancy import tenancy

@@ -88,7 +88,9 @@ def program_changed(program):
 
 #: what -> listeners: "transaction" (card, values of the ledger row written, its id
 #: included), "expired" (program id, card ids, when: points expiry, set-based), "erased" (card).
-LISTENERS = {"transaction": [], "transactions": [], "expired": [], "erased": []}
+#: "pin_refused" (merchant id, store id, staff PIN id, when: a wrong staff PIN was counted).
+LISTENERS = {"transaction": [], "transactions": [], "expired": [], "erased": [],
+             "pin_refused": []}
 
 
 def listen(what):
@@ -122,3 +124,9 @@ def card_erased(card):
     """Inside the erasure's transaction: the card's customer erased their data."""
     for listener in LISTENERS["erased"]:
         listener(card)
+
+
+def pin_refused(merchant_id, store_id, staff_pin_id, at):
+    """Inside the transaction that counted it: a wrong staff PIN was typed."""
+    for listener in LISTENERS["pin_refused"]:
+        listener(merchant_id, store_id, staff_pin_id, at)

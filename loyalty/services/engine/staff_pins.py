@@ -35,7 +35,7 @@ from loyalty.models import (
     hash_secret,
 )
 from loyalty.models.staff import NAME_INDEX
-from loyalty.services import audit
+from loyalty.services import audit, events
 from loyalty.services.engine.program_rows import loyalty_settings, pin_lockout_policy
 from loyalty.services.errors import (
     Conflict,
@@ -355,6 +355,7 @@ def _count_failure(staff_pin, now, threshold, lock_until):
             .values(failed_attempts=failed, locked_until=locked_until)
             .execution_options(synchronize_session=False)
         )
+        events.pin_refused(staff_pin.merchant_id, staff_pin.store_id, staff_pin.id, now)
     return failed, locked_until
 
 
