@@ -15,7 +15,7 @@ from tests.conftest import csrf_token_from
 
 RECORD_ARGUMENTS = {"reward_id", "store_id", "card_id", "customer_id", "staff_pin_id",
                     "transaction_id", "membership_id", "user_id", "api_key_id", "endpoint_id",
-                    "delivery_id", "happy_hour_id"}
+                    "delivery_id", "happy_hour_id", "alert_id"}
 
 
 class Records:
@@ -38,12 +38,14 @@ class Records:
             start_time=time(14), end_time=time(17), starts_on=date(2026, 1, 1), all_stores=True)
         transaction = db.session.scalar(select(LoyaltyTransaction).where(
             LoyaltyTransaction.card_id == card.id))
+        alert = factories.fraud_alert(team.merchant, store=team.stores[0], cards=[card],
+                                      staff_pin=pin)
         self.ids = {
             "reward_id": reward.id, "store_id": team.stores[0].id, "card_id": card.id,
             "customer_id": team.customers[0].id, "staff_pin_id": pin.id,
             "transaction_id": transaction.id, "membership_id": team.staff.memberships[0].id,
             "user_id": team.staff.id, "api_key_id": key.id, "endpoint_id": endpoint.id,
-            "delivery_id": delivery_id, "happy_hour_id": happy_hour.id,
+            "delivery_id": delivery_id, "happy_hour_id": happy_hour.id, "alert_id": alert.id,
         }
         assert set(self.ids) == RECORD_ARGUMENTS
 
