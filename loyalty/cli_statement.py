@@ -1,5 +1,7 @@
 """``flask loyalty statement --merchant SLUG --month YYYY-MM``: the liability and breakage
 statement's CSV on standard output, the very file the owner's page downloads."""
+import sys
+
 import click
 from flask_babel import force_locale
 
@@ -29,7 +31,7 @@ def statement_command(slug, month, language):
     with force_locale(language):
         delimiter, decimal = csv_separators()
         result = statements.statement(merchant, period)
-        stream = click.get_binary_stream("stdout")
+        stream = sys.stdout.buffer
         for chunk in statement_csv.csv_chunks(result, delimiter=delimiter, decimal=decimal):
             stream.write(chunk)
         stream.flush()
