@@ -131,7 +131,9 @@ def test_the_morning_expires_due_lots_once_with_a_few_statements_per_batch(
         earn_points(one, 1000, context=counter)  # June: 125 each
     frozen_clock.set(datetime(2026, 7, 20, 9, tzinfo=UTC))
     earn_points(cards[0], 500, context=counter)  # July: 50
-    assert next_expiry(cards[0].id) == (125, datetime(2026, 8, 31, 22, tzinfo=UTC))
+    due = next_expiry(cards[0].id, program)
+    assert (due.points, due.at, due.on) == (125, datetime(2026, 8, 31, 22, tzinfo=UTC),
+                                            date(2026, 9, 1))
     frozen_clock.set(datetime(2026, 8, 31, 21, 59, tzinfo=UTC))
     assert expire_points() == 0  # not yet: midnight in Luxembourg is 22:00 UTC
     frozen_clock.set(datetime(2026, 9, 1, 4, tzinfo=UTC))

@@ -37,6 +37,8 @@ FIELD_LABELS = {
     "birthday_days_ahead": _l("Days before the birthday"),
     "points_expiration_days": _l("Points expire after this many days without a visit"),
     "expiry_warning_days": _l("Warn customers this many days before"),
+    "points_expiry_rule": _l("How points expire"),
+    "points_expiry_months": _l("Months after the month they were earned"),
     "require_staff_pin": _l("Staff enter their PIN for every action"),
     "offline_enabled": _l("Let the counter keep working without a connection"),
     "offline_max_actions": _l("Actions a tablet may keep, at most"),

@@ -24,6 +24,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from loyalty.blueprints.merchant.expiry_rule_form import (
+    EXPIRY_RULE_FIELDS,
+    ExpiryRuleFields,
+    expiry_rule_data,
+)
 from loyalty.forms import (
     OUTDATED,
     CheckboxField,
@@ -39,7 +44,8 @@ PROGRAM_TYPES = (("stamps", _l("Stamp card")), ("points", _l("Points")),
 STAMP_FIELDS = ("stamps_target", "stamp_reward_description", "stamp_reward_value",
                 "cooldown_minutes", "max_stamps_per_day")
 POINT_FIELDS = ("points_per_euro", "point_value", "minimum_purchase", "minimum_redemption_points",
-                "welcome_bonus_points", "points_expiration_days", "expiry_warning_days")
+                "welcome_bonus_points", "points_expiration_days", "expiry_warning_days",
+                *EXPIRY_RULE_FIELDS)
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}\Z")
 POINT_VALUE = re.compile(r"^[0-9]{1,4}([.,][0-9]{1,4})?\Z")
 
@@ -57,7 +63,7 @@ def _newer_than_the_page(form, field):
         raise StopValidation()
 
 
-class ProgramForm(Form):
+class ProgramForm(ExpiryRuleFields, Form):
     """Everything a program needs; only the fields of the chosen type are checked."""
 
     program_type = SelectField(
@@ -158,6 +164,7 @@ class ProgramForm(Form):
                 points_expiration_days=self.points_expiration_days.data,
                 expiry_warning_days=(14 if self.expiry_warning_days.data is None
                                      else self.expiry_warning_days.data),
+                **self.expiry_rule_values(),
             )
         return values
 
@@ -177,7 +184,7 @@ def program_form_data(program):
         "minimum_redemption_points": program.minimum_redemption_points,
         "welcome_bonus_points": program.welcome_bonus_points,
         "points_expiration_days": program.points_expiration_days,
-        "expiry_warning_days": program.expiry_warning_days,
+        "expiry_warning_days": program.expiry_warning_days, **expiry_rule_data(program),
         "require_staff_pin": program.require_staff_pin,
         "offline_enabled": program.offline_enabled,
         "offline_max_actions": program.offline_max_actions,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from loyalty.extensions import db
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, Store
 from loyalty.services.engine.localized import language_of
+from loyalty.services.engine.lot_expiry import next_expiry
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.errors import NotFound
 from loyalty.services.merchant.texts import RewardNames, reward_names_for_rows, text_for
@@ -44,6 +45,8 @@ class CardPage:
     page: int = 1
     has_next: bool = False
     stores: list = field(default_factory=list)
+    #: Points expiring by earning month: the lot expiring next (``lot_expiry.NextExpiry``).
+    next_expiry: object = None
 
     @property
     def stamps_in_grid(self):
@@ -79,6 +82,8 @@ def card_page(card, locale, page=1):
                          max(0, reward.points_cost - card.points_balance),
                          language_of(reward, "name", locale, view.language))
                         for reward in rows.rewards]
+        if card.points_balance > 0:
+            view.next_expiry = next_expiry(card.id, program)
     T = LoyaltyTransaction
     history = db.session.execute(
         select(T.transaction_type, T.stamps_delta, T.points_delta, T.transaction_at,

@@ -9,6 +9,7 @@ from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyTransaction
 from loyalty.services.engine.ledger import claimed_by_voids
 from loyalty.services.engine.localized import RewardNames, reward_names_for_rows
+from loyalty.services.engine.lot_expiry import next_expiry
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.engine.voids import REWARDS, VOIDABLE, split_void, void_deadline
 
@@ -29,6 +30,8 @@ class CardSummary:
     void_window_days: int = 0
     #: The rewards' names (the catalogue's, the stamp reward's, the history's) per language.
     reward_names: RewardNames = field(default_factory=lambda: RewardNames({}))
+    #: Points expiring by earning month: the lot expiring next (``lot_expiry.NextExpiry``).
+    next_expiry: object = None
 
     @property
     def reward_ready(self):
@@ -106,6 +109,8 @@ def summarize_card(card, *, history=8):
         ]
         summary.next_reward = next(
             (r for r in summary.rewards if r.points_cost > card.points_balance), None)
+        if card.points_balance > 0:
+            summary.next_expiry = next_expiry(card.id, program)
     summary.recent, summary.voidable = _recent_with_voidable(card, history)
     summary.reward_names = reward_names_for_rows(summary.recent, program, known=rows.rewards)
     if summary.voidable:

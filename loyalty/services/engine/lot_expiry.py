@@ -15,6 +15,8 @@ Changing the rule:
 - earning month, another N: the lots' ``expires_at`` follow the new N.
 """
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import case, delete, func, literal, select, update
 
@@ -38,7 +40,9 @@ from loyalty.services.engine.point_lots import (
     INACTIVITY,
     add_to_lots,
     expires_at,
+    expires_on,
     month_of,
+    uses_lots,
 )
 
 LOT_EXPIRY_BATCH = 5000
@@ -116,13 +120,28 @@ def _expire_lot_batch(program, now):
     return len(ids)
 
 
-def next_expiry(card_id):
-    """``(points, expires_at)`` of the card's lot expiring next, or None (one read)."""
+@dataclass(frozen=True)
+class NextExpiry:
+    """The card's points expiring next: how many, when (UTC), and that moment's local day."""
+
+    points: int
+    at: datetime
+    on: date
+
+
+def next_expiry(card_id, program):
+    """The card's lot expiring next as a ``NextExpiry``, or None (one read; none at all when
+    the program's points do not expire by earning month)."""
+    if not uses_lots(program):
+        return None
     row = db.session.execute(
-        select(PointLot.points_left, PointLot.expires_at)
+        select(PointLot.points_left, PointLot.expires_at, PointLot.earned_month)
         .where(PointLot.card_id == card_id, PointLot.points_left > 0)
         .order_by(PointLot.expires_at).limit(1)).first()
-    return (row.points_left, row.expires_at) if row else None
+    if row is None:
+        return None
+    return NextExpiry(row.points_left, row.expires_at,
+                      expires_on(row.earned_month, program.points_expiry_months))
 
 
 def rule_changed(program, old_rule, old_months):

@@ -48,12 +48,19 @@ def month_of(at, timezone):
     return at.astimezone(ZoneInfo(timezone)).date().replace(day=1)
 
 
-def expires_at(earned_month, months, timezone):
-    """When points earned in ``earned_month`` expire: local midnight starting the month
-    ``months`` + 1 after it (January 2026, 12 months: 2027-02-01 00:00 local), in UTC."""
+def expires_on(earned_month, months):
+    """The local day points earned in ``earned_month`` expire at its start: the first of the
+    month ``months`` + 1 after it (January 2026, 12 months: 1 February 2027)."""
     index = earned_month.month - 1 + (months or DEFAULT_MONTHS) + 1
-    first = date(earned_month.year + index // 12, index % 12 + 1, 1)
-    local = datetime.combine(first, time(0), tzinfo=ZoneInfo(timezone))
+    return date(earned_month.year + index // 12, index % 12 + 1, 1)
+
+
+def expires_at(earned_month, months, timezone):
+    """When points earned in ``earned_month`` expire: local midnight starting
+    ``expires_on(earned_month, months)`` (2027-02-01 00:00 local for January 2026 and 12
+    months), in UTC."""
+    local = datetime.combine(expires_on(earned_month, months), time(0),
+                             tzinfo=ZoneInfo(timezone))
     return local.astimezone(ZoneInfo("UTC"))
 
 
