@@ -1,5 +1,6 @@
 """Build merchants, teams and customers through the services, as the product would."""
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import count
 
 from sqlalchemy import select
@@ -105,7 +106,8 @@ def fraud_alert(merchant, *, store=None, rule="staff_hour", cards=(), transactio
         merchant_id=merchant.id, store_id=store.id if store else None, rule=rule,
         staff_pin_id=staff_pin.id if staff_pin else None, user_id=user.id if user else None,
         card_ids=card_ids, transaction_ids=transaction_ids, observed=observed,
-        threshold=threshold, window_start=now, window_end=now, created_at=now,
+        threshold=threshold, window_start=now - timedelta(hours=1), window_end=now,
+        created_at=now,
         dedupe_key=key or f"{rule}:test:{next(_sequence)}",
         reviewed_at=now if reviewed else None)
     db.session.add(alert)

@@ -28,6 +28,7 @@ from loyalty.services import outbox
 from loyalty.services.integrations import webhooks
 from loyalty.services.merchant import happy_hours
 from loyalty.services.platform import password_links
+from tests import factories
 from tests.browser.axe import violations
 from tests.browser.conftest import open_page
 
@@ -82,6 +83,14 @@ def _ids(app):
             merchant, name="Extra stamp on Saturdays", kind="stamps", extra_stamps=1,
             weekdays=[5], start_time=time(9), end_time=time(12),
             starts_on=clock.now().date(), all_stores=True)
+        # A fraud alert on two cards, by the first staff member (its page has cards and rows).
+        alert = factories.fraud_alert(
+            merchant, store=db.session.scalar(select(Store).where(
+                Store.merchant_id == merchant.id).order_by(Store.id)),
+            cards=db.session.scalars(select(LoyaltyCard).where(
+                LoyaltyCard.merchant_id == merchant.id).order_by(LoyaltyCard.id).limit(2)).all(),
+            staff_pin=db.session.scalar(select(StaffPin).where(
+                StaffPin.merchant_id == merchant.id).order_by(StaffPin.id)))
         ids = {
             "merchant_id": merchant.id,
             "record_id": merchant.id,
@@ -100,6 +109,7 @@ def _ids(app):
             "email_id": db.session.scalar(select(SentEmail.id).order_by(SentEmail.id)),
             "token": secret,
             "happy_hour_id": hour.id,
+            "alert_id": alert.id,
         }
         db.session.remove()
     return ids
@@ -208,7 +218,8 @@ def test_the_back_office_passes_axe_on_a_laptop(playwright_browser, live_server,
     for label, path in [("stores", "/merchant/stores"),
                         ("pins", "/merchant/pins"), ("program", "/merchant/program"),
                         ("adjust", f"/merchant/cards/{ids['card_id']}/adjust"),
-                        ("birthday", "/merchant/birthday"), ("win-back", "/merchant/win-back")]:
+                        ("birthday", "/merchant/birthday"), ("win-back", "/merchant/win-back"),
+                        ("alert", f"/merchant/alerts/{ids['alert_id']}")]:
         _refuse(page, path)
         _check(page, f"{label}-refused", found, lang)
     _refuse(page, "/merchant/integrations/webhooks")

@@ -161,6 +161,10 @@ class AlertDetail:
     cards: list
     transactions: list
 
+    def card_of(self, row):
+        """The card of a ledger row, among the alert's cards (None for another one's)."""
+        return next((card for card in self.cards if card.id == row.card_id), None)
+
 
 def _int_ids(values):
     return [value for value in (values or []) if isinstance(value, int)][:DETAIL_MAX]
