@@ -48,6 +48,8 @@ NOT_PAGES = {
     "merchant.export_cards": "a CSV download",
     "merchant.export_transactions": "a CSV download",
     "merchant.retention_csv": "a CSV download",
+    "merchant.statement_csv_download": "a CSV download",
+    "admin.merchant_statement_csv": "a CSV download",
     "merchant.program_fields": "an htmx fragment of the program form, checked inside it",
     "admin.audit_csv": "a CSV download",
     "admin.email_html": "the email as sent, shown sandboxed in an iframe (emails are #23's "
@@ -240,11 +242,14 @@ def test_the_back_office_passes_axe_on_a_laptop(playwright_browser, live_server,
                         ("points-rewards", "/merchant/rewards"),
                         ("points-reward", f"/merchant/rewards/{ids['reward_id']}"),
                         ("points-card", f"/merchant/cards/{ids['points_card_id']}"),
-                        ("points-adjust", f"/merchant/cards/{ids['points_card_id']}/adjust")]:
+                        ("points-adjust", f"/merchant/cards/{ids['points_card_id']}/adjust"),
+                        ("points-statement", "/merchant/statement")]:
         assert page.goto(page.base + path).ok, label
         _check(page, label, found, lang)
     _refuse(page, "/merchant/rewards")
     _check(page, "points-rewards-refused", found, lang)
+    assert page.goto(page.base + "/merchant/statement?month=2026-13").status == 422
+    _check(page, "points-statement-refused", found, lang)
     _sign_out(page)
 
     # The platform admin: every /admin page and its refused forms.
