@@ -162,6 +162,8 @@ def test_the_review_is_kept_audited_and_given_once(auth, client, shop):
         "FraudAlert", alert.id, shop.owner.id)
     assert entry.changes["review_note"] == [None, "Paula trained a new colleague with her PIN."]
     assert "1 alert to review" in client.get(URL).text
+    trail = client.get("/merchant/activity", query_string={"area": "alert"}).text
+    assert "Review note" in trail and "Paula trained a new colleague with her PIN." in trail
 
     # A second review (an old tab) is refused and changes nothing.
     token = csrf_token_from(client.get(f"{URL}/{shop.at_ville.id}"))

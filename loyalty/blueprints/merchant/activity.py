@@ -66,6 +66,8 @@ FIELD_LABELS = {
     "pin_lockout_attempts": _l("Wrong PINs before a PIN locks (empty: the platform's default)"),
     "pin_lockout_minutes": _l("Minutes a locked PIN stays locked (empty: the platform's default)"),
     "page": _l("Page"),
+    # A fraud alert's review.
+    "reviewed_at": _l("Reviewed on"), "review_note": _l("Review note"),
     # What a tablet without connection sent later (``offline.*``).
     "stamps": _l("Stamps"), "amount_cents": _l("Purchase amount"),
     "counter_at": _l("At the counter"), "result": _l("Result"),
@@ -78,12 +80,13 @@ HIDDEN_FIELDS = frozenset({"before"})
 ROLE_LABELS = {choice.value: choice.label for choice in ROLE_CHOICES}
 PROGRAM_TYPE_LABELS = dict(PROGRAM_TYPES)
 MONEY_FIELDS = frozenset({"stamp_reward_value_cents", "minimum_purchase_cents", "amount_cents"})
-MOMENT_FIELDS = frozenset({"erased_at", "deleted_at", "counter_at"})
+MOMENT_FIELDS = frozenset({"erased_at", "deleted_at", "counter_at", "reviewed_at"})
 #: How a synced action turned out: "accepted", or the refusal's own words as recorded.
 RESULT_LABELS = {"accepted": _l("accepted")}
 SUPPORT_PAGES = {"cards": _l("Cards"), "card": _l("Card"), "statistics": _l("Statistics")}
 #: The kinds of change, as the filter offers them (the first part of an action's name).
-AREAS = ("program", "reward", "branding", "store", "pin", "team", "card", "customer", "offline")
+AREAS = ("program", "reward", "branding", "store", "pin", "team", "card", "customer", "offline",
+         "alert")
 
 
 @dataclass(frozen=True)
