@@ -253,7 +253,7 @@ def test_settings_merge_defaults_refuse_bad_values_and_are_audited(merchant):
     with pytest.raises(InvalidInput) as refused:
         fraud_rules.update_settings(merchant.merchant.id, {"card_day": (True, 1),
                                                            "staff_hour": (False, 30)})
-    assert refused.value.details["field"] == "card_day-threshold"
+    assert refused.value.details["field"] == "card_day_threshold"
     assert db.session.scalars(select(FraudRuleSetting)).all() == []  # nothing half-saved
     changed = fraud_rules.update_settings(
         merchant.merchant.id, {"card_day": (True, 9), "staff_hour": (True, 30)}, actor=actor)

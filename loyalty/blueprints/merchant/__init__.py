@@ -7,6 +7,7 @@ from loyalty.blueprints.merchant import (  # noqa: F401 - they register their ro
     branding,
     cards,
     exports,
+    fraud_settings,
     happy_hours,
     integrations,
     poster,

@@ -119,10 +119,10 @@ def check(key, enabled, threshold):
     if rule is None:
         raise InvalidInput(_l("This alert rule does not exist."), field=key)
     if not isinstance(enabled, bool):
-        raise InvalidInput(_l("Choose whether the rule is on."), field=f"{key}-enabled")
+        raise InvalidInput(_l("Choose whether the rule is on."), field=f"{key}_enabled")
     if (isinstance(threshold, bool) or not isinstance(threshold, int)
             or not rule.low <= threshold <= rule.high):
-        raise InvalidInput(threshold_message(rule), field=f"{key}-threshold")
+        raise InvalidInput(threshold_message(rule), field=f"{key}_threshold")
     return rule
 
 
