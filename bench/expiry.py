@@ -13,6 +13,11 @@ half of the cards were last active 400-700 days ago (their points are due), half
 - expiry, second run: it must expire nothing (target under 5 s);
 - ``check-ledger`` over every card.
 
+With ``--lots`` the programs expire points by earning month instead (12 months after the
+month they were earned): each card's balance is one lot of the month of its purchase, seeded
+with one more set-based statement; the same half of the cards (purchases 400-700 days ago)
+is due. ``ledger=clean`` then also needs every card's lots to sum to its balance.
+
 Ends with ``RESULT cards=<n> first_run_s=<x> second_run_s=<x> expired_second_run=<n>
 ledger=clean|drift``.
 """
@@ -69,6 +74,29 @@ SEED_SQL = [
 ]
 
 
+# Expiry by earning month: each card's balance is the lot of its purchase's local month.
+LOTS_SQL = """
+    INSERT INTO point_lots (merchant_id, card_id, earned_month, expires_at, points_earned,
+        points_left, source_transaction_id)
+    SELECT t.merchant_id, t.card_id, m.month,
+           (m.month + interval '13 months')::timestamp AT TIME ZONE 'Europe/Luxembourg',
+           t.points_delta, t.points_delta, t.id
+    FROM loyalty_transactions t,
+    LATERAL (SELECT date_trunc('month', t.transaction_at AT TIME ZONE 'Europe/Luxembourg')::date
+                    AS month) m
+    WHERE t.transaction_type = 'points_earned'
+"""
+LOTS_DUE = "SELECT count(DISTINCT card_id) FROM point_lots WHERE points_left > 0 AND expires_at <= now()"
+INACTIVE_DUE = ("SELECT count(*) FROM loyalty_cards "
+                "WHERE last_activity_at < now() - interval '365 days'")
+LOTS_DRIFT = """
+    SELECT count(*) FROM loyalty_cards c
+    LEFT JOIN (SELECT card_id, sum(points_left) AS s FROM point_lots GROUP BY card_id) l
+      ON l.card_id = c.id
+    WHERE coalesce(l.s, 0) <> c.points_balance
+"""
+
+
 def make_app(url):
     from loyalty import create_app  # noqa: PLC0415 - after sys.path is set
 
@@ -76,7 +104,7 @@ def make_app(url):
                        "RATELIMIT_STORAGE_URI": "memory://"})
 
 
-def seed(app, cards):
+def seed(app, cards, lots=False):
     from flask_migrate import upgrade  # noqa: PLC0415
 
     from loyalty.extensions import db  # noqa: PLC0415
@@ -86,11 +114,12 @@ def seed(app, cards):
     upgrade()
     for n in range(1, MERCHANTS + 1):
         merchant = accounts.create_merchant(f"Bench Shop {n:02d}", f"bench-shop-{n:02d}")
-        programs.create_program(merchant, "points", "Bench points", points_per_euro=10,
-                                points_expiration_days=365)
+        rule = ({"points_expiry_rule": "earning_month", "points_expiry_months": 12} if lots
+                else {"points_expiration_days": 365})
+        programs.create_program(merchant, "points", "Bench points", points_per_euro=10, **rule)
     started = time.perf_counter()
     with db.engine.begin() as conn:
-        for statement in SEED_SQL:
+        for statement in SEED_SQL + ([LOTS_SQL] if lots else []):
             conn.execute(text(statement), {"cards": cards, "merchants": MERCHANTS})
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -102,6 +131,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--cards", type=int, default=CARDS)
+    parser.add_argument("--lots", action="store_true",
+                        help="points expire by earning month (lots) instead of inactivity")
     args = parser.parse_args()
     print(f"Preparing a fresh database at {args.database_url} ...", flush=True)
     recreate_database(args.database_url)
@@ -111,9 +142,8 @@ def main():
         from loyalty.services.engine.ledger import ledger_drift  # noqa: PLC0415
         from loyalty.services.engine.points import expire_points  # noqa: PLC0415
 
-        seed(app, args.cards)
-        due = db.session.scalar(text(
-            "SELECT count(*) FROM loyalty_cards WHERE last_activity_at < now() - interval '365 days'"))
+        seed(app, args.cards, lots=args.lots)
+        due = db.session.scalar(text(LOTS_DUE if args.lots else INACTIVE_DUE))
         db.session.rollback()
         merchants = db.session.scalars(text("SELECT id FROM merchants ORDER BY id")).all()
         db.session.rollback()
@@ -138,6 +168,8 @@ def main():
               f"(target: none, under 5 s).", flush=True)
         started = time.perf_counter()
         drift = ledger_drift()
+        if args.lots:
+            drift += [{"lots": n} for n in [db.session.scalar(text(LOTS_DRIFT))] if n]
         print(f"check-ledger over {args.cards:,} cards: {len(drift)} drifting "
               f"({time.perf_counter() - started:.0f} s).")
         db.session.rollback()

@@ -26,8 +26,9 @@ class PointLot(db.Model):
     __table_args__ = (
         UniqueConstraint("card_id", "earned_month", name="uq_point_lots_card_month"),
         CheckConstraint("points_left >= 0", name="ck_point_lots_left_not_negative"),
-        Index("ix_point_lots_due", "expires_at", postgresql_where=text("points_left > 0"),
-              sqlite_where=text("points_left > 0")),
+        # the morning's scan of a merchant's due lots
+        Index("ix_point_lots_due", "merchant_id", "expires_at",
+              postgresql_where=text("points_left > 0"), sqlite_where=text("points_left > 0")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -5,9 +5,8 @@ Revises: 28a1b2c3d4eb
 Create Date: 2026-12-07 22:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '28b1b2c3d4ec'
@@ -39,7 +38,7 @@ def upgrade():
         sa.UniqueConstraint('card_id', 'earned_month', name='uq_point_lots_card_month'),
     )
     op.create_index('ix_point_lots_card_id', 'point_lots', ['card_id'])
-    op.create_index('ix_point_lots_due', 'point_lots', ['expires_at'],
+    op.create_index('ix_point_lots_due', 'point_lots', ['merchant_id', 'expires_at'],
                     postgresql_where=sa.text('points_left > 0'),
                     sqlite_where=sa.text('points_left > 0'))
     op.create_table(

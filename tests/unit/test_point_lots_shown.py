@@ -2,15 +2,15 @@
 counter's panel and the expiry warning email name the next lot's points and day."""
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from loyalty.extensions import db
-from loyalty.models import SentEmail
+from loyalty.models import AuditEntry, LoyaltyProgram, PointLot, SentEmail
 from loyalty.services.delivery.expiry_warnings import warn_expiring_points
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.points import earn_points, expire_points
 from tests import factories
-from tests.conftest import choose_language
+from tests.conftest import choose_language, csrf_token_from
 
 
 def _setup(merchant, frozen_clock, **fields):
@@ -79,3 +79,30 @@ def test_one_point_is_singular_in_french(client, merchant, frozen_clock):
     choose_language(client, "fr", link, page=link)
     page = client.get(link).get_data(as_text=True)
     assert "1 point expire le" in page and "2027." in page, page
+
+
+def test_the_owner_switches_the_rule_on_the_program_page_and_it_is_audited(
+        client, auth, merchant, frozen_clock):
+    program = factories.points_program(merchant.merchant, welcome_bonus_points=30,
+                                       points_expiration_days=365)
+    card = factories.card(merchant.merchant)
+    auth.login_as(merchant.owner)
+    page = client.get("/merchant/program").text
+    assert "How points expire" in page and "expire on 1 February 2027" in page
+    form = {"program_type": "points", "card_name": "Bakery points", "points_per_euro": "10",
+            "point_value": "1", "points_expiration_days": "365",
+            "points_expiry_rule": "earning_month", "points_expiry_months": "61"}
+    token = csrf_token_from(client.get("/account"))
+    refused = client.post("/merchant/program", data={**form, "csrf_token": token})
+    assert refused.status_code == 422 and "Enter months from 1 to 60." in refused.text
+    assert 'value="61"' in refused.text  # what was typed stays
+    saved = client.post("/merchant/program",
+                        data={**form, "points_expiry_months": "6", "csrf_token": token})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    program = db.session.get(LoyaltyProgram, program.id)
+    assert (program.points_expiry_rule, program.points_expiry_months) == ("earning_month", 6)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "program.update"))
+    assert entry.changes["points_expiry_rule"] == ["inactivity", "earning_month"]
+    assert db.session.scalar(select(func.sum(PointLot.points_left))
+                             .where(PointLot.card_id == card.id)) == 30  # the balance, in lots

@@ -13,10 +13,17 @@ DEFAULT_MONTHS = 12
 MONTHS_MESSAGE = _l("Enter months from 1 to 60.")
 
 
+class RuleField(SelectField):
+    """A select the page can also keep as a hidden value (a kind without points)."""
+
+    def _value(self):
+        return self.data or ""
+
+
 class ExpiryRuleFields:
     """The two fields and what they give the service."""
 
-    points_expiry_rule = SelectField(
+    points_expiry_rule = RuleField(
         _l("How points expire"),
         choices=[SelectChoice(value, label) for value, label in EXPIRY_RULES],
         validate_choice=False,
