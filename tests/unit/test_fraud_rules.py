@@ -262,5 +262,5 @@ def test_settings_merge_defaults_refuse_bad_values_and_are_audited(merchant):
     assert (found["card_day"].threshold, found["staff_hour"].enabled) == (9, True)
     from loyalty.models import AuditEntry
     [entry] = db.session.scalars(select(AuditEntry).where(
-        AuditEntry.action == "fraud_rule.update")).all()
+        AuditEntry.action == "alert.rule")).all()
     assert entry.changes == {"threshold": [6, 9]}

@@ -45,10 +45,12 @@ def test_the_owner_sees_every_rule_and_saves_a_change_audited(client, owner):
     assert (found["card_day"].threshold, found["pin_burst"].enabled) == (9, False)
     assert found["staff_hour"] == fraud_rules.Setting(fraud_rules.RULES["staff_hour"], True, 30)
     entries = db.session.scalars(select(AuditEntry).where(
-        AuditEntry.action == "fraud_rule.update").order_by(AuditEntry.id)).all()
+        AuditEntry.action == "alert.rule").order_by(AuditEntry.id)).all()
     assert [entry.changes for entry in entries] == [{"threshold": [6, 9]},
                                                     {"enabled": [True, False]}]
     assert {entry.actor_id for entry in entries} == {owner.owner.id}
+    activity = client.get("/merchant/activity?area=alert").get_data(as_text=True)
+    assert "changed an alert rule" in activity and "Threshold" in activity
 
 
 @pytest.mark.parametrize("typed", ["abc", "0", "-3", "1.5", "9" * 400, ""])

@@ -68,6 +68,8 @@ FIELD_LABELS = {
     "page": _l("Page"),
     # A fraud alert's review.
     "reviewed_at": _l("Reviewed on"), "review_note": _l("Review note"),
+    # An alert rule's setting (``alert.rule``).
+    "enabled": _l("On"), "threshold": _l("Threshold"),
     # What a tablet without connection sent later (``offline.*``).
     "stamps": _l("Stamps"), "amount_cents": _l("Purchase amount"),
     "counter_at": _l("At the counter"), "result": _l("Result"),

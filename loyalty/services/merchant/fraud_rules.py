@@ -3,7 +3,7 @@
 Every rule is on by default at its default threshold; a merchant's ``FraudRuleSetting`` row
 (``models/fraud.py``) switches it off or moves its threshold. The checks themselves are in
 ``fraud_checks.py``; owners change the settings on the "Alert rules" page (audited as
-``fraud_rule.update``, one entry per rule changed).
+``alert.rule``, one entry per rule changed).
 
 Decisions worth knowing:
 
@@ -150,7 +150,7 @@ def update_settings(merchant_id, values, *, actor=None):
             changes = {name: [old, new] for name, old, new in (
                 ("enabled", before[0], enabled), ("threshold", before[1], threshold))
                 if old != new}
-            audit.record(actor, "fraud_rule.update", row, merchant_id=merchant_id,
+            audit.record(actor, "alert.rule", row, merchant_id=merchant_id,
                          label=str(rule.label), changes=changes)
             changed.append(key)
     return changed
