@@ -32,7 +32,7 @@ def shop(merchant):
 
 
 def _rows(page):
-    return re.findall(r'<tr data-testid="alert-row">(.*?)</tr>', page.text, re.S)
+    return re.findall(r'<tr data-testid="alert-row">(.*?)</tr>', page.text, re.DOTALL)
 
 
 def _review(client, alert, note, **extra):
@@ -91,7 +91,10 @@ def test_a_manager_sees_only_their_stores_alerts(auth, client, shop):
 def test_one_page_reads_the_same_statements_for_3_alerts_or_40(auth, client, shop):
     def statements():
         seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
+
+        def listener(_connection, _cursor, statement, *_rest):
+            seen.append(statement)
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             assert client.get(URL, query_string={"status": "all"}).status_code == 200
