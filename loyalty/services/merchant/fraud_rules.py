@@ -75,8 +75,8 @@ RULES = {rule.key: rule for rule in (
     Rule("off_hours", _l("Counter action at night"),
          _l("A stamp, purchase or reward is recorded between this hour and 5 in the morning "
             "(your time zone): when your stores are closed."),
-         22, _l("o'clock"), 0, 23),
-    Rule("pin_burst", _l("Wrong PINs in a row"),
+         22, _l("hour of the day, 0 to 23"), 0, 23),
+    Rule("pin_burst", _l("Many wrong PINs at one store"),
          _l("This many wrong staff PINs are typed at one store within 10 minutes."),
          5, _l("wrong PINs in 10 minutes"), 2, 100),
     Rule("quick_reward", _l("Rewards given right after the stamps"),
