@@ -3,7 +3,8 @@
 Owns the program and reward catalogue (``programs``; its birthday bonus: ``birthday_bonus``),
 the texts per language (``texts``),
 branding and uploaded images, stores, the team and its invitations, statistics, exports,
-the card directory, the getting-started checklist (``onboarding``) and the counter poster.
+the card directory, the getting-started checklist (``onboarding``), the counter poster and
+the liability and breakage statement (``statement``, its CSV ``statement_csv``).
 
 May import: the engine, the shared services, and (for invitations, the poster and emails)
 ``platform.accounts``/``platform.sessions``/``platform.password_links``, ``customers`` and
