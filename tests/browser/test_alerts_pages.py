@@ -57,7 +57,10 @@ def test_the_alerts_list_and_an_alert_on_a_laptop(playwright_browser, live_serve
     page.click("main button[type=submit]")
     page.wait_for_load_state()
 
-    page.get_by_role("link", name="Alerts").click()  # in the side menu
+    page.goto(f"{page.base}/merchant/")
+    assert page.locator("[data-testid=open-alerts]").inner_text() == "2 alerts to review"
+    assert violations(page) == []
+    page.get_by_role("link", name="Alerts", exact=True).click()  # in the side menu
     page.wait_for_load_state()
     rows = page.locator("[data-testid=alert-row]")
     assert rows.count() == 2  # the reviewed one is not "to review"

@@ -71,6 +71,15 @@ def test_the_owner_lists_open_alerts_and_filters_them(auth, client, shop):
     assert odd.status_code == 200 and len(_rows(odd)) == 2
 
 
+def test_the_start_page_counts_the_alerts_to_review(auth, client, shop):
+    auth.login_as(shop.owner)
+    assert re.search(r'data-testid="open-alerts"><a href="/merchant/alerts">2 alerts to review',
+                     client.get("/merchant/").text)
+    auth.logout()
+    auth.login_as(shop.manager)  # their store's one only
+    assert "1 alert to review" in client.get("/merchant/").text
+
+
 def test_a_manager_sees_only_their_stores_alerts(auth, client, shop):
     auth.login_as(shop.manager)  # manager of the first store
     rows = _rows(client.get(URL, query_string={"status": "all"}))

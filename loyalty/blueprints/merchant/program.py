@@ -4,7 +4,14 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
-from loyalty.blueprints.merchant.base import OWNER, OWNER_OR_MANAGER, actor, bp, page
+from loyalty.blueprints.merchant.base import (
+    OWNER,
+    OWNER_OR_MANAGER,
+    actor,
+    bp,
+    managed_store_ids,
+    page,
+)
 from loyalty.blueprints.merchant.forms import (
     ConfirmForm,
     ProgramForm,
@@ -13,7 +20,7 @@ from loyalty.blueprints.merchant.forms import (
 )
 from loyalty.models import Reward
 from loyalty.services.errors import DomainError
-from loyalty.services.merchant import onboarding, programs
+from loyalty.services.merchant import fraud_alerts, onboarding, programs
 from loyalty.tenancy import current_merchant, get_or_404, roles_required
 
 
@@ -37,7 +44,9 @@ def _program_or_redirect():
 @bp.route("/")
 @roles_required(*OWNER_OR_MANAGER)
 def index():
-    return page("merchant/index.html", steps=onboarding.checklist(current_merchant.id))
+    return page("merchant/index.html", steps=onboarding.checklist(current_merchant.id),
+                open_alerts=fraud_alerts.open_count(current_merchant.id,
+                                                    store_ids=managed_store_ids()))
 
 
 @bp.route("/program", methods=["GET", "POST"])
