@@ -63,8 +63,11 @@ def test_the_owner_reads_last_month_by_default(auth, client, books):
     assert "1 Mar 2026 – 31 Mar 2026" in text
     # Closing: 1,000 points x 0.5 cent + 4 stamps x 70 cents = €5.00 + €2.80.
     assert "€7.80" in text and "€5.00" in text and "€2.80" in text
-    assert 'href="/merchant/statement.csv?' not in text  # no month given: the default's link
-    assert "statement.css" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert 'href="/merchant/statement.csv"' in html  # no month given: the default month's CSV
+    assert 'value="2026-03"' in html and "statement.css" in html
+    chosen = client.get("/merchant/statement?month=2026-02").get_data(as_text=True)
+    assert 'href="/merchant/statement.csv?month=2026-02"' in chosen
 
 
 def test_the_csv_in_french_and_german(auth, client, books):
