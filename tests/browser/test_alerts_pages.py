@@ -59,6 +59,7 @@ def test_the_alerts_list_and_an_alert_on_a_laptop(playwright_browser, live_serve
 
     page.goto(f"{page.base}/merchant/")
     assert page.locator("[data-testid=open-alerts]").inner_text() == "2 alerts to review"
+    page.shot("start")
     assert violations(page) == []
     page.get_by_role("link", name="Alerts", exact=True).click()  # in the side menu
     page.wait_for_load_state()
