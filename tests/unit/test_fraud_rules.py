@@ -4,16 +4,16 @@ and store, not when switched off, once per window; the checks ride the outbox af
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from loyalty.extensions import db
 from loyalty.models import FraudAlert, FraudRuleSetting, LoyaltyTransaction, OutboxMessage
-from loyalty.services import outbox
+from loyalty.services import events, outbox
 from loyalty.services.audit import Actor
 from loyalty.services.engine import adjustments, points, staff_pins, stamps, voids
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.errors import InvalidInput, WrongPin
-from loyalty.services.merchant import fraud_rules
+from loyalty.services.merchant import fraud_checks, fraud_rules
 from tests import factories
 
 #: Monday 15 June 2026, 12:00 in Luxembourg (UTC+2).
@@ -61,6 +61,8 @@ def setting(team, rule, threshold=None, enabled=True):
 
 def alerts(team, rule):
     outbox.drain()
+    assert db.session.scalars(select(OutboxMessage.last_error).where(
+        OutboxMessage.kind.like("fraud%"), OutboxMessage.failed_at.is_not(None))).all() == []
     return db.session.scalars(select(FraudAlert).where(
         FraudAlert.merchant_id == team.merchant.id, FraudAlert.rule == rule)
         .order_by(FraudAlert.id)).all()
@@ -264,3 +266,47 @@ def test_settings_merge_defaults_refuse_bad_values_and_are_audited(merchant):
     [entry] = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "alert.rule")).all()
     assert entry.changes == {"threshold": [6, 9]}
+
+
+def _statements_of(action):
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.upper().startswith(("PRAGMA", "BEGIN", "COMMIT", "ROLLBACK",
+                                              "SAVEPOINT", "RELEASE")):
+            seen.append(" ".join(statement.split()))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_the_counter_pays_one_statement_for_the_checks_and_none_after_its_commit(
+        stamp_shop, monkeypatch):
+    [anna] = pins(stamp_shop, "Anna")
+    card = factories.card(stamp_shop.merchant)
+    stamps.add_stamp(card, context=by(stamp_shop, anna))  # the worker's copies are loaded
+    checked = _statements_of(lambda: stamps.add_stamp(card, context=by(stamp_shop, anna)))
+    monkeypatch.setitem(events.LISTENERS, "transaction", [
+        listener for listener in events.LISTENERS["transaction"]
+        if listener is not fraud_checks._transaction_recorded])
+    unchecked = _statements_of(lambda: stamps.add_stamp(card, context=by(stamp_shop, anna)))
+    assert len(checked) == len(unchecked) + 1, checked
+    [extra] = [s for s in checked if s.startswith("INSERT INTO outbox")]
+    assert "UPDATE outbox" not in " ".join(checked)  # not handed over at commit: the drain does
+
+
+def test_a_failing_check_never_blocks_the_counter(stamp_shop, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("the check broke")
+    monkeypatch.setattr(fraud_checks.checks, "candidates", broken)
+    card = factories.card(stamp_shop.merchant)
+    assert stamps.add_stamp(card, context=by(stamp_shop)).transaction.stamps_delta == 1
+    outbox.drain()
+    [row] = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "fraud_check")).all()
+    assert row.failed_at is not None and "the check broke" in row.last_error
+    db.session.refresh(card)
+    assert card.stamp_count == 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Interval, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from loyalty.extensions import db
@@ -161,7 +161,8 @@ def _quick_reward(row, setting, timezone):
         subject, column, other, value = "user", L.user_id, E.user_id, row.user_id
     right_after = select(E.id).where(
         E.card_id == L.card_id, other == value, E.transaction_type.in_(EARNS), E.id < L.id,
-        E.transaction_at >= L.transaction_at - timedelta(minutes=QUICK_REWARD_MINUTES))
+        E.transaction_at >= L.transaction_at
+        - literal(timedelta(minutes=QUICK_REWARD_MINUTES), Interval()))
     if db.session.get_bind().dialect.name == "sqlite":  # no interval arithmetic on SQLite
         right_after = select(E.id).where(
             E.card_id == L.card_id, other == value, E.transaction_type.in_(EARNS),
