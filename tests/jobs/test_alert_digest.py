@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from loyalty.extensions import db, redis_client
 from loyalty.jobs.points import merchant_morning
-from loyalty.models import FraudAlert, SentEmail, User
+from loyalty.models import FraudAlert, Membership, SentEmail, User
+from loyalty.services.delivery import alert_digest
 from loyalty.services.engine import staff_pins
+from loyalty.services.merchant import team as team_service
 from loyalty.services.merchant.fraud_rules import RULES
 from tests import factories
 from tests.jobs.conftest import work
@@ -106,3 +108,18 @@ def test_once_a_day_with_only_the_new_alerts_to_each_reader(rq_app, frozen_clock
     frozen_clock.set(MORNING + timedelta(days=2))
     morning(rq_app, shop.merchant)  # nothing new since
     assert len(digests()) == 3
+
+
+def test_no_digest_for_someone_who_left_the_team_meanwhile(app, frozen_clock):
+    """The email is written when sent: a manager removed since the morning gets none."""
+    shop = team(frozen_clock)
+    alert = factories.fraud_alert(shop.merchant, store=shop.stores[0])
+    payload = {"user_id": shop.manager.id, "alert_ids": [alert.id], "count": 1}
+    letter = alert_digest.digest_letter(payload)
+    assert letter.to == shop.manager.email and letter.context["alerts"][0]["store"] == (
+        shop.stores[0].name)
+    membership = db.session.scalar(select(Membership).where(
+        Membership.user_id == shop.manager.id))
+    team_service.remove(membership)
+    db.session.expire_all()
+    assert alert_digest.digest_letter(payload) is None

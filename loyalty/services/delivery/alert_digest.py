@@ -50,6 +50,14 @@ def _recipients(merchant_id, alerts):
     return found
 
 
+def _reviews_alerts(user_id, merchant_id):
+    return db.session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == user_id, Membership.merchant_id == merchant_id,
+            Membership.accepted_at.is_not(None),
+            Membership.role.in_((Role.MERCHANT_OWNER, Role.STORE_MANAGER))).limit(1)) is not None
+
+
 def digest_morning(merchant_id, now=None):
     """One merchant's digest step: the emails queued (0 when nothing is new, or when today's
     digest went already)."""
@@ -91,13 +99,15 @@ def _listed(alerts, names, timezone):
 def digest_letter(payload):
     """The digest as sent: the alerts it names that still exist (none left: no email)."""
     user = db.session.get(User, payload["user_id"])
-    if user is None or not user.email:
+    if user is None or user.is_deleted or not user.email:
         return None
     alerts = db.session.scalars(select(FraudAlert).where(
         FraudAlert.id.in_(payload.get("alert_ids") or [])).order_by(FraudAlert.id.desc())).all()
     if not alerts:
         return None
     merchant = db.session.get(Merchant, alerts[0].merchant_id)
+    if not _reviews_alerts(user.id, merchant.id):  # left the team, or no longer manages
+        return None
     count = max(payload.get("count") or 0, len(alerts))
     return mail.Letter(
         to=user.email, locale=user.preferred_locale or merchant.default_locale,
