@@ -10,6 +10,7 @@ from loyalty.services.customers.storefront import merchant_for_slug
 from loyalty.services.errors import NotFound
 from loyalty.services.merchant import statement as statements
 from loyalty.services.merchant import statement_csv
+from loyalty.services.merchant import statement_periods as periods
 
 
 @click.command("statement")
@@ -25,8 +26,8 @@ def statement_command(slug, month, language):
     except NotFound:
         raise click.BadParameter(f"no merchant {slug!r}", param_hint="--merchant") from None
     try:
-        period = statements.month_period(month)
-    except statements.PeriodError:
+        period = periods.month_period(month)
+    except periods.PeriodError:
         raise click.BadParameter("give the month as YYYY-MM", param_hint="--month") from None
     with force_locale(language):
         delimiter, decimal = csv_separators()

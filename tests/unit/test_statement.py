@@ -15,6 +15,7 @@ from loyalty.services.engine import adjustments, points, stamps
 from loyalty.services.engine.ledger import ActionContext, append, ledger_drift, lock_card
 from loyalty.services.merchant import statement as st
 from loyalty.services.merchant import statement_csv
+from loyalty.services.merchant import statement_periods as periods
 from tests import factories
 
 T = TransactionType
@@ -98,7 +99,7 @@ def test_opening_plus_movements_is_closing_and_the_cards_balances(hybrid, frozen
     _every_kind(hybrid, frozen_clock, 2026, 3)
     assert ledger_drift() == []
     _at(frozen_clock, 2026, 4, 1, 12)
-    result = st.statement(hybrid.merchant, st.month_period("2026-03"))
+    result = st.statement(hybrid.merchant, periods.month_period("2026-03"))
     lines = {line.unit: line for line in result.lines}
     assert set(lines) == {st.POINTS, st.STAMPS}
     for line in result.lines:
@@ -134,8 +135,8 @@ def test_next_months_opening_is_this_months_closing_to_the_cent(hybrid, frozen_c
     _at(frozen_clock, 2026, 4, 3, 12)
     card = factories.card(hybrid.merchant, "April", store=hybrid.stores[0])
     stamps.add_stamp(card, context=ActionContext(store_id=hybrid.stores[0].id))
-    march = st.statement(hybrid.merchant, st.month_period("2026-03"))
-    april = st.statement(hybrid.merchant, st.month_period("2026-04"))
+    march = st.statement(hybrid.merchant, periods.month_period("2026-03"))
+    april = st.statement(hybrid.merchant, periods.month_period("2026-04"))
     for m, a in zip(march.lines, april.lines, strict=True):
         assert (m.units["closing"], m.cents["closing"]) == (a.units["opening"], a.cents["opening"])
 
@@ -162,10 +163,10 @@ def test_the_month_is_the_merchants_across_summer_time(merchant, frozen_clock, z
     points.earn_points(card, 500, context=store)  # 50 points: March's last evening
     frozen_clock.set(datetime(2026, 4, 1, 0, 10, tzinfo=local).astimezone(UTC))
     points.earn_points(card, 700, context=store)  # 70 points: April's
-    march = st.statement(merchant.merchant, st.month_period("2026-03")).lines[0]
+    march = st.statement(merchant.merchant, periods.month_period("2026-03")).lines[0]
     assert (march.units["opening"], march.units[st.ISSUED], march.units["closing"]) \
         == (30, 60, 90)
-    april = st.statement(merchant.merchant, st.month_period("2026-04")).lines[0]
+    april = st.statement(merchant.merchant, periods.month_period("2026-04")).lines[0]
     assert (april.units["opening"], april.units[st.ISSUED]) == (90, 70)
 
 
@@ -180,7 +181,7 @@ def test_breakage_rate_and_net_liability(merchant, frozen_clock):
     _at(frozen_clock, 2026, 5, 10, 10)
     for _n in range(25):
         _write(card, T.POINTS_EXPIRED)  # 25 x 11 = 275 of the 1000 issued
-    line = st.statement(merchant.merchant, st.month_period("2026-05")).lines[0]
+    line = st.statement(merchant.merchant, periods.month_period("2026-05")).lines[0]
     assert (line.issued_trailing, line.expired_trailing) == (1000, 275)
     assert line.breakage_rate == Fraction(275, 1000)
     assert line.units["closing"] == 1000 + 125 - 275
@@ -195,18 +196,18 @@ def test_rounding_is_half_up_away_from_zero():
 
 
 def test_periods_read_and_refuse():
-    assert st.month_period("2026-03") == st.Period(date(2026, 3, 1), date(2026, 4, 1))
-    assert st.month_period("2026-12").end_day == date(2027, 1, 1)
-    assert st.range_period("2026-03-05", "2026-03-05").end_day == date(2026, 3, 6)
+    assert periods.month_period("2026-03") == periods.Period(date(2026, 3, 1), date(2026, 4, 1))
+    assert periods.month_period("2026-12").end_day == date(2027, 1, 1)
+    assert periods.range_period("2026-03-05", "2026-03-05").end_day == date(2026, 3, 6)
     for bad in ("2026-13", "26-03", "2026-3", "x", "1899-01", "2026-03-01"):
-        with pytest.raises(st.PeriodError):
-            st.month_period(bad)
-    with pytest.raises(st.PeriodError, match="order"):
-        st.range_period("2026-03-05", "2026-03-01")
-    with pytest.raises(st.PeriodError, match="dates"):
-        st.range_period("2026-02-30", "2026-03-01")
-    assert st.last_closed_month("Europe/Luxembourg", datetime(2026, 1, 10, tzinfo=UTC)) \
-        == st.month_period("2025-12")
+        with pytest.raises(periods.PeriodError):
+            periods.month_period(bad)
+    with pytest.raises(periods.PeriodError, match="order"):
+        periods.range_period("2026-03-05", "2026-03-01")
+    with pytest.raises(periods.PeriodError, match="dates"):
+        periods.range_period("2026-02-30", "2026-03-01")
+    assert periods.last_closed_month("Europe/Luxembourg", datetime(2026, 1, 10, tzinfo=UTC)) \
+        == periods.month_period("2025-12")
 
 
 def test_platform_totals_sum_merchants_per_currency(hybrid, other_merchant, frozen_clock):
@@ -216,7 +217,7 @@ def test_platform_totals_sum_merchants_per_currency(hybrid, other_merchant, froz
     _every_kind(hybrid, frozen_clock, 2026, 3)
     card = factories.card(other_merchant.merchant, "Swiss", store=other_merchant.stores[0])
     points.earn_points(card, 1000, context=ActionContext(store_id=other_merchant.stores[0].id))
-    period = st.month_period("2026-03")
+    period = periods.month_period("2026-03")
     totals = st.platform_totals(period)
     assert list(totals) == ["CHF", "EUR"]
     assert totals["CHF"]["closing"] == 200 and totals["CHF"]["merchants"] == 1

@@ -7,6 +7,7 @@ from loyalty.blueprints.merchant.base import OWNER, bp, page
 from loyalty.blueprints.merchant.exports import csv_separators
 from loyalty.services.merchant import statement as statements
 from loyalty.services.merchant import statement_csv
+from loyalty.services.merchant import statement_periods as periods
 from loyalty.tenancy import current_merchant, roles_required
 
 
@@ -25,12 +26,12 @@ def chosen_period(timezone):
              "to": args.get("to", "")[:20]}
     try:
         if typed["from"] or typed["to"]:
-            return statements.range_period(typed["from"], typed["to"]), typed, None
+            return periods.range_period(typed["from"], typed["to"]), typed, None
         if typed["month"]:
-            return statements.month_period(typed["month"]), typed, None
-    except statements.PeriodError as error:
-        return statements.last_closed_month(timezone), typed, period_messages()[str(error)]
-    period = statements.last_closed_month(timezone)
+            return periods.month_period(typed["month"]), typed, None
+    except periods.PeriodError as error:
+        return periods.last_closed_month(timezone), typed, period_messages()[str(error)]
+    period = periods.last_closed_month(timezone)
     typed["month"] = period.first_day.strftime("%Y-%m")
     return period, typed, None
 
