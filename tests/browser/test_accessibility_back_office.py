@@ -221,7 +221,8 @@ def test_the_back_office_passes_axe_on_a_laptop(playwright_browser, live_server,
                         ("pins", "/merchant/pins"), ("program", "/merchant/program"),
                         ("adjust", f"/merchant/cards/{ids['card_id']}/adjust"),
                         ("birthday", "/merchant/birthday"), ("win-back", "/merchant/win-back"),
-                        ("alert", f"/merchant/alerts/{ids['alert_id']}")]:
+                        ("alert", f"/merchant/alerts/{ids['alert_id']}"),
+                        ("alert-rules", "/merchant/alert-rules")]:
         _refuse(page, path)
         _check(page, f"{label}-refused", found, lang)
     _refuse(page, "/merchant/integrations/webhooks")
