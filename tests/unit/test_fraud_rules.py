@@ -7,7 +7,12 @@ import pytest
 from sqlalchemy import event, select
 
 from loyalty.extensions import db
-from loyalty.models import FraudAlert, FraudRuleSetting, LoyaltyTransaction, OutboxMessage
+from loyalty.models import (
+    AuditEntry,
+    FraudAlert,
+    FraudRuleSetting,
+    OutboxMessage,
+)
 from loyalty.services import events, outbox
 from loyalty.services.audit import Actor
 from loyalty.services.engine import adjustments, points, staff_pins, stamps, voids
@@ -66,12 +71,6 @@ def alerts(team, rule):
     return db.session.scalars(select(FraudAlert).where(
         FraudAlert.merchant_id == team.merchant.id, FraudAlert.rule == rule)
         .order_by(FraudAlert.id)).all()
-
-
-def ledger_ids(card):
-    return list(db.session.scalars(select(LoyaltyTransaction.id).where(
-        LoyaltyTransaction.card_id == card.id, LoyaltyTransaction.staff_pin_id.is_not(None))
-        .order_by(LoyaltyTransaction.id)))
 
 
 def test_staff_hour_fires_at_its_threshold_once_per_hour_and_per_person(stamp_shop, clock_at):
@@ -262,7 +261,6 @@ def test_settings_merge_defaults_refuse_bad_values_and_are_audited(merchant):
     assert changed == ["card_day"]
     found = fraud_rules.settings_of(merchant.merchant.id)
     assert (found["card_day"].threshold, found["staff_hour"].enabled) == (9, True)
-    from loyalty.models import AuditEntry
     [entry] = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "alert.rule")).all()
     assert entry.changes == {"threshold": [6, 9]}
@@ -294,7 +292,7 @@ def test_the_counter_pays_one_statement_for_the_checks_and_none_after_its_commit
         if listener is not fraud_checks._transaction_recorded])
     unchecked = _statements_of(lambda: stamps.add_stamp(card, context=by(stamp_shop, anna)))
     assert len(checked) == len(unchecked) + 1, checked
-    [extra] = [s for s in checked if s.startswith("INSERT INTO outbox")]
+    assert len([s for s in checked if s.startswith("INSERT INTO outbox")]) == 1
     assert "UPDATE outbox" not in " ".join(checked)  # not handed over at commit: the drain does
 
 

@@ -57,8 +57,8 @@ def _day(at, timezone):
 
 
 def _who(row):
-    return dict(store_id=row.store_id, staff_pin_id=row.staff_pin_id, user_id=row.user_id,
-                api_key_id=row.api_key_id)
+    return {"store_id": row.store_id, "staff_pin_id": row.staff_pin_id, "user_id": row.user_id,
+            "api_key_id": row.api_key_id}
 
 
 def _listed(where, threshold, start, end, row, **who):
@@ -222,7 +222,7 @@ def pin_candidates(merchant_id, outbox_id, payload, setting, kind):
                 and start <= datetime.fromisoformat(r.payload["at"]) <= at]
         if len(pins) < setting.threshold:
             return None
-        return dict(observed=len(pins), threshold=setting.threshold, window_start=start,
-                    window_end=at, card_ids=[], transaction_ids=[], store_id=store_id,
-                    staff_pin_id=pins[0] if len(set(pins)) == 1 else None)
+        return {"observed": len(pins), "threshold": setting.threshold, "window_start": start,
+                "window_end": at, "card_ids": [], "transaction_ids": [], "store_id": store_id,
+                "staff_pin_id": pins[0] if len(set(pins)) == 1 else None}
     return [Candidate("pin_burst", f"pin_burst:store:{store_id}:{hour:%Y-%m-%dT%H}", evaluate)]
