@@ -23,7 +23,7 @@ from loyalty.extensions import db
 from loyalty.links import card_url
 from loyalty.models import Customer, LoyaltyCard, LoyaltyProgram, Merchant, PointLot
 from loyalty.services.delivery import mail
-from loyalty.services.engine.lot_expiry import next_expiry, programs_with_lots
+from loyalty.services.engine.lot_expiry import HOLDING, next_expiry, programs_with_lots
 from loyalty.services.engine.point_lots import uses_lots
 from loyalty.services.engine.points import programs_with_expiry
 
@@ -56,7 +56,7 @@ def _warn_lot_batch(program, now, horizon):
     """Points expiring by earning month: cards whose next lot expires before ``horizon``,
     warned once per lot (``expiry_warned_for`` takes the lot's ``expires_at``)."""
     C, L = LoyaltyCard, PointLot
-    due = (select(func.min(L.expires_at)).where(L.card_id == C.id, L.points_left > 0,
+    due = (select(func.min(L.expires_at)).where(L.card_id == C.id, HOLDING,
                                                 L.expires_at > now)
            .correlate(C).scalar_subquery())
     with write_transaction():

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, delete, func, literal, select, update
+from sqlalchemy import case, delete, func, literal, literal_column, select, update
 
 from loyalty import clock, metrics
 from loyalty.database import write_transaction
@@ -46,6 +46,9 @@ from loyalty.services.engine.point_lots import (
 )
 
 LOT_EXPIRY_BATCH = 5000
+#: Lots still holding points, written as the due index's predicate itself (a bound ``0`` would
+#: keep a prepared statement's generic plan off the partial index: 85 ms a scan at 200,000).
+HOLDING = PointLot.points_left > literal_column("0")
 REBUILD_BATCH = 1000
 
 
@@ -61,33 +64,37 @@ def expire_lots(now=None, *, merchant_id=None):
     """Expire the due lots (``expires_at`` passed, points left) of the programs that expire
     points by earning date: per program, batches of cards, each one locking read, one
     ``INSERT ... SELECT`` of their ``points_expired`` rows (a card's due lots summed), one
-    update of the cards and one of the lots, committed as it goes. A card a counter action
+    update of the cards and one of the lots, committed as it goes (a deleted card's lots expire
+    too, so that no batch finds them again). A card a counter action
     holds is waited for; its lots are read after the lock. Running it again expires nothing
     more (the lots are empty). Returns the number of cards expired."""
     now = now or clock.now()
     expired = 0
     for program in db.session.scalars(programs_with_lots(merchant_id)).all():
-        while batch := _expire_lot_batch(program, now):
+        while (batch := _expire_lot_batch(program, now)) is not None:
             expired += batch
     return expired
 
 
 def _due(ids, now):
     L = PointLot
-    return (L.card_id.in_(ids), L.expires_at <= now, L.points_left > 0)
+    return (L.card_id.in_(ids), L.expires_at <= now, HOLDING)
 
 
 def _expire_lot_batch(program, now):
     C, L = LoyaltyCard, PointLot
     with write_transaction():
-        due_cards = (select(L.card_id).join(C, C.id == L.card_id)
-                     .where(L.merchant_id == program.merchant_id, L.expires_at <= now,
-                            L.points_left > 0)
-                     .distinct().limit(LOT_EXPIRY_BATCH))
+        # the due lots' cards (their index), then those cards locked by id: two reads, none
+        # over the cards table (a deleted card's points expire too: its ledger stays whole)
+        # (in the due index's order: a prepared statement's generic plan keeps to it)
+        due_cards = set(db.session.scalars(
+            select(L.card_id)
+            .where(L.merchant_id == program.merchant_id, L.expires_at <= now, HOLDING)
+            .order_by(L.expires_at).limit(LOT_EXPIRY_BATCH)).all())
+        if not due_cards:
+            return None
         ids = db.session.scalars(select(C.id).where(C.id.in_(due_cards)).order_by(C.id)
-                                 .with_for_update()).all()
-        if not ids:
-            return 0
+                                 .with_for_update().execution_options(include_deleted=True)).all()
         written = max(now, clock.now())
         due = (select(L.card_id, func.sum(L.points_left).label("points"))
                .where(*_due(ids, now)).group_by(L.card_id).subquery())
@@ -100,14 +107,11 @@ def _expire_lot_batch(program, now):
                    literal(0), -due.c.points, C.stamp_count, C.points_balance - due.c.points,
                    literal(0), literal(written, UTCDateTime()), literal(written, UTCDateTime()),
                    literal("points earned by month: lots due"))
-            .join(due, due.c.card_id == C.id)))
-        points = (select(func.coalesce(func.sum(L.points_left), 0))
-                  .where(L.card_id == C.id, L.expires_at <= now, L.points_left > 0)
-                  .scalar_subquery())
-        db.session.execute(
-            update(C).where(C.id.in_(ids))
-            .values(points_expired_total=C.points_expired_total + points,
-                    points_balance=C.points_balance - points,
+            .join(due, due.c.card_id == C.id).where(C.id.in_(ids))))
+        db.session.execute(  # UPDATE ... FROM the due sums: one join, not a read per card
+            update(C).where(C.id == due.c.card_id)
+            .values(points_expired_total=C.points_expired_total + due.c.points,
+                    points_balance=C.points_balance - due.c.points,
                     pass_updated_at=case((C.apple_serial_number.is_not(None), written),
                                          (C.google_object_id.is_not(None), written),
                                          else_=C.pass_updated_at))
