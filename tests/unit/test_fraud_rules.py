@@ -1,7 +1,7 @@
 """Fraud alert rules (issue #28): each fires at its threshold and not below, for its merchant
 and store, not when switched off, once per window; the checks ride the outbox after the action
 (run here by the drain, as the schedule does every few seconds)."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -308,3 +308,18 @@ def test_a_failing_check_never_blocks_the_counter(stamp_shop, monkeypatch):
     assert row.failed_at is not None and "the check broke" in row.last_error
     db.session.refresh(card)
     assert card.stamp_count == 1
+
+
+def test_actions_kept_offline_count_when_they_happened_not_when_they_came(stamp_shop, clock_at):
+    setting(stamp_shop, "tablet_hour", 3)
+    card = factories.card(stamp_shop.merchant)
+    clock_at.advance(minutes=10)  # 10:10 UTC: the tablet is back and sends what it kept
+    for hours_ago in (2, 1):
+        stamps.add_stamp(card, context=by(stamp_shop, counter_at=NOON - timedelta(hours=hours_ago)))
+    stamps.add_stamp(card, context=by(stamp_shop, counter_at=NOON + timedelta(minutes=5)))
+    assert alerts(stamp_shop, "tablet_hour") == []  # 3 arrived in this hour, 1 happened in it
+    stamps.add_stamp(card, context=by(stamp_shop))
+    assert alerts(stamp_shop, "tablet_hour") == []
+    stamps.add_stamp(card, context=by(stamp_shop))
+    [alert] = alerts(stamp_shop, "tablet_hour")
+    assert alert.observed == 3 and alert.window_start == NOON

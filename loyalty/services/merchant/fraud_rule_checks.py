@@ -4,7 +4,8 @@
 that row falls in (its ``dedupe_key``); the job evaluates only those without an alert yet.
 ``evaluate()`` runs the rule's one grouped query (indexed: the ledger's (staff PIN, time),
 (card, time) and (merchant, time) indexes) and gives the alert's values when the threshold is
-reached, else None. Hours are clock hours (UTC); days are the merchant's local days.
+reached, else None. Hours are clock hours (UTC); days are the merchant's local days; an action
+a tablet kept offline counts when it happened at the counter (``counter_at``), not when it came.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,19 @@ def _day(at, timezone):
                                         zone).astimezone(UTC)
 
 
+def _happened(row):
+    """When the row's action happened: at the counter for one a tablet kept offline."""
+    return row.counter_at or row.transaction_at
+
+
+def _within(start, end):
+    """Rows that happened in [start, end): by ``counter_at`` for those kept offline (sent
+    later, so they arrived after ``start`` too: the time index bounds the scan)."""
+    L = LoyaltyTransaction
+    happened = func.coalesce(L.counter_at, L.transaction_at)
+    return (L.transaction_at >= start, happened >= start, happened < end)
+
+
 def _who(row):
     return {"store_id": row.store_id, "staff_pin_id": row.staff_pin_id, "user_id": row.user_id,
             "api_key_id": row.api_key_id}
@@ -78,24 +92,24 @@ def _listed(where, threshold, start, end, row, **who):
 
 def _counted(rule, row, settings, subject, column, value, types):
     setting = settings[rule]
-    start, end = _hour(row.transaction_at)
+    start, end = _hour(_happened(row))
     L = LoyaltyTransaction
 
     def evaluate():
         return _listed((L.merchant_id == row.merchant_id, column == value,
-                        L.transaction_type.in_(types), L.transaction_at >= start,
-                        L.transaction_at < end), setting.threshold, start, end, row)
+                        L.transaction_type.in_(types), *_within(start, end)),
+                       setting.threshold, start, end, row)
     return Candidate(rule, f"{rule}:{subject}:{value}:{start:%Y-%m-%dT%H}", evaluate)
 
 
 def _card_day(row, setting, timezone):
-    day, start, end = _day(row.transaction_at, timezone)
+    day, start, end = _day(_happened(row), timezone)
     L = LoyaltyTransaction
 
     def evaluate():
         return _listed((L.card_id == row.card_id, L.merchant_id == row.merchant_id,
-                        L.transaction_type.in_(COUNTER), L.transaction_at >= start,
-                        L.transaction_at < end), setting.threshold, start, end, row)
+                        L.transaction_type.in_(COUNTER), *_within(start, end)),
+                       setting.threshold, start, end, row)
     return Candidate("card_day", f"card_day:card:{row.card_id}:{day}", evaluate)
 
 
@@ -139,21 +153,21 @@ def at_night(hour, closing):
 
 def _off_hours(row, setting, timezone):
     zone = ZoneInfo(timezone)
-    local = (row.counter_at or row.transaction_at).astimezone(zone)
+    local = _happened(row).astimezone(zone)
     night = (local - timedelta(hours=NIGHT_ENDS_AT)).date()
 
     def evaluate():
         if not at_night(local.hour, setting.threshold):
             return None
         return dict(observed=local.hour, threshold=setting.threshold,
-                    window_start=row.counter_at or row.transaction_at,
-                    window_end=row.counter_at or row.transaction_at, card_ids=[row.card_id],
+                    window_start=_happened(row), window_end=_happened(row),
+                    card_ids=[row.card_id],
                     transaction_ids=[row.id], **_who(row))
     return Candidate("off_hours", f"off_hours:store:{row.store_id}:{night}", evaluate)
 
 
 def _quick_reward(row, setting, timezone):
-    day, start, end = _day(row.transaction_at, timezone)
+    day, start, end = _day(_happened(row), timezone)
     L, E = LoyaltyTransaction, aliased(LoyaltyTransaction)
     if row.staff_pin_id is not None:
         subject, column, other, value = "pin", L.staff_pin_id, E.staff_pin_id, row.staff_pin_id
@@ -171,8 +185,8 @@ def _quick_reward(row, setting, timezone):
 
     def evaluate():
         return _listed((L.merchant_id == row.merchant_id, column == value,
-                        L.transaction_type.in_(REDEMPTIONS), L.transaction_at >= start,
-                        L.transaction_at < end, right_after.exists()),
+                        L.transaction_type.in_(REDEMPTIONS), *_within(start, end),
+                        right_after.exists()),
                        setting.threshold, start, end, row)
     return Candidate("quick_reward", f"quick_reward:{subject}:{value}:{day}", evaluate)
 
