@@ -79,12 +79,14 @@ class World:
         result = add_stamp(self.card, context=ActionContext(store_id=team.stores[0].id,
                                                             user_id=team.staff.id))
         self.transaction = result.transaction
+        self.alert = factories.fraud_alert(team.merchant, store=team.stores[0], cards=[self.card],
+                                           staff_pin=self.pin)
         self.url_values = {
             "card_id": self.card.id, "store_id": team.stores[0].id,
             "customer_id": team.customers[0].id, "reward_id": self.reward.id,
             "transaction_id": self.transaction.id, "staff_pin_id": self.pin.id,
             "user_id": team.staff.id, "merchant_id": team.merchant.id,
-            "kind": "earn", "code": "fr", "filename": "css/app.css",
+            "kind": "earn", "code": "fr", "filename": "css/app.css", "alert_id": self.alert.id,
         }
 
     def valid(self, name, user):
