@@ -92,7 +92,8 @@ def written_for(country):
 
 def install(app, country_selector):
     """``dateformat`` and ``datetimeformat`` in templates write the one style of their kind
-    (Flask-Babel's filters of the same names are replaced); ``country_selector`` tells the
-    merchant's country."""
+    (Flask-Babel's filters of the same names are replaced), ``timeofday`` a wall-clock time
+    (``datetime.time``); ``country_selector`` tells the merchant's country."""
     app.extensions[COUNTRY_SELECTOR] = country_selector
-    app.jinja_env.filters.update(dateformat=date_label, datetimeformat=datetime_label)
+    app.jinja_env.filters.update(dateformat=date_label, datetimeformat=datetime_label,
+                                 timeofday=time_label)

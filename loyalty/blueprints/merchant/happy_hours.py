@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from loyalty import clock, dates
+from loyalty import clock
 from loyalty.blueprints.merchant.base import OWNER, actor, bp, page
 from loyalty.blueprints.merchant.forms import ConfirmForm
 from loyalty.blueprints.merchant.happy_hour_forms import HappyHourForm
@@ -16,9 +16,6 @@ from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.errors import DomainError
 from loyalty.services.merchant import happy_hours, stores
 from loyalty.tenancy import current_merchant, get_or_404, roles_required
-
-#: "14:00" / "2:00 PM" in templates (the owner's page and the customers' program page).
-bp.add_app_template_filter(dates.time_label, "timeformat")
 
 
 def _day_names():
