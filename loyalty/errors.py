@@ -69,7 +69,11 @@ def csrf_error(error):
 
 
 def sign_in_required():
-    """Flask-Login's answer to a signed-out visitor, in the visitor's language."""
+    """Flask-Login's answer to a signed-out visitor, in the visitor's language. The terminal's
+    service worker keeping its page (``X-Terminal-Worker``) gets a bare 401: the session and
+    its message are left for the person's own next request."""
+    if request.headers.get("X-Terminal-Worker"):
+        return "", 401
     if session.get("_user_id"):  # the cookie names a session that is over
         return sign_in_again(_("Your session has ended. Sign in again."))
     return sign_in_again(_("Sign in to open this page."))

@@ -149,6 +149,19 @@ def test_an_htmx_find_after_the_session_ended_redirects_the_whole_page(auth, cli
     assert back.location == "/terminal/"
 
 
+def test_the_terminal_workers_own_fetch_leaves_the_ended_session_message_for_the_person(
+        auth, client, merchant):
+    """The service worker keeps the terminal's page in the background; when the session has
+    ended, its fetch gets a bare 401 and the person's next request still says why."""
+    auth.login_as(merchant.staff)
+    sessions.end_sessions_of(merchant.staff.id, sessions.SIGNED_OUT)
+    kept = client.get("/terminal/", headers={"X-Terminal-Worker": "keep"})
+    assert kept.status_code == 401 and "Location" not in kept.headers
+    find = client.get("/terminal/find", query_string={"q": "1234"}, headers=HTMX_FROM_TERMINAL)
+    assert find.status_code == 401
+    assert "Your session has ended. Sign in again." in client.get(find.headers["HX-Redirect"]).text
+
+
 def test_an_action_posted_after_the_cookie_is_gone_asks_to_sign_in_again(app, client, merchant):
     """The cookie is gone, so is the CSRF token: the answer is a redirect, in French here."""
     choose_language(client, "fr")

@@ -29,9 +29,12 @@ self.addEventListener("activate", function (event) {
 });
 
 // The page that registered this worker loaded before it: keep the page now, not at the next
-// visit (the person may lose the connection before then).
+// visit (the person may lose the connection before then). Marked as the worker's own fetch and
+// never following a redirect: a session that ended meanwhile is answered with a bare 401, so
+// the "your session has ended" message waits for the person's own next request.
 function keepIndex() {
-  return fetch(INDEX, {credentials: "same-origin", cache: "no-store"})
+  return fetch(INDEX, {credentials: "same-origin", cache: "no-store", redirect: "manual",
+                       headers: {"X-Terminal-Worker": "keep"}})
     .then(function (response) { return remember(new URL(INDEX, self.location.href), response); })
     .catch(function () { /* offline already: the page kept before stays */ });
 }
