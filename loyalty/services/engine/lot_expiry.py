@@ -109,7 +109,7 @@ def _expire_lot_batch(program, now):
                    literal("points earned by month: lots due"))
             .join(due, due.c.card_id == C.id).where(C.id.in_(ids))))
         db.session.execute(  # UPDATE ... FROM the due sums: one join, not a read per card
-            update(C).where(C.id == due.c.card_id)
+            update(C).where(C.id == due.c.card_id, C.id.in_(ids))
             .values(points_expired_total=C.points_expired_total + due.c.points,
                     points_balance=C.points_balance - due.c.points,
                     pass_updated_at=case((C.apple_serial_number.is_not(None), written),
