@@ -15,6 +15,7 @@ from loyalty.models import (
 )
 from loyalty.services import events, outbox
 from loyalty.services.audit import Actor
+from loyalty.services.customers import my_data
 from loyalty.services.engine import adjustments, points, staff_pins, stamps, voids
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.errors import InvalidInput, WrongPin
@@ -155,6 +156,21 @@ def test_big_adjustments_in_points_and_in_stamps(merchant, clock_at):
     assert points_alert.transaction_ids == [row.transaction.id]
     [stamps_alert] = alerts(merchant, "big_stamp_adjustment")
     assert stamps_alert.observed == 5
+
+
+def test_a_customer_erasing_their_data_raises_no_alert(merchant, clock_at):
+    factories.hybrid_program(merchant.merchant)
+    card = factories.card(merchant.merchant)
+    adjustments.adjust_points(card, 150, reason="paper card", user=merchant.owner)
+    adjustments.adjust_stamps(card, 4, reason="paper card", user=merchant.owner)
+    assert alerts(merchant, "big_adjustment") == []  # checked under the defaults (200, 5, 6)
+    setting(merchant, "big_adjustment", 100)
+    setting(merchant, "big_stamp_adjustment", 3)
+    setting(merchant, "card_day", 3)
+    my_data.erase(card)  # takes the 150 points and 4 stamps off: nobody at a counter
+    assert alerts(merchant, "big_adjustment") == []
+    assert alerts(merchant, "big_stamp_adjustment") == []
+    assert alerts(merchant, "card_day") == []
 
 
 def test_off_hours_from_the_closing_hour_to_five_in_the_morning(stamp_shop, clock_at):

@@ -2,7 +2,8 @@
 
 The engine reports every ledger row (``events.transaction_recorded``) and every wrong staff PIN
 (``events.pin_refused``) inside the action's transaction. For a counter row (stamps, points,
-rewards, voids, adjustments; not an API key's) the listener here writes one ``fraud_check``
+rewards, voids, adjustments; recorded by a signed-in account or a staff PIN, so not an API
+key's nor a customer's erasure of their data) the listener here writes one ``fraud_check``
 outbox row per card and transaction with ``outbox.add_later``: a single INSERT, the only
 statement the counter pays, and nothing after the commit. The drain (every few seconds) hands
 it over; its job runs the merchant's enabled rules (``fraud_rule_checks.py``) over the ledger
@@ -34,6 +35,8 @@ _SEEN = "loyalty_fraud_cards"
 def _transaction_recorded(card, values):
     if values.get("api_key_id") is not None or values["transaction_type"] not in checks.COUNTER:
         return
+    if values.get("user_id") is None and values.get("staff_pin_id") is None:
+        return  # nobody at a counter: the customer's own erasure, a system row
     seen = db.session().info.setdefault(_SEEN, set())
     if card.id in seen:
         return  # one check per card and transaction: it reads the rows from the first on
@@ -76,7 +79,7 @@ def run_checks(merchant_id, card_id, from_id):
     T = LoyaltyTransaction
     rows = db.session.scalars(
         select(T).where(T.card_id == card_id, T.merchant_id == merchant_id, T.id >= from_id,
-                        T.transaction_type.in_(checks.COUNTER))
+                        T.transaction_type.in_(checks.COUNTER), *checks.BY_SOMEONE)
         .order_by(T.id).limit(ROWS_PER_JOB)).all()
     if not rows:
         return []

@@ -33,6 +33,11 @@ VOIDS = (T.STAMP_VOIDED, T.POINTS_VOIDED, T.STAMP_REWARD_VOIDED, T.POINTS_REWARD
 ADJUSTMENTS = (T.STAMP_ADJUSTED, T.POINTS_ADJUSTED)
 #: Rows a person records at a counter (or an owner on a card's page): what is checked.
 COUNTER = (*EARNS, *REDEMPTIONS, *VOIDS, *ADJUSTMENTS)
+#: Rows someone recorded at a counter or on a card's page (an account or a staff PIN): not an
+#: API key's, nor those a customer's erasure of their data writes (no one's).
+BY_SOMEONE = (LoyaltyTransaction.api_key_id.is_(None),
+              (LoyaltyTransaction.user_id.is_not(None)
+               | LoyaltyTransaction.staff_pin_id.is_not(None)))
 #: Ids of cards and ledger rows kept on an alert (the first ones).
 LISTED = 100
 
@@ -108,7 +113,7 @@ def _card_day(row, setting, timezone):
 
     def evaluate():
         return _listed((L.card_id == row.card_id, L.merchant_id == row.merchant_id,
-                        L.transaction_type.in_(COUNTER), *_within(start, end)),
+                        L.transaction_type.in_(COUNTER), *BY_SOMEONE, *_within(start, end)),
                        setting.threshold, start, end, row)
     return Candidate("card_day", f"card_day:card:{row.card_id}:{day}", evaluate)
 
