@@ -20,6 +20,8 @@ class OutboxMessage(TimestampMixin, db.Model):
     __table_args__ = (
         # The drain and the backlog read the open rows only, oldest first.
         Index("ix_outbox_open", "id", postgresql_where=text(OPEN), sqlite_where=text(OPEN)),
+        # The fraud rule ``pin_burst`` counts a merchant's recent wrong PINs (``fraud_pin``).
+        Index("ix_outbox_merchant_kind_created", "merchant_id", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -74,9 +74,13 @@ def upgrade():
     # only: the ledger's append-only triggers are untouched).
     op.create_index('ix_loyalty_transactions_staff_time', 'loyalty_transactions',
                     ['staff_pin_id', 'transaction_at'])
+    # pin_burst counts a merchant's recent wrong PINs (outbox rows of kind fraud_pin).
+    op.create_index('ix_outbox_merchant_kind_created', 'outbox',
+                    ['merchant_id', 'kind', 'created_at'])
 
 
 def downgrade():
+    op.drop_index('ix_outbox_merchant_kind_created', table_name='outbox')
     op.drop_index('ix_loyalty_transactions_staff_time', table_name='loyalty_transactions')
     op.drop_index('ix_fraud_alerts_merchant_reviewed', table_name='fraud_alerts')
     op.drop_index('ix_fraud_alerts_merchant_created', table_name='fraud_alerts')
