@@ -64,6 +64,16 @@ def test_a_refused_threshold_is_kept_as_typed_and_nothing_is_saved(client, owner
     assert db.session.scalars(select(FraudRuleSetting)).all() == []
 
 
+def test_a_closing_hour_at_which_the_night_rule_never_fires_is_refused(client, owner):
+    response = _post(client, off_hours_threshold="5")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "The night ends at 5 in the morning: choose the hour your stores close" in page
+    assert 'value="5"' in page
+    assert db.session.scalars(select(FraudRuleSetting)).all() == []
+    assert _post(client, off_hours_threshold="4").status_code == 302
+
+
 def test_an_altered_checkbox_is_refused(client, owner):
     assert _post(client, staff_hour_enabled="maybe").status_code == 422
 

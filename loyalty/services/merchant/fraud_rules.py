@@ -16,7 +16,8 @@ Decisions worth knowing:
 - Adjustments have two rules, one in points and one in stamps (a stamp has no fixed worth in
   points).
 - Stores keep their opening hours as free text, so ``off_hours`` uses one per-merchant hour:
-  counter actions from that hour (local time) until 5 in the morning are "after closing".
+  counter actions from that hour (local time) until 5 in the morning are "after closing"
+  (5 itself is refused: from 5 until 5 the rule would never fire).
 - ``pin_burst`` counts wrong PINs at one store in 10 minutes; ``quick_reward`` counts rewards
   given within 10 minutes after the same person gave the card a stamp or points, per day.
 """
@@ -123,6 +124,11 @@ def check(key, enabled, threshold):
     if (isinstance(threshold, bool) or not isinstance(threshold, int)
             or not rule.low <= threshold <= rule.high):
         raise InvalidInput(threshold_message(rule), field=f"{key}_threshold")
+    if key == "off_hours" and threshold == NIGHT_ENDS_AT:
+        # From 5 until 5 is no hour at all: the rule would never fire.
+        raise InvalidInput(_l("The night ends at %(hour)d in the morning: choose the hour your "
+                              "stores close, for example 22.", hour=NIGHT_ENDS_AT),
+                           field=f"{key}_threshold")
     return rule
 
 
