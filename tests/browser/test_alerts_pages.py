@@ -77,7 +77,7 @@ def test_the_alerts_list_and_an_alert_on_a_laptop(playwright_browser, live_serve
     assert page.locator("[data-testid=alert-row]").count() == 3
 
     page.goto(f"{page.base}/merchant/alerts/{alert_id}")
-    assert page.locator("h1").inner_text().startswith("Many actions by one staff member")
+    assert page.locator("h1").inner_text().startswith("Many stamps or purchases by one staff member")
     assert page.locator("[data-testid=alert-cards] a").count() >= 1
     assert page.locator("[data-testid=alert-rows] tbody tr").count() >= 1
     page.screenshot(path=str(OUTPUT / "alert.png"), full_page=True)

@@ -97,6 +97,20 @@ def test_staff_hour_fires_at_its_threshold_once_per_hour_and_per_person(stamp_sh
     assert len(alerts(stamp_shop, "staff_hour")) == 1
 
 
+def test_staff_hour_counts_stamps_given_and_purchases_not_ledger_rows(merchant, clock_at):
+    factories.hybrid_program(merchant.merchant, cooldown_minutes=0, max_stamps_per_day=100,
+                             stamps_target=50)
+    setting(merchant, "staff_hour", 12)
+    [anna] = pins(merchant, "Anna")
+    card = factories.card(merchant.merchant)
+    stamps.add_stamp(card, context=by(merchant, anna), quantity=10)  # one row, ten stamps
+    points.earn_points(card, 50_000, context=by(merchant, anna))  # one purchase, many points
+    assert alerts(merchant, "staff_hour") == []  # 11
+    points.earn_points(card, 1_000, context=by(merchant, anna))
+    [alert] = alerts(merchant, "staff_hour")
+    assert (alert.observed, alert.threshold, len(alert.transaction_ids)) == (12, 12, 3)
+
+
 def test_tablet_hour_counts_the_signed_in_account_and_stays_quiet_when_off(stamp_shop):
     setting(stamp_shop, "tablet_hour", 2, enabled=False)
     card = factories.card(stamp_shop.merchant)

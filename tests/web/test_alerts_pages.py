@@ -52,7 +52,7 @@ def test_the_owner_lists_open_alerts_and_filters_them(auth, client, shop):
     newest, oldest = rows
     assert "Many actions on one card" in newest and shop.stores[1].name in newest
     assert f"{shop.staff.name} (tablet account)" in newest and "7 / 6" in newest
-    assert "Many actions by one staff member" in oldest and "Paula Pin" in oldest
+    assert "Many stamps or purchases by one staff member" in oldest and "Paula Pin" in oldest
     assert "42 / 30" in oldest and ">2</td>" in oldest  # two cards
     assert "To review" in oldest
 
@@ -141,10 +141,10 @@ def test_an_alert_names_its_rule_store_person_cards_and_ledger_rows(auth, client
     page = client.get(f"{URL}/{shop.at_gare.id}")
     assert page.status_code == 200
     text = page.text
-    assert "<h1>Many actions by one staff member" in text
-    assert "One staff member gives this many stamps" in text  # the rule's description
+    assert "<h1>Many stamps or purchases by one staff member" in text
+    assert "one staff member gives this many stamps and purchases" in text  # its description
     assert shop.stores[0].name in text and "Paula Pin" in text
-    assert "42 / 30 actions per hour" in text
+    assert "42 / 30 stamps and purchases per hour" in text
     for card in shop.cards:
         assert f'href="/merchant/cards/{card.id}"' in text
         assert card.card_number in text

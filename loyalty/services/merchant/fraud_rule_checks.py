@@ -26,8 +26,11 @@ from loyalty.services.merchant.fraud_rules import (
 )
 
 T = TransactionType
-#: Stamps given and purchases with points: what ``staff_hour`` and ``tablet_hour`` count.
 EARNS = (T.STAMP_EARNED, T.POINTS_EARNED)
+#: What ``staff_hour`` and ``tablet_hour`` count per earning row: the stamps it gave (ten at
+#: once are ten), or one purchase credited with points.
+GIVEN = case((LoyaltyTransaction.transaction_type == T.STAMP_EARNED,
+              LoyaltyTransaction.stamps_delta), else_=1)
 REDEMPTIONS = (T.STAMP_REDEEMED, T.POINTS_REDEEMED)
 VOIDS = (T.STAMP_VOIDED, T.POINTS_VOIDED, T.STAMP_REWARD_VOIDED, T.POINTS_REWARD_VOIDED)
 ADJUSTMENTS = (T.STAMP_ADJUSTED, T.POINTS_ADJUSTED)
@@ -80,12 +83,14 @@ def _who(row):
             "api_key_id": row.api_key_id}
 
 
-def _listed(where, threshold, start, end, row, **who):
-    """Alert values from the rows ``where`` selects: their count (``observed``), the first
-    ones' ids and cards; None below ``threshold``."""
+def _listed(where, threshold, start, end, row, weight=None, **who):
+    """Alert values from the rows ``where`` selects: their count (``observed``; the sum of
+    ``weight`` over them when given), the first ones' ids and cards; None below
+    ``threshold``."""
     L = LoyaltyTransaction
+    total = func.count().over() if weight is None else func.sum(weight).over()
     found = db.session.execute(
-        select(L.id, L.card_id, func.count().over().label("total")).where(*where)
+        select(L.id, L.card_id, total.label("total")).where(*where)
         .order_by(L.id).limit(LISTED)).all()
     observed = found[0].total if found else 0
     if observed < threshold:
@@ -103,7 +108,7 @@ def _counted(rule, row, settings, subject, column, value, types):
     def evaluate():
         return _listed((L.merchant_id == row.merchant_id, column == value,
                         L.transaction_type.in_(types), *_within(start, end)),
-                       setting.threshold, start, end, row)
+                       setting.threshold, start, end, row, weight=GIVEN)
     return Candidate(rule, f"{rule}:{subject}:{value}:{start:%Y-%m-%dT%H}", evaluate)
 
 

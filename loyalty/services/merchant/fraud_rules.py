@@ -7,8 +7,8 @@ Every rule is on by default at its default threshold; a merchant's ``FraudRuleSe
 
 Decisions worth knowing:
 
-- "Actions" of ``staff_hour`` and ``tablet_hour`` are stamps given and purchases earning
-  points (one ledger row each), in a clock hour.
+- ``staff_hour`` and ``tablet_hour`` count stamps given plus purchases credited with points,
+  in a clock hour: ten stamps given at once count ten, a purchase one (whatever its points).
 - ``card_day`` counts every counter action on one card (stamps, points, rewards, voids,
   adjustments) in the merchant's local day, at any of its stores.
 - ``void_share`` is a percentage: a staff member's voids and reward undos over all their
@@ -53,13 +53,15 @@ class Rule:
 
 
 RULES = {rule.key: rule for rule in (
-    Rule("staff_hour", _l("Many actions by one staff member"),
-         _l("One staff member gives this many stamps or purchases with points within an hour."),
-         30, _l("actions per hour"), 2, 1000),
-    Rule("tablet_hour", _l("Many actions on one tablet"),
-         _l("One signed-in tablet or account records this many stamps or purchases with "
-            "points within an hour."),
-         60, _l("actions per hour"), 2, 5000),
+    Rule("staff_hour", _l("Many stamps or purchases by one staff member"),
+         _l("Within an hour, one staff member gives this many stamps and purchases with points "
+            "together (ten stamps given at once count ten, a purchase counts one)."),
+         30, _l("stamps and purchases per hour"), 2, 1000),
+    Rule("tablet_hour", _l("Many stamps or purchases on one tablet"),
+         _l("Within an hour, one signed-in tablet or account records this many stamps and "
+            "purchases with points together (ten stamps given at once count ten, a purchase "
+            "counts one)."),
+         60, _l("stamps and purchases per hour"), 2, 5000),
     Rule("card_day", _l("Many actions on one card"),
          _l("One card gets this many counter actions in a day, at any of your stores."),
          6, _l("actions per day"), 2, 500),
