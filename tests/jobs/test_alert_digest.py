@@ -123,3 +123,27 @@ def test_no_digest_for_someone_who_left_the_team_meanwhile(app, frozen_clock):
     team_service.remove(membership)
     db.session.expire_all()
     assert alert_digest.digest_letter(payload) is None
+
+
+def test_alerts_reviewed_before_the_digest_are_neither_listed_nor_counted(rq_app, frozen_clock):
+    shop = team(frozen_clock)
+    gare, ville = shop.stores
+    factories.fraud_alert(shop.merchant, store=gare, reviewed=True,
+                          created_at=MORNING - timedelta(hours=10))
+    frozen_clock.set(MORNING)
+    morning(rq_app, shop.merchant)
+    assert digests() == []  # nothing open: no email
+    db.session.expire_all()
+    assert all(alert.digested_at == MORNING for alert in db.session.scalars(select(FraudAlert)))
+
+    frozen_clock.set(MORNING + timedelta(hours=5))
+    factories.fraud_alert(shop.merchant, store=gare, reviewed=True)
+    factories.fraud_alert(shop.merchant, store=ville, rule="off_hours", observed=23,
+                          threshold=22)
+    frozen_clock.set(MORNING + timedelta(days=1))
+    morning(rq_app, shop.merchant)
+    [sent] = digests()  # the owner's only: the manager's store has nothing open
+    assert sent.to_address == shop.owner.email
+    assert sent.subject == "1 nouvelle alerte chez Café Alerte"
+    assert in_french("off_hours") in sent.body_text and in_french("staff_hour") not in (
+        sent.body_text)

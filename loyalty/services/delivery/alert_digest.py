@@ -3,7 +3,8 @@ when there is something new.
 
 Each merchant's morning (``jobs/points.merchant_morning``) calls ``digest_morning``. The alerts
 no digest included yet (``digested_at`` empty) are locked, marked digested and the emails
-written to the outbox in one transaction: the owners get every new alert, a store manager
+written to the outbox in one transaction; only those still open (not reviewed yet) are listed
+and counted, and none open sends nothing: the owners get every new alert, a store manager
 those of the stores they manage (someone who is both gets the owner's). A morning run again
 the same day, or a day without anything new, sends nothing. The email is transactional (no
 unsubscribe: reviewing alerts is part of running the shop), composed when sent, in the
@@ -71,13 +72,16 @@ def digest_morning(merchant_id, now=None):
         if db.session.scalar(select(A.id).where(A.merchant_id == merchant_id,
                                                 A.digested_at >= today).limit(1)):
             return 0  # once a day: what came since waits for tomorrow's
-        alerts = db.session.execute(
-            select(A.id, A.store_id).where(A.merchant_id == merchant_id, A.digested_at.is_(None))
+        found = db.session.execute(
+            select(A.id, A.store_id, A.reviewed_at)
+            .where(A.merchant_id == merchant_id, A.digested_at.is_(None))
             .order_by(A.id).with_for_update()).all()
-        if not alerts:
+        if not found:
             return 0
-        db.session.execute(update(A).where(A.id.in_([alert_id for alert_id, _s in alerts]))
+        db.session.execute(update(A).where(A.id.in_([row.id for row in found]))
                            .values(digested_at=now).execution_options(synchronize_session=False))
+        # Those reviewed already (before any digest named them) need no one's attention.
+        alerts = [(row.id, row.store_id) for row in found if row.reviewed_at is None]
         payloads = [{"user_id": user_id, "alert_ids": ids[-LISTED:], "count": len(ids)}
                     for user_id, ids in _recipients(merchant_id, alerts).items()]
         if payloads:
