@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
-from loyalty.models import LoyaltyCard, TransactionType
+from loyalty.models import LoyaltyCard, LoyaltyProgram, ProgramType, TransactionType
 from loyalty.services.customers import my_data
 from loyalty.services.engine import adjustments, points, stamps
 from loyalty.services.engine.ledger import ActionContext, append, ledger_drift, lock_card
@@ -224,3 +224,28 @@ def test_platform_totals_sum_merchants_per_currency(hybrid, other_merchant, froz
     assert totals["EUR"]["closing"] == st.statement(hybrid.merchant, period).total_cents["closing"]
     for figures in totals.values():
         assert figures["opening"] + sum(figures[c] for c in st.MOVEMENTS) == figures["closing"]
+
+
+def test_a_unit_the_program_dropped_keeps_its_line_while_the_ledger_has_it(hybrid,
+                                                                           frozen_clock):
+    _at(frozen_clock, 2026, 5, 10, 10)
+    card = factories.card(hybrid.merchant, "Stamped", store=hybrid.stores[0])
+    _write(card, T.STAMP_EARNED)
+    program = db.session.scalar(select(LoyaltyProgram).where(
+        LoyaltyProgram.merchant_id == hybrid.merchant.id))
+    program.program_type = ProgramType.POINTS  # the shop stopped giving stamps
+    db.session.commit()
+    result = st.statement(hybrid.merchant, periods.month_period("2026-05"))
+    lines = {line.unit: line for line in result.lines}
+    assert set(lines) == {st.POINTS, st.STAMPS}
+    assert lines[st.STAMPS].units["closing"] == _card_totals(hybrid.merchant.id)[1] > 0
+    assert lines[st.STAMPS].cents["closing"] > 0
+    _at(frozen_clock, 2026, 6, 10, 10)
+    with write_transaction():
+        locked = lock_card(card.id, card.merchant_id)
+        append(locked, T.STAMP_ADJUSTED, ActionContext(user_id=hybrid.owner.id),
+               stamps=-locked.stamp_count)
+    db.session.commit()
+    # Nothing left and nothing moved since the line's month: June still shows the adjustment.
+    june = st.statement(hybrid.merchant, periods.month_period("2026-06"))
+    assert [line.units["closing"] for line in june.lines if line.unit == st.STAMPS] == [0]

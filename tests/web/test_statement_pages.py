@@ -81,6 +81,8 @@ def test_the_csv_in_french_and_german(auth, client, books):
     assert rows[1][0] == "Solde d'ouverture"
     closing = next(row for row in rows if row[0] == "Solde de clôture")
     assert closing == ["Solde de clôture", "1000", "5,00", "4", "2,80", "7,80"]
+    assert ["Valeurs", "Les valeurs actuelles du point et du tampon du programme, pour toute "
+            "la période."] in rows
     choose_language(client, "de", page="/merchant/")
     rows = _rows(client.get("/merchant/statement.csv?month=2026-03"), delimiter=";")
     assert rows[0][0] == "Zeile" and rows[1][0] == "Anfangsbestand"

@@ -112,16 +112,24 @@ class Statement:
         return sum(line.net_liability_cents for line in self.lines)
 
 
-def unit_values(program):
-    """(unit, exact cents per unit) the program counts."""
+def unit_values(program, moved=()):
+    """(unit, exact cents per unit) the program counts, and any unit it no longer counts that
+    the ledger still has (``moved``: units with a movement or a balance), valued at what the
+    program row keeps for it: so the closing balance always equals the ledger's."""
     if program is None:
         return []
     values = []
-    if program.has_points:
+    if program.has_points or POINTS in moved:
         values.append((POINTS, Fraction(program.point_value_cents)))
-    if program.has_stamps:
+    if program.has_stamps or STAMPS in moved:
         values.append((STAMPS, Fraction(program.stamp_reward_value_cents, program.stamps_target)))
     return values
+
+
+def _moved_units(sums):
+    """Units with any non-zero movement before or in the period."""
+    return {unit for bucket in sums.values() for unit, columns in bucket.items()
+            if any(columns.values())}
 
 
 def _line(unit, per_unit, opening, movements, issued_trailing, expired_trailing):
@@ -215,7 +223,7 @@ def statements(merchants, period, now=None):
         for merchant in group:
             sums = moved.get(merchant.id, {0: {}, 1: {}})
             lines = []
-            for unit, per_unit in unit_values(programs.get(merchant.id)):
+            for unit, per_unit in unit_values(programs.get(merchant.id), _moved_units(sums)):
                 opening = sum(sums[0].get(unit, {}).values())
                 lines.append(_line(unit, per_unit, opening, sums[1].get(unit, {}),
                                    *trailing.get(merchant.id, {}).get(unit, (0, 0))))

@@ -102,7 +102,9 @@ def details(statement):
             (_("Time zone"), statement.merchant.timezone),
             (_("Currency"), statement.currency),
             (_("Generated at"), generated_at(statement)),
-            (_("Rounding"), rounding_rule(statement.currency))]
+            (_("Rounding"), rounding_rule(statement.currency)),
+            (_("Values"), _("The program's current point and stamp values, for the whole "
+                            "period."))]
 
 
 def generated_at(statement):
