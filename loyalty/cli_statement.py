@@ -16,9 +16,9 @@ from loyalty.services.merchant import statement_periods as periods
 @click.command("statement")
 @click.option("--merchant", "slug", required=True, help="The merchant's slug.")
 @click.option("--month", required=True, help="The month on the merchant's clock: YYYY-MM.")
-@click.option("--language", default="en", show_default=True,
-              type=click.Choice(["en", "fr", "de", "lb"]),
-              help="The columns' language (and the spreadsheet's separators).")
+@click.option("--language", default=None, type=click.Choice(["en", "fr", "de", "lb"]),
+              help="The columns' language (and the spreadsheet's separators); by default the "
+                   "merchant's.")
 def statement_command(slug, month, language):
     """Print a merchant's liability and breakage statement for a month as CSV."""
     try:
@@ -29,7 +29,7 @@ def statement_command(slug, month, language):
         period = periods.month_period(month)
     except periods.PeriodError:
         raise click.BadParameter("give the month as YYYY-MM", param_hint="--month") from None
-    with force_locale(language):
+    with force_locale(language or merchant.default_locale or "en"):
         delimiter, decimal = csv_separators()
         result = statements.statement(merchant, period)
         stream = sys.stdout.buffer

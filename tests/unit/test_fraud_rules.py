@@ -353,3 +353,23 @@ def test_actions_kept_offline_count_when_they_happened_not_when_they_came(stamp_
     stamps.add_stamp(card, context=by(stamp_shop))
     [alert] = alerts(stamp_shop, "tablet_hour")
     assert alert.observed == 3 and alert.window_start == NOON
+
+
+def test_two_owners_saving_the_same_new_rule_at_once_both_succeed(merchant):
+    """The other owner's row lands between our read and our insert: ours is saved again as an
+    update instead of failing on the unique constraint."""
+    merchant_id, raced = merchant.merchant.id, []
+
+    def other_owner_first(session, _context, _instances):
+        if not raced:
+            raced.append(True)
+            session.execute(FraudRuleSetting.__table__.insert().values(
+                merchant_id=merchant_id, rule="card_day", enabled=True, threshold=7))
+
+    event.listen(db.session(), "before_flush", other_owner_first)
+    try:
+        assert fraud_rules.update_settings(merchant_id, {"card_day": (True, 9)}) == ["card_day"]
+    finally:
+        event.remove(db.session(), "before_flush", other_owner_first)
+    assert raced == [True]
+    assert fraud_rules.settings_of(merchant_id)["card_day"].threshold == 9

@@ -159,5 +159,10 @@ def test_the_command_prints_the_pages_csv(app, auth, client, books):
     assert result.stdout_bytes == downloaded
     refused = run_cli(app, "loyalty", "statement", "--merchant", "cafe-test", "--month", "March")
     assert refused.exit_code == 2 and "YYYY-MM" in refused.output
+    books.merchant.default_locale = "de"  # no --language: the shop's language
+    db.session.commit()
+    result = run_cli(app, "loyalty", "statement", "--merchant", "cafe-test", "--month", "2026-03")
+    assert result.exit_code == 0 and result.stdout_bytes.decode().lstrip("\ufeff").startswith(
+        "Zeile;")
     assert run_cli(app, "loyalty", "statement", "--merchant", "nobody",
                    "--month", "2026-03").exit_code == 2

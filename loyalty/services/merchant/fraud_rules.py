@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from loyalty.database import write_transaction
 from loyalty.extensions import db
@@ -139,6 +140,15 @@ def update_settings(merchant_id, values, *, actor=None):
     Everything is checked before anything is written. Returns the keys changed."""
     for key, (enabled, threshold) in values.items():
         check(key, enabled, threshold)
+    try:
+        return _save(merchant_id, values, actor)
+    except IntegrityError:
+        # Another owner saved the same rule first (its row did not exist yet): it exists now,
+        # so saving again updates it under its lock (rolled back, nothing was half written).
+        return _save(merchant_id, values, actor)
+
+
+def _save(merchant_id, values, actor):
     changed = []
     with write_transaction():
         rows = {row.rule: row for row in db.session.scalars(
