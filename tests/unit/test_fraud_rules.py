@@ -18,7 +18,7 @@ from loyalty.services.audit import Actor
 from loyalty.services.customers import my_data
 from loyalty.services.engine import adjustments, points, staff_pins, stamps, voids
 from loyalty.services.engine.ledger import ActionContext
-from loyalty.services.errors import InvalidInput, WrongPin
+from loyalty.services.errors import InvalidInput, PinLocked, WrongPin
 from loyalty.services.merchant import fraud_checks, fraud_rules
 from tests import factories
 
@@ -228,6 +228,31 @@ def test_pin_burst_counts_wrong_pins_at_one_store_in_ten_minutes(stamp_shop, clo
     assert (alert.store_id, alert.observed, alert.staff_pin_id) == (store.id, 3, None)
     wrong(anna)
     assert len(alerts(stamp_shop, "pin_burst")) == 1
+
+
+def test_wrong_pins_typed_while_the_pin_is_locked_still_count(stamp_shop, clock_at, app):
+    attempts = app.config["DEFAULT_PIN_LOCKOUT_ATTEMPTS"]
+    setting(stamp_shop, "pin_burst", attempts + 2)
+    [anna] = pins(stamp_shop, "Anna")
+    merchant_id, store_id = stamp_shop.merchant.id, stamp_shop.stores[0].id
+
+    def attempt():
+        staff_pins.verify_staff_pin(merchant_id, store_id, "0000", staff_pin_id=anna.id)
+
+    for _ in range(attempts - 1):
+        with pytest.raises(WrongPin):
+            attempt()
+    with pytest.raises(PinLocked):
+        attempt()  # this one locks it
+    with pytest.raises(PinLocked):
+        attempt()  # refused unchecked while locked: still a wrong PIN typed
+    assert alerts(stamp_shop, "pin_burst") == []
+    with pytest.raises(PinLocked):
+        attempt()
+    [alert] = alerts(stamp_shop, "pin_burst")
+    assert (alert.observed, alert.staff_pin_id) == (attempts + 2, anna.id)
+    db.session.refresh(anna)
+    assert anna.failed_attempts == attempts  # the lock itself is unchanged
 
 
 def test_quick_reward_counts_rewards_right_after_the_same_persons_stamps(stamp_shop, clock_at):

@@ -344,18 +344,22 @@ def _count_failure(staff_pin, now, threshold, lock_until):
     are counted one after the other, the one that reaches the threshold locks the PIN, and
     while it is locked an attempt is refused (PinLocked) without a bcrypt check. Once a lock
     has ended the count starts again from zero. Returns (failures so far, the end of the lock
-    this attempt set, or None)."""
+    this attempt set, or None). A wrong PIN typed while it is locked is still reported
+    (``events.pin_refused``, for the wrong-PIN alert), committed before the refusal."""
     with write_transaction():
         failed, locked_until = _row_under_lock(staff_pin)
-        _refuse_if_locked(staff_pin, locked_until, now)
-        failed = 1 if locked_until is not None else failed + 1  # a lock that ended: afresh
-        locked_until = lock_until if failed >= threshold else None
-        db.session.execute(
-            update(StaffPin).where(StaffPin.id == staff_pin.id)
-            .values(failed_attempts=failed, locked_until=locked_until)
-            .execution_options(synchronize_session=False)
-        )
         events.pin_refused(staff_pin.merchant_id, staff_pin.store_id, staff_pin.id, now)
+        refused_until = locked_until if locked_until is not None and locked_until > now else None
+        if refused_until is None:
+            failed = 1 if locked_until is not None else failed + 1  # a lock that ended: afresh
+            locked_until = lock_until if failed >= threshold else None
+            db.session.execute(
+                update(StaffPin).where(StaffPin.id == staff_pin.id)
+                .values(failed_attempts=failed, locked_until=locked_until)
+                .execution_options(synchronize_session=False)
+            )
+    if refused_until is not None:
+        raise PinLocked(_locked_message(staff_pin, refused_until))
     return failed, locked_until
 
 
