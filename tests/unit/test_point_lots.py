@@ -235,3 +235,22 @@ def test_random_actions_keep_every_cards_lots_equal_to_its_balance(
         if step % 25 == 0:
             _check_all()
     _check_all()
+
+
+@pytest.mark.parametrize("rule", ["inactivity", "earning_month"])
+def test_lots_cost_a_purchase_one_statement_and_a_redemption_three(merchant, counter,
+                                                                   frozen_clock, rule):
+    program = factories.points_program(merchant.merchant, points_expiry_rule=rule,
+                                       points_expiry_months=12)
+    card = factories.card(merchant.merchant)
+    earn_points(card, 1000, context=counter)  # the merchant's rows read once
+    statements, stop = _count_statements()
+    try:
+        earn_points(card, 1000, context=counter)
+        redeem_reward(card, _reward(program, "Croissant").id, context=counter)
+    finally:
+        stop()
+    on_lots = [statement for statement in statements if "point_lot" in statement]
+    # a purchase: one upsert of its month's lot; a redemption: its lots read, updated, and
+    # what it took from each kept (for its undo); none at all under the inactivity rule
+    assert len(on_lots) == (0 if rule == "inactivity" else 4), on_lots
