@@ -1,8 +1,8 @@
 """The loyalty platform: ``create_app`` builds a configured Flask application."""
 import os
 
-from flask import Flask, current_app, g, has_request_context, request, session
 from babel import Locale
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
