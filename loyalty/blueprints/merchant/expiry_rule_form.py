@@ -14,7 +14,15 @@ MONTHS_MESSAGE = _l("Enter months from 1 to 60.")
 
 
 class RuleField(SelectField):
-    """A select the page can also keep as a hidden value (a kind without points)."""
+    """A select the page can also keep as a hidden value (a kind without points). Without a
+    choice yet (a new program, or a kind that kept it hidden and empty) it is the first rule,
+    selected as a browser would send it."""
+
+    def process_data(self, value):
+        super().process_data(value or self.default)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([value for value in valuelist if value][:1])
 
     def _value(self):
         return self.data or ""
@@ -26,7 +34,7 @@ class ExpiryRuleFields:
     points_expiry_rule = RuleField(
         _l("How points expire"),
         choices=[SelectChoice(value, label) for value, label in EXPIRY_RULES],
-        validate_choice=False,
+        default=EXPIRY_RULES[0][0], validate_choice=False,
         validators=[Optional(), AnyOf([value for value, _ in EXPIRY_RULES], OUTDATED)])
     points_expiry_months = WholeNumberField(
         _l("Months after the month they were earned"), validators=[Optional()], min=1, max=60,
