@@ -22,7 +22,7 @@ from loyalty.blueprints import (
     wallet,
 )
 from loyalty.config import DEFAULT_SECRET_KEY, Config
-from loyalty.database import configure_engine
+from loyalty.database import bind_replica, configure_engine, configure_replica
 from loyalty.errors import register_errorhandlers
 from loyalty.extensions import (
     attempt_counters,
@@ -135,10 +135,12 @@ def app_languages():
 
 
 def register_extensions(app):
+    bind_replica(app.config)  # DATABASE_REPLICA_URL: the lag-tolerant reads' own engine
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)
+        configure_replica(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

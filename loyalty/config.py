@@ -62,6 +62,10 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             os.environ.get("DATABASE_URL", default_db)
         )
+        # A read replica (a PostgreSQL standby) for the reads that may lag by its delay: the
+        # merchants' statistics, retention and exports, the statement, the back office's
+        # figures (ARCHITECTURE.md "Beyond one database server"). Unset: all on DATABASE_URL.
+        self.DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL") or None
         # A connection the database dropped while it sat in the pool (a restart, a failover,
         # an idle timeout) is found by a ping at checkout and replaced before the request uses
         # it: one short round trip per request. DB_POOL_PRE_PING=0 turns pings off.

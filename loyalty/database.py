@@ -7,12 +7,18 @@ a use case that reads then writes starts its transaction with ``BEGIN IMMEDIATE`
 waits (busy timeout) instead of acting on stale data. Other transactions stay DEFERRED, so
 readers never queue behind writers (WAL). On PostgreSQL the services lock rows themselves
 (``SELECT ... FOR UPDATE`` or a conditional ``UPDATE``).
+
+Reads that may lag a little (statistics, exports, the back office's figures) go through
+``replica_session()``: a read-only session on ``DATABASE_REPLICA_URL`` when it is set, else the
+request's own session, exactly as without a replica.
 """
 from contextlib import contextmanager
 
-from sqlalchemy import event, tuple_
-from sqlalchemy.orm import Session
+from flask.globals import app_ctx
+from sqlalchemy import event, func, select, tuple_
+from sqlalchemy.orm import Session, scoped_session
 
+from loyalty.config import normalize_database_url
 from loyalty.extensions import db
 
 IMMEDIATE = "loyalty_sqlite_immediate"
@@ -20,6 +26,8 @@ IMMEDIATE = "loyalty_sqlite_immediate"
 AFTER_COMMIT_HOOKS = []
 #: Set on a session while it holds flushed writes not yet committed.
 FLUSHED = "loyalty_flushed_writes"
+#: The read replica's key in ``SQLALCHEMY_BINDS`` (set from ``DATABASE_REPLICA_URL``).
+REPLICA = "replica"
 
 
 def configure_engine(engine):
@@ -99,7 +107,7 @@ def _forget_flushed_writes(session, *_args):
     session.info.pop(FLUSHED, None)
 
 
-def read_in_pages(query, *keys, size=1000):
+def read_in_pages(query, *keys, size=1000, replica=False):
     """Every row of ``query`` in the order of ``keys`` (unique together), without the keys.
 
     Rows are read ``size`` at a time (keyset: each page starts after the last row's keys),
@@ -108,7 +116,9 @@ def read_in_pages(query, *keys, size=1000):
     streamed to a slow client holds no connection, and nothing relies on the request's
     session outliving the view: Flask closes that session before a streamed body is read,
     and a server-side cursor opened in it is gone by then ("cursor does not exist").
+    ``replica``: read through ``replica_session()``.
     """
+    session = replica_session() if replica else db.session()
     width = len(keys)
     paged = query.add_columns(*keys).order_by(None).order_by(*keys).limit(size)
     after = None
@@ -116,8 +126,8 @@ def read_in_pages(query, *keys, size=1000):
         page = paged
         if after is not None:
             page = page.where(keys[0] > after[0] if width == 1 else tuple_(*keys) > after)
-        rows = db.session.execute(page).all()
-        _commit_keeping_state(db.session())
+        rows = session.execute(page).all()
+        _commit_keeping_state(session)
         for row in rows:
             yield tuple(row[:-width])
         if len(rows) < size:
@@ -128,3 +138,85 @@ def read_in_pages(query, *keys, size=1000):
 def in_write_transaction():
     """True inside ``write_transaction()``: writes may go straight into the current transaction."""
     return db.session().info.get("in_write_transaction", False)
+
+
+# --- the read replica ----------------------------------------------------------------------
+
+
+class ReplicaWriteRefused(RuntimeError):
+    """A write was attempted through the read replica's session: a bug, never a user's error."""
+
+
+class ReadOnlySession(Session):
+    """The replica's session: a flush or an INSERT, UPDATE or DELETE is refused here, before
+    the database (which refuses too: a read-only transaction, ``PRAGMA query_only``)."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session, _flush_context, _instances):
+    if session.new or session.dirty or session.deleted:
+        raise ReplicaWriteRefused("the replica's session is read-only: write on db.session")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_write_statements(execute_state):
+    if execute_state.is_insert or execute_state.is_update or execute_state.is_delete:
+        raise ReplicaWriteRefused("the replica's session is read-only: write on db.session")
+
+
+#: One replica session per app context, as Flask-SQLAlchemy keeps ``db.session``.
+_replica_sessions = scoped_session(
+    lambda: ReadOnlySession(bind=db.engines[REPLICA], expire_on_commit=False),
+    scopefunc=lambda: id(app_ctx._get_current_object()))
+
+
+def bind_replica(config):
+    """Before ``db.init_app``: ``DATABASE_REPLICA_URL``, when set, becomes the ``replica`` bind
+    (an engine of its own, with the same engine options as the primary)."""
+    url = config.get("DATABASE_REPLICA_URL")
+    if url:
+        config["SQLALCHEMY_BINDS"] = {**(config.get("SQLALCHEMY_BINDS") or {}),
+                                      REPLICA: normalize_database_url(url)}
+
+
+def configure_replica(app):
+    """In the app context, after ``db.init_app``: the replica's connections read only (psycopg
+    begins each transaction READ ONLY, with no session state a pooler would carry over;
+    SQLite's ``query_only``), and its session ends with the app context."""
+    app.teardown_appcontext(lambda _error: _replica_sessions.remove())
+    engine = db.engines.get(REPLICA)
+    if engine is None:
+        return
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection, _connection_record):
+        if engine.dialect.name == "sqlite":
+            dbapi_connection.execute("PRAGMA query_only = ON")
+        else:
+            dbapi_connection.read_only = True
+
+
+def replica_session(*, complete_through=None):
+    """The session for reads that may lag the primary by the replica's delay: the replica's
+    read-only session when ``DATABASE_REPLICA_URL`` is set, else the request's ``db.session``
+    (everything on the primary, as without a replica). Never for a read that decides a write
+    or must show the user's own change just made.
+
+    ``complete_through``: the read needs every row committed before this instant (figures kept
+    for good); a standby that has not replayed that far answers with the primary instead."""
+    if REPLICA not in db.engines:
+        return db.session()
+    session = _replica_sessions()
+    if complete_through is not None and not _replayed_through(session, complete_through):
+        return db.session()
+    return session
+
+
+def _replayed_through(session, moment):
+    """Whether the replica holds every transaction the primary committed before ``moment``: a
+    PostgreSQL standby's last replayed commit is that late (NULL: not a standby, nothing to
+    wait for); any other replica is taken as caught up."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    replayed = session.scalar(select(func.pg_last_xact_replay_timestamp()))
+    return replayed is None or replayed >= moment

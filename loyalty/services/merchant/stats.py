@@ -18,7 +18,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from loyalty import clock
-from loyalty.extensions import db
+from loyalty.database import replica_session
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType, UTCDateTime
 
 T = TransactionType
@@ -136,10 +136,12 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
     since = day_starts(merchant.timezone, WINDOW_DAYS, now)[1][0]  # the chart's 30 local days
     L = LoyaltyTransaction
 
+    reads = replica_session()  # figures may lag the counter by the replica's delay
+
     def scoped(query, store_column):
         return query.where(store_column.in_(store_ids)) if store_ids is not None else query
 
-    recent_rows = db.session.execute(scoped(
+    recent_rows = reads.execute(scoped(
         select(L.store_id, L.transaction_type, func.count(), func.sum(L.stamps_delta),
                func.sum(L.points_delta), func.sum(case((L.offline, 1), else_=0)))
         .where(L.merchant_id == merchant.id, L.transaction_at >= literal(since, UTCDateTime()))
@@ -147,7 +149,7 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
     if store_ids is None:
         all_time = _all_time_from_cards(merchant.id)
     else:  # a manager's stores: what happened there, from the ledger
-        totals = db.session.execute(scoped(
+        totals = reads.execute(scoped(
             select(L.transaction_type, func.count(), func.sum(L.stamps_delta),
                    func.sum(L.points_delta))
             .where(L.merchant_id == merchant.id)
@@ -160,7 +162,7 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
     original = aliased(LoyaltyTransaction)
     given_at = func.coalesce(original.transaction_at, L.transaction_at, type_=UTCDateTime())
     day = _day_index(given_at, starts).label("day")
-    daily_rows = db.session.execute(scoped(
+    daily_rows = reads.execute(scoped(
         select(day, L.transaction_type, func.sum(L.stamps_delta), func.sum(L.points_delta))
         .outerjoin(original, original.id == L.related_transaction_id)
         .where(L.merchant_id == merchant.id, given_at >= literal(starts[0], UTCDateTime()),
@@ -168,7 +170,7 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
         .group_by(day, L.transaction_type), L.store_id)).all()
 
     C = LoyaltyCard
-    card_rows = db.session.execute(scoped(
+    card_rows = reads.execute(scoped(
         select(C.enrolled_at_store_id, func.count(),
                func.sum(case((C.last_activity_at >= literal(since, UTCDateTime()), 1), else_=0)),
                func.sum(case((C.created_at >= literal(month_start, UTCDateTime()), 1), else_=0)),
@@ -177,7 +179,7 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
         .group_by(C.enrolled_at_store_id), C.enrolled_at_store_id)).all()
 
     card_day = _day_index(C.created_at, starts).label("day")
-    new_by_day = db.session.execute(scoped(
+    new_by_day = reads.execute(scoped(
         select(card_day, func.count())
         .where(C.merchant_id == merchant.id, C.created_at >= literal(starts[0], UTCDateTime()))
         .group_by(card_day), C.enrolled_at_store_id)).all()
@@ -190,14 +192,14 @@ def _all_time_from_cards(merchant_id):
     lifetime counters (equal to the ledger's sums, as ``check-ledger`` verifies; deleted cards
     count, their history stays) and the few redemption and void rows; what was given is net
     of what was voided."""
-    C, L = LoyaltyCard, LoyaltyTransaction
-    earned, issued, redeemed, voided, expired = db.session.execute(
+    C, L, reads = LoyaltyCard, LoyaltyTransaction, replica_session()
+    earned, issued, redeemed, voided, expired = reads.execute(
         select(func.sum(C.stamps_earned_total), func.sum(C.points_earned_total),
                func.sum(C.points_redeemed_total), func.sum(C.points_voided_total),
                func.sum(C.points_expired_total))
         .where(C.merchant_id == merchant_id)
         .execution_options(include_deleted=True)).one()
-    rare = {T(kind): (rows, stamps or 0, 0) for kind, rows, stamps in db.session.execute(
+    rare = {T(kind): (rows, stamps or 0, 0) for kind, rows, stamps in reads.execute(
         select(L.transaction_type, func.count(), func.sum(L.stamps_delta))
         .where(L.merchant_id == merchant_id, L.transaction_type.in_(RARE_KINDS))
         .group_by(L.transaction_type))}
