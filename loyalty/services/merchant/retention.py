@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 
 from loyalty import clock
-from loyalty.extensions import db
+from loyalty.database import replica_session
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.services.merchant.local_days import day_number, day_of, local_day, local_midnight
 
@@ -201,7 +201,8 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None,
         .limit(LIST_LIMIT).subquery()
     rewards = tagged(REWARDS, func.coalesce(func.sum(r.reward), 0)).where(r.visit == 0)
 
-    rows = db.session.execute(union_all(
+    # On the replica once it holds every row before ``now`` (a snapshot is kept for good).
+    rows = replica_session(complete_through=now).execute(union_all(
         by_month, gaps, repeat, joined_counts, select(top), rewards)).all()
     return _assemble(rows, starts, named)
 
@@ -254,7 +255,7 @@ def name(regulars):
     they are now; those whose card is gone (deleted) are dropped. Returns how many were."""
     if not regulars:
         return 0
-    found = {card_id: (name, number) for card_id, name, number in db.session.execute(
+    found = {card_id: (name, number) for card_id, name, number in replica_session().execute(
         select(LoyaltyCard.id, Customer.name, LoyaltyCard.card_number)
         .join(Customer, Customer.id == LoyaltyCard.customer_id)
         .where(LoyaltyCard.id.in_([regular.card_id for regular in regulars])))}
