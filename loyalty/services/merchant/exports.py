@@ -4,7 +4,8 @@ rows never sit in memory at once and a slow download holds no connection.
 
 The rows are read while the body streams, after the view has returned and its session is
 closed: everything a query needs from the request (the merchant's id and time zone) is taken
-when the rows are asked for, not when they are read.
+when the rows are asked for, not when they are read. They are read on the read replica when
+there is one (``database.replica_session``).
 
 Every cell of every CSV export goes through ``safe_cell``: text a spreadsheet could run as a
 formula is written with a leading apostrophe; numbers are written as numbers. Phone numbers
@@ -151,7 +152,8 @@ def transaction_rows(merchant, *, first_day=None, last_day=None, store_ids=None,
                 f"{cents / 100:.2f}".replace(".", decimal) if cents is not None else "",
                 reference or "", notes or "", local(counter_at))
 
-    return (written(*row) for row in read_in_pages(query, L.transaction_at, L.id, size=BATCH))
+    return (written(*row) for row in read_in_pages(query, L.transaction_at, L.id, size=BATCH,
+                                                              replica=True))
 
 
 def card_rows(merchant, *, store_ids=None):
@@ -178,6 +180,7 @@ def card_rows(merchant, *, store_ids=None):
         return (number, name, email or "", phone_cell(phone) or "", when(created), store or "",
                 1 if active else 0, stamps, points, earned, rewards, when(last))
 
-    return (written(*row) for row in read_in_pages(query, C.id, size=BATCH))
+    return (written(*row) for row in read_in_pages(query, C.id, size=BATCH,
+                                                              replica=True))
 
 

@@ -8,6 +8,8 @@ Read from the ledger with two grouped statements per time zone (no loop over car
 - the trailing twelve months before the end, grouped by merchant and kind, for the breakage
   rate observed (expired over issued).
 
+Both read through ``replica_session`` (the read replica when there is one).
+
 Every ledger kind falls in exactly one movement column (``COLUMN_OF``; a test fails when a new
 kind is not mapped), so the opening balance plus the movements is the closing balance by
 construction: both are sums of the same rows.
@@ -28,6 +30,7 @@ from math import floor
 from sqlalchemy import and_, case, func, literal, select
 
 from loyalty import clock
+from loyalty.database import replica_session
 from loyalty.extensions import db
 from loyalty.models import (
     Customer,
@@ -167,7 +170,7 @@ def _movements(merchant_ids, start, end):
     sums = [func.coalesce(func.sum(case((condition, delta), else_=0)), 0)
             for delta in (L.points_delta, L.stamps_delta)
             for condition in (delta > 0, delta < 0)]
-    rows = db.session.execute(
+    rows = replica_session().execute(
         select(L.merchant_id, bucket, L.transaction_type, is_erasure, *sums)
         .where(L.merchant_id.in_(merchant_ids), L.transaction_at < literal(end, UTCDateTime()))
         .group_by(L.merchant_id, bucket, L.transaction_type, is_erasure)
@@ -192,7 +195,7 @@ def _trailing(merchant_ids, start, end):
     def total(kinds, delta):
         return func.coalesce(func.sum(case((L.transaction_type.in_(kinds), delta), else_=0)), 0)
 
-    rows = db.session.execute(
+    rows = replica_session().execute(
         select(L.merchant_id, total(issued, L.points_delta), total(expired, L.points_delta),
                total(issued, L.stamps_delta), total(expired, L.stamps_delta))
         .where(L.merchant_id.in_(merchant_ids),
