@@ -5,6 +5,9 @@ the programs; the cards (counts, balances and lifetime counters, per program, fo
 liability); the ledger per day and kind for the last 30 days and all time from the closed
 days' sums (``ledger_days``) plus the ledger rows since; the same per merchant for the
 movers. Closed days are summed once (``close_days``) in a set-based INSERT ... SELECT.
+The passes over the cards, the movers' names and the list of programs read through
+``replica_session`` (the read replica when there is one); the ledger's reads stay on the
+primary: they follow ``close_days``, whose sums they must see.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import Numeric, case, cast, func, select, text, union_all
 
 from loyalty import clock
-from loyalty.database import write_transaction
+from loyalty.database import replica_session, write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
     LedgerDay,
@@ -191,7 +194,7 @@ def _program_cards(month_start):
                           func.coalesce(func.sum(C.points_balance), 0).label("points"),
                           func.coalesce(func.sum(C.stamp_count), 0).label("stamps"))
                    .group_by(C.program_id).subquery())
-    return db.session.execute(
+    return replica_session().execute(
         select(LoyaltyProgram, Merchant.currency, per_program.c.cards, per_program.c.active,
                per_program.c.new, per_program.c.points, per_program.c.stamps)
         .join(Merchant, Merchant.id == LoyaltyProgram.merchant_id)
@@ -253,7 +256,7 @@ def _movers(activity):
     before (one statement for their names)."""
     moved = {merchant_id: counts for merchant_id, counts in activity.items()
              if counts[0] != counts[1]}
-    names = dict(db.session.execute(select(Merchant.id, Merchant.name)  # live ones only
+    names = dict(replica_session().execute(select(Merchant.id, Merchant.name)  # live ones only
                                     .where(Merchant.id.in_(moved))).all()) if moved else {}
     changes = sorted((now - before, names[merchant_id], before, now)
                      for merchant_id, (before, now) in moved.items() if merchant_id in names)
@@ -316,6 +319,6 @@ def program_list(filters, now=None):
     sort = filters.sort if filters.sort in PROGRAM_SORTS else "merchant"
     order = columns[sort].asc() if sort == "merchant" else columns[sort].desc()
     page = filters.page if 0 < filters.page <= 10_000 else 1
-    rows = db.session.execute(query.order_by(order, P.id).limit(PROGRAM_PAGE + 1)
+    rows = replica_session().execute(query.order_by(order, P.id).limit(PROGRAM_PAGE + 1)
                               .offset((page - 1) * PROGRAM_PAGE)).all()
     return rows[:PROGRAM_PAGE], page, len(rows) > PROGRAM_PAGE
