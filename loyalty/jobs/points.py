@@ -17,7 +17,17 @@ def start_mornings():
 
 
 @job
-def merchant_morning(merchant_id):
+def merchant_morning(*merchant_ids):
+    """The daily run of each merchant named (the schedule sends them in batches,
+    ``mornings.MORNING_BATCH``: a job's start, its process and its first statements, is paid
+    once per batch, not once per merchant). One merchant failing never keeps the others
+    waiting; the job then fails, and its retry runs the batch again, which changes nothing
+    for the merchants done (each step happens once a day). Returns the merchant's figures, or
+    for several ``{merchant id: figures}``."""
+    return mornings.run_batch(_one_morning, merchant_ids)
+
+
+def _one_morning(merchant_id):
     """One merchant's daily run: expire what is due, warn who is close to it, give the
     birthday bonuses due (their emails to those who consented), then the win-back emails,
     then the owner's retention figures up to the end of yesterday (so their page is fast),
