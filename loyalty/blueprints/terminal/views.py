@@ -29,6 +29,7 @@ from loyalty.blueprints.terminal.messages import (
 )
 from loyalty.blueprints.terminal.offline_page import offline_config
 from loyalty.blueprints.terminal.sheets import sheet_or_page
+from loyalty.dates import reading_locale
 from loyalty.extensions import db
 from loyalty.forms import new_key
 from loyalty.models import Role, Store
@@ -163,15 +164,16 @@ def _program():
 
 def _render(store, *, card=None, summary=None, results=None, query="", banner=None,
             banner_kind="success", status=200):
+    merchant = current_merchant._get_current_object()  # the template reads it often
     program = _program()
     if summary is None and card is not None:
         summary = summarize_card(card)
-    values = dict(store=store, merchant=current_merchant, program=program, summary=summary,
+    values = dict(store=store, merchant=merchant, program=program, summary=summary,
                   results=results, query=query, banner=banner, banner_kind=banner_kind,
-                  timezone=current_merchant.timezone,
+                  timezone=merchant.timezone, time_locale=reading_locale(),  # once, not per row
                   happy_now=happy_hours.running_now(
-                      merchant_rows(current_merchant.id), store.id, clock.now(),
-                      current_merchant.timezone) if summary is not None else (),
+                      merchant_rows(merchant.id), store.id, clock.now(),
+                      merchant.timezone) if summary is not None else (),
                   can_manage=_can_manage(), manages_store=_manages(store.id))
     if is_htmx() and summary is not None:
         return render_template("terminal/_card_panel.html", **values), status
