@@ -8,6 +8,9 @@ from sqlalchemy import event, select, update
 from loyalty.extensions import db
 from loyalty.i18n import gettext, translations
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, Merchant, TransactionType
+from loyalty.models.base import soft_delete
+from loyalty.services.engine.card_summary import find_summary, summarize_card
+from loyalty.services.errors import CardNotFound
 from loyalty.services.merchant import programs
 from loyalty.services.platform import accounts
 from loyalty.warmup import warm_up
@@ -68,7 +71,8 @@ def test_a_find_and_an_action_each_run_in_one_transaction(staff_terminal, stamp_
     counted.reset()
     staff_terminal.find(number)
     find = [s for s in counted.statements if _is_sql(s)]
-    assert (len(find), counted.transactions) == (3, 1), find  # session, card, history
+    # session; the card, its customer and its history in one statement
+    assert (len(find), counted.transactions) == (2, 1), find
     counted.reset()
     done = staff_terminal.act(card_id, "stamp")
     assert "Stamp added. 1 stamp of 10." in done.text
@@ -146,3 +150,23 @@ def test_set_based_writes_of_programs_also_bump_the_version(merchant, stamp_card
     accounts.restore_record(program)
     db.session.commit()
     assert before < deleted < version()
+
+
+def test_a_scan_reads_the_panel_a_card_page_reads(merchant, staff_terminal, stamp_card):
+    """The find's one-statement read (plain rows) shows what the ORM card's summary shows, and
+    finds neither a deleted card nor another merchant's."""
+    staff_terminal.act(stamp_card.id, "stamp")
+    scanned = find_summary(merchant.id, stamp_card.card_number.replace("-", " "))
+    by_token = find_summary(merchant.id, stamp_card.qr_token)
+    card = db.session.get(LoyaltyCard, stamp_card.id)
+    loaded = summarize_card(card)
+    assert scanned.card.id == by_token.card.id == card.id
+    assert (scanned.card.stamp_count, scanned.customer.name) == (1, "Ida Stamp")
+    assert [tuple(row) for row in scanned.recent] == [tuple(row) for row in loaded.recent]
+    assert scanned.voidable == loaded.voidable and len(scanned.recent) == 2
+    with pytest.raises(CardNotFound):
+        find_summary(merchant.id + 1, stamp_card.card_number)
+    soft_delete(card)
+    db.session.commit()
+    with pytest.raises(CardNotFound):
+        find_summary(merchant.id, stamp_card.card_number)

@@ -36,7 +36,7 @@ from loyalty.models import Role, Store
 from loyalty.redirects import is_htmx, safe_next
 from loyalty.services.engine import cards, happy_hours, staff_pins
 from loyalty.services.engine.actions import CardRef
-from loyalty.services.engine.card_summary import summarize_card
+from loyalty.services.engine.card_summary import find_summary, summarize_card
 from loyalty.services.engine.ledger import ActionContext
 from loyalty.services.engine.merchant_cache import merchant_rows
 from loyalty.services.engine.points import earn_points, redeem_reward
@@ -209,7 +209,7 @@ def find():
     if not query:
         return _render(store, results=[], query=query)
     try:
-        card = cards.find_card(current_merchant.id, query)
+        summary = find_summary(current_merchant.id, query)  # card and history in one read
     except CardNotFound as missing:
         results = cards.search_cards(current_merchant.id, query, region=current_merchant.country)
         if len(results) == 1:
@@ -218,7 +218,7 @@ def find():
             return _render(store, results=[], query=query, banner=str(missing.message),
                            banner_kind="error")
         return _render(store, results=results, query=query)
-    return _render(store, card=card, query=query)
+    return _render(store, summary=summary, query=query)
 
 
 @bp.route("/cards/<int:card_id>")
