@@ -79,10 +79,13 @@ def test_a_find_and_an_action_each_run_in_one_transaction(staff_terminal, stamp_
     stamp = [s for s in counted.statements if _is_sql(s)]
     # SQLite takes its write lock with BEGIN IMMEDIATE, so the sign-in read ends first there
     assert counted.transactions == (1 if counted.engine.dialect.name == "postgresql" else 2), stamp
-    # session, card under its lock, card update, ledger insert, the fraud checks' outbox row
-    # (one INSERT, handed over by the drain: issue #28), history: no replay lookup, no count
-    # over the ledger, no program, reward or settings query
-    assert len(stamp) == 6, stamp
+    # session, card under its lock, card update, ledger insert (one statement on PostgreSQL:
+    # the update is a data-modifying CTE of the insert), the fraud checks' outbox row (one
+    # INSERT, handed over by the drain: issue #28), history: no replay lookup, no count over
+    # the ledger, no program, reward or settings query
+    on_postgres = counted.engine.dialect.name == "postgresql"
+    assert len(stamp) == (5 if on_postgres else 6), stamp
+    assert any(s.startswith("WITH card_saved AS (UPDATE loyalty_cards") for s in stamp) == on_postgres
     assert sum(s.startswith("INSERT INTO outbox") for s in stamp) == 1, stamp
     assert not any("loyalty_programs" in s or "merchant_loyalty_settings" in s for s in stamp)
 

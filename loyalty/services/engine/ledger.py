@@ -171,11 +171,15 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
         counter_at=context.counter_at,
         **{"void_shortfall": 0, **details},
     )
-    _save_card(card)
     table = LoyaltyTransaction.__table__
-    with db.session.no_autoflush:
-        new_id = db.session.execute(
-            insert(table).values(**values).returning(table.c.id)).scalar_one()
+    statement = insert(table).values(**values).returning(table.c.id)
+    card_update = _card_update(card)
+    if card_update is not None and _writes_in_ctes():
+        statement = statement.add_cte(card_update.cte("card_saved"))  # one round trip
+    elif card_update is not None:
+        _run(card_update)
+    new_id = _run(statement).scalar_one()
+    _mark_saved(card)
     if points:
         point_lots.follow(card, transaction_type, points, new_id, values)  # expiry by month
     metrics.count_ledger_rows(db.session, transaction_type)  # counted once it commits
@@ -189,21 +193,36 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     return row
 
 
-def _save_card(card):
-    """Write what changed on the card in one UPDATE (the unit of work costs a counter action
-    more than the statement itself) and mark it saved; a card not yet inserted is flushed."""
+def _card_update(card):
+    """The UPDATE writing what changed on the card (the unit of work costs a counter action
+    more than the statement itself), or None; a card not yet inserted is flushed first."""
     state = inspect(card)
     columns = state.mapper.column_attrs
     if state.pending or state.transient or any(key not in columns for key in state.committed_state):
         db.session.flush()  # new, or a relationship changed: the unit of work does it all
     changed = {key: getattr(card, key) for key in state.committed_state}
     if not changed:
-        return
+        return None
+    return (update(LoyaltyCard.__table__)
+            .where(LoyaltyCard.__table__.c.id == card.id).values(**changed))
+
+
+def _mark_saved(card):
+    """What ``_card_update`` wrote is now the card's committed state."""
+    state = inspect(card)
+    for key in list(state.committed_state):
+        set_committed_value(card, key, getattr(card, key))
+
+
+def _writes_in_ctes():
+    """PostgreSQL runs a card's UPDATE as a data-modifying CTE of its ledger INSERT; SQLite
+    has no such CTE: two statements there."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _run(statement):
     with db.session.no_autoflush:  # or the unit of work would write the card first
-        db.session.execute(update(LoyaltyCard.__table__)
-                           .where(LoyaltyCard.__table__.c.id == card.id).values(**changed))
-    for key, value in changed.items():
-        set_committed_value(card, key, value)
+        return db.session.execute(statement)
 
 
 def claimed_by_voids(voids):
