@@ -22,6 +22,7 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from loyalty import clock, metrics
 from loyalty.database import write_transaction
@@ -36,6 +37,7 @@ from loyalty.models import (
 )
 from loyalty.models.staff import NAME_INDEX
 from loyalty.services import audit, events
+from loyalty.services.engine.merchant_cache import known_version, merchant_rows
 from loyalty.services.engine.program_rows import loyalty_settings, pin_lockout_policy
 from loyalty.services.errors import (
     Conflict,
@@ -299,7 +301,7 @@ def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):
     if staff_pin is None:
         raise NotFound(_l("This staff member is not set up at this store."))
     now = clock.now()
-    threshold, minutes = pin_lockout_policy(loyalty_settings(merchant_id))
+    threshold, minutes = pin_lockout_policy(_settings(merchant_id))
     lock_until = now + timedelta(minutes=minutes)
     counted = None
     if hmac.compare_digest(pin_lookup(staff_pin.store_id, pin), staff_pin.pin_lookup):
@@ -323,6 +325,13 @@ def verify_staff_pin(merchant_id, store_id, pin, *, staff_pin_id):
                       "Wrong PIN. %(num)d attempts left before it locks.", left),
         attempts_left=left,
     )
+
+
+def _settings(merchant_id):
+    """The merchant's settings: the worker's copy in a request that knows its version."""
+    if known_version(merchant_id) is not None:
+        return merchant_rows(merchant_id).settings
+    return loyalty_settings(merchant_id)
 
 
 def _row_under_lock(staff_pin):
@@ -370,11 +379,14 @@ def _clear_failures(staff_pin, pin, now, *, despite_lock):
     values = {"failed_attempts": 0, "locked_until": None, "last_used_at": now}
     if _cost(staff_pin.pin_hash) != pin_rounds():  # hashed at an older cost: bring it along
         values["pin_hash"] = hash_secret(pin, pin_rounds())
+    clear = (update(StaffPin).where(StaffPin.id == staff_pin.id).values(**values)
+             .execution_options(synchronize_session=False))
     with write_transaction():
-        if not despite_lock:
+        # One conditional UPDATE: a PIN locked meanwhile matches no row, and is refused.
+        unless_locked = clear.where(or_(StaffPin.locked_until.is_(None),
+                                        StaffPin.locked_until <= now))
+        if db.session.execute(clear if despite_lock else unless_locked).rowcount == 0:
             _refuse_if_locked(staff_pin, _row_under_lock(staff_pin)[1], now)
-        db.session.execute(
-            update(StaffPin).where(StaffPin.id == staff_pin.id).values(**values)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.refresh(staff_pin)
+            db.session.execute(clear)  # unlocked since, by a manager
+    for key, value in values.items():  # what the row now holds, without reading it again
+        set_committed_value(staff_pin, key, value)
