@@ -71,8 +71,9 @@ def ledger_or_cards(sqls):
 
 
 def queries(sqls):
-    """The statements themselves, without SQLite's BEGIN (``database.configure_engine``)."""
-    return [sql for sql in sqls if not sql.startswith("BEGIN")]
+    """The reads themselves, without SQLite's BEGIN (``database.configure_engine``) or a
+    transaction's own settings (``SET LOCAL``)."""
+    return [sql for sql in sqls if not sql.startswith(("BEGIN", "SET LOCAL"))]
 
 
 @pytest.fixture
