@@ -95,12 +95,14 @@ def log_request(response):
 
 
 def _user_id(user):
-    """The signed-in user's id from its identity: an instance a commit expired is not
-    loaded again for the log."""
+    """The signed-in user's id: a plain ``SignedInUser``'s, or a row's from its identity (an
+    instance a commit expired is not loaded again for the log)."""
     if user is None or not user.is_authenticated:
         return None
     state = inspect(user, raiseerr=False)
-    return state.identity[0] if state is not None and state.identity else None
+    if state is None:
+        return user.id
+    return state.identity[0] if state.identity else None
 
 
 def _merchant_id():

@@ -62,9 +62,9 @@ current_merchant = LocalProxy(lambda: _tenancy().merchant)
 
 def choose_merchant(merchant_id):
     """Act for ``merchant_id`` from now on in this session; 404 unless the person is on its
-    team (an invitation counts once accepted, in this very request too)."""
-    g.pop("tenancy", None)
-    if merchant_id not in {m.merchant_id for m in _tenancy().memberships}:
+    team (an invitation counts once accepted, in this very request too: the memberships are
+    read again, not taken from the request's start)."""
+    if merchant_id not in {m.merchant_id for m in memberships_of(current_user)}:
         abort(404)
     session["merchant_id"] = merchant_id
     g.pop("tenancy", None)

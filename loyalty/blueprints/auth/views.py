@@ -139,11 +139,11 @@ def change_password():
     form = PasswordForm()
     if not form.validate_on_submit():
         return _account_page(form, 422)
-    user = current_user._get_current_object()
     try:
-        with attempt(sign_in_budgets(user.email, request.remote_addr),
+        with attempt(sign_in_budgets(current_user.email, request.remote_addr),
                      failures=(DomainError,)) as tried:
-            accounts.change_password(user, form.current_password.data, form.new_password.data)
+            user = accounts.change_password(current_user, form.current_password.data,
+                                            form.new_password.data)
             tried.succeeded()
     except TooManyAttempts as pause:
         form.current_password.errors.append(_paused_message(pause))

@@ -181,7 +181,9 @@ def delete_record(record, *, by=None, then=None):
 def change_password(user, current_password, new_password):
     """Set a new password after checking the current one. Every session of the user ends, the
     one asking included: a copy of any cookie, this device's too, does not outlive the
-    password that opened it (the caller gives this device a fresh session)."""
+    password that opened it (the caller gives this device a fresh session). ``user`` may be
+    the signed-in one; returns their row."""
+    user = db.session.get(User, user.id)
     if not user.check_password(current_password or ""):
         raise InvalidInput(_l("Your current password is not right. Type it again."))
     _check_new_password(new_password)
@@ -192,6 +194,7 @@ def change_password(user, current_password, new_password):
             .execution_options(synchronize_session=False)
         )
         sessions.end_sessions_of(user.id, sessions.PASSWORD_CHANGED)
+    return user
 
 
 def restore_record(record, *, then=None):
@@ -208,13 +211,9 @@ def _owners_first(memberships):
 
 
 def signed_in_memberships(user):
-    """The memberships ``sessions.load_session_user`` brought along, live and accepted ones
-    only (an invitation gives nothing until it is accepted), owners first."""
-    return _owners_first(
-        m for m in user.memberships
-        if not m.is_deleted and not m.is_pending
-        and m.merchant is not None and not m.merchant.is_deleted
-    )
+    """The memberships in force ``sessions.load_session_user`` brought along (live and
+    accepted: an invitation gives nothing until it is accepted), owners first."""
+    return _owners_first(user.memberships)
 
 
 def memberships_of(user):

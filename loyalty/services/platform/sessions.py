@@ -8,17 +8,18 @@ session nobody used for ``SESSION_IDLE_MINUTES`` expires.
 """
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
+from flask_login import UserMixin
 from sqlalchemy import bindparam, exists, or_, select, update
-from sqlalchemy.orm import joinedload
 
 from loyalty import clock
 from loyalty.database import in_write_transaction, write_transaction
 from loyalty.extensions import db
-from loyalty.models import Membership, User, UserSession
+from loyalty.models import Membership, Merchant, Role, Store, User, UserSession
 
 #: How often a live session's ``last_seen_at`` is written: one UPDATE per person per few
 #: minutes, not one per request.
@@ -52,45 +53,97 @@ def start_session(user, *, ip_address=None, user_agent=None):
     return token
 
 
+@dataclass(frozen=True, eq=False)
+class SignedInMembership:
+    """A membership in force (live, accepted, of a live merchant), as a request reads it."""
+
+    id: int
+    merchant_id: int
+    role: Role
+    store_id: int | None
+    accepted_at: datetime
+    merchant: Merchant
+    store: Store | None  # None for an owner, or a store since deleted
+
+
+@dataclass(frozen=True, eq=False)
+class SignedInUser(UserMixin):
+    """Who a live session belongs to, read with their memberships in force by one statement
+    on every request: plain values, not the ``users`` row (load it to change it)."""
+
+    id: int
+    email: str
+    name: str
+    preferred_locale: str | None
+    is_platform_admin: bool
+    session_token: str
+    session_id: int
+    memberships: tuple = ()
+
+    def get_id(self):
+        return self.session_token
+
+
+_users, _sessions = User.__table__, UserSession.__table__
+_memberships, _merchants, _stores = Membership.__table__, Merchant.__table__, Store.__table__
+_USER_COLUMNS = (_users.c.id, _users.c.email, _users.c.name, _users.c.preferred_locale,
+                 _users.c.is_platform_admin)
+_MEMBERSHIP_COLUMNS = (_memberships.c.id, _memberships.c.merchant_id, _memberships.c.role,
+                       _memberships.c.store_id, _memberships.c.accepted_at)
+
+
 @cache
 def _session_user_statement():
+    """The session's user (both live), with one row per membership in force: its merchant and
+    store as ORM rows, the rest as plain columns. Built once: SQLAlchemy caches its SQL."""
+    in_force = _memberships.join(
+        _merchants, (_merchants.c.id == _memberships.c.merchant_id)
+        & _merchants.c.deleted_at.is_(None))
     return (
-        select(User, UserSession.id, UserSession.last_seen_at)
-        .join(UserSession, UserSession.user_id == User.id)
+        select(*_USER_COLUMNS, _sessions.c.id, _sessions.c.last_seen_at, *_MEMBERSHIP_COLUMNS,
+               Merchant, Store)
+        .select_from(
+            _sessions.join(_users, _users.c.id == _sessions.c.user_id)
+            .outerjoin(in_force, (_memberships.c.user_id == _users.c.id)
+                       & _memberships.c.deleted_at.is_(None)
+                       & _memberships.c.accepted_at.is_not(None))
+            .outerjoin(_stores, (_stores.c.id == _memberships.c.store_id)
+                       & _stores.c.deleted_at.is_(None))
+        )
         .where(
-            UserSession.token_hash == bindparam("token_hash"),
-            UserSession.ended_at.is_(None),
-            UserSession.last_seen_at > bindparam("seen_after"),
+            _sessions.c.token_hash == bindparam("token_hash"),
+            _sessions.c.ended_at.is_(None),
+            _sessions.c.last_seen_at > bindparam("seen_after"),
+            _users.c.deleted_at.is_(None),
         )
-        .options(
-            joinedload(User.memberships).joinedload(Membership.merchant, innerjoin=True),
-            joinedload(User.memberships).joinedload(Membership.store),
-        )
+        .execution_options(include_deleted=True)  # the live rows are chosen above
     )
 
 
 def load_session_user(token):
-    """The live user whose live session ``token`` names, with their memberships, merchants and
-    stores in one statement (this runs on every request); None when the session is over."""
+    """The live user whose live session ``token`` names (a ``SignedInUser``), with their
+    memberships in force, merchants and stores, in one statement (this runs on every
+    request); None when the session is over."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     now = clock.now()
-    row = db.session.execute(
+    rows = db.session.execute(
         _session_user_statement(),
         {"token_hash": _digest(token), "seen_after": now - _idle_limit()},
-    ).unique().first()
-    if row is None:
+    ).all()
+    if not rows:
         return None
-    user, session_id, last_seen_at = row
+    first = rows[0]
+    user_values, (session_id, last_seen_at) = first[:5], first[5:7]
     if now - last_seen_at > TOUCH_EVERY:
         with write_transaction():
             db.session.execute(
                 update(UserSession).where(UserSession.id == session_id)
                 .values(last_seen_at=now).execution_options(synchronize_session=False)
             )
-    user.session_token = token
-    user.session_id = session_id
-    return user
+    memberships = tuple(SignedInMembership(*row[7:]) for row in rows if row[7] is not None)
+    return SignedInUser(*user_values, session_token=token, session_id=session_id,
+                        memberships=memberships)
 
 
 def user_id_of(token):
