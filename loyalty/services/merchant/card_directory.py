@@ -9,7 +9,7 @@ list is needed.
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import contains_eager, joinedload
 
 from loyalty.contacts import fold
@@ -31,6 +31,10 @@ HISTORY_PAGE_SIZE = 50
 SORTS = ("name", "activity", "points", "stamps")
 MAX_PAGE = 10_000
 NUMBER_LIKE = re.compile(r"[\d\s\-+()./]+")
+#: From this many digits a search is a whole phone number (Luxembourg's mobiles have nine
+#: without the country code) or a whole card number (12): matched whole, by index.
+WHOLE_NUMBER_DIGITS = 9
+CARD_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class CardPage:
     has_next: bool
 
 
-def _search(text, region=None):
+def _search(text, region=None, merchant_id=None):
     """Conditions for a search box: card number digits (partial, dashes optional), email,
     phone or name (partial, any case)."""
     text = text.strip()[:100]
@@ -59,6 +63,17 @@ def _search(text, region=None):
     # PostgreSQL, trigram indexes; see the "card search" migration).
     if NUMBER_LIKE.fullmatch(text) and len(digits) >= 3:  # a card number or a phone number
         phone = normalize_phone(text, region) if len(digits) >= 6 else None
+        if len(digits) == CARD_DIGITS or (phone and len(digits) >= WHOLE_NUMBER_DIGITS):
+            # A whole card or phone number is found by its own index: part of a number is
+            # searched by trigrams, which at scale read every card or phone sharing its
+            # digits (every mobile shares "352621": 1.5 s over 2 million customers).
+            number = (f"{digits[:4]}-{digits[4:8]}-{digits[8:]}" if len(digits) == CARD_DIGITS
+                      else None)
+            phones = [Customer.phone == phone] if phone else [Customer.phone == "+" + digits]
+            return LoyaltyCard.id.in_(union(
+                select(LoyaltyCard.id).where(LoyaltyCard.card_number == number),
+                select(LoyaltyCard.id).join(Customer, Customer.id == LoyaltyCard.customer_id)
+                .where(Customer.merchant_id == merchant_id, or_(*phones))))
         phones = [func.replace(Customer.phone, "+", "").contains(digits)]
         if phone:  # "00352 621 ..." or "621 ..." typed for "+352621..."
             phones.append(Customer.phone == phone)
@@ -107,7 +122,7 @@ def list_cards(merchant_id, filters, *, store_ids=None, region=None):
     if store_ids is not None:
         query = query.where(LoyaltyCard.enrolled_at_store_id.in_(store_ids))
     if filters.query.strip():
-        query = query.where(_search(filters.query, region))
+        query = query.where(_search(filters.query, region, merchant_id))
     if filters.status in ("active", "inactive"):
         query = query.where(LoyaltyCard.is_active.is_(filters.status == "active"))
     if filters.store_id:

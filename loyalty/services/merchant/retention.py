@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 
 from loyalty import clock
-from loyalty.database import replica_session
+from loyalty.database import replica_session, without_jit
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction, TransactionType
 from loyalty.services.merchant.local_days import day_number, day_of, local_day, local_midnight
 
@@ -202,7 +202,7 @@ def retention(merchant, *, store_ids=None, min_visits=5, away_days=60, now=None,
     rewards = tagged(REWARDS, func.coalesce(func.sum(r.reward), 0)).where(r.visit == 0)
 
     # On the replica once it holds every row before ``now`` (a snapshot is kept for good).
-    rows = replica_session(complete_through=now).execute(union_all(
+    rows = without_jit(replica_session(complete_through=now)).execute(union_all(
         by_month, gaps, repeat, joined_counts, select(top), rewards)).all()
     return _assemble(rows, starts, named)
 

@@ -14,11 +14,11 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from loyalty import clock
-from loyalty.database import replica_session
+from loyalty.database import replica_session, without_jit
 from loyalty.models import LoyaltyCard, LoyaltyTransaction, TransactionType, UTCDateTime
 
 T = TransactionType
@@ -136,7 +136,7 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
     since = day_starts(merchant.timezone, WINDOW_DAYS, now)[1][0]  # the chart's 30 local days
     L = LoyaltyTransaction
 
-    reads = replica_session()  # figures may lag the counter by the replica's delay
+    reads = without_jit(replica_session())  # figures may lag the counter by the replica's delay
 
     def scoped(query, store_column):
         return query.where(store_column.in_(store_ids)) if store_ids is not None else query
@@ -158,16 +158,29 @@ def merchant_stats(merchant, program, *, store_ids=None, days=WINDOW_DAYS, now=N
                                     for kind, rows, stamps, points in totals})
 
     # What each day gave, net of what was voided of it since: a void counts on the day of
-    # the row it voids (so no day goes below nothing).
+    # the row it voids (so no day goes below nothing). A void comes after what it voids, so
+    # every row of the window was recorded since its first day: both parts read the rows
+    # through the (merchant, time) index, and only the few rows that refer to another join
+    # it (one join for all made the planner hash the merchant's whole ledger: 20 s at 2M rows).
+    window = literal(starts[0], UTCDateTime())
+    given_kinds = L.transaction_type.in_(GIVEN["stamps"] + GIVEN["points"])
     original = aliased(LoyaltyTransaction)
-    given_at = func.coalesce(original.transaction_at, L.transaction_at, type_=UTCDateTime())
-    day = _day_index(given_at, starts).label("day")
-    daily_rows = reads.execute(scoped(
-        select(day, L.transaction_type, func.sum(L.stamps_delta), func.sum(L.points_delta))
-        .outerjoin(original, original.id == L.related_transaction_id)
-        .where(L.merchant_id == merchant.id, given_at >= literal(starts[0], UTCDateTime()),
-               L.transaction_type.in_(GIVEN["stamps"] + GIVEN["points"]))
-        .group_by(day, L.transaction_type), L.store_id)).all()
+    own = scoped(
+        select(L.transaction_at.label("given_at"), L.transaction_type.label("kind"),
+               L.stamps_delta.label("stamps"), L.points_delta.label("points"))
+        .where(L.merchant_id == merchant.id, L.transaction_at >= window, given_kinds,
+               L.related_transaction_id.is_(None)), L.store_id)
+    of_others = scoped(
+        select(original.transaction_at, L.transaction_type, L.stamps_delta, L.points_delta)
+        .join(original, original.id == L.related_transaction_id)
+        .where(L.merchant_id == merchant.id, L.transaction_at >= window, given_kinds,
+               L.related_transaction_id.isnot(None), original.transaction_at >= window),
+        L.store_id)
+    given = union_all(own, of_others).subquery("given")
+    day = _day_index(given.c.given_at, starts).label("day")
+    daily_rows = reads.execute(
+        select(day, given.c.kind, func.sum(given.c.stamps), func.sum(given.c.points))
+        .group_by(day, given.c.kind)).all()
 
     C = LoyaltyCard
     card_rows = reads.execute(scoped(
