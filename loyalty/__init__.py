@@ -138,8 +138,10 @@ def register_extensions(app):
     bind_replica(app.config)  # DATABASE_REPLICA_URL: the lag-tolerant reads' own engine
     db.init_app(app)
     with app.app_context():
+        # 0: no pings, or SQLAlchemy's own at every checkout (``config.py``)
+        idle = app.config["DB_POOL_PING_IDLE_SECONDS"] if app.config["DB_POOL_PRE_PING"] else 0
         for engine in db.engines.values():
-            configure_engine(engine)
+            configure_engine(engine, ping_idle_seconds=idle if idle > 0 else None)
         configure_replica(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     login_manager.init_app(app)

@@ -12,10 +12,12 @@ Reads that may lag a little (statistics, exports, the back office's figures) go 
 ``replica_session()``: a read-only session on ``DATABASE_REPLICA_URL`` when it is set, else the
 request's own session, exactly as without a replica.
 """
+import time
 from contextlib import contextmanager
 
 from flask.globals import app_ctx
 from sqlalchemy import event, func, select, text, tuple_
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, scoped_session
 
 from loyalty.config import normalize_database_url
@@ -28,9 +30,15 @@ AFTER_COMMIT_HOOKS = []
 FLUSHED = "loyalty_flushed_writes"
 #: The read replica's key in ``SQLALCHEMY_BINDS`` (set from ``DATABASE_REPLICA_URL``).
 REPLICA = "replica"
+#: When a pooled connection was last given back (``ping_idle_connections``).
+IDLE_SINCE = "loyalty_idle_since"
 
 
-def configure_engine(engine):
+def configure_engine(engine, *, ping_idle_seconds=None):
+    """The engine's pings (``ping_idle_seconds``: see ``ping_idle_connections``) and, on
+    SQLite, WAL and the BEGIN we emit ourselves."""
+    if ping_idle_seconds is not None:
+        ping_idle_connections(engine, ping_idle_seconds)
     if engine.dialect.name != "sqlite":
         return
 
@@ -48,6 +56,30 @@ def configure_engine(engine):
     def _on_begin(connection):
         immediate = connection.get_execution_options().get(IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def ping_idle_connections(engine, idle_seconds):
+    """SQLAlchemy's pessimistic disconnect handling for a connection that sat in the pool for
+    ``idle_seconds`` or more: pinged at checkout, and replaced when the database dropped it.
+    One used a moment ago (a busy worker's, request after request) goes out without a round
+    trip; a drop while it was in use fails that statement and the pool discards its
+    connections of before the drop."""
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle(dbapi_connection, connection_record):
+        connection_record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, connection_record, connection_proxy):
+        idle_since = connection_record.info.get(IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # just opened, or just used
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError() from error  # the pool connects again
+            raise
 
 
 @contextmanager
