@@ -96,9 +96,13 @@ def add_later(kind, payload, *, merchant_id=None):
     if kind not in HANDLERS:
         raise ValueError(f"no outbox handler for {kind!r}")
     with db.session.no_autoflush:
-        db.session.execute(insert(OutboxMessage.__table__).values(
+        db.session.execute(_LATER, dict(
             kind=kind, queue=QUEUES.get(kind, "default"), payload=payload,
             merchant_id=merchant_id, created_at=clock.now(), attempts=0))
+
+
+#: ``add_later``'s INSERT, built once (its values are bound on each call).
+_LATER = insert(OutboxMessage.__table__)
 
 
 @event.listens_for(Session, "after_commit")

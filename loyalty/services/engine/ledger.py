@@ -171,15 +171,20 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
         counter_at=context.counter_at,
         **{"void_shortfall": 0, **details},
     )
-    table = LoyaltyTransaction.__table__
-    statement = insert(table).values(**values).returning(table.c.id)
-    card_update = _card_update(card)
-    if card_update is not None and _writes_in_ctes():
-        statement = statement.add_cte(card_update.cte("card_saved"))  # one round trip
-    elif card_update is not None:
-        _run(card_update)
-    new_id = _run(statement).scalar_one()
-    _mark_saved(card)
+    columns, params = tuple(sorted(values)), {f"row_{key}": value for key, value in values.items()}
+    statement = _ledger_insert(columns)
+    changed = _card_changes(card)
+    if changed:
+        card_columns = tuple(sorted(changed))
+        saved = {f"saved_{key}": value for key, value in changed.items()}
+        saved["saved_card_id"] = card.id
+        if _writes_in_ctes():  # one round trip: the card's UPDATE rides the ledger INSERT
+            statement, params = _ledger_insert_saving_card(columns, card_columns), params | saved
+        else:
+            _run(_card_update(card_columns), saved)
+    new_id = _run(statement, params).scalar_one()
+    for key, value in changed.items():
+        set_committed_value(card, key, value)
     if points:
         point_lots.follow(card, transaction_type, points, new_id, values)  # expiry by month
     metrics.count_ledger_rows(db.session, transaction_type)  # counted once it commits
@@ -193,25 +198,41 @@ def append(card, transaction_type, context=None, *, stamps=0, points=0, staff_pi
     return row
 
 
-def _card_update(card):
-    """The UPDATE writing what changed on the card (the unit of work costs a counter action
-    more than the statement itself), or None; a card not yet inserted is flushed first."""
+def _card_changes(card):
+    """What changed on the card, to write in one UPDATE (the unit of work costs a counter
+    action more than the statement itself); a card not yet inserted is flushed first."""
     state = inspect(card)
     columns = state.mapper.column_attrs
     if state.pending or state.transient or any(key not in columns for key in state.committed_state):
         db.session.flush()  # new, or a relationship changed: the unit of work does it all
-    changed = {key: getattr(card, key) for key in state.committed_state}
-    if not changed:
-        return None
-    return (update(LoyaltyCard.__table__)
-            .where(LoyaltyCard.__table__.c.id == card.id).values(**changed))
+    return {key: getattr(card, key) for key in state.committed_state}
 
 
-def _mark_saved(card):
-    """What ``_card_update`` wrote is now the card's committed state."""
-    state = inspect(card)
-    for key in list(state.committed_state):
-        set_committed_value(card, key, getattr(card, key))
+# The statements below are built once per set of columns and bound by name on each call: an
+# action then neither builds nor keys a statement (that cost more than running it). No bound
+# name is a column's (``row_``, ``saved_``): SQLAlchemy would add a column named by a bound
+# value to the SET of the card's UPDATE too.
+
+@cache
+def _ledger_insert(columns):
+    """INSERT of a ledger row with ``columns`` (bound as ``row_<column>``), returning its id."""
+    table = LoyaltyTransaction.__table__
+    return (insert(table).values({name: bindparam(f"row_{name}") for name in columns})
+            .returning(table.c.id))
+
+
+@cache
+def _card_update(columns):
+    """UPDATE of the card ``saved_card_id``'s ``columns`` (bound as ``saved_<column>``)."""
+    table = LoyaltyCard.__table__
+    return (update(table).where(table.c.id == bindparam("saved_card_id"))
+            .values({name: bindparam(f"saved_{name}") for name in columns}))
+
+
+@cache
+def _ledger_insert_saving_card(columns, card_columns):
+    """PostgreSQL: the ledger INSERT with the card's UPDATE as a data-modifying CTE."""
+    return _ledger_insert(columns).add_cte(_card_update(card_columns).cte("card_saved"))
 
 
 def _writes_in_ctes():
@@ -220,9 +241,9 @@ def _writes_in_ctes():
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _run(statement):
+def _run(statement, params):
     with db.session.no_autoflush:  # or the unit of work would write the card first
-        return db.session.execute(statement)
+        return db.session.execute(statement, params)
 
 
 def claimed_by_voids(voids):
