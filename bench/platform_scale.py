@@ -41,6 +41,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
 import scale_seed
 from harness import (
     VENV_BIN,
@@ -78,6 +79,9 @@ def prepare(url, plan, fresh, env):
         print(f"Reusing {url} (seed version {seeded[0]}, {plan}).", flush=True)
         migrated = flask(env, "db", "upgrade")  # indexes added since the seed
         assert migrated.returncode == 0, migrated.stderr
+        if not scale_seed.is_clustered(url):  # seeded before the seed clustered the ledger
+            with psycopg.connect(url, autocommit=True) as conn:
+                scale_seed.cluster_ledger(conn.cursor(), lambda line: print(line, flush=True))
         return None
     print(f"Seeding {url} afresh: {plan} ...", flush=True)
     recreate_database(url)

@@ -63,6 +63,13 @@ class LoyaltyCard(SoftDeleteMixin, TimestampMixin, db.Model):
         Index("ix_loyalty_cards_expiry_due", "program_id", "last_activity_at",
               postgresql_where=text("points_balance > 0"),
               sqlite_where=text("points_balance > 0")),
+        # The admin dashboard and programs list sum these per program: an index-only scan
+        # (migration 29a1b2c3d4ed; PostgreSQL includes the figures, SQLite has the program).
+        Index("ix_loyalty_cards_program_figures", "program_id",
+              postgresql_include=["is_active", "created_at", "last_activity_at",
+                                  "points_balance", "stamp_count", "points_earned_total",
+                                  "points_voided_total", "points_redeemed_total"],
+              postgresql_where=text("deleted_at IS NULL"), sqlite_where=text("deleted_at IS NULL")),
         # The win-back lapse step: the few cards with an open win-back bonus, by program.
         Index("ix_loyalty_cards_winback_bonus_until", "program_id", "winback_bonus_until",
               postgresql_where=text("winback_bonus_until IS NOT NULL"),

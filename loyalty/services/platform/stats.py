@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import Numeric, case, cast, func, select, text, union_all
 
 from loyalty import clock
-from loyalty.database import replica_session, write_transaction
+from loyalty.database import replica_session, without_jit, write_transaction
 from loyalty.extensions import db
 from loyalty.models import (
     LedgerDay,
@@ -194,7 +194,7 @@ def _program_cards(month_start):
                           func.coalesce(func.sum(C.points_balance), 0).label("points"),
                           func.coalesce(func.sum(C.stamp_count), 0).label("stamps"))
                    .group_by(C.program_id).subquery())
-    return replica_session().execute(
+    return without_jit(replica_session()).execute(
         select(LoyaltyProgram, Merchant.currency, per_program.c.cards, per_program.c.active,
                per_program.c.new, per_program.c.points, per_program.c.stamps)
         .join(Merchant, Merchant.id == LoyaltyProgram.merchant_id)
@@ -204,6 +204,7 @@ def _program_cards(month_start):
 def dashboard(now=None):
     now = now or clock.now()
     close_days(now)
+    without_jit(db.session)  # the reads below: sums over many rows
     board = Dashboard()
     today = now.date()
     month_start = _day_start(today.replace(day=1))
@@ -319,6 +320,7 @@ def program_list(filters, now=None):
     sort = filters.sort if filters.sort in PROGRAM_SORTS else "merchant"
     order = columns[sort].asc() if sort == "merchant" else columns[sort].desc()
     page = filters.page if 0 < filters.page <= 10_000 else 1
-    rows = replica_session().execute(query.order_by(order, P.id).limit(PROGRAM_PAGE + 1)
-                              .offset((page - 1) * PROGRAM_PAGE)).all()
+    reads = without_jit(replica_session())
+    rows = reads.execute(query.order_by(order, P.id).limit(PROGRAM_PAGE + 1)
+                         .offset((page - 1) * PROGRAM_PAGE)).all()
     return rows[:PROGRAM_PAGE], page, len(rows) > PROGRAM_PAGE
