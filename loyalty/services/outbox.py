@@ -102,7 +102,7 @@ def add_later(kind, payload, *, merchant_id=None):
 
 
 #: ``add_later``'s INSERT, built once (its values are bound on each call).
-_LATER = insert(OutboxMessage.__table__)
+_LATER = insert(OutboxMessage.__table__).inline()  # its id is not needed: no RETURNING
 
 
 @event.listens_for(Session, "after_commit")
