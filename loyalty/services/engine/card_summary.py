@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from sqlalchemy import and_, bindparam, select, true
-from sqlalchemy.orm import aliased
 
 from loyalty.extensions import db
 from loyalty.models import Customer, LoyaltyCard, LoyaltyTransaction
@@ -76,11 +75,12 @@ RecentRow = namedtuple("RecentRow", RECENT_COLUMNS)
 def _recent_query():
     """The card's (``card_id``) latest ``limit`` transactions, with what later voids already
     claimed of each."""
-    T, V = LoyaltyTransaction, aliased(LoyaltyTransaction)
+    table = LoyaltyTransaction.__table__  # Core columns: no ORM step on the way in or out
+    T, V = table.c, table.alias().c
     claimed = (
         select(claimed_by_voids(V))
         .where(V.related_transaction_id == T.id)
-        .correlate(T)
+        .correlate(table)
         .scalar_subquery()
     )
     return (
@@ -96,7 +96,7 @@ def _recent_statement():
     """The card's latest transactions (the columns the panel shows, as plain rows: the ORM's
     objects cost more than the query). Built once; the card and the limit are bound per call.
     """
-    return _recent_query().where(LoyaltyTransaction.card_id == bindparam("card_id"))
+    return _recent_query().where(LoyaltyTransaction.__table__.c.card_id == bindparam("card_id"))
 
 
 @cache
@@ -109,7 +109,7 @@ def _panel_statement(column):
             .where(C.c.merchant_id == bindparam("merchant_id"), C.c[column] == bindparam("value"),
                    C.c.deleted_at.is_(None))
             .cte("panel_card"))
-    recent = (_recent_query().where(LoyaltyTransaction.card_id == select(card.c.id)
+    recent = (_recent_query().where(LoyaltyTransaction.__table__.c.card_id == select(card.c.id)
                                     .scalar_subquery())
               .subquery("recent"))
     return (
