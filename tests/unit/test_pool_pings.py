@@ -54,5 +54,5 @@ def test_an_idle_connection_the_database_dropped_is_replaced(engine, monkeypatch
 
 
 def test_pings_follow_the_settings(app):
-    assert app.config["DB_POOL_PING_IDLE_SECONDS"] == 10
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
+    assert app.config["DB_POOL_PING_IDLE_SECONDS"] == 0
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True

@@ -54,7 +54,8 @@ def test_a_connection_ended_under_the_request_is_a_503_and_the_retry_counts_once
     ended = []
 
     def end_own_connection(conn, cursor, statement, parameters, context, executemany):
-        if not ended and statement.lstrip().upper().startswith("INSERT INTO LOYALTY_TRANSACTIONS"):
+        # The ledger's INSERT (on PostgreSQL it carries the card's UPDATE in a WITH before it).
+        if not ended and "INSERT INTO LOYALTY_TRANSACTIONS" in statement.upper():
             ended.append(_terminate([conn.connection.dbapi_connection.info.backend_pid]))
 
     event.listen(db.engine, "before_cursor_execute", end_own_connection)
